@@ -1,0 +1,117 @@
+"""One frozen settings object: defaults, then `IPCHAT_*` environment variables, then CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import IpchatError
+
+#: The repository root when running from a checkout; bundled corpus and index live here.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
+FUSION_METHODS = ("weighted", "rrf")
+
+
+@dataclass(frozen=True)
+class ChunkerSettings:
+    """Settings that change the chunks; recorded in meta.json and checked on load."""
+
+    max_tokens: int = 96  # cl100k tokens per chunk; chosen by eval/chunk_sweep.py
+    overlap_sentences: int = 0
+    encoding: str = "cl100k_base"
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. `model=None` means: the default model, or the one the index was built with."""
+
+    corpus: Path = PROJECT_ROOT / "corpus"
+    index: Path = PROJECT_ROOT / "index"
+    model: str | None = None
+    chunker: ChunkerSettings = ChunkerSettings()
+    k: int = 5
+    mode: str = "hybrid"
+    fusion: str = "weighted"
+    dense_weight: float = 0.8  # chosen by eval/quality.py on the seed set and medquad-liveqa
+    dense_min_spread: float = 0.3  # floor on the dense score range before scaling; see retrieval.weighted_fusion
+    rrf_k: int = 60
+    candidates: int = 50  # per retriever, before fusion
+    hnsw_threshold: int = 20_000  # chunks; above it the dense index is HNSW instead of exact
+    batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        if self.mode not in RETRIEVAL_MODES:
+            raise IpchatError(f"Unknown retrieval mode {self.mode!r}; choose one of {', '.join(RETRIEVAL_MODES)}.")
+        if self.fusion not in FUSION_METHODS:
+            raise IpchatError(f"Unknown fusion {self.fusion!r}; choose one of {', '.join(FUSION_METHODS)}.")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise IpchatError(f"IPCHAT_DENSE_WEIGHT must be between 0 and 1, got {self.dense_weight}.")
+        if self.k < 1:
+            raise IpchatError(f"k must be at least 1, got {self.k}.")
+        if self.chunker.max_tokens < 16:
+            raise IpchatError(f"Chunk size must be at least 16 tokens, got {self.chunker.max_tokens}.")
+
+    @property
+    def model_name(self) -> str:
+        """The model to build with when none is recorded yet."""
+        return self.model or DEFAULT_MODEL
+
+    def replace(self, **changes) -> "Settings":
+        """A copy with `changes` applied; None values are ignored so unset CLI flags keep defaults."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **changes)
+
+    def digest(self) -> str:
+        """A short hash of every setting that shapes an answer, for meta.json and exports."""
+        data = dataclasses.asdict(self)
+        data["corpus"] = str(self.corpus)
+        data["index"] = str(self.index)
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _env(name: str, cast, environ):
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return cast(raw)
+    except ValueError:
+        raise IpchatError(f"{name}={raw!r} is not a valid {cast.__name__}.") from None
+
+
+def load_settings(environ=None, **overrides) -> Settings:
+    """Settings from defaults, then environment variables, then `overrides` (CLI flags; None = unset).
+
+    Raises IpchatError for an invalid value.
+    """
+    environ = os.environ if environ is None else environ
+    base = Settings()
+    chunk_tokens = overrides.pop("chunk_tokens", None) or _env("IPCHAT_CHUNK_TOKENS", int, environ)
+    chunker = base.chunker
+    if chunk_tokens is not None:
+        chunker = dataclasses.replace(chunker, max_tokens=chunk_tokens)
+    env_values = {
+        "corpus": _env("IPCHAT_CORPUS", Path, environ),
+        "index": _env("IPCHAT_INDEX", Path, environ),
+        "model": _env("IPCHAT_MODEL", str, environ),
+        "k": _env("IPCHAT_K", int, environ),
+        "mode": _env("IPCHAT_MODE", str, environ),
+        "fusion": _env("IPCHAT_FUSION", str, environ),
+        "dense_weight": _env("IPCHAT_DENSE_WEIGHT", float, environ),
+    }
+    settings = base.replace(chunker=chunker, **env_values)
+    for key in ("corpus", "index"):
+        if overrides.get(key) is not None:
+            overrides[key] = Path(overrides[key])
+    return settings.replace(**overrides)
