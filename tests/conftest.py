@@ -1,0 +1,83 @@
+"""Shared fixtures. Nothing here reaches the network: the real model loads from its package."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+for _name in list(os.environ):
+    if _name.startswith("IPCHAT_"):
+        del os.environ[_name]
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
+
+SMALL_DOC = """# Pet care
+
+## Cats
+
+Cats sleep for about sixteen hours a day. They groom themselves often! Kittens need four meals daily.
+
+## Dogs
+
+Dogs need a walk twice a day. Common problems include:
+
+- Fleas and ticks
+- Ear infections
+- Joint pain in older dogs
+
+A vet visit once a year is usual.
+"""
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    """A corpus directory with a manifest and one Markdown document."""
+    corpus = tmp_path / "corpus"
+    (corpus / "documents").mkdir(parents=True)
+    (corpus / "documents" / "pets.md").write_text(SMALL_DOC, encoding="utf-8")
+    (corpus / "sources.toml").write_text(
+        '[[source]]\nid = "pets"\ntitle = "Pet care"\nurl = "https://example.org/pets"\nkind = "web-page"\n'
+        'licence = "CC0"\nredistributable = true\nstatus = "bundled"\nfile = "documents/pets.md"\n',
+        encoding="utf-8",
+    )
+    return corpus
+
+
+@pytest.fixture
+def hashing_settings(small_corpus: Path, tmp_path: Path):
+    from ipchat.settings import load_settings
+
+    return load_settings(environ={}, corpus=small_corpus, index=tmp_path / "index", model="hashing-64")
+
+
+@pytest.fixture
+def hashing_index(hashing_settings):
+    """The small corpus built with the deterministic hashing embedder."""
+    from ipchat.embedding import HashingEmbedder
+    from ipchat.index import build_index
+
+    build_index(hashing_settings, HashingEmbedder(64))
+    return hashing_settings
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """all-MiniLM-L6-v2 from its package, loaded once for the session."""
+    from ipchat.embedding import load_embedder
+    from ipchat.settings import DEFAULT_MODEL
+
+    return load_embedder(DEFAULT_MODEL)
+
+
+@pytest.fixture(scope="session")
+def real_retriever(real_embedder):
+    """The committed index of the bundled corpus with the real model."""
+    from ipchat.retrieval import Retriever
+    from ipchat.settings import load_settings
+
+    return Retriever.from_settings(load_settings(environ={}), real_embedder)

@@ -1,0 +1,110 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from ipchat.corpus import corpus_digest, load_corpus
+from ipchat.embedding import HashingEmbedder
+from ipchat.errors import IndexMismatchError, IndexMissingError
+from ipchat.index import build_index, load_index, read_meta
+from ipchat.settings import ChunkerSettings, load_settings
+
+
+def test_round_trip(hashing_index):
+    index = load_index(hashing_index)
+    assert index.meta["model"] == "hashing-64" and index.meta["dimension"] == 64
+    assert index.meta["documents"] == 1 and index.meta["chunks"] == len(index.chunks) == index.dense.ntotal
+    doc = index.documents["pets"]
+    assert doc.title == "Pet care" and doc.url == "https://example.org/pets"
+    for chunk in index.chunks:
+        assert chunk.text == doc.text[chunk.start:chunk.end]
+    # Rebuilding an unchanged corpus gives the same chunk ids and vectors.
+    before = [c.chunk_id for c in index.chunks]
+    build_index(hashing_index, HashingEmbedder(64))
+    again = load_index(hashing_index)
+    assert [c.chunk_id for c in again.chunks] == before
+    assert np.allclose(again.dense.reconstruct_n(0, again.dense.ntotal), index.dense.reconstruct_n(0, index.dense.ntotal))
+
+
+def test_meta_records_what_built_it(hashing_index):
+    meta = read_meta(hashing_index.index)
+    for key in ("format_version", "model", "dimension", "chunker", "corpus_digest", "versions", "built_at"):
+        assert key in meta
+    assert meta["chunker"]["max_tokens"] == hashing_index.chunker.max_tokens
+    assert {"faiss-cpu", "bm25s", "numpy"} <= set(meta["versions"])
+
+
+def test_index_files_load_without_pickle(hashing_index):
+    files = list(Path(hashing_index.index).rglob("*"))
+    for path in files:
+        if path.suffix == ".npy":
+            np.load(path, allow_pickle=False)
+        elif path.suffix in (".json", ".jsonl"):
+            for line in path.read_text().splitlines() if path.suffix == ".jsonl" else [path.read_text()]:
+                json.loads(line)
+    assert {p.name for p in files} >= {"meta.json", "dense.faiss", "chunks.jsonl", "documents.jsonl"}
+
+
+def test_missing_index(tmp_path):
+    with pytest.raises(IndexMissingError, match="ipchat build"):
+        load_index(load_settings(environ={}, index=tmp_path / "none"))
+
+
+def test_mismatched_model(hashing_index):
+    with pytest.raises(IndexMismatchError, match="hashing-64.*other-model.*ipchat build"):
+        load_index(hashing_index.replace(model="other-model"))
+
+
+def test_mismatched_chunker(hashing_index):
+    settings = hashing_index.replace(chunker=ChunkerSettings(max_tokens=40))
+    with pytest.raises(IndexMismatchError, match="chunker"):
+        load_index(settings)
+
+
+def test_changed_corpus_is_detected(hashing_index):
+    doc = Path(hashing_index.corpus) / "documents" / "pets.md"
+    doc.write_text(doc.read_text() + "\nBirds sing.\n", encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="changed since"):
+        load_index(hashing_index)
+
+
+def test_corrupt_index_says_how_to_rebuild(hashing_index):
+    (Path(hashing_index.index) / "chunks.jsonl").write_text("{not json\n")
+    with pytest.raises(IndexMismatchError, match="ipchat build"):
+        load_index(hashing_index)
+
+
+class ExplodingEmbedder(HashingEmbedder):
+    def embed(self, texts, progress=None):
+        raise RuntimeError("disk full")
+
+
+def test_failed_build_leaves_previous_index(hashing_index):
+    before = read_meta(hashing_index.index)
+    with pytest.raises(RuntimeError):
+        build_index(hashing_index, ExplodingEmbedder(64))
+    assert read_meta(hashing_index.index) == before
+    load_index(hashing_index)
+    leftovers = [p.name for p in Path(hashing_index.index).parent.iterdir() if p.name.startswith(".index")]
+    assert leftovers == []
+
+
+def test_hnsw_above_threshold_matches_exact_search(hashing_settings):
+    exact = hashing_settings.replace(index=Path(hashing_settings.index).with_name("exact"))
+    approx = hashing_settings.replace(index=Path(hashing_settings.index).with_name("approx"), hnsw_threshold=1)
+    build_index(exact, HashingEmbedder(64))
+    build_index(approx, HashingEmbedder(64))
+    a, b = load_index(exact), load_index(approx)
+    assert a.meta["dense_index"] == "flat" and b.meta["dense_index"] == "hnsw"
+    query = HashingEmbedder(64).embed(["dogs walk"])
+    assert list(a.dense.search(query, 3)[1][0]) == list(b.dense.search(query, 3)[1][0])
+
+
+def test_committed_index_matches_corpus():
+    meta = read_meta(ROOT / "index")
+    assert meta["corpus_digest"] == corpus_digest(load_corpus(ROOT / "corpus")), "rebuild with: ipchat build"
+    assert meta["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert meta["chunker"] == ChunkerSettings().as_dict()
+    assert meta["corpus_path"] == "corpus"
