@@ -1,0 +1,363 @@
+"""The safety layer: every labelled case, the crisis message word for word, regions,
+the conversation rule, negation and idioms, and that no user text leaves `assess`."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from ipchat import safety
+from ipchat.errors import InputError, IpchatError
+from ipchat.safety import LEVELS, assess, concern_message, crisis_message, normalise, resources_footer
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "eval" / "safety" / "cases.tsv"
+ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
+
+
+def _read_cases() -> list[tuple[int, str, str]]:
+    with CASES.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        assert next(reader) == ["label", "text"]
+        return [(line_no, row[0], row[1]) for line_no, row in enumerate(reader, start=2) if row]
+
+
+CASE_ROWS = _read_cases()
+
+
+# --------------------------------------------------------------------------------------
+# The labelled set
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("label", "text"), [pytest.param(label, text, id=f"row{n}") for n, label, text in CASE_ROWS])
+def test_case(label: str, text: str) -> None:
+    result = assess(text)
+    assert result.level == label, f"expected {label}, got {result.level} via {result.rule_ids}"
+
+
+def test_cases_file_is_well_formed() -> None:
+    labels = [label for _, label, _ in CASE_ROWS]
+    texts = [text for _, _, text in CASE_ROWS]
+    assert len(CASE_ROWS) >= 300
+    assert set(labels) <= set(LEVELS)
+    assert len(set(texts)) == len(texts), "duplicate messages in cases.tsv"
+    assert all(text.strip() == text and text for text in texts)
+    for level, minimum in {"crisis": 100, "concern": 50, "clinical": 60, "none": 60}.items():
+        assert labels.count(level) >= minimum, level
+
+
+def test_corpus_sentences_about_suicide_are_clinical() -> None:
+    # The corpus discusses suicidality clinically; its own sentences must never read as a crisis.
+    text = ARTICLE.read_text(encoding="utf-8")
+    sentences = [s.strip(" -") for s in re.split(r"(?<=[.!?])\s+|\n", text) if re.search(r"suicid|self-harm", s, re.I)]
+    assert sentences
+    for sentence in sentences:
+        assert assess(sentence).level == "clinical", sentence
+
+
+# --------------------------------------------------------------------------------------
+# Messages
+# --------------------------------------------------------------------------------------
+
+US_CRISIS_MESSAGE = """I'm really sorry you're going through this. What you're feeling matters, and you don't have to face it alone. Please reach out to someone who can help right now.
+
+If you are in immediate danger, call your local emergency number now: 911 in the US, 112 in the EU, 999 in the UK.
+
+You can talk to someone any time, for free:
+- 988 Suicide & Crisis Lifeline: call or text 988, or chat at 988lifeline.org
+- Crisis Text Line: text HOME to 741741 (US), 686868 (Canada) or 85258 (UK)
+- Samaritans: call 116 123 (UK and Ireland)
+- In other countries: findahelpline.com
+
+This tool is not monitored by a person, so it can't check on you or send help. If you can, tell someone near you how you're feeling while you reach out."""
+
+
+def test_us_crisis_message_verbatim() -> None:
+    assert crisis_message("US") == US_CRISIS_MESSAGE
+    assert crisis_message() == US_CRISIS_MESSAGE  # US is the default
+    result = assess("i want to kill myself")
+    assert result.level == "crisis"
+    assert result.message == US_CRISIS_MESSAGE
+
+
+# The region's own emergency number comes first, then its helplines.
+REGION_NUMBERS = {
+    "US": ("911", ["988", "988lifeline.org", "741741"]),
+    "UK": ("999", ["116 123", "85258"]),
+    "IE": ("112", ["999", "116 123", "50808"]),
+    "CA": ("911", ["988", "686868"]),
+    "EU": ("112", []),
+}
+
+
+def test_every_region_has_resources() -> None:
+    assert set(safety.regions()) == set(REGION_NUMBERS)
+
+
+@pytest.mark.parametrize("region", sorted(REGION_NUMBERS))
+def test_region_crisis_message_leads_with_its_own_numbers(region: str) -> None:
+    emergency, helplines = REGION_NUMBERS[region]
+    message = crisis_message(region)
+    first_number = re.search(r"\b\d{3}\b", message).group(0)
+    assert first_number == emergency
+    for number in helplines:
+        assert number in message, number
+    assert "findahelpline.com" in message
+    assert "not monitored by a person" in message
+
+
+@pytest.mark.parametrize("region", sorted(REGION_NUMBERS))
+def test_region_concern_and_footer(region: str) -> None:
+    emergency, _ = REGION_NUMBERS[region]
+    concern = concern_message(region)
+    footer = resources_footer(region)
+    assert emergency in concern
+    for text in (concern, footer):
+        assert "findahelpline.com" in text
+        assert "not monitored by a person" in text
+    assert "\n" not in footer
+
+
+@pytest.mark.parametrize("region", sorted(REGION_NUMBERS))
+def test_messages_hold_no_method_or_lethality_information(region: str) -> None:
+    for text in (crisis_message(region), concern_message(region), resources_footer(region)):
+        assert not re.search(r"\b(?:lethal|dose|doses|mg|overdose|pills?|tablets?|method)\b", text, re.I)
+
+
+def test_messages_per_level() -> None:
+    assert assess("my son said he wants to die").message == concern_message()
+    assert assess("Is ECT indicated for severe suicidality?").message == resources_footer()
+    assert assess("How does ECT work?").message == ""
+
+
+def test_region_parameter_and_aliases() -> None:
+    assert assess("i want to die", region="UK").message == crisis_message("UK")
+    assert assess("i want to die", region="uk").region == "UK"
+    assert assess("i want to die", region="GB").region == "UK"
+
+
+def test_region_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IPCHAT_REGION", "IE")
+    assert assess("i want to die").message == crisis_message("IE")
+    assert assess("i want to die", region="CA").region == "CA"  # the parameter wins
+
+
+def test_unknown_region_names_the_valid_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(IpchatError, match="valid regions: CA, EU, IE, UK, US"):
+        assess("hello", region="XX")
+    with pytest.raises(IpchatError, match="valid regions"):
+        crisis_message("Narnia")
+    monkeypatch.setenv("IPCHAT_REGION", "ZZ")
+    with pytest.raises(IpchatError, match="IPCHAT_REGION"):
+        assess("hello")
+
+
+# --------------------------------------------------------------------------------------
+# Hard cases named in the issue
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("I'm not suicidal, I just want to understand ECT", "clinical"),
+        ("I'm not okay, I want to die", "crisis"),
+        ("I don't want to die", "clinical"),
+        ("I would never kill myself", "clinical"),
+        ("i'm not suicidal, i just want to die", "crisis"),
+        ("I can't stop thinking about killing myself", "crisis"),
+        ("im not gonna kill myself dont worry", "clinical"),
+        ("i'm no longer suicidal", "concern"),
+    ],
+)
+def test_negation(text: str, level: str) -> None:
+    assert assess(text).level == level
+
+
+@pytest.mark.parametrize(
+    ("text", "rule_id"),
+    [
+        ("this exam is killing me", "idiom.killing_me"),
+        ("I could kill for a coffee", "idiom.kill_for"),
+        ("she looked drop dead gorgeous", "idiom.drop_dead"),
+        ("kill the background process", "idiom.kill_process"),
+        ("I'm bored to death", "idiom.to_death"),
+        ("career suicide", "idiom.suicide_compound"),
+    ],
+)
+def test_idioms_are_neutralised(text: str, rule_id: str) -> None:
+    result = assess(text)
+    assert result.level == "none"
+    assert rule_id in result.rule_ids
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("kms", "crisis"),
+        ("I ran 10 kms this morning", "none"),
+        ("i want to k1ll mys3lf", "crisis"),
+        ("i want to unalive myself", "crisis"),
+        ("thinking about sewerslide", "crisis"),
+        ("i wanna dieeee", "crisis"),
+        ("i want 2 die", "crisis"),
+        ("im so tired of living", "crisis"),
+    ],
+)
+def test_slang_and_obfuscation(text: str, level: str) -> None:
+    assert assess(text).level == level
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("How did Robin Williams die?", "none"),
+        ("what can i take to die like robin williams", "crisis"),
+        ('How do I document a patient who said "I want to kill myself"?', "concern"),
+        ("What's the success rate of ECT? honestly I don't see the point of living anymore", "crisis"),
+        ("my son said he wants to die", "concern"),
+        ("I attempted suicide two years ago, can I still get TMS?", "concern"),
+    ],
+)
+def test_person_quoting_and_context(text: str, level: str) -> None:
+    assert assess(text).level == level
+
+
+def test_rule_ids_name_pattern_and_decision() -> None:
+    result = assess("i want to die")
+    assert result.rule_ids == ("ideation.want_to_die", "crisis.first_person")
+    assert assess("my son said he wants to die").rule_ids == ("ideation.want_to_die", "concern.third_person")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("I want to k1ll mys3lf", "i want to kill myself"),
+        ("i want 2 die", "i want to die"),
+        ("iiii wannnnaaa dieeee", "i want to die"),
+        ("I ran 10 kms", "i ran 10 kilometres"),
+        ("im sure i dont know", "i am sure i do not know"),
+        ("\u201cI\u2019m fine\u201d", '"i am fine"'),
+        ("k.i.l.l", "kill"),
+    ],
+)
+def test_normalise(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected
+
+
+# --------------------------------------------------------------------------------------
+# Conversation rule
+# --------------------------------------------------------------------------------------
+
+
+def test_history_keeps_resources_visible_without_changing_level() -> None:
+    result = assess("How long is a TMS session?", history=["i want to die", "sorry, never mind"])
+    assert result.level == "none"
+    assert result.message == ""
+    assert result.history_level == "crisis"
+    assert result.show_resources is True
+    assert result.session_footer == resources_footer()
+    assert result.resources == resources_footer()
+
+
+def test_history_concern_also_counts() -> None:
+    result = assess("What is ECT?", history=["my friend keeps saying she wants to kill herself"])
+    assert (result.level, result.history_level, result.show_resources) == ("none", "concern", True)
+
+
+def test_clinical_message_already_carries_the_footer() -> None:
+    result = assess("Does TMS reduce suicidal ideation?", history=["i want to die"])
+    assert result.level == "clinical"
+    assert result.message == resources_footer()
+    assert result.session_footer == ""
+
+
+def test_history_window_is_limited() -> None:
+    old = ["i want to die"] + ["What is ECT?"] * safety.HISTORY_WINDOW
+    result = assess("How does TMS work?", history=old)
+    assert (result.history_level, result.show_resources, result.session_footer) == ("none", False, "")
+    recent = old[1:] + ["i want to die"]
+    assert assess("How does TMS work?", history=recent).show_resources is True
+
+
+def test_no_history_and_current_risk() -> None:
+    result = assess("i want to die")
+    assert (result.history_level, result.show_resources) == ("none", True)
+    assert assess("What is ECT?").show_resources is False
+
+
+# --------------------------------------------------------------------------------------
+# Interface, privacy and input errors
+# --------------------------------------------------------------------------------------
+
+
+def test_levels_are_ordered_by_severity() -> None:
+    assert LEVELS == ("none", "clinical", "concern", "crisis")
+
+
+def test_assessment_is_frozen_and_deterministic() -> None:
+    first = assess("i have a plan and i have the pills ready")
+    assert first == assess("i have a plan and i have the pills ready")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.level = "none"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "text", ["i want to die zanzibar42", 'my patient said "zanzibar42 i want to die"', "zanzibar42 ECT question"]
+)
+def test_to_dict_holds_no_user_text(text: str) -> None:
+    result = assess(text, history=["zanzibar42 i want to kill myself"])
+    data = result.to_dict()
+    assert set(data) == {"level", "rule_ids", "message"}
+    dumped = json.dumps(data)
+    assert "zanzibar42" not in dumped
+    assert text not in dumped
+    assert all(re.fullmatch(r"[a-z_]+\.[a-z_]+", rule_id) for rule_id in data["rule_ids"])
+
+
+def test_nothing_typed_reaches_logging(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "quokka77"
+    for text in (f"i want to kill myself {secret}", f"{secret} how does ECT work", f'he said "{secret} kms"'):
+        assess(text, history=[f"{secret} i wish i was dead"])
+    assert caplog.records, "the safety layer should log its verdicts at DEBUG"
+    for record in caplog.records:
+        rendered = record.getMessage()
+        assert secret not in rendered
+        assert "kill myself" not in rendered and "kms" not in rendered
+    assert any(record.name == "ipchat.safety" and "level=crisis" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"bytes"])
+def test_non_text_is_an_input_error(bad: object) -> None:
+    with pytest.raises(InputError):
+        assess(bad)  # type: ignore[arg-type]
+
+
+def test_bad_history_is_an_input_error() -> None:
+    with pytest.raises(InputError):
+        assess("hello", history="i want to die")  # type: ignore[arg-type]
+    with pytest.raises(InputError):
+        assess("hello", history=["ok", 3])  # type: ignore[list-item]
+
+
+def test_overlong_text_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="limit"):
+        assess("a" * (safety.MAX_TEXT_CHARS + 1))
+
+
+def test_empty_text_is_none() -> None:
+    assert assess("").level == "none"
+    assert assess("   ").level == "none"
+
+
+def test_long_message_is_still_fast_and_found() -> None:
+    text = "How does ECT work? " * 500 + "i want to die"
+    assert assess(text).level == "crisis"
