@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import IpchatError
+from .errors import InputError, IpchatError
 from .settings import RETRIEVAL_MODES, Settings, load_settings
 
 log = logging.getLogger("ipchat")
@@ -125,6 +125,96 @@ def _interactive_search(retriever, k: int | None) -> int:
             print(f"error: {exc}", file=sys.stderr)
 
 
+def _print_reply(reply, index) -> None:
+    level = reply.safety.level if reply.safety is not None else "none"
+    if level == "crisis":
+        print(reply.answer)
+        return
+    if level == "concern":
+        print(reply.safety.message)
+        print()
+    if reply.rewritten_query and reply.rewritten_query != reply.question:
+        print(f"(searched for: {reply.rewritten_query})")
+    print(reply.answer)
+    print()
+    if reply.abstained:
+        print("Closest material (not an answer):")
+        for hit in reply.hits[:3]:
+            doc = index.documents[hit.chunk.doc_id]
+            print(f"  - {doc.title} — {hit.chunk.section}")
+            print("    " + hit.chunk.text.replace("\n", "\n    "))
+    else:
+        print("Sources:")
+        for c in reply.citations:
+            print(f"  [{c.n}] {c.title} — {c.section}")
+            if c.url:
+                print(f"      {c.url}")
+            print("      \"" + c.quote.replace("\n", "\n      ") + "\"")
+    footer = reply.safety.message if level == "clinical" else reply.safety.session_footer if level == "none" else ""
+    if footer:
+        print()
+        print(footer)
+
+
+def _parse_ask_line(line: str) -> tuple[str, list[str]]:
+    if line.startswith("{"):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            raise InputError("The line starts with '{' but is not valid JSON.") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
+            raise InputError('Expected {"question": "...", "history": ["...", ...]}.')
+        history = obj.get("history") or []
+        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+            raise InputError('"history" must be a list of earlier user messages (strings).')
+        return obj["question"], history
+    return line, []
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .answer import Answerer, reply_to_dict
+
+    answerer = Answerer.from_settings(_settings(args), region=args.region)
+    if args.question == "-":
+        for line in _stdin_lines():
+            try:
+                question, history = _parse_ask_line(line)
+                _emit(reply_to_dict(answerer.ask(question, history), answerer.index))
+            except IpchatError as exc:
+                _emit({"question": line, "error": str(exc)})
+        return 0
+    reply = answerer.ask(args.question, args.history or ())
+    if args.json:
+        _emit(reply_to_dict(reply, answerer.index))
+    else:
+        _print_reply(reply, answerer.index)
+    return 0
+
+
+def cmd_safety(args: argparse.Namespace) -> int:
+    from . import safety
+
+    if args.message == "-":
+        # One message per line; the output never repeats what was typed.
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            assessment = safety.assess(line, region=args.region)
+            _emit({"level": assessment.level, "rule_ids": list(assessment.rule_ids)})
+        return 0
+    assessment = safety.assess(args.message, region=args.region)
+    if args.json:
+        _emit(assessment.to_dict())
+    else:
+        print(f"level: {assessment.level}")
+        print(f"rules: {', '.join(assessment.rule_ids) or '-'}")
+        if assessment.message:
+            print()
+            print(assessment.message)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ipchat", description="Cited answers about interventional psychiatry from a fixed corpus.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -147,6 +237,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     index_options(p)
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with quotes and citations")
+    p.add_argument("question", help="the question; '-' reads stdin lines (text or {\"question\", \"history\"} JSON), JSON lines out")
+    p.add_argument("--history", nargs="*", help="earlier user messages, oldest first, for a follow-up question")
+    p.add_argument("-k", type=int, help="passages to retrieve (default 5)")
+    p.add_argument("--mode", choices=RETRIEVAL_MODES, help="hybrid (default), dense or keyword")
+    p.add_argument("--region", help="crisis resources for this region (default: IPCHAT_REGION or US)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    index_options(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("safety", help="assess a message with the safety rules")
+    p.add_argument("message", help="the message; '-' reads one per line from stdin (JSON lines out, text not echoed)")
+    p.add_argument("--region", help="resources for this region (default: IPCHAT_REGION or US)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_safety)
     return parser
 
 

@@ -36,7 +36,16 @@ META = "meta.json"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
 CHUNKS = "chunks.jsonl"
+SENTENCES = "sentences.npy"
 DOCUMENTS = "documents.jsonl"
+
+
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import; keep it as quiet as the rest.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 def _versions() -> dict[str, str]:
@@ -73,6 +82,13 @@ def passage_text(chunk: Chunk) -> str:
     return f"{chunk.section}\n{chunk.text}"
 
 
+def sentence_text(chunk: Chunk, i: int) -> str:
+    """What is embedded for sentence `i` of a chunk: the sentence after its section heading, as for passages."""
+    start, end = chunk.sentences[i]
+    sentence = chunk.text[start - chunk.start:end - chunk.start]
+    return f"{chunk.section}\n{sentence}"
+
+
 def build_dense_index(vectors: np.ndarray, hnsw_threshold: int):
     """Exact inner-product FAISS index, or HNSW when there are more than `hnsw_threshold` vectors."""
     import faiss
@@ -97,7 +113,9 @@ class Index:
     documents: dict[str, Document]
     dense: object
     bm25: object
+    sentence_vectors: np.ndarray
     _spelling: SpellingMap | None = None
+    _sentence_offsets: np.ndarray | None = None
 
     @property
     def model(self) -> str:
@@ -111,6 +129,12 @@ class Index:
 
     def document_of(self, chunk: Chunk) -> Document:
         return self.documents[chunk.doc_id]
+
+    def sentence_rows(self, chunk_index: int) -> range:
+        """Rows of `sentence_vectors` holding the sentences of chunk number `chunk_index`, in order."""
+        if self._sentence_offsets is None:
+            self._sentence_offsets = np.cumsum([0] + [len(c.sentences) for c in self.chunks])
+        return range(int(self._sentence_offsets[chunk_index]), int(self._sentence_offsets[chunk_index + 1]))
 
 
 def _write_jsonl(path: Path, rows) -> None:
@@ -131,9 +155,9 @@ def build_index(settings: Settings, embedder: Embedder, progress: Callable[[int,
     Raises CorpusError / ManifestError for a bad corpus, ModelError for a bad model. On any failure the
     existing index is left as it was.
     """
-    import bm25s
     import faiss
 
+    bm25s = _bm25s()
     started = time.perf_counter()
     if documents is None:
         documents = load_corpus(settings.corpus)
@@ -141,9 +165,12 @@ def build_index(settings: Settings, embedder: Embedder, progress: Callable[[int,
     chunks = chunk_documents(documents, chunker)
     if not chunks:
         raise IpchatError(f"Corpus {settings.corpus} produced no text to index.")
-    vectors = embedder.embed([passage_text(c) for c in chunks], progress=progress)
-    if vectors.shape != (len(chunks), embedder.dimension):
-        raise IpchatError(f"Embedder returned shape {vectors.shape}, expected ({len(chunks)}, {embedder.dimension}).")
+    # Passages for retrieval and single sentences for quoting, embedded in one pass.
+    texts = [passage_text(c) for c in chunks] + [sentence_text(c, i) for c in chunks for i in range(len(c.sentences))]
+    all_vectors = embedder.embed(texts, progress=progress)
+    if all_vectors.shape != (len(texts), embedder.dimension):
+        raise IpchatError(f"Embedder returned shape {all_vectors.shape}, expected ({len(texts)}, {embedder.dimension}).")
+    vectors, sentence_vectors = all_vectors[:len(chunks)], all_vectors[len(chunks):]
     dense = build_dense_index(vectors, settings.hnsw_threshold)
     bm25 = bm25s.BM25()
     bm25.index([keyword_tokens(passage_text(c)) for c in chunks], show_progress=False)
@@ -169,6 +196,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: Callable[[int,
     try:
         faiss.write_index(dense, str(staging / DENSE))
         bm25.save(str(staging / BM25_DIR))
+        np.save(staging / SENTENCES, sentence_vectors.astype(np.float32), allow_pickle=False)
         _write_jsonl(staging / CHUNKS, (dataclasses.asdict(c) for c in chunks))
         _write_jsonl(staging / DOCUMENTS, (_document_row(d) for d in documents))
         meta["build_seconds"] = round(time.perf_counter() - started, 2)
@@ -237,9 +265,9 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
 
     Raises IndexMissingError when absent, IndexMismatchError when built with another model, chunker or corpus.
     """
-    import bm25s
     import faiss
 
+    bm25s = _bm25s()
     directory = Path(settings.index)
     meta = read_meta(directory)
     check_index(meta, settings, directory, check_corpus)
@@ -248,6 +276,7 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
         if meta["dense_index"] == "hnsw":
             dense.hnsw.efSearch = max(64, settings.candidates)
         bm25 = bm25s.BM25.load(str(directory / BM25_DIR), allow_pickle=False)
+        sentence_vectors = np.load(directory / SENTENCES, allow_pickle=False)
         chunks = [Chunk(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"])}) for row in _read_jsonl(directory / CHUNKS)]
         documents = {}
         for row in _read_jsonl(directory / DOCUMENTS):
@@ -255,6 +284,6 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
             documents[row["doc_id"]] = Document(**row)
     except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
         raise IndexMismatchError(f"Index at {directory} is incomplete or corrupt ({exc}). Rebuild it with: ipchat build --index {directory}") from None
-    if dense.ntotal != len(chunks) or dense.d != meta["dimension"]:
+    if dense.ntotal != len(chunks) or dense.d != meta["dimension"] or len(sentence_vectors) != sum(len(c.sentences) for c in chunks):
         raise IndexMismatchError(f"Index at {directory} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks). Rebuild it with: ipchat build --index {directory}")
-    return Index(directory, meta, chunks, documents, dense, bm25)
+    return Index(directory, meta, chunks, documents, dense, bm25, sentence_vectors)

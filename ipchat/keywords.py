@@ -95,3 +95,17 @@ def query_token_ids(tokens: list[str], vocabulary: Mapping[str, int], spelling: 
         elif spelling is not None:
             ids.extend(vocabulary[w] for w in spelling.candidates(token)[:3])
     return ids
+
+
+def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMap | None) -> float:
+    """Share of the content words of `text` (three letters or more) that the index has never seen.
+
+    A question about "vagus nerve stimulation" or "psilocybin" is about something the corpus does not
+    mention; this is one of the two signals the answer module abstains on.
+    """
+    words = [w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _stopwords()]
+    if not words:
+        return 1.0
+    stems = _stemmer().stemWords(words)
+    unknown = [s for s in stems if s not in vocabulary and not (spelling and spelling.candidates(s))]
+    return len(unknown) / len(stems)

@@ -48,6 +48,11 @@ class Settings:
     candidates: int = 50  # per retriever, before fusion
     hnsw_threshold: int = 20_000  # chunks; above it the dense index is HNSW instead of exact
     batch_size: int = 32
+    max_quotes: int = 5
+    abstain_threshold: float = 0.42  # answerability below it → abstain; calibrated by eval/answers.py --sweep
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_timeout: float = 20.0
 
     def __post_init__(self) -> None:
         if self.mode not in RETRIEVAL_MODES:
@@ -58,6 +63,8 @@ class Settings:
             raise IpchatError(f"IPCHAT_DENSE_WEIGHT must be between 0 and 1, got {self.dense_weight}.")
         if self.k < 1:
             raise IpchatError(f"k must be at least 1, got {self.k}.")
+        if self.llm_url and not self.llm_model:
+            raise IpchatError("IPCHAT_LLM_URL is set but IPCHAT_LLM_MODEL is not; set both to use generated phrasing.")
         if self.chunker.max_tokens < 16:
             raise IpchatError(f"Chunk size must be at least 16 tokens, got {self.chunker.max_tokens}.")
 
@@ -76,6 +83,7 @@ class Settings:
         data = dataclasses.asdict(self)
         data["corpus"] = str(self.corpus)
         data["index"] = str(self.index)
+        data.pop("llm_url")  # where the endpoint lives does not change what an answer may say
         blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -109,6 +117,10 @@ def load_settings(environ=None, **overrides) -> Settings:
         "mode": _env("IPCHAT_MODE", str, environ),
         "fusion": _env("IPCHAT_FUSION", str, environ),
         "dense_weight": _env("IPCHAT_DENSE_WEIGHT", float, environ),
+        "abstain_threshold": _env("IPCHAT_ABSTAIN_THRESHOLD", float, environ),
+        "llm_url": _env("IPCHAT_LLM_URL", str, environ),
+        "llm_model": _env("IPCHAT_LLM_MODEL", str, environ),
+        "llm_timeout": _env("IPCHAT_LLM_TIMEOUT", float, environ),
     }
     settings = base.replace(chunker=chunker, **env_values)
     for key in ("corpus", "index"):

@@ -1,0 +1,268 @@
+"""Cited answers: safety first, follow-up rewriting, retrieval, then verbatim sentences with [n] markers.
+
+The default answer is extractive: the sentences of the retrieved passages are scored against the
+question, the best few are quoted verbatim, each followed by its marker, and every marker resolves to
+a citation with the exact offsets of its quote. When nothing scores high enough the reply abstains and
+the passages are offered as closest material. Generated phrasing (llm.py) is optional and checked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from . import safety
+from .conversation import rewrite_followup
+from .errors import InputError
+from .keywords import keyword_tokens, query_token_ids, unknown_share
+from .llm import ChatClient, LLMUnavailable, check_generated, numbers_in
+from .retrieval import MAX_QUERY_CHARS, Retriever
+from .settings import Settings, load_settings
+from .types import Chunk, Citation, Hit, Reply
+
+log = logging.getLogger(__name__)
+
+ABSTAIN_TEXT = "The indexed sources don't cover this."
+# Sentence score = weighted sum of these parts; weights chosen with eval/answers.py on the seed set.
+SENTENCE_WEIGHT, KEYWORD_WEIGHT, PASSAGE_WEIGHT = 0.5, 0.3, 0.2
+# Answerability = best sentence score minus this times the share of question words unknown to the index.
+UNKNOWN_PENALTY = 0.3
+KEEP_MARGIN = 0.08
+# A question asking for a quantity ("how many sessions", "how long", "what percentage") is answered by a
+# sentence that states one: such sentences get this bonus.
+QUANTITY_BONUS = 0.1
+_QUANTITY_QUESTION = re.compile(
+    r"\b(how (many|much|long|often|fast|quickly|soon)|what (percentage|proportion|share|number|rate|dose)|"
+    r"number of|percent(age)?|%|rate of|how \w+ (sessions|treatments|infusions|weeks|months))\b", re.I)  # keep sentences scoring within this of the best one
+DUPLICATE_COSINE = 0.9
+_LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+$")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, scored against the question."""
+
+    hit: Hit
+    row: int  # row in the index's sentence vectors
+    start: int
+    end: int
+    score: float
+    cosine: float
+
+
+def _is_list_item(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    return bool(_LIST_MARKER.search(text[max(0, line_start - 1):start]))
+
+
+def list_block(chunk: Chunk, doc_text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the list (with its ':' lead-in) that the sentence at [start, end) belongs to, or the sentence itself."""
+    spans = list(chunk.sentences)
+    i = spans.index((start, end))
+    items = [_is_list_item(doc_text, s) for s, _ in spans]
+    leads = [doc_text[s:e].endswith(":") for s, e in spans]
+    if leads[i] and i + 1 < len(spans) and items[i + 1]:
+        first, last = i, i + 1
+    elif items[i]:
+        first = last = i
+    else:
+        return start, end
+    while first > 0 and items[first]:
+        if not items[first - 1]:
+            if leads[first - 1]:
+                first -= 1
+            break
+        first -= 1
+    while last + 1 < len(spans) and items[last + 1]:
+        last += 1
+    return spans[first][0], spans[last][1]
+
+
+class Answerer:
+    """Answers questions from one index; load once, ask many times."""
+
+    def __init__(self, retriever: Retriever, settings: Settings | None = None, region: str | None = None):
+        self.retriever = retriever
+        self.settings = settings or retriever.settings
+        self.region = region
+        self.llm = ChatClient(self.settings.llm_url, self.settings.llm_model, self.settings.llm_timeout) \
+            if self.settings.llm_url else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, embedder=None, region: str | None = None) -> "Answerer":
+        """Load the index and its model. Raises IndexMissingError / IndexMismatchError / ModelError."""
+        settings = settings or load_settings()
+        return cls(Retriever.from_settings(settings, embedder), settings, region)
+
+    @property
+    def index(self):
+        return self.retriever.index
+
+    # -- scoring ---------------------------------------------------------------------------------
+
+    def score_sentences(self, query: str, hits: Sequence[Hit]) -> list[Candidate]:
+        """Every sentence of the hits, scored: cosine to the query, share of query words, passage score."""
+        index = self.index
+        vector = self.retriever._embed_query(query)
+        wanted = set(query_token_ids(keyword_tokens(query), index.bm25.vocab_dict, index.spelling))
+        vocab = index.bm25.vocab_dict
+        top_passage = max((h.score for h in hits), default=1.0) or 1.0
+        positions = {c.chunk_id: i for i, c in enumerate(index.chunks)} if not hasattr(index, "_positions") else index._positions
+        index._positions = positions
+        wants_quantity = bool(_QUANTITY_QUESTION.search(query))
+        candidates = []
+        for hit in hits:
+            rows = index.sentence_rows(positions[hit.chunk.chunk_id])
+            cosines = index.sentence_vectors[rows.start:rows.stop] @ vector
+            for (start, end), row, cosine in zip(hit.chunk.sentences, rows, cosines):
+                text = hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
+                words = {vocab[t] for t in keyword_tokens(f"{hit.chunk.section} {text}") if t in vocab}
+                coverage = len(wanted & words) / len(wanted) if wanted else 0.0
+                score = SENTENCE_WEIGHT * float(cosine) + KEYWORD_WEIGHT * coverage + PASSAGE_WEIGHT * hit.score / top_passage
+                if wants_quantity and numbers_in(text):
+                    score += QUANTITY_BONUS
+                candidates.append(Candidate(hit, row, start, end, score, float(cosine)))
+        candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
+        return candidates
+
+    def answerability(self, query: str, candidates: Sequence[Candidate]) -> float:
+        """How well the passages answer `query`: the best sentence score, less a penalty for question
+        words the index has never seen. Below `settings.abstain_threshold` the reply abstains."""
+        if not candidates:
+            return 0.0
+        index = self.index
+        return candidates[0].score - UNKNOWN_PENALTY * unknown_share(query, index.bm25.vocab_dict, index.spelling)
+
+    def select(self, candidates: list[Candidate]) -> list[tuple[Candidate, int, int]]:
+        """The quotes to answer with: (candidate, start, end), lists kept whole, near-duplicates dropped."""
+        if not candidates:
+            return []
+        best = candidates[0].score
+        chosen: list[tuple[Candidate, int, int]] = []
+        for candidate in candidates:
+            if len(chosen) >= self.settings.max_quotes or candidate.score < best - KEEP_MARGIN:
+                break
+            doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
+            start, end = list_block(candidate.hit.chunk, doc_text, candidate.start, candidate.end)
+            if any(c.hit.chunk.doc_id == candidate.hit.chunk.doc_id and s <= candidate.start and candidate.end <= e
+                   for c, s, e in chosen):
+                continue  # already quoted as part of a list
+            vectors = self.index.sentence_vectors
+            if any(float(vectors[c.row] @ vectors[candidate.row]) > DUPLICATE_COSINE for c, _, _ in chosen):
+                continue
+            chosen.append((candidate, start, end))
+        return chosen
+
+    # -- answering -------------------------------------------------------------------------------
+
+    def _citation(self, n: int, chunk: Chunk, start: int, end: int) -> Citation:
+        doc = self.index.documents[chunk.doc_id]
+        return Citation(n=n, chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=doc.title, url=doc.url,
+                        section=chunk.section, quote=doc.text[start:end], start=start, end=end)
+
+    def ask(self, question: str, history: Sequence[str] = (), *, k: int | None = None, mode: str | None = None,
+            clinical_context: bool = False) -> Reply:
+        """Answer `question` given the earlier user turns (oldest first).
+
+        A crisis message gets the crisis reply and nothing from the corpus, unless the user has said
+        they ask about a patient or for teaching (`clinical_context`): then it is answered, and the
+        assessment stays on the reply so the resources stay in view. `k` and `mode` override the
+        settings for this question. Raises InputError for an empty or over-long question.
+        """
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        question = (question or "").strip()
+        if not question:
+            raise InputError("The question is empty.")
+        if len(question) > MAX_QUERY_CHARS:
+            raise InputError(f"The question is {len(question)} characters long; the limit is {MAX_QUERY_CHARS}.")
+
+        mark = time.perf_counter()
+        assessment = safety.assess(question, history=tuple(history), region=self.region)
+        timings["safety"] = (time.perf_counter() - mark) * 1000
+        if assessment.level == "crisis" and not clinical_context:
+            timings["total"] = (time.perf_counter() - started) * 1000
+            return Reply(question=question, answer=assessment.message, citations=(), hits=(), abstained=False,
+                         safety=assessment, rewritten_query="", timings_ms=_round(timings), path="crisis")
+
+        mark = time.perf_counter()
+        rewrite = rewrite_followup(question, history)
+        timings["rewrite"] = (time.perf_counter() - mark) * 1000
+        mark = time.perf_counter()
+        hits = self.retriever.search(rewrite.query, k or self.settings.k, mode)
+        timings["retrieve"] = (time.perf_counter() - mark) * 1000
+
+        mark = time.perf_counter()
+        candidates = self.score_sentences(rewrite.query, hits)
+        abstained = self.answerability(rewrite.query, candidates) < self.settings.abstain_threshold
+        citations: list[Citation] = []
+        path = "extractive"
+        if abstained:
+            answer = ABSTAIN_TEXT
+        else:
+            parts = []
+            for n, (candidate, start, end) in enumerate(self.select(candidates), start=1):
+                citation = self._citation(n, candidate.hit.chunk, start, end)
+                citations.append(citation)
+                parts.append(f"{citation.quote} [{n}]")
+            answer = "\n\n".join(parts)
+            if self.llm is not None:
+                generated = self._generate(rewrite.query, hits, timings)
+                if generated is not None:
+                    answer, citations, path = generated[0], generated[1], "llm"
+                else:
+                    path = "extractive (llm fallback)"
+        timings["answer"] = (time.perf_counter() - mark) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Reply(question=question, answer=answer, citations=tuple(citations), hits=tuple(hits),
+                     abstained=abstained, safety=assessment, rewritten_query=rewrite.query,
+                     timings_ms=_round(timings), path=path)
+
+    def _generate(self, query: str, hits: Sequence[Hit], timings: dict) -> tuple[str, list[Citation]] | None:
+        """A checked generated answer over the hits, or None when the model fails or nothing survives."""
+        passages = {n: hit.chunk.text for n, hit in enumerate(hits, start=1)}
+        mark = time.perf_counter()
+        try:
+            text = self.llm.complete(query, passages)
+        except LLMUnavailable as exc:
+            log.warning("%s; using the extractive answer", exc)
+            return None
+        finally:
+            timings["llm"] = (time.perf_counter() - mark) * 1000
+        kept, dropped = check_generated(text, passages)
+        if dropped:
+            log.info("dropped %d generated sentence(s): %s", len(dropped), ", ".join(sorted(set(dropped))))
+        if not kept:
+            return None
+        cited = sorted({n for s in kept for n in s.markers})
+        citations = [self._citation(n, hits[n - 1].chunk, hits[n - 1].chunk.start, hits[n - 1].chunk.end) for n in cited]
+        answer = " ".join(s.text + " " + "".join(f"[{n}]" for n in s.markers) for s in kept)
+        return answer, citations
+
+
+def _round(timings: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 2) for k, v in timings.items()}
+
+
+def reply_to_dict(reply: Reply, index) -> dict:
+    """The stable JSON shape of a reply, as `ipchat ask --json` writes it."""
+    from dataclasses import asdict
+
+    from .retrieval import hit_to_dict
+
+    return {
+        "question": reply.question,
+        "rewritten_query": reply.rewritten_query,
+        "answer": reply.answer,
+        "abstained": reply.abstained,
+        "path": reply.path,
+        "citations": [asdict(c) for c in reply.citations],
+        "hits": [hit_to_dict(h, index) for h in reply.hits],
+        "safety": reply.safety.to_dict() if reply.safety is not None else None,
+        "timings_ms": reply.timings_ms,
+    }

@@ -1,0 +1,105 @@
+"""Follow-up questions: rewrite "What are its side effects?" into a question that stands on its own.
+
+Pure string work over the conversation's earlier user turns; no model. The topic of a conversation is
+the most recent treatment (or other article term) a user named; a follow-up that names none of its own
+but leans on the context (a pronoun, "and for ECT?", "how many sessions?") borrows it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+# Topics by their display name, with the ways people write them. Most specific first.
+TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ECT", ("ect", "electroconvulsive", "electro-convulsive", "electroshock", "shock therapy")),
+    ("TMS", ("tms", "rtms", "transcranial", "magnetic stimulation")),
+    ("ketamine", ("ketamine", "ketamin", "esketamine")),
+    ("antidepressants", ("antidepressant", "antidepressants", "ssri", "ssris")),
+    ("psychotherapy", ("psychotherapy", "talk therapy", "cbt", "cognitive behavioral therapy")),
+    ("alternative therapies", ("alternative therapies", "alternative therapy", "yoga", "acupuncture", "meditation", "mindfulness")),
+    ("interventional therapies", ("interventional therapy", "interventional therapies", "interventional psychiatry",
+                                  "procedural therapy", "procedural therapies", "interventional treatment")),
+    ("first-line therapies", ("first-line", "first line")),
+)
+
+_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|this treatment|the treatment|the procedure)\b", re.I)
+_ELLIPSIS = re.compile(r"^\s*(and|what about|how about|same for|and for|and what about|what of|or)\b", re.I)
+_SHORT_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """The query to search with, and the topic borrowed from the conversation (None if unchanged)."""
+
+    query: str
+    topic: str | None = None
+
+
+def _alias_pattern(alias: str) -> re.Pattern:
+    return re.compile(r"(?<![\w-])" + re.escape(alias).replace(r"\ ", r"[\s-]+") + r"(?![\w-])", re.I)
+
+
+_ALIASES = [(name, alias, _alias_pattern(alias)) for name, aliases in TOPICS for alias in aliases]
+
+
+def topics_in(text: str) -> list[str]:
+    """The topics named in `text`, in order of first mention."""
+    found: list[tuple[int, str]] = []
+    for name, _alias, pattern in _ALIASES:
+        match = pattern.search(text)
+        if match and name not in [n for _, n in found]:
+            found.append((match.start(), name))
+    return [name for _, name in sorted(found)]
+
+
+def conversation_topic(history: Sequence[str]) -> tuple[str | None, str | None]:
+    """The topic of the latest earlier user turn that names one, and that turn.
+
+    Within a turn the first topic named wins: it is usually the subject ("alternative therapies
+    besides meds and psychotherapy").
+    """
+    for turn in reversed(history):
+        named = topics_in(turn)
+        if named:
+            return named[0], turn
+    return None, None
+
+
+def _replace_topic(turn: str, old: str, new: str) -> str:
+    for name, _alias, pattern in _ALIASES:
+        if name == old:
+            turn = pattern.sub(new, turn)
+    return turn
+
+
+def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
+    """A self-contained query for `question` given the earlier user turns (oldest first).
+
+    - "and for ECT?" after "What are the side effects of TMS?" → "What are the side effects of ECT?"
+    - "What are its side effects?" after a TMS question → "What are TMS's side effects?"
+    - "how many sessions?" after an ECT question → "how many sessions (ECT)?"
+    A question that names its own topic and leans on nothing is returned unchanged.
+    """
+    question = question.strip()
+    if not history:
+        return Rewrite(question)
+    own = topics_in(question)
+    topic, turn = conversation_topic(history)
+    elliptical = bool(_ELLIPSIS.match(question)) and len(question.split()) <= _SHORT_WORDS
+    if own and elliptical and turn is not None and own[0] != topic:
+        # "and for ECT?": the earlier question, asked about the new topic.
+        earlier = rewrite_followup(turn, ()).query
+        return Rewrite(_replace_topic(earlier, topic, own[0]), own[0])
+    if own or topic is None:
+        return Rewrite(question)
+    if _PRONOUN.search(question):
+        def substitute(match: re.Match) -> str:
+            word = match.group(0).lower()
+            return f"{topic}'s" if word in ("its", "their") else topic
+        return Rewrite(_PRONOUN.sub(substitute, question, count=1), topic)
+    if elliptical or len(question.split()) <= _SHORT_WORDS:
+        stem = question.rstrip(" ?.!")
+        return Rewrite(f"{stem} ({topic})?", topic)
+    return Rewrite(question)

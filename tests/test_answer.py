@@ -1,0 +1,137 @@
+import json
+import re
+
+import pytest
+
+from conftest import ROOT
+from ipchat.answer import ABSTAIN_TEXT, Answerer, list_block, reply_to_dict
+from ipchat.llm import numbers_in
+
+SEED = [json.loads(l) for l in (ROOT / "eval" / "questions" / "seed.jsonl").read_text().splitlines() if l.strip()]
+FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.jsonl").read_text().splitlines() if l.strip()]
+
+
+@pytest.fixture(scope="module")
+def answerer(real_retriever):
+    return Answerer(real_retriever)
+
+
+@pytest.fixture(scope="module")
+def replies(answerer):
+    rows = SEED + FOLLOWUPS
+    return [(row, answerer.ask(row["question"], row.get("history", ()))) for row in rows]
+
+
+def test_every_marker_resolves_to_a_citation(replies):
+    for _row, reply in replies:
+        markers = {int(n) for n in re.findall(r"\[(\d+)\]", reply.answer)}
+        assert markers == {c.n for c in reply.citations}
+        assert [c.n for c in reply.citations] == list(range(1, len(reply.citations) + 1))
+
+
+def test_every_quote_is_verbatim_at_its_offsets(replies, answerer):
+    for _row, reply in replies:
+        for c in reply.citations:
+            doc = answerer.index.documents[c.doc_id]
+            assert doc.text[c.start:c.end] == c.quote
+            assert c.quote in reply.answer
+            assert (c.title, c.url) == (doc.title, doc.url)
+
+
+def test_citations_point_only_at_retrieved_passages(replies):
+    for _row, reply in replies:
+        retrieved = {h.chunk.chunk_id: h.chunk for h in reply.hits}
+        for c in reply.citations:
+            assert c.chunk_id in retrieved
+            chunk = retrieved[c.chunk_id]
+            assert chunk.start <= c.start < c.end <= chunk.end
+            assert c.section == chunk.section
+
+
+def test_numbers_in_the_answer_appear_in_the_cited_passage(replies):
+    for _row, reply in replies:
+        parts = re.findall(r"(.*?)\s*\[(\d+)\]", reply.answer, flags=re.S)
+        assert parts or reply.abstained
+        by_n = {c.n: c for c in reply.citations}
+        for text, n in parts:
+            assert numbers_in(text) <= numbers_in(by_n[int(n)].quote)
+
+
+def test_answers_are_short(replies):
+    for _row, reply in replies:
+        assert len(reply.citations) <= 5
+
+
+def test_ketamine_side_effects_list_stays_together(answerer):
+    reply = answerer.ask("what are the side effects of ketamine infusions?")
+    quote = next(c.quote for c in reply.citations if "Nausea and vomiting" in c.quote)
+    assert quote.startswith("The potential side effects include:")
+    assert quote.endswith("Out-of-body experiences (dissociation)")
+
+
+def test_answers_a_clear_question_with_its_passage(answerer):
+    reply = answerer.ask("How many ECT treatments are usually given?")
+    assert not reply.abstained
+    assert any("six to twelve treatments" in c.quote for c in reply.citations)
+    assert reply.path == "extractive"
+
+
+def test_abstains_off_topic_and_offers_closest_material(answerer):
+    reply = answerer.ask("write a python function that reverses a linked list")
+    assert reply.abstained
+    assert reply.answer == ABSTAIN_TEXT
+    assert reply.citations == ()
+    assert len(reply.hits) > 0
+
+
+def test_followup_is_answered_about_the_earlier_topic(answerer):
+    reply = answerer.ask("What are its side effects?", ["How does TMS work?"])
+    assert reply.rewritten_query == "What are TMS's side effects?"
+    assert any("scalp pain or discomfort" in c.quote for c in reply.citations)
+
+
+def test_crisis_message_gets_resources_and_no_corpus_text(answerer):
+    reply = answerer.ask("What's the success rate of ECT? honestly I don't see the point of living anymore")
+    assert reply.safety.level == "crisis"
+    assert reply.citations == () and reply.hits == ()
+    assert "988" in reply.answer
+    for chunk in answerer.index.chunks:
+        assert chunk.text not in reply.answer
+
+
+def test_clinical_question_about_suicidality_is_answered(answerer):
+    reply = answerer.ask("Is ECT indicated for severe suicidality?")
+    assert reply.safety.level == "clinical"
+    assert not reply.abstained
+    assert any("severe suicidality" in c.quote for c in reply.citations)
+
+
+def test_json_shape_is_stable(answerer):
+    data = reply_to_dict(answerer.ask("tms side effects?"), answerer.index)
+    assert list(data) == ["question", "rewritten_query", "answer", "abstained", "path", "citations", "hits", "safety", "timings_ms"]
+    assert list(data["citations"][0]) == ["n", "chunk_id", "doc_id", "title", "url", "section", "quote", "start", "end"]
+    assert set(data["safety"]) == {"level", "rule_ids", "message"}
+    assert {"safety", "retrieve", "total"} <= set(data["timings_ms"])
+    json.dumps(data)
+
+
+def test_list_block_expands_items_and_lead_in(real_retriever):
+    index = real_retriever.index
+    chunk = next(c for c in index.chunks if "Blurry vision" in c.text)
+    text = index.documents[chunk.doc_id].text
+    item = next(s for s in chunk.sentences if text[s[0]:s[1]] == "Blurry vision")
+    start, end = list_block(chunk, text, *item)
+    assert text[start:end].startswith("The potential side effects include:")
+    assert text[start:end].endswith("(dissociation)")
+    plain = chunk.sentences[-1] if not text[chunk.sentences[-1][0]:chunk.sentences[-1][1]].startswith("Out") else None
+    if plain:
+        assert list_block(chunk, text, *plain) == plain
+
+
+def test_empty_and_huge_questions_are_refused(answerer):
+    from ipchat.errors import InputError
+
+    with pytest.raises(InputError):
+        answerer.ask("  ")
+    with pytest.raises(InputError):
+        answerer.ask("why " * 2000)

@@ -1,0 +1,34 @@
+import json
+
+import pytest
+
+from conftest import ROOT
+from ipchat.conversation import rewrite_followup, topics_in
+
+FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.jsonl").read_text().splitlines() if l.strip()]
+
+
+@pytest.mark.parametrize("history, question, expected", [
+    (["How does TMS work?"], "What are its side effects?", "What are TMS's side effects?"),
+    (["What are the side effects of TMS?"], "and for ECT?", "What are the side effects of ECT?"),
+    (["Which disorders does ECT treat?"], "what about TMS?", "Which disorders does TMS treat?"),
+    (["what kind of drug is ketamine?"], "how long does it last?", "how long does ketamine last?"),
+    (["What is ECT used for?"], "how many sessions?", "how many sessions (ECT)?"),
+    (["ketamine side effects", "ok, and how does TMS work?"], "does it hurt?", "does TMS hurt?"),
+    (["what are tms side effects?"], "Is ketamine addictive?", "Is ketamine addictive?"),
+    ([], "What are its side effects?", "What are its side effects?"),
+    (["hello"], "what are the side effects?", "what are the side effects?"),
+])
+def test_rewrites(history, question, expected):
+    assert rewrite_followup(question, history).query == expected
+
+
+@pytest.mark.parametrize("row", FOLLOWUPS, ids=[r["id"] for r in FOLLOWUPS])
+def test_followup_set_topics(row):
+    rewrite = rewrite_followup(row["question"], row["history"])
+    assert row["expect_topic"].lower() in rewrite.query.lower()
+
+
+def test_topics_in_order_and_word_bounded():
+    assert topics_in("Compare rTMS with electroconvulsive therapy and ketamine") == ["TMS", "ECT", "ketamine"]
+    assert topics_in("a perfect ending") == []  # "ect" inside a word is not ECT
