@@ -1,0 +1,149 @@
+"""What the chat interface needs beyond answers: loading once, safe rendering, export, feedback.
+
+Kept out of app.py so that all of it can be tested without Streamlit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .answer import Answerer
+from .corpus import load_manifest
+from .embedding import load_embedder
+from .errors import IndexMismatchError, IndexMissingError, InputError, ManifestError
+from .index import build_index, check_index, read_meta
+from .settings import PROJECT_ROOT, Settings
+from .types import Reply
+
+MAX_QUESTION_CHARS = 2000
+DEFAULT_FEEDBACK_PATH = PROJECT_ROOT / "feedback" / "feedback.jsonl"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=^])")
+
+
+def escape_markdown(text: str) -> str:
+    """`text` with every Markdown (and HTML-ish) control character escaped, so it shows as typed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+
+
+def highlight_markdown(passage: str, passage_start: int, quote_start: int, quote_end: int) -> str:
+    """The passage as escaped Markdown with the quoted span in bold; offsets are document offsets."""
+    a, b = quote_start - passage_start, quote_end - passage_start
+    if not (0 <= a < b <= len(passage)):
+        return escape_markdown(passage)
+    lines = passage[a:b].split("\n")
+    bold = "\n".join(f"**{escape_markdown(l.strip())}**" if l.strip() else l for l in lines)
+    return escape_markdown(passage[:a]) + bold + escape_markdown(passage[b:])
+
+
+def check_question(text: str) -> str:
+    """The question stripped; raises InputError for an empty or over-long one."""
+    text = (text or "").strip()
+    if not text:
+        raise InputError("Please type a question.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InputError(f"That question is {len(text):,} characters long; please keep it under {MAX_QUESTION_CHARS:,}.")
+    return text
+
+
+def index_status(settings: Settings) -> str | None:
+    """None when the index at `settings.index` is ready, else why it must be (re)built."""
+    try:
+        check_index(read_meta(settings.index), settings, settings.index)
+    except (IndexMissingError, IndexMismatchError) as exc:
+        return str(exc)
+    return None
+
+
+def ensure_index(settings: Settings, progress: Callable[[int, int], None] | None = None) -> bool:
+    """Build the index when it is missing or stale; True if it was built."""
+    if index_status(settings) is None:
+        return False
+    build_index(settings, load_embedder(settings.model_name, settings.batch_size), progress=progress)
+    return True
+
+
+def load_answerer(settings: Settings) -> Answerer:
+    """The answerer for `settings` (index and model loaded once)."""
+    return Answerer.from_settings(settings)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    id: str
+    title: str
+    url: str
+    licence: str
+    status: str
+
+
+def corpus_overview(settings: Settings) -> list[SourceInfo]:
+    """Every source of the manifest with its licence and status; [] for a corpus without a manifest."""
+    try:
+        entries = load_manifest(settings.corpus)
+    except ManifestError:
+        return []
+    return [SourceInfo(e.id, e.display_title, e.url, e.licence, e.status) for e in entries]
+
+
+@dataclass
+class Turn:
+    """One exchange of a conversation as the interface keeps it in memory."""
+
+    question: str
+    reply: Reply
+    feedback: dict | None = field(default=None)
+
+
+def conversation_markdown(turns: Sequence[Turn], meta: dict) -> str:
+    """The conversation as Markdown: questions, answers, citations with URLs, and the index digest."""
+    lines = ["# ipchat conversation", "",
+             f"Index: {meta.get('corpus_digest', '')[:12]} · model {meta.get('model', '')} · built {meta.get('built_at', '')}",
+             f"Exported: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", ""]
+    for i, turn in enumerate(turns, start=1):
+        lines += [f"## Q{i}. {turn.question}", ""]
+        if turn.reply.rewritten_query and turn.reply.rewritten_query != turn.question:
+            lines += [f"_Searched for: {turn.reply.rewritten_query}_", ""]
+        lines += [turn.reply.answer, ""]
+        for c in turn.reply.citations:
+            lines.append(f"[{c.n}] {c.title} — {c.section}. {c.url}")
+            lines.append("> " + c.quote.replace("\n", "\n> "))
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def feedback_path() -> Path:
+    return Path(os.environ.get("IPCHAT_FEEDBACK") or DEFAULT_FEEDBACK_PATH)
+
+
+def record_feedback(turn: Turn, rating: str, comment: str = "", include_question: bool = False,
+                    index_digest: str = "", path: Path | None = None) -> dict:
+    """Append one feedback record to the JSONL file and return it.
+
+    The question is stored only when `include_question` is set; otherwise only a hash of the answer's
+    citations identifies what was rated. Raises InputError for a rating other than "up" or "down".
+    """
+    if rating not in ("up", "down"):
+        raise InputError("Rating must be 'up' or 'down'.")
+    record = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "rating": rating,
+        "comment": comment.strip()[:2000],
+        "abstained": turn.reply.abstained,
+        "citations": [c.chunk_id for c in turn.reply.citations],
+        "answer_sha256": hashlib.sha256(turn.reply.answer.encode()).hexdigest()[:16],
+        "index_digest": index_digest[:12],
+    }
+    if include_question:
+        record["question"] = turn.question
+    path = Path(path or feedback_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return record
