@@ -13,6 +13,7 @@ from ipchat.chat import (
 )
 from ipchat.errors import IpchatError
 from ipchat.settings import RETRIEVAL_MODES, load_settings
+from ipchat.verify import MAX_TEXT_CHARS, verify_text
 
 NOTE = ("An educational tool, not medical advice. Answers come only from the listed sources, "
         "quoted word for word.")
@@ -102,6 +103,38 @@ def render_turn(i: int, turn: Turn, answerer, history: list[str]):
         render_feedback(i, turn, answerer.index.meta)
 
 
+VERDICT_STYLE = {
+    "supported": (st.success, ":material/check_circle:", "Supported"),
+    "contradicted": (st.error, ":material/cancel:", "Contradicted"),
+    "not_found": (st.info, ":material/help:", "Not found in the sources"),
+}
+
+
+def check_tab(answerer):
+    st.caption("Paste an answer — a student's or a chatbot's. Each claim is checked against the sources.")
+    text = st.text_area("Answer to check", height=200, max_chars=MAX_TEXT_CHARS, key="check_text")
+    if not st.button("Check", disabled=not text.strip(), key="check_button"):
+        return
+    try:
+        with st.spinner("Checking each claim against the sources…"):
+            result = verify_text(text, answerer.retriever)
+    except IpchatError as exc:
+        st.warning(str(exc))
+        return
+    st.caption(" · ".join(f"{n} {verdict.replace('_', ' ')}" for verdict, n in result.counts().items()))
+    for i, claim in enumerate(result.claims):
+        show, icon, label = VERDICT_STYLE[claim.verdict]
+        show(f"**{label}:** {escape_markdown(claim.claim)}", icon=icon)
+        st.caption(escape_markdown(claim.reason))
+        if claim.evidence:
+            with st.expander(f"Evidence for claim {i + 1}"):
+                for e in claim.evidence:
+                    st.markdown(f"[{e.n}] **{escape_markdown(e.section)}** — {escape_markdown(e.title)}")
+                    st.markdown("> " + escape_markdown(e.quote).replace("  \n", "  \n> "))
+                    if e.url:
+                        st.caption(e.url)
+
+
 def sidebar(settings, answerer):
     meta = answerer.index.meta
     with st.sidebar:
@@ -137,6 +170,14 @@ def main():
     sidebar(settings, answerer)
     st.title("ipchat")
     st.caption(NOTE)
+    chat_tab_, check_tab_ = st.tabs(["Chat", "Check an answer"])
+    with check_tab_:
+        check_tab(answerer)
+    with chat_tab_:
+        chat_tab(answerer)
+
+
+def chat_tab(answerer):
     turns: list[Turn] = st.session_state.setdefault("turns", [])
 
     reask = st.session_state.pop("reask", None)

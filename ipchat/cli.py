@@ -215,6 +215,20 @@ def cmd_safety(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .retrieval import Retriever
+    from .verify import DEFAULT_K, render_text, verify_text
+
+    text = sys.stdin.read() if args.text == "-" else args.text  # '-': the whole of stdin is one text
+    retriever = Retriever.from_settings(_settings(args))
+    result = verify_text(text, retriever, k=args.k or DEFAULT_K)
+    if args.json:
+        _emit(result.to_dict())
+    else:
+        print(render_text(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ipchat", description="Cited answers about interventional psychiatry from a fixed corpus.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -247,6 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     index_options(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("verify", help="check the claims of an answer against the sources")
+    p.add_argument("text", help="the text to check; '-' reads the whole of stdin as one text")
+    p.add_argument("-k", type=int, help="passages retrieved per claim (default 5)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    index_options(p)
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("safety", help="assess a message with the safety rules")
     p.add_argument("message", help="the message; '-' reads one per line from stdin (JSON lines out, text not echoed)")

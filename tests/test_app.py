@@ -90,3 +90,15 @@ def test_sidebar_describes_the_corpus(app):
     assert "passages from 1 document" in sidebar
     assert "metadata only" in sidebar and "bundled" in sidebar
     assert any(e.label == "Sources: 1 indexed, 17 metadata only" for e in app.sidebar.expander)
+
+
+def test_check_an_answer_colour_codes_claims(app):
+    app.text_area(key="check_text").input(
+        "ECT is usually given for twenty sessions. TMS is a noninvasive therapy. Lithium <b>cures</b> everything."
+    ).run()
+    app.button(key="check_button").click().run()
+    assert not app.exception
+    assert "Contradicted" in texts(app.error) and "twenty sessions" in texts(app.error)
+    assert "Supported" in texts(app.success)
+    assert any(e.label.startswith("Evidence for claim") for e in app.expander)
+    assert "<b>" not in texts(app.info) + texts(app.success) + texts(app.error)
