@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 from .answer import Answerer
 from .corpus import load_manifest
 from .embedding import load_embedder
-from .errors import IndexMismatchError, IndexMissingError, InputError, ManifestError
+from .errors import IndexMismatchError, IndexMissingError, InputError, IpchatError, ManifestError
 from .index import build_index, check_index, read_meta
 from .settings import PROJECT_ROOT, Settings
 from .types import Reply
@@ -84,12 +84,27 @@ class SourceInfo:
 
 
 def corpus_overview(settings: Settings) -> list[SourceInfo]:
-    """Every source of the manifest with its licence and status; [] for a corpus without a manifest."""
+    """Every source of the manifest with its licence and status — as last recorded by `ipchat fetch`
+    when it has run — or [] for a corpus without a manifest."""
+    from .corpus import resolve_fetched_dir
+    from .fetch import read_status
+
     try:
         entries = load_manifest(settings.corpus)
     except ManifestError:
         return []
-    return [SourceInfo(e.id, e.display_title, e.url, e.licence, e.status) for e in entries]
+    fetched_dir = resolve_fetched_dir(settings.corpus)
+    try:
+        recorded = read_status(fetched_dir) if fetched_dir is not None else {}
+    except IpchatError:
+        recorded = {}
+    out = []
+    for e in entries:
+        record = recorded.get(e.id, {})
+        status = e.status if e.status == "bundled" else record.get("status") or e.status
+        title = e.title or record.get("title") or e.display_title
+        out.append(SourceInfo(e.id, title, e.url, e.licence, status))
+    return out
 
 
 @dataclass

@@ -229,6 +229,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from .fetch import run_fetch
+
+    return run_fetch(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ipchat", description="Cited answers about interventional psychiatry from a fixed corpus.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -274,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", help="resources for this region (default: IPCHAT_REGION or US)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_safety)
+
+    from .fetch import add_fetch_arguments
+
+    p = sub.add_parser("fetch", help="download the cited sources into data/fetched/ (needs the internet; never committed)")
+    add_fetch_arguments(p)
+    p.set_defaults(func=cmd_fetch)
     return parser
 
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CorpusError, ManifestError
+from .settings import PROJECT_ROOT
 from .types import Document, Section
 
+log = logging.getLogger(__name__)
+
 MANIFEST = "sources.toml"
+FETCHED_ENV = "IPCHAT_FETCHED_DIR"
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 STATUSES = ("bundled", "fetched", "metadata-only", "failed")
 REQUIRED_KEYS = ("id", "kind", "licence", "redistributable", "status")
@@ -147,13 +153,61 @@ def document_from_file(path: Path, doc_id: str, title: str = "", url: str = "", 
     return Document(doc_id=doc_id, title=title, url=url, kind=kind, licence=licence, text=text, sections=sections)
 
 
-def _load_manifest_corpus(corpus_dir: Path) -> list[Document]:
+def default_fetched_dir(environ=None) -> Path:
+    """Where `ipchat fetch` keeps downloaded text: $IPCHAT_FETCHED_DIR, else data/fetched/ under the
+    project root (git-ignored, so text that may not be redistributed never enters the repository)."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get(FETCHED_ENV) or PROJECT_ROOT / "data" / "fetched")
+
+
+def resolve_fetched_dir(corpus_dir: Path, fetched_dir: Path | None = None, environ=None) -> Path | None:
+    """The fetched folder that belongs with `corpus_dir`: `fetched_dir` when given, the default one
+    only for the project's own corpus/, otherwise None (another corpus never borrows the project's
+    downloads)."""
+    if fetched_dir is not None:
+        return Path(fetched_dir)
+    if Path(corpus_dir).resolve() == (PROJECT_ROOT / "corpus").resolve():
+        return default_fetched_dir(environ)
+    return None
+
+
+def read_provenance(fetched_dir: Path, source_id: str) -> dict | None:
+    """The provenance record of fetched source `source_id`, or None when `<id>.md` or `<id>.json` is
+    missing, unreadable, or the record's id or sha256 does not match the text (a torn or edited copy)."""
+    text_path = Path(fetched_dir) / f"{source_id}.md"
+    meta_path = Path(fetched_dir) / f"{source_id}.json"
+    try:
+        data = text_path.read_bytes()
+        record = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(record, dict) or record.get("id") != source_id:
+        return None
+    if record.get("sha256") != hashlib.sha256(data).hexdigest():
+        log.warning("ignoring fetched %s: its text does not match %s; run ipchat fetch again", text_path, meta_path.name)
+        return None
+    return record
+
+
+def _load_manifest_corpus(corpus_dir: Path, fetched_dir: Path | None = None) -> list[Document]:
     documents = []
     for entry in load_manifest(corpus_dir):
-        if not entry.file or entry.status not in ("bundled", "fetched"):
+        if entry.file:
+            if entry.status in ("bundled", "fetched"):
+                documents.append(document_from_file(
+                    Path(corpus_dir) / entry.file, entry.id, entry.title, entry.url, entry.kind, entry.licence,
+                ))
             continue
+        provenance = read_provenance(fetched_dir, entry.id) if fetched_dir is not None else None
+        if provenance is None:
+            continue
+        # A manifest that could not name the licence defers to the one the source declared when fetched.
+        licence = entry.licence
+        if licence.lower().startswith("unknown") and provenance.get("licence"):
+            licence = str(provenance["licence"])
         documents.append(document_from_file(
-            Path(corpus_dir) / entry.file, entry.id, entry.title, entry.url, entry.kind, entry.licence,
+            Path(fetched_dir) / f"{entry.id}.md", entry.id, entry.title or str(provenance.get("title") or ""),
+            entry.url or str(provenance.get("url") or ""), entry.kind, licence,
         ))
     return documents
 
@@ -193,9 +247,13 @@ def load_beir(path: Path) -> list[Document]:
     return documents
 
 
-def load_corpus(path: Path) -> list[Document]:
+def load_corpus(path: Path, fetched_dir: Path | None = None) -> list[Document]:
     """All documents of a corpus: a directory with sources.toml, a directory of .md/.txt files,
     or a BEIR corpus.jsonl (or a directory holding one).
+
+    For a manifest corpus, entries without a bundled file are read from the fetched folder when it
+    holds `<id>.md` with a matching `<id>.json` (see `ipchat fetch`). That folder is `fetched_dir`, or
+    by default data/fetched/ ($IPCHAT_FETCHED_DIR) for the project's own corpus/ only.
 
     Raises CorpusError when the path is missing or yields no documents, ManifestError for a bad manifest.
     """
@@ -210,7 +268,7 @@ def load_corpus(path: Path) -> list[Document]:
         else:
             raise CorpusError(f"{path}: expected a directory, a .jsonl, .md or .txt file.")
     elif (path / MANIFEST).exists():
-        documents = _load_manifest_corpus(path)
+        documents = _load_manifest_corpus(path, resolve_fetched_dir(path, fetched_dir))
     elif (path / "corpus.jsonl").exists():
         documents = load_beir(path / "corpus.jsonl")
     else:

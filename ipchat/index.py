@@ -22,11 +22,11 @@ import numpy as np
 
 from . import __version__
 from .chunking import Chunker, chunk_documents
-from .corpus import corpus_digest, load_corpus
+from .corpus import corpus_digest, load_corpus, load_manifest
 from .embedding import Embedder
 from .errors import IndexMismatchError, IndexMissingError, IpchatError
 from .keywords import SpellingMap, keyword_tokens
-from .settings import PROJECT_ROOT, ChunkerSettings, Settings
+from .settings import COMMITTED_INDEX, LOCAL_INDEX, PROJECT_ROOT, ChunkerSettings, Settings
 from .types import Chunk, Document, Section
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: Callable[[int,
     started = time.perf_counter()
     if documents is None:
         documents = load_corpus(settings.corpus)
+    _refuse_unshippable_text(settings, documents)
     chunker = Chunker(settings.chunker, embedder.count_tokens, embedder.max_tokens)
     chunks = chunk_documents(documents, chunker)
     if not chunks:
@@ -206,6 +207,23 @@ def build_index(settings: Settings, embedder: Embedder, progress: Callable[[int,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return meta
+
+
+def _refuse_unshippable_text(settings: Settings, documents: list[Document]) -> None:
+    """The committed index/ may hold only the bundled corpus: fetched text is not ours to redistribute."""
+    if Path(settings.index).resolve() != COMMITTED_INDEX.resolve():
+        return
+    try:
+        bundled = {e.id for e in load_manifest(PROJECT_ROOT / "corpus") if e.file}
+    except IpchatError:
+        return
+    extra = sorted(d.doc_id for d in documents if d.doc_id not in bundled)
+    if Path(settings.corpus).resolve() == (PROJECT_ROOT / "corpus").resolve() and extra:
+        raise IpchatError(
+            f"index/ is committed and may hold only bundled text, but {len(extra)} fetched source(s) "
+            f"({', '.join(extra[:3])}{'…' if len(extra) > 3 else ''}) are in the corpus. "
+            f"Build into the git-ignored data/index instead: ipchat build --index {LOCAL_INDEX}"
+        )
 
 
 def _document_row(doc: Document) -> dict:

@@ -19,6 +19,19 @@ RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 FUSION_METHODS = ("weighted", "rrf")
 
 
+COMMITTED_INDEX = PROJECT_ROOT / "index"
+LOCAL_INDEX = PROJECT_ROOT / "data" / "index"
+
+
+def default_index(environ=None) -> Path:
+    """index/ (committed, bundled text only) — or data/index/ (git-ignored) once `ipchat fetch` has
+    brought text that must not enter the repository."""
+    environ = os.environ if environ is None else environ
+    fetched = Path(environ.get("IPCHAT_FETCHED_DIR") or PROJECT_ROOT / "data" / "fetched")
+    has_fetched = fetched.is_dir() and any(p.suffix == ".md" for p in fetched.iterdir())
+    return LOCAL_INDEX if has_fetched else COMMITTED_INDEX
+
+
 @dataclass(frozen=True)
 class ChunkerSettings:
     """Settings that change the chunks; recorded in meta.json and checked on load."""
@@ -36,7 +49,7 @@ class Settings:
     """Resolved configuration. `model=None` means: the default model, or the one the index was built with."""
 
     corpus: Path = PROJECT_ROOT / "corpus"
-    index: Path = PROJECT_ROOT / "index"
+    index: Path = COMMITTED_INDEX
     model: str | None = None
     chunker: ChunkerSettings = ChunkerSettings()
     k: int = 5
@@ -122,6 +135,8 @@ def load_settings(environ=None, **overrides) -> Settings:
         "llm_model": _env("IPCHAT_LLM_MODEL", str, environ),
         "llm_timeout": _env("IPCHAT_LLM_TIMEOUT", float, environ),
     }
+    if env_values["index"] is None and overrides.get("index") is None:
+        env_values["index"] = default_index(environ)
     settings = base.replace(chunker=chunker, **env_values)
     for key in ("corpus", "index"):
         if overrides.get(key) is not None:

@@ -12,6 +12,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 for _name in list(os.environ):
     if _name.startswith("IPCHAT_"):
         del os.environ[_name]
+# Text a developer fetched locally must not change what the tests see.
+os.environ["IPCHAT_FETCHED_DIR"] = str(Path(__file__).resolve().parent / ".no-fetched-text")
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
@@ -80,4 +82,4 @@ def real_retriever(real_embedder):
     from ipchat.retrieval import Retriever
     from ipchat.settings import load_settings
 
-    return Retriever.from_settings(load_settings(environ={}), real_embedder)
+    return Retriever.from_settings(load_settings(environ={"IPCHAT_FETCHED_DIR": os.environ["IPCHAT_FETCHED_DIR"]}), real_embedder)

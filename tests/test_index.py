@@ -108,3 +108,27 @@ def test_committed_index_matches_corpus():
     assert meta["model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert meta["chunker"] == ChunkerSettings().as_dict()
     assert meta["corpus_path"] == "corpus"
+
+
+def test_committed_index_refuses_fetched_text(tmp_path, monkeypatch):
+    from ipchat import index as index_module
+    from ipchat.errors import IpchatError
+    from ipchat.settings import COMMITTED_INDEX
+    from ipchat.types import Document, Section
+
+    [article] = load_corpus(ROOT / "corpus")
+    fetched = Document("nimh-brain-stimulation", "Brain Stimulation Therapies", "https://www.nimh.nih.gov/", "web-page",
+                       "public domain", "Fetched text.", (Section("S", 0, 13),))
+    settings = load_settings(environ={}, index=COMMITTED_INDEX)
+    with pytest.raises(IpchatError, match="data/index"):
+        index_module._refuse_unshippable_text(settings, [article, fetched])
+    index_module._refuse_unshippable_text(settings, [article])  # the bundled corpus alone is fine
+    index_module._refuse_unshippable_text(settings.replace(index=tmp_path / "elsewhere"), [article, fetched])
+
+
+def test_default_index_moves_out_of_the_repository_once_text_is_fetched(tmp_path):
+    from ipchat.settings import COMMITTED_INDEX, LOCAL_INDEX, default_index
+
+    assert default_index({"IPCHAT_FETCHED_DIR": str(tmp_path)}) == COMMITTED_INDEX
+    (tmp_path / "nimh-brain-stimulation.md").write_text("# T\n\nText.\n")
+    assert default_index({"IPCHAT_FETCHED_DIR": str(tmp_path)}) == LOCAL_INDEX
