@@ -43,7 +43,7 @@ def render_sources(reply, index):
     chunks = {h.chunk.chunk_id: h.chunk for h in reply.hits}
     for c in reply.citations:
         title = c.title if len(c.title) <= 60 else c.title[:57].rstrip() + "…"
-        with st.expander(f"[{c.n}] {c.section} — {title}"):
+        with st.expander(f"[{c.n}] {c.locator} — {title}"):
             chunk = chunks[c.chunk_id]
             st.markdown(highlight_markdown(chunk.text, chunk.start, c.start, c.end))
             if c.url:
@@ -129,7 +129,7 @@ def check_tab(answerer):
         if claim.evidence:
             with st.expander(f"Evidence for claim {i + 1}"):
                 for e in claim.evidence:
-                    st.markdown(f"[{e.n}] **{escape_markdown(e.section)}** — {escape_markdown(e.title)}")
+                    st.markdown(f"[{e.n}] **{escape_markdown(e.locator)}** — {escape_markdown(e.title)}")
                     st.markdown("> " + escape_markdown(e.quote).replace("  \n", "  \n> "))
                     if e.url:
                         st.caption(e.url)

@@ -163,7 +163,7 @@ class Answerer:
     def _citation(self, n: int, chunk: Chunk, start: int, end: int) -> Citation:
         doc = self.index.documents[chunk.doc_id]
         return Citation(n=n, chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=doc.title, url=doc.url,
-                        section=chunk.section, quote=doc.text[start:end], start=start, end=end)
+                        section=chunk.section, quote=doc.text[start:end], start=start, end=end, page=doc.page_at(start))
 
     def ask(self, question: str, history: Sequence[str] = (), *, k: int | None = None, mode: str | None = None,
             clinical_context: bool = False) -> Reply:

@@ -18,7 +18,7 @@ from .answer import Answerer
 from .corpus import load_manifest
 from .embedding import load_embedder
 from .errors import IndexMismatchError, IndexMissingError, InputError, IpchatError, ManifestError
-from .index import build_index, check_index, read_meta
+from .index import check_index, read_meta
 from .settings import PROJECT_ROOT, Settings
 from .types import Reply
 
@@ -62,10 +62,12 @@ def index_status(settings: Settings) -> str | None:
 
 
 def ensure_index(settings: Settings, progress: Callable[[int, int], None] | None = None) -> bool:
-    """Build the index when it is missing or stale; True if it was built."""
+    """Build the index when it is missing or stale, embedding only what changed; True if it was built."""
+    from .index import update_index
+
     if index_status(settings) is None:
         return False
-    build_index(settings, load_embedder(settings.model_name, settings.batch_size), progress=progress)
+    update_index(settings, load_embedder(settings.model_name, settings.batch_size), progress=progress)
     return True
 
 
@@ -127,7 +129,7 @@ def conversation_markdown(turns: Sequence[Turn], meta: dict) -> str:
             lines += [f"_Searched for: {turn.reply.rewritten_query}_", ""]
         lines += [turn.reply.answer, ""]
         for c in turn.reply.citations:
-            lines.append(f"[{c.n}] {c.title} — {c.section}. {c.url}")
+            lines.append(f"[{c.n}] {c.title} — {c.locator}. {c.url}")
             lines.append("> " + c.quote.replace("\n", "\n> "))
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -146,7 +146,7 @@ def _print_reply(reply, index) -> None:
     else:
         print("Sources:")
         for c in reply.citations:
-            print(f"  [{c.n}] {c.title} — {c.section}")
+            print(f"  [{c.n}] {c.title} — {c.locator}")
             if c.url:
                 print(f"      {c.url}")
             print("      \"" + c.quote.replace("\n", "\n      ") + "\"")
@@ -286,6 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch", help="download the cited sources into data/fetched/ (needs the internet; never committed)")
     add_fetch_arguments(p)
     p.set_defaults(func=cmd_fetch)
+
+    from .ingest import add_ingest_arguments, run_add, run_remove
+
+    p = sub.add_parser("add", help="add your own PDF, HTML, DOCX, Markdown or text files (copied into data/added/, never committed)")
+    add_ingest_arguments(p, "add")
+    p.set_defaults(func=run_add)
+
+    p = sub.add_parser("remove", help="remove a document added with ipchat add")
+    add_ingest_arguments(p, "remove")
+    p.set_defaults(func=run_remove)
     return parser
 
 

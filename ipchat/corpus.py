@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import os
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CorpusError, ManifestError
-from .settings import PROJECT_ROOT
+from .settings import ADDED_MANIFEST, PROJECT_ROOT, default_added_dir
 from .types import Document, Section
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,17 @@ OPTIONAL_KEYS = (
     "title", "url", "publisher", "authors", "year", "fetch", "file", "pmcid", "citation",
     "reference_positions", "role", "metadata_status", "notes",
 )
+
+#: What `ipchat add` reads, by file suffix.
+ADDED_KINDS = {
+    ".pdf": "pdf", ".html": "html", ".htm": "html", ".xhtml": "html", ".md": "markdown", ".markdown": "markdown",
+    ".txt": "text", ".text": "text", ".docx": "docx",
+}
+ADDED_LICENCE = "added by the user; not redistributed"
+ADDED_FORMAT = 1
+_ADDED_KEYS = ("id", "title", "url", "kind", "original_name", "sha256", "size", "added_at", "added_from",
+               "original", "text", "pages")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
@@ -189,6 +202,134 @@ def read_provenance(fetched_dir: Path, source_id: str) -> dict | None:
     return record
 
 
+@dataclass(frozen=True)
+class AddedEntry:
+    """One document of the added folder's manifest.json. `original` and `text` are paths relative to
+    the folder: the copy of the file as added, and the text extracted from it (what is indexed).
+    `pages` holds each page's character span in that text (PDFs only); `added_from` is where the file
+    was added from, kept only to recognise a later version of the same file."""
+
+    id: str
+    title: str
+    url: str
+    kind: str
+    original_name: str
+    sha256: str
+    size: int
+    added_at: str
+    added_from: str
+    original: str
+    text: str
+    pages: tuple[tuple[int, int], ...] = ()
+
+    def as_dict(self) -> dict:
+        """The entry as manifest.json stores it."""
+        row = dataclasses.asdict(self)
+        row["pages"] = [list(p) for p in self.pages]
+        return row
+
+
+def resolve_added_dir(corpus_dir: Path, added_dir: Path | None = None, environ=None) -> Path | None:
+    """The added-documents folder that belongs with `corpus_dir`: `added_dir` when given, the default
+    one (data/added/, $IPCHAT_ADDED_DIR) only for the project's own corpus/, otherwise None."""
+    if added_dir is not None:
+        return Path(added_dir)
+    if Path(corpus_dir).resolve() == (PROJECT_ROOT / "corpus").resolve():
+        return default_added_dir(environ)
+    return None
+
+
+def _inside(root: Path, relative: object, where: str, what: str) -> Path:
+    """`root / relative`, refused unless it is a relative path that stays inside `root` (symlinks
+    followed) and names an existing file."""
+    if not isinstance(relative, str) or not relative or Path(relative).is_absolute():
+        raise ManifestError(f"{where}: {what} must be a path relative to {root}, got {relative!r}.")
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ManifestError(f"{where}: {what} {relative!r} is outside {root}; added documents must live in that folder.")
+    if not target.is_file():
+        raise ManifestError(f"{where}: {what} {relative!r} does not exist.")
+    return target
+
+
+def read_added_manifest(added_dir: Path) -> list[AddedEntry]:
+    """The entries of `added_dir/manifest.json`, in the order they were added; [] when there is none.
+
+    Raises ManifestError naming the entry for malformed JSON, missing or unknown keys, a bad or
+    duplicate id, an unknown kind, or a file that is missing or outside `added_dir`.
+    """
+    root = Path(added_dir)
+    path = root / ADDED_MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestError(f"{path} cannot be read ({exc}); fix it or remove the folder and add the files again.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("documents"), list):
+        raise ManifestError(f"{path}: expected {{\"format\": {ADDED_FORMAT}, \"documents\": [...]}}.")
+    if data.get("format") != ADDED_FORMAT:
+        raise ManifestError(f"{path}: format {data.get('format')!r} is not {ADDED_FORMAT}.")
+    entries: list[AddedEntry] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(data["documents"], start=1):
+        name = raw.get("id") if isinstance(raw, dict) else None
+        where = f"{path}: document {name or f'#{position}'!r}"
+        if not isinstance(raw, dict):
+            raise ManifestError(f"{where} is not an object.")
+        missing = [k for k in _ADDED_KEYS if k not in raw]
+        unknown = sorted(set(raw) - set(_ADDED_KEYS))
+        if missing or unknown:
+            raise ManifestError(f"{where}: " + "; ".join(
+                part for part in (missing and f"missing {', '.join(missing)}", unknown and f"unknown keys {unknown}") if part) + ".")
+        if not isinstance(name, str) or not _ID.fullmatch(name):
+            raise ManifestError(f"{where}: id must be letters, digits, '.', '_' or '-'.")
+        if name in seen:
+            raise ManifestError(f"{where}: duplicate id.")
+        seen.add(name)
+        if raw["kind"] not in set(ADDED_KINDS.values()):
+            raise ManifestError(f"{where}: kind {raw['kind']!r} is not one of {', '.join(sorted(set(ADDED_KINDS.values())))}.")
+        _inside(root, raw["original"], where, "original")
+        _inside(root, raw["text"], where, "text")
+        pages = raw["pages"]
+        if not isinstance(pages, list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(x, int) for x in p) and 0 <= p[0] <= p[1] for p in pages):
+            raise ManifestError(f"{where}: pages must be a list of [start, end] character offsets.")
+        if any(b[0] < a[1] for a, b in zip(pages, pages[1:])):
+            raise ManifestError(f"{where}: pages overlap or are out of order.")
+        entries.append(AddedEntry(**{**{k: raw[k] for k in _ADDED_KEYS}, "pages": tuple(tuple(p) for p in pages)}))
+    return entries
+
+
+def page_sections(pages: tuple[tuple[int, int], ...], text: str) -> tuple[Section, ...]:
+    """One section per page that has text, headed "Page N", so no chunk runs across a page break."""
+    return tuple(Section(f"Page {n}", start, end) for n, (start, end) in enumerate(pages, start=1)
+                 if text[start:end].strip())
+
+
+def added_document(added_dir: Path, entry: AddedEntry) -> Document:
+    """The Document of an added entry, read from its extracted text.
+
+    Raises CorpusError naming the file when the text can't be read or its page spans don't fit it.
+    """
+    path = Path(added_dir) / entry.text
+    if entry.pages:
+        text = read_text_file(path)
+        if entry.pages[-1][1] > len(text):
+            raise CorpusError(f"{path}: the page offsets of {entry.id!r} run past the end of its text; add the file again.")
+        return Document(doc_id=entry.id, title=entry.title, url=entry.url, kind=entry.kind, licence=ADDED_LICENCE,
+                        text=text, sections=page_sections(entry.pages, text), pages=entry.pages)
+    return document_from_file(path, entry.id, entry.title, entry.url, entry.kind, ADDED_LICENCE)
+
+
+def added_documents(added_dir: Path) -> list[Document]:
+    """Every document of the added folder, in the order they were added; [] when there are none.
+
+    Raises ManifestError for a bad manifest.json, CorpusError for an unreadable text.
+    """
+    return [added_document(added_dir, entry) for entry in read_added_manifest(added_dir)]
+
+
 def _load_manifest_corpus(corpus_dir: Path, fetched_dir: Path | None = None) -> list[Document]:
     documents = []
     for entry in load_manifest(corpus_dir):
@@ -247,15 +388,17 @@ def load_beir(path: Path) -> list[Document]:
     return documents
 
 
-def load_corpus(path: Path, fetched_dir: Path | None = None) -> list[Document]:
+def load_corpus(path: Path, fetched_dir: Path | None = None, added_dir: Path | None = None) -> list[Document]:
     """All documents of a corpus: a directory with sources.toml, a directory of .md/.txt files,
-    or a BEIR corpus.jsonl (or a directory holding one).
+    or a BEIR corpus.jsonl (or a directory holding one); then the documents added with `ipchat add`.
 
     For a manifest corpus, entries without a bundled file are read from the fetched folder when it
     holds `<id>.md` with a matching `<id>.json` (see `ipchat fetch`). That folder is `fetched_dir`, or
-    by default data/fetched/ ($IPCHAT_FETCHED_DIR) for the project's own corpus/ only.
+    by default data/fetched/ ($IPCHAT_FETCHED_DIR) for the project's own corpus/ only. The added
+    documents come from `added_dir`, or by default data/added/ ($IPCHAT_ADDED_DIR) for corpus/ only.
 
-    Raises CorpusError when the path is missing or yields no documents, ManifestError for a bad manifest.
+    Raises CorpusError when the path is missing, yields no documents or two documents share an id,
+    ManifestError for a bad manifest.
     """
     path = Path(path)
     if not path.exists():
@@ -273,16 +416,25 @@ def load_corpus(path: Path, fetched_dir: Path | None = None) -> list[Document]:
         documents = load_beir(path / "corpus.jsonl")
     else:
         documents = _load_directory(path)
+    added = resolve_added_dir(path, added_dir)
+    if added is not None:
+        documents += added_documents(added)
+        clash = sorted(i for i, n in Counter(d.doc_id for d in documents).items() if n > 1)
+        if clash:
+            raise CorpusError(f"Corpus {path} and the added documents in {added} share ids {clash}; remove the added copy.")
     if not documents:
         raise CorpusError(f"Corpus {path} has no documents (.md, .txt, or corpus.jsonl).")
     return documents
 
 
 def corpus_digest(documents: list[Document]) -> str:
-    """A sha256 over every document's id, title, url and text, independent of load order."""
+    """A sha256 over every document's id, title, url, text and page spans, independent of load order."""
     digest = hashlib.sha256()
     for doc in sorted(documents, key=lambda d: d.doc_id):
-        for part in (doc.doc_id, doc.title, doc.url, doc.text):
+        parts = [doc.doc_id, doc.title, doc.url, doc.text]
+        if doc.pages:  # only documents with pages add this part, so digests of other corpora stay as they were
+            parts.append(json.dumps(doc.pages))
+        for part in parts:
             digest.update(part.encode("utf-8"))
             digest.update(b"\x1f")
     return digest.hexdigest()

@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
-from .chunking import Chunker, chunk_documents
+from .chunking import Chunker
 from .corpus import corpus_digest, load_corpus, load_manifest
 from .embedding import Embedder
 from .errors import IndexMismatchError, IndexMissingError, IpchatError
@@ -148,38 +148,107 @@ def _read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did: the meta.json it wrote; per document whose chunks were embedded, (chunks,
+    seconds) — the seconds are that document's share of the embedding pass, by number of texts;
+    how many chunks were embedded and how many were taken over from an earlier index; and the
+    number of chunks of every document."""
+
+    meta: dict
+    embedded: dict[str, tuple[int, float]]
+    embedded_chunks: int
+    reused_chunks: int
+    chunk_counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class _Stored:
+    document: Document
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+
 def build_index(settings: Settings, embedder: Embedder, progress: Callable[[int, int], None] | None = None,
-                documents: list[Document] | None = None) -> dict:
-    """Build the index of `settings.corpus` into `settings.index`; returns its meta.json content.
+                documents: list[Document] | None = None, *, added_dir: Path | None = None) -> dict:
+    """Build the index of `settings.corpus` (or of `documents`) into `settings.index`, embedding every
+    chunk; returns its meta.json content. `added_dir` is the folder of added documents to include
+    (default: data/added/ for the project corpus, none for another).
 
     Raises CorpusError / ManifestError for a bad corpus, ModelError for a bad model. On any failure the
     existing index is left as it was.
+    """
+    return update_index(settings, embedder, progress, documents, reuse_from=(), added_dir=added_dir).meta
+
+
+def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int, int], None] | None = None,
+                 documents: list[Document] | None = None, *, reuse_from: tuple[Path, ...] | list[Path] | None = None,
+                 added_dir: Path | None = None) -> BuildReport:
+    """Build the index of `settings.corpus` (or of `documents`) into `settings.index`, embedding only
+    the documents that no index in `reuse_from` (default: `settings.index` itself) already holds with
+    the same text and sections, built with the same model and chunker. The dense and keyword indexes
+    are rebuilt from the stored vectors and the chunk texts, which costs no embedding.
+
+    Returns a BuildReport. Raises CorpusError / ManifestError for a bad corpus, ModelError for a bad
+    model, IpchatError when nothing is left to index. On any failure the existing index is left as it was.
     """
     import faiss
 
     bm25s = _bm25s()
     started = time.perf_counter()
     if documents is None:
-        documents = load_corpus(settings.corpus)
+        documents = load_corpus(settings.corpus, added_dir=added_dir)
     _refuse_unshippable_text(settings, documents)
+    stored: dict[str, _Stored] = {}
+    for directory in ((settings.index,) if reuse_from is None else reuse_from):
+        for doc_id, item in _stored_documents(Path(directory), settings, embedder).items():
+            stored.setdefault(doc_id, item)
+
     chunker = Chunker(settings.chunker, embedder.count_tokens, embedder.max_tokens)
-    chunks = chunk_documents(documents, chunker)
+    parts: list[list] = []  # per document: [document, chunks, passage vectors, sentence vectors]
+    for doc in documents:
+        old = stored.get(doc.doc_id)
+        # Chunks and what is embedded depend only on the text and its sections; a new title or URL keeps them.
+        if old is not None and old.document.text == doc.text and old.document.sections == doc.sections:
+            parts.append([doc, old.chunks, old.vectors, old.sentence_vectors])
+        else:
+            parts.append([doc, chunker.chunk(doc), None, None])
+    chunks = [c for part in parts for c in part[1]]
     if not chunks:
         raise IpchatError(f"Corpus {settings.corpus} produced no text to index.")
+
+    fresh = [part for part in parts if part[2] is None]
     # Passages for retrieval and single sentences for quoting, embedded in one pass.
-    texts = [passage_text(c) for c in chunks] + [sentence_text(c, i) for c in chunks for i in range(len(c.sentences))]
-    all_vectors = embedder.embed(texts, progress=progress)
-    if all_vectors.shape != (len(texts), embedder.dimension):
-        raise IpchatError(f"Embedder returned shape {all_vectors.shape}, expected ({len(texts)}, {embedder.dimension}).")
-    vectors, sentence_vectors = all_vectors[:len(chunks)], all_vectors[len(chunks):]
+    texts_per_doc = [[passage_text(c) for c in part[1]] + [sentence_text(c, i) for c in part[1] for i in range(len(c.sentences))]
+                     for part in fresh]
+    texts = [t for group in texts_per_doc for t in group]
+    embedded: dict[str, tuple[int, float]] = {}
+    if texts:
+        mark = time.perf_counter()
+        all_vectors = embedder.embed(texts, progress=progress)
+        seconds = time.perf_counter() - mark
+        if all_vectors.shape != (len(texts), embedder.dimension):
+            raise IpchatError(f"Embedder returned shape {all_vectors.shape}, expected ({len(texts)}, {embedder.dimension}).")
+        offset = 0
+        for part, group in zip(fresh, texts_per_doc):
+            n = len(part[1])
+            part[2] = all_vectors[offset:offset + n]
+            part[3] = all_vectors[offset + n:offset + len(group)]
+            offset += len(group)
+            embedded[part[0].doc_id] = (n, seconds * len(group) / len(texts))
+    dimension = embedder.dimension
+    vectors = np.vstack([np.asarray(part[2], dtype=np.float32).reshape(-1, dimension) for part in parts])
+    sentence_vectors = np.vstack([np.asarray(part[3], dtype=np.float32).reshape(-1, dimension) for part in parts])
     dense = build_dense_index(vectors, settings.hnsw_threshold)
     bm25 = bm25s.BM25()
     bm25.index([keyword_tokens(passage_text(c)) for c in chunks], show_progress=False)
+    embedded_chunks = sum(n for n, _ in embedded.values())
 
     meta = {
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
-        "dimension": embedder.dimension,
+        "dimension": dimension,
         "model_max_tokens": embedder.max_tokens,
         "chunker": settings.chunker.as_dict(),
         "corpus_path": _portable_path(settings.corpus),
@@ -190,6 +259,10 @@ def build_index(settings: Settings, embedder: Embedder, progress: Callable[[int,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "versions": _versions(),
     }
+    if added_dir is not None:
+        meta["added_dir"] = _portable_path(added_dir)
+    if embedded_chunks < len(chunks):
+        meta["reused_chunks"] = len(chunks) - embedded_chunks
     target = Path(settings.index)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
@@ -197,7 +270,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: Callable[[int,
     try:
         faiss.write_index(dense, str(staging / DENSE))
         bm25.save(str(staging / BM25_DIR))
-        np.save(staging / SENTENCES, sentence_vectors.astype(np.float32), allow_pickle=False)
+        np.save(staging / SENTENCES, sentence_vectors, allow_pickle=False)
         _write_jsonl(staging / CHUNKS, (dataclasses.asdict(c) for c in chunks))
         _write_jsonl(staging / DOCUMENTS, (_document_row(d) for d in documents))
         meta["build_seconds"] = round(time.perf_counter() - started, 2)
@@ -206,11 +279,52 @@ def build_index(settings: Settings, embedder: Embedder, progress: Callable[[int,
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return meta
+    return BuildReport(meta, embedded, embedded_chunks, len(chunks) - embedded_chunks,
+                       {part[0].doc_id: len(part[1]) for part in parts})
+
+
+def _stored_documents(directory: Path, settings: Settings, embedder: Embedder) -> dict[str, _Stored]:
+    """Per document id, the chunks and vectors held by the index at `directory`; {} when there is no
+    index there, it is incomplete, or it was built with another format, model, sequence length or
+    chunker (its vectors would not match what this build makes)."""
+    import faiss
+
+    try:
+        meta = json.loads((directory / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict) or (meta.get("format_version"), meta.get("model"), meta.get("dimension"),
+                                      meta.get("model_max_tokens"), meta.get("chunker")) != (
+            FORMAT_VERSION, embedder.name, embedder.dimension, embedder.max_tokens, settings.chunker.as_dict()):
+        log.info("not reusing vectors from %s: built with other settings", directory)
+        return {}
+    try:
+        chunks = [_chunk_from_row(row) for row in _read_jsonl(directory / CHUNKS)]
+        documents = {row["doc_id"]: _document_from_row(row) for row in _read_jsonl(directory / DOCUMENTS)}
+        dense = faiss.read_index(str(directory / DENSE))
+        sentence_vectors = np.load(directory / SENTENCES, allow_pickle=False)
+        if dense.ntotal != len(chunks) or len(sentence_vectors) != sum(len(c.sentences) for c in chunks):
+            raise ValueError(f"{dense.ntotal} vectors for {len(chunks)} chunks")
+        vectors = dense.reconstruct_n(0, dense.ntotal)
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+        log.info("not reusing vectors from %s: %s", directory, exc)
+        return {}
+    rows: dict[str, list[int]] = {}
+    sentence_rows: dict[str, list[int]] = {}
+    offset = 0
+    for i, chunk in enumerate(chunks):
+        rows.setdefault(chunk.doc_id, []).append(i)
+        sentence_rows.setdefault(chunk.doc_id, []).extend(range(offset, offset + len(chunk.sentences)))
+        offset += len(chunk.sentences)
+    return {
+        doc_id: _Stored(documents[doc_id], [chunks[i] for i in ids], vectors[ids], sentence_vectors[sentence_rows[doc_id]])
+        for doc_id, ids in rows.items() if doc_id in documents
+    }
 
 
 def _refuse_unshippable_text(settings: Settings, documents: list[Document]) -> None:
-    """The committed index/ may hold only the bundled corpus: fetched text is not ours to redistribute."""
+    """The committed index/ may hold only the bundled corpus: fetched text is not ours to redistribute,
+    and documents a user added are theirs."""
     if Path(settings.index).resolve() != COMMITTED_INDEX.resolve():
         return
     try:
@@ -220,7 +334,7 @@ def _refuse_unshippable_text(settings: Settings, documents: list[Document]) -> N
     extra = sorted(d.doc_id for d in documents if d.doc_id not in bundled)
     if Path(settings.corpus).resolve() == (PROJECT_ROOT / "corpus").resolve() and extra:
         raise IpchatError(
-            f"index/ is committed and may hold only bundled text, but {len(extra)} fetched source(s) "
+            f"index/ is committed and may hold only bundled text, but {len(extra)} fetched or added source(s) "
             f"({', '.join(extra[:3])}{'…' if len(extra) > 3 else ''}) are in the corpus. "
             f"Build into the git-ignored data/index instead: ipchat build --index {LOCAL_INDEX}"
         )
@@ -229,7 +343,22 @@ def _refuse_unshippable_text(settings: Settings, documents: list[Document]) -> N
 def _document_row(doc: Document) -> dict:
     row = dataclasses.asdict(doc)
     row["sections"] = [[s.heading, s.start, s.end] for s in doc.sections]
+    if doc.pages:
+        row["pages"] = [list(p) for p in doc.pages]
+    else:  # documents without pages are stored exactly as before pages existed
+        del row["pages"]
     return row
+
+
+def _document_from_row(row: dict) -> Document:
+    row = dict(row)
+    row["sections"] = tuple(Section(*s) for s in row["sections"])
+    row["pages"] = tuple(tuple(p) for p in row.get("pages", ()))
+    return Document(**row)
+
+
+def _chunk_from_row(row: dict) -> Chunk:
+    return Chunk(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"])})
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
@@ -274,7 +403,8 @@ def check_index(meta: dict, settings: Settings, directory: Path, check_corpus: b
         if not corpus.exists():
             log.warning("corpus %s of index %s not found; cannot check it is current", corpus, directory)
             return
-        if corpus_digest(load_corpus(corpus)) != meta["corpus_digest"]:
+        added_dir = _resolve_path(meta["added_dir"]) if meta.get("added_dir") else None
+        if corpus_digest(load_corpus(corpus, added_dir=added_dir)) != meta["corpus_digest"]:
             raise IndexMismatchError(f"The corpus at {corpus} changed since the index at {directory} was built. {rebuild} --corpus {corpus}")
 
 
@@ -295,11 +425,8 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
             dense.hnsw.efSearch = max(64, settings.candidates)
         bm25 = bm25s.BM25.load(str(directory / BM25_DIR), allow_pickle=False)
         sentence_vectors = np.load(directory / SENTENCES, allow_pickle=False)
-        chunks = [Chunk(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"])}) for row in _read_jsonl(directory / CHUNKS)]
-        documents = {}
-        for row in _read_jsonl(directory / DOCUMENTS):
-            row["sections"] = tuple(Section(*s) for s in row["sections"])
-            documents[row["doc_id"]] = Document(**row)
+        chunks = [_chunk_from_row(row) for row in _read_jsonl(directory / CHUNKS)]
+        documents = {row["doc_id"]: _document_from_row(row) for row in _read_jsonl(directory / DOCUMENTS)}
     except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
         raise IndexMismatchError(f"Index at {directory} is incomplete or corrupt ({exc}). Rebuild it with: ipchat build --index {directory}") from None
     if dense.ntotal != len(chunks) or dense.d != meta["dimension"] or len(sentence_vectors) != sum(len(c.sentences) for c in chunks):

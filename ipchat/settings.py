@@ -23,13 +23,34 @@ COMMITTED_INDEX = PROJECT_ROOT / "index"
 LOCAL_INDEX = PROJECT_ROOT / "data" / "index"
 
 
+ADDED_ENV = "IPCHAT_ADDED_DIR"
+ADDED_MANIFEST = "manifest.json"
+
+
+def default_added_dir(environ=None) -> Path:
+    """Where `ipchat add` keeps copies of the user's documents: $IPCHAT_ADDED_DIR, else data/added/
+    under the project root (git-ignored: a user's documents never enter the repository)."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get(ADDED_ENV) or PROJECT_ROOT / "data" / "added")
+
+
+def _has_added_documents(added: Path) -> bool:
+    path = added / ADDED_MANIFEST
+    if not path.is_file():
+        return False
+    try:
+        return bool(json.loads(path.read_text(encoding="utf-8")).get("documents"))
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: stay off the committed index; loading the corpus will say what is wrong
+
+
 def default_index(environ=None) -> Path:
     """index/ (committed, bundled text only) — or data/index/ (git-ignored) once `ipchat fetch` has
-    brought text that must not enter the repository."""
+    brought text, or `ipchat add` documents, that must not enter the repository."""
     environ = os.environ if environ is None else environ
     fetched = Path(environ.get("IPCHAT_FETCHED_DIR") or PROJECT_ROOT / "data" / "fetched")
     has_fetched = fetched.is_dir() and any(p.suffix == ".md" for p in fetched.iterdir())
-    return LOCAL_INDEX if has_fetched else COMMITTED_INDEX
+    return LOCAL_INDEX if has_fetched or _has_added_documents(default_added_dir(environ)) else COMMITTED_INDEX
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,11 @@ class Section:
 
 @dataclass(frozen=True)
 class Document:
-    """A source document; `text` is exactly as extracted, `sections` index into it."""
+    """A source document; `text` is exactly as extracted, `sections` index into it.
+
+    `pages` holds the (start, end) character span of each page, in page order, for documents that
+    have pages (PDFs); it is empty otherwise.
+    """
 
     doc_id: str
     title: str
@@ -26,6 +31,15 @@ class Document:
     licence: str
     text: str
     sections: tuple[Section, ...] = ()
+    pages: tuple[tuple[int, int], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based number of the page holding character `offset`, or None when the document has
+        no pages or the offset lies on none of them (between pages)."""
+        index = bisect.bisect_right(self.pages, (offset, float("inf"))) - 1
+        if index >= 0 and self.pages[index][0] <= offset < self.pages[index][1]:
+            return index + 1
+        return None
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,15 @@ class Citation:
     quote: str
     start: int
     end: int
+    page: int | None = None
+
+    @property
+    def locator(self) -> str:
+        """Where the quote is, for display: its section, with the page when the source has pages
+        ("Methods, p. 4"; just "Page 4" when the section is the page)."""
+        if self.page is None or self.section == f"Page {self.page}":
+            return self.section
+        return f"{self.section}, p. {self.page}" if self.section else f"p. {self.page}"
 
 
 @dataclass(frozen=True)

@@ -841,7 +841,7 @@ def _citation(n: int, index, chunk: Chunk, start: int, end: int) -> Citation:
     doc = index.documents[chunk.doc_id]
     start, end = list_block(chunk, doc.text, start, end)  # a list item is quoted with its whole list
     return Citation(n=n, chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=doc.title, url=doc.url,
-                    section=chunk.section, quote=doc.text[start:end], start=start, end=end)
+                    section=chunk.section, quote=doc.text[start:end], start=start, end=end, page=doc.page_at(start))
 
 
 def _list_text(index, evidence: Evidence) -> str:

@@ -14,6 +14,8 @@ for _name in list(os.environ):
         del os.environ[_name]
 # Text a developer fetched locally must not change what the tests see.
 os.environ["IPCHAT_FETCHED_DIR"] = str(Path(__file__).resolve().parent / ".no-fetched-text")
+# Nor may documents a developer added with `ipchat add`.
+os.environ["IPCHAT_ADDED_DIR"] = str(Path(__file__).resolve().parent / ".no-added-documents")
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
@@ -82,4 +84,5 @@ def real_retriever(real_embedder):
     from ipchat.retrieval import Retriever
     from ipchat.settings import load_settings
 
-    return Retriever.from_settings(load_settings(environ={"IPCHAT_FETCHED_DIR": os.environ["IPCHAT_FETCHED_DIR"]}), real_embedder)
+    environ = {name: os.environ[name] for name in ("IPCHAT_FETCHED_DIR", "IPCHAT_ADDED_DIR")}
+    return Retriever.from_settings(load_settings(environ=environ), real_embedder)

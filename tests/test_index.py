@@ -129,6 +129,7 @@ def test_committed_index_refuses_fetched_text(tmp_path, monkeypatch):
 def test_default_index_moves_out_of_the_repository_once_text_is_fetched(tmp_path):
     from ipchat.settings import COMMITTED_INDEX, LOCAL_INDEX, default_index
 
-    assert default_index({"IPCHAT_FETCHED_DIR": str(tmp_path)}) == COMMITTED_INDEX
+    environ = {"IPCHAT_FETCHED_DIR": str(tmp_path), "IPCHAT_ADDED_DIR": str(tmp_path / "added")}
+    assert default_index(environ) == COMMITTED_INDEX
     (tmp_path / "nimh-brain-stimulation.md").write_text("# T\n\nText.\n")
-    assert default_index({"IPCHAT_FETCHED_DIR": str(tmp_path)}) == LOCAL_INDEX
+    assert default_index(environ) == LOCAL_INDEX

@@ -241,7 +241,7 @@ def test_to_dict_shape():
     assert list(data) == ["claims"]
     assert list(data["claims"][0]) == ["claim", "verdict", "reason", "evidence"]
     assert data["claims"][0]["evidence"][0] == {"n": 1, "chunk_id": "d:0", "doc_id": "d", "title": "T", "url": "u",
-                                                "section": "S", "quote": "q", "start": 0, "end": 1}
+                                                "section": "S", "quote": "q", "start": 0, "end": 1, "page": None}
     assert data["claims"][1]["evidence"] == []
     assert result.counts() == {"supported": 1, "contradicted": 0, "not_found": 1}
 
