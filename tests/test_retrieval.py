@@ -130,3 +130,10 @@ def test_tampered_weights_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(embedding, "bundled_minilm_path", lambda: fake)
     with pytest.raises(ModelError, match="sha256"):
         embedding.resolve_model(embedding.DEFAULT_MODEL)
+
+
+def test_embedding_order_does_not_depend_on_batching(real_embedder):
+    texts = ["short", "a much longer sentence about transcranial magnetic stimulation and its side effects", "ECT"]
+    together = real_embedder.embed(texts)
+    one_by_one = np.vstack([real_embedder.embed([t]) for t in texts])
+    assert np.allclose(together, one_by_one, atol=1e-5)
