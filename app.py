@@ -5,6 +5,11 @@ A thin shell: answering, safety, rendering helpers, export and feedback all live
 
 from __future__ import annotations
 
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
 import streamlit as st
 
 from ipchat.chat import (
@@ -12,6 +17,7 @@ from ipchat.chat import (
     escape_markdown, highlight_markdown, index_status, load_answerer, record_feedback,
 )
 from ipchat.errors import IpchatError
+from ipchat.evaluation import evaluate_questions, evaluate_safety, metric_table, parse_question_rows, parse_safety_rows, write_report
 from ipchat.settings import RETRIEVAL_MODES, load_settings
 from ipchat.verify import MAX_TEXT_CHARS, verify_text
 
@@ -135,6 +141,39 @@ def check_tab(answerer):
                         st.caption(e.url)
 
 
+def evaluate_tab(answerer):
+    st.caption("Upload a question set (JSON lines: id, question, gold, facts, scope, optional history — the "
+               "eval/questions format) or safety cases (label<TAB>text). Nothing you upload is kept.")
+    upload = st.file_uploader("Question set or safety cases", type=["jsonl", "tsv"], key="eval_upload")
+    if upload is None or not st.button("Run evaluation", key="eval_run"):
+        return
+    text = upload.getvalue().decode("utf-8", errors="replace")
+    bar = st.progress(0.0, text="Evaluating…")
+    progress = lambda done, total: bar.progress(done / max(total, 1), text=f"Evaluating {done}/{total}")  # noqa: E731
+    try:
+        if upload.name.endswith(".tsv"):
+            result = evaluate_safety(parse_safety_rows(text, upload.name), progress=progress, source=upload.name)
+        else:
+            result = evaluate_questions(parse_question_rows(text, upload.name), answerer, progress=progress,
+                                        source=upload.name)
+    except IpchatError as exc:
+        st.warning(str(exc))
+        return
+    bar.empty()
+    st.table(metric_table(result.metrics))
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_report(result, tmp)
+        for chart in ("hit_at_k", "latency"):
+            if chart in paths:
+                st.image(str(paths[chart]))
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zf:
+            for path in paths.values():
+                zf.write(path, arcname=Path(path).name)
+    st.download_button("Download the report (zip: Markdown, JSON, charts)", archive.getvalue(),
+                       file_name="ipchat-evaluation.zip", mime="application/zip", key="eval_download")
+
+
 def sidebar(settings, answerer):
     meta = answerer.index.meta
     with st.sidebar:
@@ -170,9 +209,11 @@ def main():
     sidebar(settings, answerer)
     st.title("ipchat")
     st.caption(NOTE)
-    chat_tab_, check_tab_ = st.tabs(["Chat", "Check an answer"])
+    chat_tab_, check_tab_, eval_tab_ = st.tabs(["Chat", "Check an answer", "Evaluate"])
     with check_tab_:
         check_tab(answerer)
+    with eval_tab_:
+        evaluate_tab(answerer)
     with chat_tab_:
         chat_tab(answerer)
 

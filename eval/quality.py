@@ -1,4 +1,5 @@
-"""Retrieval quality: hit@k / MRR / top-passage length on a question set, nDCG@10 / recall@100 on a BEIR set.
+"""Retrieval quality: hit@k / MRR / top-passage length on a question set, nDCG@10 / recall@100 on a BEIR set,
+swept over retrieval configurations and chunk sizes (metrics from ipchat.evaluation / ipchat.metrics).
 
     python eval/quality.py --seed eval/questions/seed.jsonl
     python eval/quality.py --beir ../shared/benchmarks/medquad-liveqa --chunk-tokens 96
@@ -22,7 +23,9 @@ from pathlib import Path
 from ipchat.corpus import load_beir
 from ipchat.embedding import load_embedder
 from ipchat.errors import IpchatError
+from ipchat.evaluation import beir_field_metrics, load_beir_set, load_question_rows, question_qrels
 from ipchat.index import build_index, load_index
+from ipchat.metrics import ranking_metrics
 from ipchat.retrieval import Retriever
 from ipchat.settings import load_settings
 
@@ -36,50 +39,27 @@ CONFIGS = [
 ]
 
 
+SEED_PRINTED = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@10", "top_chars")
+
+
 def seed_metrics(retriever: Retriever, rows: list[dict]) -> dict:
-    """hit@1/3/5 and MRR@10 (a hit = the chunk contains a gold span) and mean length of the top passage."""
-    ranks, top_chars = [], []
+    """hit@k, MRR@10, nDCG@10 and recall@k (a passage is relevant when it contains a gold span; see
+    ipchat.evaluation.question_qrels) and the mean length of the top passage."""
+    qrels = question_qrels(retriever.index, rows)
+    run, top_chars = {}, []
     for row in rows:
         hits = retriever.search(row["question"], 10)
-        rank = next((h.rank for h in hits if any(g in h.chunk.text for g in row["gold"])), None)
-        ranks.append(rank)
+        run[row["id"]] = [h.chunk.chunk_id for h in hits]
         top_chars.append(len(hits[0].chunk.text) if hits else 0)
-    n = len(rows)
-    return {
-        "hit@1": sum(r == 1 for r in ranks) / n,
-        "hit@3": sum(r is not None and r <= 3 for r in ranks) / n,
-        "hit@5": sum(r is not None and r <= 5 for r in ranks) / n,
-        "mrr": sum(1 / r for r in ranks if r) / n,
-        "top_chars": statistics.mean(top_chars),
-        "misses": [row["id"] for row, r in zip(rows, ranks) if r != 1],
-    }
+    means, per_query = ranking_metrics(qrels, run)
+    return {**means, "top_chars": statistics.mean(top_chars),
+            "misses": [row["id"] for row in rows if per_query[row["id"]]["hit@1"] < 1]}
 
 
 def beir_metrics(retriever: Retriever, queries: list[dict], qrels: dict, field: str) -> dict:
     """nDCG@10 and recall@100 over documents (a document scores as its best chunk)."""
-    from ranx import Qrels, Run, evaluate
-
-    run = {}
-    for query in queries:
-        text = query["text"] if field == "text" else query["metadata"][field]
-        docs: dict[str, float] = {}
-        for hit in retriever.search(text, 300):
-            docs.setdefault(hit.chunk.doc_id, hit.score)
-            if len(docs) == 100:
-                break
-        # ranx wants distinct scores to keep our order; rank-based scores do that
-        run[query["_id"]] = {d: 1000.0 - i for i, d in enumerate(docs)}
-    judged = {q: rel for q, rel in qrels.items() if q in run}
-    run = {q: docs for q, docs in run.items() if q in judged}
-    return evaluate(Qrels(judged), Run(run), ["ndcg@10", "recall@100"], make_comparable=True)
-
-
-def read_qrels(path: Path) -> dict:
-    qrels: dict[str, dict[str, int]] = {}
-    for line in path.read_text().splitlines()[1:]:
-        qid, did, score = line.split("\t")[:3]
-        qrels.setdefault(qid, {})[did] = int(score)
-    return qrels
+    means, _, _ = beir_field_metrics(retriever, queries, qrels, field)
+    return {k: means[k] for k in ("ndcg@10", "recall@100")}
 
 
 def main() -> int:
@@ -116,19 +96,15 @@ def main() -> int:
                           f"built in {time.perf_counter() - started:.1f}s", file=sys.stderr)
                     index = load_index(settings, check_corpus=False)
                 if kind == "seed":
-                    rows = [json.loads(l) for l in source.read_text().splitlines() if l.strip()]
-                    rows = [r for r in rows if r["scope"] == "in"]
+                    rows = [r for r in load_question_rows(source) if r["scope"] == "in"]
                 else:
-                    queries = [json.loads(l) for l in (source / "queries.jsonl").read_text().splitlines() if l.strip()]
-                    qrels = {}
-                    for path in sorted((source / "qrels").glob("*.tsv")):
-                        qrels.update(read_qrels(path))
+                    queries, qrels = load_beir_set(source)
                 for name, change in configs:
                     retriever = Retriever(index, embedder, dataclasses.replace(settings, **change))
                     if kind == "seed":
                         metrics = seed_metrics(retriever, rows)
                         print(f"seed  chunk={settings.chunker.max_tokens:<4} {name:<13} " + " ".join(
-                            f"{k}={v:.3f}" for k, v in metrics.items() if k != "misses") + f" misses={metrics['misses']}")
+                            f"{k}={metrics[k]:.3f}" for k in SEED_PRINTED) + f" misses={metrics['misses']}")
                     else:
                         metrics = {}
                         for field in ("text", "original"):

@@ -296,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", help="remove a document added with ipchat add")
     add_ingest_arguments(p, "remove")
     p.set_defaults(func=run_remove)
+
+    from .evaluation import add_eval_arguments, run_cli as run_eval
+
+    p = sub.add_parser("eval", help="score a question set, safety cases or a BEIR set; report; gate with --min")
+    add_eval_arguments(p)
+    p.set_defaults(func=run_eval)
     return parser
 
 

@@ -3,6 +3,7 @@
 Screenshots go to artifacts/ (git-ignored) for a person to look at.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -106,4 +107,23 @@ def test_question_answer_and_crisis(server, browser):
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "03-crisis.png"))
     last.screenshot(path=str(ARTIFACTS / "03-crisis-message.png"))
+    page.close()
+
+
+def test_evaluate_tab_runs_an_uploaded_set(server, browser, tmp_path):
+    rows = [
+        {"id": "a", "question": "how many ECT sessions?", "gold": ["six to twelve treatments"], "facts": ["six to twelve"], "scope": "in"},
+        {"id": "b", "question": "write a python function that reverses a linked list", "gold": [], "facts": [], "scope": "out"},
+    ]
+    upload = tmp_path / "mini.jsonl"
+    upload.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(server)
+    page.get_by_role("tab", name="Evaluate").click(timeout=120_000)
+    page.locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_role("button", name="Run evaluation").click(timeout=30_000)
+    page.get_by_text("citation_validity").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Download the report (zip: Markdown, JSON, charts)").wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "04-evaluate.png"), full_page=True)
     page.close()
