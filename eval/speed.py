@@ -123,7 +123,7 @@ def measure_latency(index, embedder, settings, questions: list[str], k: int, rep
         retriever = Retriever(index, embedder, settings.replace(mode=mode))
         if position == 0:
             # The first query after loading also builds the index's spelling map.
-            retriever._embed_query.cache_clear()
+            retriever.embed_query.cache_clear()
             started = time.perf_counter()
             retriever.search(questions[0], k)
             results["first_query_ms"] = (time.perf_counter() - started) * 1000
@@ -131,7 +131,7 @@ def measure_latency(index, embedder, settings, questions: list[str], k: int, rep
         for question in questions:  # warm-up
             retriever.search(question, k)
         results[mode] = summary(time_calls(lambda q: retriever.search(q, k), questions, repeat,
-                                           before=retriever._embed_query.cache_clear))
+                                           before=retriever.embed_query.cache_clear))
         if mode == "hybrid":
             # The same searches with every query embedding already cached: the non-model part.
             for question in questions:  # the timed loop above left only the last embedding in the cache

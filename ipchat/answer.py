@@ -108,16 +108,14 @@ class Answerer:
     def score_sentences(self, query: str, hits: Sequence[Hit]) -> list[Candidate]:
         """Every sentence of the hits, scored: cosine to the query, share of query words, passage score."""
         index = self.index
-        vector = self.retriever._embed_query(query)
+        vector = self.retriever.embed_query(query)
         wanted = set(query_token_ids(keyword_tokens(query), index.bm25.vocab_dict, index.spelling))
         vocab = index.bm25.vocab_dict
         top_passage = max((h.score for h in hits), default=1.0) or 1.0
-        positions = {c.chunk_id: i for i, c in enumerate(index.chunks)} if not hasattr(index, "_positions") else index._positions
-        index._positions = positions
         wants_quantity = bool(_QUANTITY_QUESTION.search(query))
         candidates = []
         for hit in hits:
-            rows = index.sentence_rows(positions[hit.chunk.chunk_id])
+            rows = index.sentence_rows(hit.chunk.chunk_id)
             cosines = index.sentence_vectors[rows.start:rows.stop] @ vector
             for (start, end), row, cosine in zip(hit.chunk.sentences, rows, cosines):
                 text = hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]

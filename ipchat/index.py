@@ -115,7 +115,7 @@ class Index:
     bm25: object
     sentence_vectors: np.ndarray
     _spelling: SpellingMap | None = None
-    _sentence_offsets: np.ndarray | None = None
+    _sentence_offsets: dict[str, range] | None = None
 
     @property
     def model(self) -> str:
@@ -130,11 +130,17 @@ class Index:
     def document_of(self, chunk: Chunk) -> Document:
         return self.documents[chunk.doc_id]
 
-    def sentence_rows(self, chunk_index: int) -> range:
-        """Rows of `sentence_vectors` holding the sentences of chunk number `chunk_index`, in order."""
-        if self._sentence_offsets is None:
-            self._sentence_offsets = np.cumsum([0] + [len(c.sentences) for c in self.chunks])
-        return range(int(self._sentence_offsets[chunk_index]), int(self._sentence_offsets[chunk_index + 1]))
+    def sentence_rows(self, chunk_id: str) -> range:
+        """Rows of `sentence_vectors` holding the sentences of chunk `chunk_id`, in order.
+
+        Raises KeyError for a chunk not in this index."""
+        if self._sentence_offsets is None:  # built once: the index never changes after loading
+            offsets, start = {}, 0
+            for chunk in self.chunks:
+                offsets[chunk.chunk_id] = range(start, start + len(chunk.sentences))
+                start += len(chunk.sentences)
+            self._sentence_offsets = offsets
+        return self._sentence_offsets[chunk_id]
 
 
 def _write_jsonl(path: Path, rows) -> None:

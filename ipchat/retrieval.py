@@ -87,7 +87,8 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self._embed_query = functools.lru_cache(maxsize=256)(self._embed_uncached)
+        # Follow-ups and the answer module ask for the same query vector more than once.
+        self.embed_query = functools.lru_cache(maxsize=256)(self._embed_uncached)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> "Retriever":
@@ -101,13 +102,13 @@ class Retriever:
 
     def dense_scores(self, query: str, ids: Sequence[int]) -> dict[int, float]:
         """Cosine similarity of the query with the given chunks."""
-        vector = self._embed_query(query)
+        vector = self.embed_query(query)
         stored = np.vstack([self.index.dense.reconstruct(int(i)) for i in ids]) if ids else np.zeros((0, len(vector)))
         return {int(i): float(s) for i, s in zip(ids, stored @ vector)}
 
     def dense_search(self, query: str, n: int) -> dict[int, float]:
         """The n chunks nearest the query by inner product, with their scores."""
-        vector = self._embed_query(query)
+        vector = self.embed_query(query)
         scores, ids = self.index.dense.search(vector[None, :].astype(np.float32), min(n, self.index.dense.ntotal))
         return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
 

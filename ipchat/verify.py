@@ -797,15 +797,6 @@ class Evidence:
     topics: frozenset[str]
 
 
-def _positions(index) -> dict[str, int]:
-    """chunk_id → position in the index, built once per loaded index and kept on it (it never changes)."""
-    positions = getattr(index, "_verify_positions", None)
-    if positions is None:
-        positions = {c.chunk_id: i for i, c in enumerate(index.chunks)}
-        index._verify_positions = positions
-    return positions
-
-
 def score_evidence(claim: str, hits: Sequence[Hit], retriever, cosine_weight: float = DEFAULT_THRESHOLDS.cosine_weight
                    ) -> list[Evidence]:
     """Every sentence of the hits scored against the claim, best first.
@@ -815,14 +806,13 @@ def score_evidence(claim: str, hits: Sequence[Hit], retriever, cosine_weight: fl
     left out.
     """
     index = retriever.index
-    vector = retriever._embed_query(claim[:MAX_QUERY_CHARS])
+    vector = retriever.embed_query(claim[:MAX_QUERY_CHARS])
     vocab = index.bm25.vocab_dict
     wanted = set(query_token_ids(keyword_tokens(claim), vocab, index.spelling))
-    positions = _positions(index)
     out = []
     for hit in hits:
         chunk = hit.chunk
-        rows = index.sentence_rows(positions[chunk.chunk_id])
+        rows = index.sentence_rows(chunk.chunk_id)
         cosines = index.sentence_vectors[rows.start:rows.stop] @ vector
         for (start, end), cosine in zip(chunk.sentences, cosines):
             text = chunk.text[start - chunk.start:end - chunk.start]
@@ -953,9 +943,9 @@ def judge_claims(claims: Sequence[str], retriever, k: int = DEFAULT_K, threshold
     if vectors is None:
         vectors = retriever.embedder.embed(queries)
     known = {q: v for q, v in zip(queries, vectors)}
-    original = retriever._embed_query
+    original = retriever.embed_query
     batched = copy.copy(retriever)
-    batched._embed_query = lambda text: known[text] if text in known else original(text)
+    batched.embed_query = lambda text: known[text] if text in known else original(text)
     return [judge_claim(c, batched, k, thresholds) for c in claims]
 
 
