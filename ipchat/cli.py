@@ -43,20 +43,29 @@ def _emit(obj: dict) -> None:
     sys.stdout.flush()
 
 
-def _progress_bar(label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+def _progress_bar(label: str, unit: str = "it", *, leave: bool = True,
+                  logger: logging.Logger = log) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A tqdm bar on stderr; when stderr is not a terminal, a log line (INFO, to `logger`) every tenth instead.
+    A new bar starts when the total changes or the count goes back (BEIR: the index build, then the queries)."""
     from tqdm import tqdm
 
-    bar = None
+    state = {"bar": None, "logged": -1}
 
     def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr, disable=None)
+        tenth = done * 10 // max(total, 1)
+        if not sys.stderr.isatty() and tenth != state["logged"]:
+            state["logged"] = tenth
+            logger.info("%s: %d/%d", label, done, total)
+        bar = state["bar"]
+        if bar is None or bar.total != total or done < bar.n:
+            if bar is not None:
+                bar.close()
+            bar = state["bar"] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, disable=None, leave=leave)
         bar.update(done - bar.n)
 
     def close() -> None:
-        if bar is not None:
-            bar.close()
+        if state["bar"] is not None:
+            state["bar"].close()
 
     return update, close
 
@@ -68,7 +77,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = _settings(args)
     started = time.perf_counter()
     embedder = load_embedder(settings.model_name, settings.batch_size)
-    update, close = _progress_bar("Embedding")
+    update, close = _progress_bar("Embedding", unit="chunk")
     try:
         meta = build_index(settings, embedder, progress=update)
     finally:
@@ -229,10 +238,200 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_fetch(args: argparse.Namespace) -> int:
-    from .fetch import run_fetch
+def add_fetch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the `ipchat fetch` options to `parser`; returns it."""
+    from .fetch import EUROPEPMC_BASE, TIMEOUT
 
-    return run_fetch(args)
+    parser.add_argument("--only", nargs="+", action="extend", metavar="ID", help="fetch only these source ids")
+    parser.add_argument("--force", action="store_true", help="download again even when the stored copy is current")
+    parser.add_argument("--corpus", type=Path, help="corpus directory with sources.toml (default: corpus/, or IPCHAT_CORPUS)")
+    parser.add_argument("--fetched-dir", type=Path,
+                        help="where fetched text goes (default: data/fetched/, or IPCHAT_FETCHED_DIR; never commit it)")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT, help=f"seconds per connect or read (default {TIMEOUT:g})")
+    parser.add_argument("--europepmc-base", default=EUROPEPMC_BASE, help="Europe PMC REST base URL (for a mirror)")
+    return parser
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Run `ipchat fetch`: one line per source, then a summary; returns the exit status, 1 when
+    offline or when every source that needed the network failed.
+
+    Raises IpchatError for a bad manifest or an unknown --only id (the CLI prints it).
+    """
+    from .corpus import resolve_fetched_dir
+    from .fetch import (
+        BACKOFF, CITATION_ONLY, EUROPEPMC_BASE, MIN_INTERVAL, NOTHING_TO_FETCH, RETRIES, STATUSES, TIMEOUT,
+        FetchResult, OfflineError, fetch_sources,
+    )
+
+    corpus = load_settings(corpus=getattr(args, "corpus", None)).corpus
+    fetched_dir = getattr(args, "fetched_dir", None)
+    def show(result: FetchResult) -> None:
+        where = f"  [{result.title}]" if result.title and result.title != result.id else ""
+        print(f"{result.status:<13} {result.id}: {result.reason}{where}", flush=True)
+
+    try:
+        results = fetch_sources(
+            corpus, only=getattr(args, "only", None), fetched_dir=fetched_dir,
+            europepmc_base=getattr(args, "europepmc_base", EUROPEPMC_BASE),
+            timeout=getattr(args, "timeout", TIMEOUT), force=getattr(args, "force", False), progress=show,
+            retries=RETRIES, backoff=BACKOFF, min_interval=MIN_INTERVAL,
+        )
+    except OfflineError as exc:
+        print(f"ipchat: {exc}", file=sys.stderr)
+        return 1
+    counts = {status: sum(r.status == status for r in results) for status in STATUSES}
+    where = resolve_fetched_dir(corpus, fetched_dir)
+    print(f"{len(results)} source(s): " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + f". Text in {where}.")
+    needed = [r for r in results if r.status != "bundled" and r.reason not in (CITATION_ONLY, NOTHING_TO_FETCH)]
+    if needed and all(r.status == "failed" for r in needed):
+        return 1
+    if any(r.status == "fetched" and not r.reason.startswith("unchanged") for r in results):
+        print("Rebuild the index to search the fetched text: ipchat build")
+    return 0
+
+
+def add_ingest_arguments(parser: argparse.ArgumentParser, command: str = "add") -> argparse.ArgumentParser:
+    """Add the options of `ipchat add` (command "add") or `ipchat remove` ("remove") to `parser`; returns it."""
+    if command == "add":
+        from .ingest import SUPPORTED
+
+        parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help=f"files to add: {SUPPORTED}")
+    elif command == "remove":
+        parser.add_argument("doc_id", metavar="ID", help="id of a document added with ipchat add (as add printed it)")
+    else:
+        raise ValueError(f"unknown command {command!r}")
+    parser.add_argument("--corpus", type=Path, help="corpus the documents join (default: corpus/, or IPCHAT_CORPUS)")
+    parser.add_argument("--index", type=Path,
+                        help="index to update (default: data/index/ — the committed index/ never holds added documents)")
+    parser.add_argument("--model", help="embedding model (default: the index's, or IPCHAT_MODEL)")
+    parser.add_argument("--added-dir", type=Path,
+                        help="where copies of added files are kept (default: data/added/, or IPCHAT_ADDED_DIR; never commit it)")
+    return parser
+
+
+def _cli_settings(args: argparse.Namespace) -> Settings:
+    return load_settings(corpus=getattr(args, "corpus", None), index=getattr(args, "index", None),
+                         model=getattr(args, "model", None))
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Run `ipchat add FILE…`: one line per file (added / updated / unchanged / error), then a summary.
+    Returns 1 when any file failed (the others are still added), else 0.
+
+    Raises IpchatError for a broken corpus or added folder, or a model that can't be loaded (the CLI prints it).
+    """
+    from .ingest import add_documents, index_embedder, reuse_sources, target_index
+
+    started = time.perf_counter()
+    settings = _cli_settings(args)
+    target = target_index(settings)
+    embedder = index_embedder(settings, reuse_sources(settings, target))
+    update, close = _progress_bar("Embedding", unit="text")
+    try:
+        results = add_documents(args.files, settings, embedder, progress=update,
+                                added_dir=getattr(args, "added_dir", None))
+    finally:
+        close()
+    for result in results:
+        print(result.line())
+    counts = {status: sum(r.status == status for r in results) for status in ("added", "updated", "unchanged", "failed")}
+    summary = f"{len(results)} file(s): " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    if counts["added"] or counts["updated"]:
+        summary += f"; index {target} updated in {time.perf_counter() - started:.1f} s"
+    print(summary + ".")
+    return 1 if counts["failed"] else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Run `ipchat remove ID`: prints what was removed; returns 0.
+
+    Raises UnknownDocumentError for an id that is not an added document, IpchatError for a broken
+    corpus or folder (the CLI prints it and exits 1).
+    """
+    from .ingest import remove_document
+
+    settings = _cli_settings(args)
+    result = remove_document(args.doc_id, settings, added_dir=getattr(args, "added_dir", None))
+    print(result.line())
+    return 0
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The `ipchat eval` options, added to `parser` (a subparser or a standalone parser)."""
+    parser.description = parser.description or "Score a question set, safety cases or a BEIR retrieval set."
+    parser.epilog = ("Exit status: 0 when every --min/--max holds, 3 when one fails (each named on stderr), "
+                     "1 on an input or index error.")
+    parser.add_argument("questions", nargs="?", type=Path, help="question set, JSON lines (eval/questions format)")
+    parser.add_argument("--safety", type=Path, metavar="CASES.tsv", help="score safety cases (label<TAB>text) instead")
+    parser.add_argument("--beir", type=Path, metavar="DIR", help="score retrieval on a BEIR set (corpus.jsonl, queries.jsonl, qrels/*.tsv) instead")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="write report.md, metrics.json, rows.jsonl and PNG charts here")
+    parser.add_argument("--baseline", type=Path, metavar="METRICS.json", help="print what got better or worse since this metrics.json")
+    parser.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail when METRIC is below VALUE (repeatable), e.g. hit@1=0.9")
+    parser.add_argument("--max", action="append", default=[], metavar="METRIC=VALUE", help="fail when METRIC is above VALUE (repeatable), e.g. over_block=0.02")
+    parser.add_argument("--limit", type=int, metavar="N", help="only the first N rows or cases")
+    parser.add_argument("--index", type=Path, help="index to answer from; with --beir, an index of that corpus to reuse (built there when absent)")
+    parser.add_argument("--model", help="embedding model (default: the index's; with --beir, all-MiniLM-L6-v2)")
+    parser.add_argument("--mode", choices=RETRIEVAL_MODES, help="retrieval mode (default hybrid)")
+    parser.add_argument("--chunk-tokens", type=int, help="with --beir: chunk size of a newly built index")
+    return parser
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Run `ipchat eval` from parsed arguments (see add_eval_arguments); returns the exit status.
+    Raises IpchatError for bad input, which the caller prints."""
+    from .evaluation import (
+        check_maximums, check_minimums, compare, evaluate_beir, evaluate_questions, evaluate_safety,
+        format_comparison, load_baseline, load_question_rows, load_safety_rows, metric_table, parse_limit, verdict,
+        write_report,
+    )
+
+    chosen = [name for name in ("questions", "safety", "beir") if getattr(args, name, None)]
+    if len(chosen) != 1:
+        raise InputError("Give exactly one of: a question set (QUESTIONS.jsonl), --safety CASES.tsv or --beir DIR.")
+    for spec in list(args.min) + list(args.max):
+        parse_limit(spec)  # fail before minutes of work, not after
+    if args.limit is not None and args.limit < 1:
+        raise InputError(f"--limit must be at least 1, got {args.limit}.")
+    baseline = load_baseline(args.baseline) if args.baseline else None
+    source = getattr(args, chosen[0])
+    settings = load_settings(index=args.index, model=args.model, mode=args.mode,
+                             chunk_tokens=getattr(args, "chunk_tokens", None))
+    name = Path(source).name
+    update, close = _progress_bar(f"eval {name}", leave=False, logger=logging.getLogger("ipchat.evaluation"))
+    try:
+        if chosen[0] == "safety":
+            result = evaluate_safety(load_safety_rows(source)[:args.limit], update, source=name)
+        elif chosen[0] == "beir":
+            from .embedding import load_embedder
+
+            embedder = load_embedder(settings.model_name, settings.batch_size)
+            result = evaluate_beir(source, settings, embedder, update, index_dir=args.index, limit=args.limit)
+        else:
+            from .answer import Answerer
+
+            rows = load_question_rows(source)[:args.limit]
+            result = evaluate_questions(rows, Answerer.from_settings(settings), update, source=name)
+    finally:
+        close()
+    print(f"{result.kind}: {result.source} — " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.counts.items()))
+    for row in metric_table(result.metrics):
+        print(f"  {row['metric']:<28} {row['value']:>9}")
+    if baseline is not None:
+        changes = compare(result.metrics, baseline)
+        moved = [c for c in changes if verdict(c[0], c[3]) != "unchanged"]
+        print(f"since the baseline {args.baseline}: {len(moved)} changed, {len(changes) - len(moved)} unchanged"
+              if changes else f"no metric in common with the baseline {args.baseline}")
+        for line in format_comparison(moved):
+            print("  " + line)
+    if args.out:
+        paths = write_report(result, args.out, baseline)
+        print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}")
+    failures = check_minimums(result.metrics, args.min) + check_maximums(result.metrics, args.max)
+    sys.stdout.flush()
+    for failure in failures:
+        print(f"ipchat eval: FAIL {failure}", file=sys.stderr)
+    return 3 if failures else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -281,27 +480,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_safety)
 
-    from .fetch import add_fetch_arguments
-
     p = sub.add_parser("fetch", help="download the cited sources into data/fetched/ (needs the internet; never committed)")
     add_fetch_arguments(p)
     p.set_defaults(func=cmd_fetch)
 
-    from .ingest import add_ingest_arguments, run_add, run_remove
-
     p = sub.add_parser("add", help="add your own PDF, HTML, DOCX, Markdown or text files (copied into data/added/, never committed)")
     add_ingest_arguments(p, "add")
-    p.set_defaults(func=run_add)
+    p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("remove", help="remove a document added with ipchat add")
     add_ingest_arguments(p, "remove")
-    p.set_defaults(func=run_remove)
-
-    from .evaluation import add_eval_arguments, run_cli as run_eval
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("eval", help="score a question set, safety cases or a BEIR set; report; gate with --min")
     add_eval_arguments(p)
-    p.set_defaults(func=run_eval)
+    p.set_defaults(func=cmd_eval)
     return parser
 
 

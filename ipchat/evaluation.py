@@ -1,8 +1,8 @@
 """Evaluation: question sets, safety cases and BEIR retrieval sets, scored, reported and gated.
 
-    python -m ipchat.evaluation eval/questions/seed.jsonl --out /tmp/evalout
-    python -m ipchat.evaluation --safety eval/safety/cases.tsv --min crisis_recall=0.95
-    python -m ipchat.evaluation --beir ../shared/benchmarks/medquad-liveqa --baseline old/metrics.json
+    ipchat eval eval/questions/seed.jsonl --out /tmp/evalout
+    ipchat eval --safety eval/safety/cases.tsv --min crisis_recall=0.95
+    ipchat eval --beir ../shared/benchmarks/medquad-liveqa --baseline old/metrics.json
 
 Question sets (eval/questions format): every row is answered with `Answerer.ask`, and its rewritten
 query searched for the top 10 passages. A passage is relevant when its text (with its section
@@ -16,10 +16,8 @@ report.md, metrics.json, rows.jsonl and PNG charts.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -34,12 +32,12 @@ from .metrics import (
     latency_metrics, metric_order, missing_facts, numeric_metrics, parse_limit, ranking_metrics, safety_metrics,
     verdict,
 )
-from .settings import Settings, load_settings
+from .settings import Settings
 
 __all__ = [
     "EvalResult", "evaluate_questions", "evaluate_safety", "evaluate_beir", "write_report", "compare",
     "check_minimums", "check_maximums", "load_question_rows", "parse_question_rows", "load_safety_rows",
-    "parse_safety_rows", "load_beir_set", "load_baseline", "metric_table", "add_eval_arguments", "run_cli", "main",
+    "parse_safety_rows", "load_beir_set", "load_baseline", "metric_table", "parse_limit", "format_comparison",
 ]
 
 log = logging.getLogger(__name__)
@@ -588,132 +586,3 @@ def write_report(result: EvalResult, out_dir: str | Path, baseline: Mapping | st
     lines += _details(result)
     paths["report"].write_text("\n".join(lines) + "\n", encoding="utf-8")
     return paths
-
-
-# -- command line ------------------------------------------------------------------------------------
-
-
-def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The `ipchat eval` options, added to `parser` (a subparser or a standalone parser)."""
-    from .settings import RETRIEVAL_MODES
-
-    parser.description = parser.description or "Score a question set, safety cases or a BEIR retrieval set."
-    parser.epilog = ("Exit status: 0 when every --min/--max holds, 3 when one fails (each named on stderr), "
-                     "1 on an input or index error.")
-    parser.add_argument("questions", nargs="?", type=Path, help="question set, JSON lines (eval/questions format)")
-    parser.add_argument("--safety", type=Path, metavar="CASES.tsv", help="score safety cases (label<TAB>text) instead")
-    parser.add_argument("--beir", type=Path, metavar="DIR", help="score retrieval on a BEIR set (corpus.jsonl, queries.jsonl, qrels/*.tsv) instead")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="write report.md, metrics.json, rows.jsonl and PNG charts here")
-    parser.add_argument("--baseline", type=Path, metavar="METRICS.json", help="print what got better or worse since this metrics.json")
-    parser.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail when METRIC is below VALUE (repeatable), e.g. hit@1=0.9")
-    parser.add_argument("--max", action="append", default=[], metavar="METRIC=VALUE", help="fail when METRIC is above VALUE (repeatable), e.g. over_block=0.02")
-    parser.add_argument("--limit", type=int, metavar="N", help="only the first N rows or cases")
-    parser.add_argument("--index", type=Path, help="index to answer from; with --beir, an index of that corpus to reuse (built there when absent)")
-    parser.add_argument("--model", help="embedding model (default: the index's; with --beir, all-MiniLM-L6-v2)")
-    parser.add_argument("--mode", choices=RETRIEVAL_MODES, help="retrieval mode (default hybrid)")
-    parser.add_argument("--chunk-tokens", type=int, help="with --beir: chunk size of a newly built index")
-    return parser
-
-
-def _progress_bar(label: str):
-    """A tqdm bar on stderr; when stderr is not a terminal, a log line (INFO) every tenth instead."""
-    from tqdm import tqdm
-
-    state = {"bar": None, "logged": -1}
-
-    def update(done: int, total: int) -> None:
-        tenth = done * 10 // max(total, 1)
-        if not sys.stderr.isatty() and tenth != state["logged"]:
-            state["logged"] = tenth
-            log.info("%s: %d/%d", label, done, total)
-        bar = state["bar"]
-        if bar is None or bar.total != total or done < bar.n:
-            if bar is not None:
-                bar.close()
-            bar = state["bar"] = tqdm(total=total, desc=label, file=sys.stderr, disable=None, leave=False)
-        bar.update(done - bar.n)
-
-    def close() -> None:
-        if state["bar"] is not None:
-            state["bar"].close()
-
-    return update, close
-
-
-def run_cli(args: argparse.Namespace) -> int:
-    """Run `ipchat eval` from parsed arguments (see add_eval_arguments); returns the exit status.
-    Raises IpchatError for bad input, which the caller prints."""
-    chosen = [name for name in ("questions", "safety", "beir") if getattr(args, name, None)]
-    if len(chosen) != 1:
-        raise InputError("Give exactly one of: a question set (QUESTIONS.jsonl), --safety CASES.tsv or --beir DIR.")
-    for spec in list(args.min) + list(args.max):
-        parse_limit(spec)  # fail before minutes of work, not after
-    if args.limit is not None and args.limit < 1:
-        raise InputError(f"--limit must be at least 1, got {args.limit}.")
-    baseline = load_baseline(args.baseline) if args.baseline else None
-    source = getattr(args, chosen[0])
-    settings = load_settings(index=args.index, model=args.model, mode=args.mode,
-                             chunk_tokens=getattr(args, "chunk_tokens", None))
-    name = Path(source).name
-    update, close = _progress_bar(f"eval {name}")
-    try:
-        if chosen[0] == "safety":
-            result = evaluate_safety(load_safety_rows(source)[:args.limit], update, source=name)
-        elif chosen[0] == "beir":
-            from .embedding import load_embedder
-
-            embedder = load_embedder(settings.model_name, settings.batch_size)
-            result = evaluate_beir(source, settings, embedder, update, index_dir=args.index, limit=args.limit)
-        else:
-            from .answer import Answerer
-
-            rows = load_question_rows(source)[:args.limit]
-            result = evaluate_questions(rows, Answerer.from_settings(settings), update, source=name)
-    finally:
-        close()
-    print(f"{result.kind}: {result.source} — " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.counts.items()))
-    for row in metric_table(result.metrics):
-        print(f"  {row['metric']:<28} {row['value']:>9}")
-    if baseline is not None:
-        changes = compare(result.metrics, baseline)
-        moved = [c for c in changes if verdict(c[0], c[3]) != "unchanged"]
-        print(f"since the baseline {args.baseline}: {len(moved)} changed, {len(changes) - len(moved)} unchanged"
-              if changes else f"no metric in common with the baseline {args.baseline}")
-        for line in format_comparison(moved):
-            print("  " + line)
-    if args.out:
-        paths = write_report(result, args.out, baseline)
-        print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}")
-    failures = check_minimums(result.metrics, args.min) + check_maximums(result.metrics, args.max)
-    sys.stdout.flush()
-    for failure in failures:
-        print(f"ipchat eval: FAIL {failure}", file=sys.stderr)
-    return 3 if failures else 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m ipchat.evaluation ...`: the same options as `ipchat eval`."""
-    import os
-
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    parser = add_eval_arguments(argparse.ArgumentParser(prog="python -m ipchat.evaluation", description=__doc__,
-                                                        formatter_class=argparse.RawDescriptionHelpFormatter))
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return run_cli(args)
-    except IpchatError as exc:
-        print(f"ipchat: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("ipchat: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,7 +15,6 @@ repository wherever the folder is placed.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import html
@@ -27,7 +26,6 @@ import random
 import re
 import socket
 import ssl
-import sys
 import tempfile
 import time
 import urllib.error
@@ -781,53 +779,3 @@ def fetch_sources(corpus_dir: Path, only: Iterable[str] | None = None, fetched_d
             progress(result)
     _write_status(target, records)
     return results
-
-
-# ---------------------------------------------------------------------------------------------
-# Command line
-
-def add_fetch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the `ipchat fetch` options to `parser`; returns it."""
-    parser.add_argument("--only", nargs="+", action="extend", metavar="ID", help="fetch only these source ids")
-    parser.add_argument("--force", action="store_true", help="download again even when the stored copy is current")
-    parser.add_argument("--corpus", type=Path, help="corpus directory with sources.toml (default: corpus/, or IPCHAT_CORPUS)")
-    parser.add_argument("--fetched-dir", type=Path,
-                        help="where fetched text goes (default: data/fetched/, or IPCHAT_FETCHED_DIR; never commit it)")
-    parser.add_argument("--timeout", type=float, default=TIMEOUT, help=f"seconds per connect or read (default {TIMEOUT:g})")
-    parser.add_argument("--europepmc-base", default=EUROPEPMC_BASE, help="Europe PMC REST base URL (for a mirror)")
-    return parser
-
-
-def run_fetch(args: argparse.Namespace) -> int:
-    """Run `ipchat fetch`: one line per source, then a summary; returns the exit status, 1 when
-    offline or when every source that needed the network failed.
-
-    Raises IpchatError for a bad manifest or an unknown --only id (the CLI prints it).
-    """
-    from .settings import load_settings
-
-    corpus = load_settings(corpus=getattr(args, "corpus", None)).corpus
-    fetched_dir = getattr(args, "fetched_dir", None)
-    def show(result: FetchResult) -> None:
-        where = f"  [{result.title}]" if result.title and result.title != result.id else ""
-        print(f"{result.status:<13} {result.id}: {result.reason}{where}", flush=True)
-
-    try:
-        results = fetch_sources(
-            corpus, only=getattr(args, "only", None), fetched_dir=fetched_dir,
-            europepmc_base=getattr(args, "europepmc_base", EUROPEPMC_BASE),
-            timeout=getattr(args, "timeout", TIMEOUT), force=getattr(args, "force", False), progress=show,
-            retries=RETRIES, backoff=BACKOFF, min_interval=MIN_INTERVAL,
-        )
-    except OfflineError as exc:
-        print(f"ipchat: {exc}", file=sys.stderr)
-        return 1
-    counts = {status: sum(r.status == status for r in results) for status in STATUSES}
-    where = resolve_fetched_dir(corpus, fetched_dir)
-    print(f"{len(results)} source(s): " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + f". Text in {where}.")
-    needed = [r for r in results if r.status != "bundled" and r.reason not in (CITATION_ONLY, NOTHING_TO_FETCH)]
-    if needed and all(r.status == "failed" for r in needed):
-        return 1
-    if any(r.status == "fetched" and not r.reason.startswith("unchanged") for r in results):
-        print("Rebuild the index to search the fetched text: ipchat build")
-    return 0

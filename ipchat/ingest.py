@@ -12,7 +12,6 @@ in; if that fails, the manifest and the folder are put back as they were.
 
 from __future__ import annotations
 
-import argparse
 import codecs
 import contextlib
 import hashlib
@@ -22,7 +21,6 @@ import logging
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 import unicodedata
@@ -39,7 +37,7 @@ from .corpus import (
 from .embedding import Embedder, load_embedder
 from .errors import IpchatError, ModelError
 from .index import CHUNKS, META, update_index
-from .settings import ADDED_MANIFEST, COMMITTED_INDEX, LOCAL_INDEX, PROJECT_ROOT, Settings, load_settings
+from .settings import ADDED_MANIFEST, COMMITTED_INDEX, LOCAL_INDEX, PROJECT_ROOT, Settings
 
 Progress = Callable[[int, int], None]
 
@@ -349,9 +347,9 @@ def target_index(settings: Settings) -> Path:
     return LOCAL_INDEX if index.resolve() == COMMITTED_INDEX.resolve() else index
 
 
-def _reuse_sources(settings: Settings, target: Path) -> list[Path]:
-    """Indexes whose vectors may be reused, best first: the target, the one the settings name, and
-    for the project corpus the committed index (it holds the bundled article)."""
+def reuse_sources(settings: Settings, target: Path) -> list[Path]:
+    """Indexes whose vectors may be reused when updating `target`, best first: the target, the one
+    the settings name, and for the project corpus the committed index (it holds the bundled article)."""
     sources = [target, Path(settings.index)]
     if Path(settings.corpus).resolve() == (PROJECT_ROOT / "corpus").resolve():
         sources.append(COMMITTED_INDEX)
@@ -540,7 +538,7 @@ def add_documents(paths: Iterable[Path | str], settings: Settings, embedder: Emb
             written = True
             documents = load_corpus(settings.corpus, added_dir=folder)
             report = update_index(settings.replace(index=target), embedder, progress, documents,
-                                  reuse_from=_reuse_sources(settings, target), added_dir=folder)
+                                  reuse_from=reuse_sources(settings, target), added_dir=folder)
         except BaseException as exc:
             if written:
                 _restore_manifest(folder, previous)
@@ -592,7 +590,7 @@ def remove_document(doc_id: str, settings: Settings, embedder: Embedder | None =
         _write_manifest(folder, remaining)
         try:
             documents = load_corpus(settings.corpus, added_dir=folder)
-            sources = _reuse_sources(settings, target)
+            sources = reuse_sources(settings, target)
             update_index(settings.replace(index=target), embedder or index_embedder(settings, sources), progress,
                          documents, reuse_from=sources, added_dir=folder)
         except BaseException:
@@ -652,85 +650,3 @@ def index_embedder(settings: Settings, sources: Sequence[Path]) -> Embedder:
             return _DeferredEmbedder(name, dimension, max_tokens, settings.batch_size)
         break
     return load_embedder(settings.model_name, settings.batch_size)
-
-
-# ---------------------------------------------------------------------------------------------
-# Command line
-
-
-def add_ingest_arguments(parser: argparse.ArgumentParser, command: str = "add") -> argparse.ArgumentParser:
-    """Add the options of `ipchat add` (command "add") or `ipchat remove` ("remove") to `parser`; returns it."""
-    if command == "add":
-        parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help=f"files to add: {SUPPORTED}")
-    elif command == "remove":
-        parser.add_argument("doc_id", metavar="ID", help="id of a document added with ipchat add (as add printed it)")
-    else:
-        raise ValueError(f"unknown command {command!r}")
-    parser.add_argument("--corpus", type=Path, help="corpus the documents join (default: corpus/, or IPCHAT_CORPUS)")
-    parser.add_argument("--index", type=Path,
-                        help="index to update (default: data/index/ — the committed index/ never holds added documents)")
-    parser.add_argument("--model", help="embedding model (default: the index's, or IPCHAT_MODEL)")
-    parser.add_argument("--added-dir", type=Path,
-                        help="where copies of added files are kept (default: data/added/, or IPCHAT_ADDED_DIR; never commit it)")
-    return parser
-
-
-def _cli_settings(args: argparse.Namespace) -> Settings:
-    return load_settings(corpus=getattr(args, "corpus", None), index=getattr(args, "index", None),
-                         model=getattr(args, "model", None))
-
-
-def _progress_bar() -> tuple[Progress, Callable[[], None]]:
-    from tqdm import tqdm
-
-    bar = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc="Embedding", unit="text", file=sys.stderr, disable=None)
-        bar.update(done - bar.n)
-
-    def close() -> None:
-        if bar is not None:
-            bar.close()
-
-    return update, close
-
-
-def run_add(args: argparse.Namespace) -> int:
-    """Run `ipchat add FILE…`: one line per file (added / updated / unchanged / error), then a summary.
-    Returns 1 when any file failed (the others are still added), else 0.
-
-    Raises IpchatError for a broken corpus or added folder, or a model that can't be loaded (the CLI prints it).
-    """
-    started = time.perf_counter()
-    settings = _cli_settings(args)
-    target = target_index(settings)
-    embedder = index_embedder(settings, _reuse_sources(settings, target))
-    update, close = _progress_bar()
-    try:
-        results = add_documents(args.files, settings, embedder, progress=update,
-                                added_dir=getattr(args, "added_dir", None))
-    finally:
-        close()
-    for result in results:
-        print(result.line())
-    counts = {status: sum(r.status == status for r in results) for status in ("added", "updated", "unchanged", "failed")}
-    summary = f"{len(results)} file(s): " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    if counts["added"] or counts["updated"]:
-        summary += f"; index {target} updated in {time.perf_counter() - started:.1f} s"
-    print(summary + ".")
-    return 1 if counts["failed"] else 0
-
-
-def run_remove(args: argparse.Namespace) -> int:
-    """Run `ipchat remove ID`: prints what was removed; returns 0.
-
-    Raises UnknownDocumentError for an id that is not an added document, IpchatError for a broken
-    corpus or folder (the CLI prints it and exits 1).
-    """
-    settings = _cli_settings(args)
-    result = remove_document(args.doc_id, settings, added_dir=getattr(args, "added_dir", None))
-    print(result.line())
-    return 0

@@ -16,10 +16,11 @@ import pytest
 
 from conftest import ROOT
 from ipchat import fetch as fetch_module
+from ipchat.cli import add_fetch_arguments, cmd_fetch
 from ipchat.corpus import load_corpus, read_provenance
 from ipchat.errors import IpchatError
 from ipchat.fetch import (
-    HttpClient, OfflineError, add_fetch_arguments, fetch_sources, jats_to_markdown, read_status, run_fetch,
+    HttpClient, OfflineError, fetch_sources, jats_to_markdown, read_status,
 )
 
 CHROME_WORDS = ("Accept all cookies", "Privacy policy", "Subscribe to our newsletter", "Find a doctor")
@@ -438,7 +439,7 @@ def test_offline_says_so_once_and_changes_nothing(tmp_path, capsys, monkeypatch)
     parser = add_fetch_arguments(argparse.ArgumentParser())
     args = parser.parse_args(["--corpus", str(corpus), "--fetched-dir", str(fetched), "--europepmc-base", base,
                               "--timeout", "0.5"])
-    assert run_fetch(args) == 1
+    assert cmd_fetch(args) == 1
     out, err = capsys.readouterr()
     assert out == "" and err == "ipchat: offline: no source could be reached; nothing changed\n"
     assert snapshot(fetched) == before
@@ -457,7 +458,7 @@ def test_cli_prints_a_line_per_source_and_a_summary(tmp_path, server, capsys, mo
     parser = add_fetch_arguments(argparse.ArgumentParser())
     args = parser.parse_args(["--corpus", str(corpus), "--fetched-dir", str(fetched), "--only", "tms", "book",
                               "--only", "gone", "--europepmc-base", f"{server.base}/europepmc"])
-    assert run_fetch(args) == 0
+    assert cmd_fetch(args) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("fetched") and " tms: " in lines[0]
     assert lines[1].startswith("failed") and " gone: " in lines[1] and "404" in lines[1]
@@ -465,7 +466,7 @@ def test_cli_prints_a_line_per_source_and_a_summary(tmp_path, server, capsys, mo
     assert lines[3].startswith("3 source(s): 1 fetched, 1 metadata-only, 1 failed.")
 
     args = parser.parse_args(["--corpus", str(corpus), "--fetched-dir", str(fetched), "--only", "gone", "secret"])
-    assert run_fetch(args) == 1  # everything that needed the network failed
+    assert cmd_fetch(args) == 1  # everything that needed the network failed
 
 
 def test_unknown_only_id_and_foreign_corpus_need_to_be_explicit(tmp_path, server):

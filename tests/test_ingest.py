@@ -15,13 +15,13 @@ import pytest
 
 from conftest import ROOT
 from ipchat.answer import Answerer, reply_to_dict
+from ipchat.cli import add_ingest_arguments, cmd_add, cmd_remove
 from ipchat.corpus import added_documents, corpus_digest, load_corpus, read_added_manifest
 from ipchat.embedding import HashingEmbedder
 from ipchat.errors import IpchatError, ManifestError
 from ipchat.index import build_index, load_index, read_meta
 from ipchat.ingest import (
-    IngestError, UnknownDocumentError, add_documents, add_ingest_arguments, extract, remove_document, run_add,
-    run_remove, target_index,
+    IngestError, UnknownDocumentError, add_documents, extract, remove_document, target_index,
 )
 from ipchat.retrieval import Retriever
 from ipchat.settings import COMMITTED_INDEX, LOCAL_INDEX, default_index, load_settings
@@ -445,8 +445,8 @@ def test_another_corpus_needs_an_added_folder(hashing_index, files):
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="ipchat")
     sub = parser.add_subparsers(dest="command", required=True)
-    add_ingest_arguments(sub.add_parser("add"), "add").set_defaults(func=run_add)
-    add_ingest_arguments(sub.add_parser("remove"), "remove").set_defaults(func=run_remove)
+    add_ingest_arguments(sub.add_parser("add"), "add").set_defaults(func=cmd_add)
+    add_ingest_arguments(sub.add_parser("remove"), "remove").set_defaults(func=cmd_remove)
     return parser.parse_args(argv)
 
 
