@@ -14,8 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
-
 from . import safety
 from .conversation import rewrite_followup
 from .errors import InputError

@@ -26,7 +26,6 @@ import random
 import re
 import socket
 import ssl
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -43,6 +42,7 @@ from typing import Callable, Iterable
 from . import __version__
 from .corpus import SourceEntry, load_manifest, read_provenance, resolve_fetched_dir
 from .errors import IpchatError
+from .files import stage_file
 
 log = logging.getLogger(__name__)
 
@@ -452,21 +452,6 @@ def _decode(response: _Response) -> str | bytes:
 # ---------------------------------------------------------------------------------------------
 # Storage
 
-def _write_atomic(path: Path, data: bytes) -> Path:
-    """Write `data` to a temporary file beside `path`, flushed to disk; returns the temporary path."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; fetched text is readable like the rest of data/
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
 def _prepare_dir(fetched_dir: Path) -> None:
     fetched_dir.mkdir(parents=True, exist_ok=True)
     ignore = fetched_dir / ".gitignore"
@@ -481,9 +466,9 @@ def _store(fetched_dir: Path, source_id: str, text: str, provenance: dict) -> No
     data = text.encode("utf-8")
     provenance = {**provenance, "id": source_id, "sha256": hashlib.sha256(data).hexdigest(), "chars": len(text)}
     meta = (json.dumps(provenance, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    tmp_text = _write_atomic(fetched_dir / f"{source_id}.md", data)
+    tmp_text = stage_file(fetched_dir / f"{source_id}.md", data)
     try:
-        tmp_meta = _write_atomic(fetched_dir / f"{source_id}.json", meta)
+        tmp_meta = stage_file(fetched_dir / f"{source_id}.json", meta)
     except BaseException:
         tmp_text.unlink(missing_ok=True)
         raise
@@ -495,7 +480,7 @@ def _update_provenance(fetched_dir: Path, source_id: str, provenance: dict, chan
     changed = {k: v for k, v in changes.items() if v and provenance.get(k) != v}
     if changed:
         meta = (json.dumps({**provenance, **changed}, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        os.replace(_write_atomic(fetched_dir / f"{source_id}.json", meta), fetched_dir / f"{source_id}.json")
+        os.replace(stage_file(fetched_dir / f"{source_id}.json", meta), fetched_dir / f"{source_id}.json")
 
 
 def read_status(fetched_dir: Path) -> dict[str, dict]:
@@ -521,7 +506,7 @@ def _write_status(fetched_dir: Path, records: dict[str, dict]) -> None:
     _prepare_dir(fetched_dir)
     blob = {"updated_at": _now(), "user_agent": USER_AGENT, "sources": records}
     path = fetched_dir / STATUS_FILE
-    os.replace(_write_atomic(path, (json.dumps(blob, indent=2, ensure_ascii=False) + "\n").encode("utf-8")), path)
+    os.replace(stage_file(path, (json.dumps(blob, indent=2, ensure_ascii=False) + "\n").encode("utf-8")), path)
 
 
 # ---------------------------------------------------------------------------------------------

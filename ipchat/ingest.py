@@ -36,6 +36,7 @@ from .corpus import (
 )
 from .embedding import Embedder, load_embedder
 from .errors import IpchatError, ModelError
+from .files import write_atomic
 from .index import CHUNKS, META, update_index
 from .settings import ADDED_MANIFEST, COMMITTED_INDEX, LOCAL_INDEX, PROJECT_ROOT, Settings
 
@@ -388,22 +389,7 @@ def _write_manifest(folder: Path, entries: Sequence[AddedEntry]) -> None:
     body = json.dumps({"format": ADDED_FORMAT, "documents": [e.as_dict() for e in entries]}, indent=2, ensure_ascii=False)
     # A page span on one line; JSON strings hold no raw newline, so only the structure matches.
     body = re.sub(r"\[\n\s*(\d+),\n\s*(\d+)\n\s*\]", r"[\1, \2]", body)
-    _write_atomic(folder / ADDED_MANIFEST, (body + "\n").encode("utf-8"))
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(folder / ADDED_MANIFEST, (body + "\n").encode("utf-8"))
 
 
 def _restore_manifest(folder: Path, previous: bytes | None) -> None:
@@ -411,7 +397,7 @@ def _restore_manifest(folder: Path, previous: bytes | None) -> None:
         with contextlib.suppress(FileNotFoundError):
             (folder / ADDED_MANIFEST).unlink()
     else:
-        _write_atomic(folder / ADDED_MANIFEST, previous)
+        write_atomic(folder / ADDED_MANIFEST, previous)
 
 
 def _slug(name: str) -> str:

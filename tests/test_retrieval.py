@@ -1,9 +1,6 @@
-import json
-
 import numpy as np
 import pytest
 
-from conftest import ROOT
 from ipchat.embedding import HashingEmbedder
 from ipchat.errors import InputError
 from ipchat.index import load_index
