@@ -14,10 +14,12 @@ import streamlit as st
 
 from ipchat.chat import (
     MAX_QUESTION_CHARS, Turn, check_question, conversation_markdown, corpus_overview, ensure_index,
-    escape_markdown, highlight_markdown, index_status, load_answerer, record_feedback,
+    escape_markdown, highlight_markdown, index_status, record_feedback,
 )
+from ipchat.answer import Answerer
 from ipchat.errors import IpchatError
 from ipchat.evaluation import evaluate_questions, evaluate_safety, metric_table, parse_question_rows, parse_safety_rows, write_report
+from ipchat.index import read_meta
 from ipchat.settings import RETRIEVAL_MODES, load_settings
 from ipchat.verify import MAX_TEXT_CHARS, verify_text
 
@@ -27,9 +29,10 @@ REASK_LABEL = "I'm asking about a patient / for teaching"
 
 
 @st.cache_resource(show_spinner=False)
-def get_answerer(settings_digest: str):
-    """One answerer (index + model) per process, shared by every session."""
-    return load_answerer(load_settings())
+def get_answerer(settings_digest: str, index_version: str):
+    """One answerer (index + model) per process, shared by every session; a rebuilt index (another
+    `index_version`) is loaded afresh instead of serving the one cached before it."""
+    return Answerer.from_settings(load_settings())
 
 
 def prepare():
@@ -41,8 +44,9 @@ def prepare():
             bar = st.progress(0.0, text="Embedding passages")
             ensure_index(settings, progress=lambda done, total: bar.progress(done / total, text=f"Embedding passages {done}/{total}"))
             status.update(label="Index built", state="complete", expanded=False)
+    meta = read_meta(settings.index)
     with st.spinner("Loading the model and index…"):
-        return settings, get_answerer(settings.digest())
+        return settings, get_answerer(settings.digest(), f"{meta['corpus_digest']}:{meta['built_at']}")
 
 
 def render_sources(reply, index):

@@ -107,7 +107,9 @@ def main() -> int:
                             f"{k}={metrics[k]:.3f}" for k in SEED_PRINTED) + f" misses={metrics['misses']}")
                     else:
                         metrics = {}
-                        for field in ("text", "original"):
+                        # The consumer's own wording is scored only where the set has it.
+                        fields = ["text"] + (["original"] if any((q.get("metadata") or {}).get("original") for q in queries) else [])
+                        for field in fields:
                             for k, v in beir_metrics(retriever, queries, qrels, field).items():
                                 metrics[f"{field}:{k}"] = float(v)
                         print(f"beir  chunk={settings.chunker.max_tokens:<4} {name:<13} " + " ".join(

@@ -50,7 +50,6 @@ class Candidate:
     start: int
     end: int
     score: float
-    cosine: float
 
 
 def _is_list_item(text: str, start: int) -> bool:
@@ -122,7 +121,7 @@ class Answerer:
                 score = SENTENCE_WEIGHT * float(cosine) + KEYWORD_WEIGHT * coverage + PASSAGE_WEIGHT * hit.score / top_passage
                 if wants_quantity and numbers_in(text):
                     score += QUANTITY_BONUS
-                candidates.append(Candidate(hit, row, start, end, score, float(cosine)))
+                candidates.append(Candidate(hit, row, start, end, score))
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
         return candidates
 
@@ -195,7 +194,8 @@ class Answerer:
 
         mark = time.perf_counter()
         candidates = self.score_sentences(rewrite.query, hits)
-        abstained = self.answerability(rewrite.query, candidates) < self.settings.abstain_threshold
+        answerability = self.answerability(rewrite.query, candidates)
+        abstained = answerability < self.settings.abstain_threshold
         citations: list[Citation] = []
         path = "extractive"
         if abstained:
@@ -217,7 +217,7 @@ class Answerer:
         timings["total"] = (time.perf_counter() - started) * 1000
         return Reply(question=question, answer=answer, citations=tuple(citations), hits=tuple(hits),
                      abstained=abstained, safety=assessment, rewritten_query=rewrite.query,
-                     timings_ms=_round(timings), path=path)
+                     timings_ms=_round(timings), path=path, answerability=round(answerability, 4))
 
     def _generate(self, query: str, hits: Sequence[Hit], timings: dict) -> tuple[str, list[Citation]] | None:
         """A checked generated answer over the hits, or None when the model fails or nothing survives."""

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .answer import Answerer
 from .corpus import load_manifest
 from .embedding import load_embedder
 from .errors import IndexMismatchError, IndexMissingError, InputError, IpchatError, ManifestError
@@ -69,11 +68,6 @@ def ensure_index(settings: Settings, progress: Callable[[int, int], None] | None
         return False
     update_index(settings, load_embedder(settings.model_name, settings.batch_size), progress=progress)
     return True
-
-
-def load_answerer(settings: Settings) -> Answerer:
-    """The answerer for `settings` (index and model loaded once)."""
-    return Answerer.from_settings(settings)
 
 
 @dataclass(frozen=True)

@@ -258,9 +258,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     Raises IpchatError for a bad manifest or an unknown --only id (the CLI prints it).
     """
-    from .corpus import resolve_fetched_dir
+    from .corpus import STATUSES, resolve_fetched_dir
     from .fetch import (
-        BACKOFF, CITATION_ONLY, EUROPEPMC_BASE, MIN_INTERVAL, NOTHING_TO_FETCH, RETRIES, STATUSES, TIMEOUT,
+        BACKOFF, CITATION_ONLY, EUROPEPMC_BASE, MIN_INTERVAL, NOTHING_TO_FETCH, RETRIES, TIMEOUT,
         FetchResult, OfflineError, fetch_sources,
     )
 

@@ -146,7 +146,8 @@ def markdown_sections(text: str, default_heading: str) -> tuple[Section, ...]:
     return tuple(sections)
 
 
-def _first_heading(text: str) -> str:
+def first_heading(text: str) -> str:
+    """The text of the first Markdown heading, or "" when there is none."""
     match = _HEADING.search(text)
     return match.group(2).strip() if match else ""
 
@@ -158,7 +159,7 @@ def document_from_file(path: Path, doc_id: str, title: str = "", url: str = "", 
     if not text.strip():
         raise CorpusError(f"{path} is empty.")
     if path.suffix.lower() in (".md", ".markdown"):
-        title = title or _first_heading(text) or path.stem
+        title = title or first_heading(text) or path.stem
         sections = markdown_sections(text, title)
     else:
         title = title or path.stem

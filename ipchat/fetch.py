@@ -42,7 +42,7 @@ from typing import Callable, Iterable
 from . import __version__
 from .corpus import SourceEntry, load_manifest, read_provenance, resolve_fetched_dir
 from .errors import IpchatError
-from .files import stage_file
+from .files import stage_file, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,6 @@ MAX_RETRY_AFTER = 60.0  # cap on a server's Retry-After, so one host cannot stal
 STATUS_FILE = "status.json"
 CITATION_ONLY = "citation only (book)"
 NOTHING_TO_FETCH = "no URL or PMC id to fetch"
-STATUSES = ("bundled", "fetched", "metadata-only", "failed")
 OFFLINE_MESSAGE = "offline: no source could be reached; nothing changed"
 
 
@@ -480,7 +479,7 @@ def _update_provenance(fetched_dir: Path, source_id: str, provenance: dict, chan
     changed = {k: v for k, v in changes.items() if v and provenance.get(k) != v}
     if changed:
         meta = (json.dumps({**provenance, **changed}, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        os.replace(stage_file(fetched_dir / f"{source_id}.json", meta), fetched_dir / f"{source_id}.json")
+        write_atomic(fetched_dir / f"{source_id}.json", meta)
 
 
 def read_status(fetched_dir: Path) -> dict[str, dict]:
@@ -506,7 +505,7 @@ def _write_status(fetched_dir: Path, records: dict[str, dict]) -> None:
     _prepare_dir(fetched_dir)
     blob = {"updated_at": _now(), "user_agent": USER_AGENT, "sources": records}
     path = fetched_dir / STATUS_FILE
-    os.replace(stage_file(path, (json.dumps(blob, indent=2, ensure_ascii=False) + "\n").encode("utf-8")), path)
+    write_atomic(path, (json.dumps(blob, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -127,9 +127,6 @@ class Index:
             self._spelling = SpellingMap(self.bm25.vocab_dict)
         return self._spelling
 
-    def document_of(self, chunk: Chunk) -> Document:
-        return self.documents[chunk.doc_id]
-
     def sentence_rows(self, chunk_id: str) -> range:
         """Rows of `sentence_vectors` holding the sentences of chunk `chunk_id`, in order.
 

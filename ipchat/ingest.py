@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .corpus import (
-    ADDED_FORMAT, ADDED_KINDS, AddedEntry, MANIFEST, load_corpus, load_manifest, markdown_sections,
+    ADDED_FORMAT, ADDED_KINDS, AddedEntry, MANIFEST, first_heading, load_corpus, load_manifest, markdown_sections,
     read_added_manifest, resolve_added_dir,
 )
 from .embedding import Embedder, load_embedder
@@ -116,7 +116,7 @@ def extract(path: Path) -> Extracted:
         return Extracted(kind, title or path.stem, "", text, pages, data)
     if kind == "docx":
         text = _docx_text(path, data)
-        return _with_body(path, Extracted(kind, _first_heading(text) or path.stem, "", text, (), data))
+        return _with_body(path, Extracted(kind, first_heading(text) or path.stem, "", text, (), data))
     if kind == "html":
         _refuse_binary(path, data)
         from .fetch import html_to_markdown
@@ -129,12 +129,12 @@ def extract(path: Path) -> Extracted:
             raise IngestError(path, f"cannot be read as HTML ({type(exc).__name__}: {exc})") from None
         if not text.strip():
             raise IngestError(path, "no main text found in the page")
-        return _with_body(path, Extracted(kind, title or _first_heading(text) or path.stem, _canonical_url(data),
+        return _with_body(path, Extracted(kind, title or first_heading(text) or path.stem, _canonical_url(data),
                                           _normalise(text), (), data))
     text = _normalise(_decode(path, data))
     if not text.strip():
         raise IngestError(path, "the file has only whitespace")
-    title = (_first_heading(text) if kind == "markdown" else "") or path.stem
+    title = (first_heading(text) if kind == "markdown" else "") or path.stem
     return _with_body(path, Extracted(kind, title, "", text, (), data))
 
 
@@ -168,11 +168,6 @@ def _normalise(text: str) -> str:
     """Unix line ends, no byte-order mark, one final newline: what is stored is what is indexed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     return text.rstrip() + "\n"
-
-
-def _first_heading(text: str) -> str:
-    match = re.search(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", text, re.MULTILINE)
-    return match.group(1).strip() if match else ""
 
 
 def _canonical_url(data: bytes) -> str:

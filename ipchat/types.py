@@ -57,10 +57,6 @@ class Chunk:
     end: int
     sentences: tuple[tuple[int, int], ...] = ()
 
-    def sentence_texts(self) -> list[str]:
-        """The chunk's sentences as strings, in order."""
-        return [self.text[s - self.start : e - self.start] for s, e in self.sentences]
-
 
 @dataclass(frozen=True)
 class Hit:
@@ -113,3 +109,4 @@ class Reply:
     rewritten_query: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
     path: str = "extractive"
+    answerability: float | None = None  # how well the passages answer it; None when not assessed (crisis)

@@ -53,7 +53,8 @@ def test_ask_json_and_stdin_with_history(built, capsys, monkeypatch):
 def test_ask_human_output_lists_sources(built, capsys):
     assert main(["ask", "Which problems do dogs commonly have?", "--index", str(built)]) == 0
     out = capsys.readouterr().out
-    assert ("Sources:" in out and "[1] Pet care" in out) or "Closest material" in out
+    assert "- Fleas and ticks" in out.split("Sources:")[0]  # the answer quotes the list
+    assert "[1] Pet care — Dogs" in out and "https://example.org/pets" in out.split("Sources:")[1]
 
 
 def test_safety_stdin_does_not_echo_text(capsys, monkeypatch):

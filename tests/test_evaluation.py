@@ -309,7 +309,7 @@ def test_evaluate_questions_plumbing_with_the_hashing_embedder(hashing_index):
     assert result.metrics["hit@10"] == 1.0  # the index has only a few chunks
     for name in ("mrr", "ndcg@10", "recall@5", "latency_p95_ms"):
         assert name in result.metrics
-    assert result.metrics.get("citation_validity", 1.0) == 1.0
+    assert result.metrics["citation_validity"] == 1.0
     assert result.settings["model"] == "hashing-64"
 
 
