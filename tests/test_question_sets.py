@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS_DIR = ROOT / "eval" / "questions"
 SEED = QUESTIONS_DIR / "seed.jsonl"
 FOLLOWUPS = QUESTIONS_DIR / "followups.jsonl"
+HELDOUT = QUESTIONS_DIR / "heldout.jsonl"  # written apart from the seed set; reported, never tuned on
 ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
 
 MIN_IN_SCOPE = 50
@@ -48,7 +49,8 @@ def followup_rows() -> list[dict]:
 
 
 def _both(seed_rows, followup_rows):
-    return [("seed.jsonl", seed_rows), ("followups.jsonl", followup_rows)]
+    """Every question set with its name (the held-out set is loaded here, not tuned against)."""
+    return [("seed.jsonl", seed_rows), ("followups.jsonl", followup_rows), ("heldout.jsonl", _load(HELDOUT))]
 
 
 def _check_common_fields(name: str, row: dict) -> None:
@@ -63,12 +65,12 @@ def _check_common_fields(name: str, row: dict) -> None:
 
 
 def test_files_exist():
-    for path in (SEED, FOLLOWUPS, ARTICLE):
+    for path in (SEED, FOLLOWUPS, HELDOUT, ARTICLE):
         assert path.is_file(), f"missing {path.relative_to(ROOT)}"
 
 
 def test_every_line_parses():
-    for path in (SEED, FOLLOWUPS):
+    for path in (SEED, FOLLOWUPS, HELDOUT):
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert line.strip(), f"{path.name}:{lineno} is blank"
             assert isinstance(json.loads(line), dict), f"{path.name}:{lineno} is not an object"
@@ -77,6 +79,13 @@ def test_every_line_parses():
 def test_seed_fields(seed_rows):
     for row in seed_rows:
         _check_common_fields("seed.jsonl", row)
+
+
+def test_heldout_fields():
+    rows = _load(HELDOUT)
+    for row in rows:
+        _check_common_fields("heldout.jsonl", row)
+    assert sum(r["scope"] == "in" for r in rows) >= 30 and sum(r["scope"] == "out" for r in rows) >= 20
 
 
 def test_followup_fields(followup_rows):
@@ -103,7 +112,7 @@ def test_facts_lowercase(seed_rows, followup_rows):
 
 
 def test_ids_unique(seed_rows, followup_rows):
-    ids = [r["id"] for r in seed_rows] + [r["id"] for r in followup_rows]
+    ids = [r["id"] for _name, rows in _both(seed_rows, followup_rows) for r in rows]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     assert not dupes, f"duplicate ids: {dupes}"
 
