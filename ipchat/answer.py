@@ -37,6 +37,10 @@ QUANTITY_BONUS = 0.1
 _QUANTITY_QUESTION = re.compile(
     r"\b(how (many|much|long|often|fast|quickly|soon)|what (percentage|proportion|share|number|rate|dose)|"
     r"number of|percent(age)?|%|rate of|how \w+ (sessions|treatments|infusions|weeks|months))\b", re.I)  # keep sentences scoring within this of the best one
+# A bare web address states nothing: it is quoted only when the question asks for links or sources.
+LINK_PENALTY = 0.3
+_BARE_LINK = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.I)
+_LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|online|sources?|references?|cited|cites?|citations?)\b", re.I)
 DUPLICATE_COSINE = 0.9
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+$")
 
@@ -110,6 +114,7 @@ class Answerer:
         vocab = index.bm25.vocab_dict
         top_passage = max((h.score for h in hits), default=1.0) or 1.0
         wants_quantity = bool(_QUANTITY_QUESTION.search(query))
+        wants_links = bool(_LINK_QUESTION.search(query))
         candidates = []
         for hit in hits:
             rows = index.sentence_rows(hit.chunk.chunk_id)
@@ -121,6 +126,8 @@ class Answerer:
                 score = SENTENCE_WEIGHT * float(cosine) + KEYWORD_WEIGHT * coverage + PASSAGE_WEIGHT * hit.score / top_passage
                 if wants_quantity and numbers_in(text):
                     score += QUANTITY_BONUS
+                if not wants_links and _BARE_LINK.match(text):
+                    score -= LINK_PENALTY
                 candidates.append(Candidate(hit, row, start, end, score))
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
         return candidates
@@ -187,14 +194,15 @@ class Answerer:
 
         mark = time.perf_counter()
         rewrite = rewrite_followup(question, history)
+        query = self.retriever.expand_query(rewrite.query)
         timings["rewrite"] = (time.perf_counter() - mark) * 1000
         mark = time.perf_counter()
-        hits = self.retriever.search(rewrite.query, k or self.settings.k, mode)
+        hits = self.retriever.search(query, k or self.settings.k, mode)
         timings["retrieve"] = (time.perf_counter() - mark) * 1000
 
         mark = time.perf_counter()
-        candidates = self.score_sentences(rewrite.query, hits)
-        answerability = self.answerability(rewrite.query, candidates)
+        candidates = self.score_sentences(query, hits)
+        answerability = self.answerability(query, candidates)
         abstained = answerability < self.settings.abstain_threshold
         citations: list[Citation] = []
         path = "extractive"
@@ -208,7 +216,7 @@ class Answerer:
                 parts.append(f"{citation.quote} [{n}]")
             answer = "\n\n".join(parts)
             if self.llm is not None:
-                generated = self._generate(rewrite.query, hits, timings)
+                generated = self._generate(query, hits, timings)
                 if generated is not None:
                     answer, citations, path = generated[0], generated[1], "llm"
                 else:
@@ -216,7 +224,7 @@ class Answerer:
         timings["answer"] = (time.perf_counter() - mark) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         return Reply(question=question, answer=answer, citations=tuple(citations), hits=tuple(hits),
-                     abstained=abstained, safety=assessment, rewritten_query=rewrite.query,
+                     abstained=abstained, safety=assessment, rewritten_query=query,
                      timings_ms=_round(timings), path=path, answerability=round(answerability, 4))
 
     def _generate(self, query: str, hits: Sequence[Hit], timings: dict) -> tuple[str, list[Citation]] | None:

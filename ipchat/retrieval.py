@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .abbreviations import expand
 from .embedding import Embedder, load_embedder
 from .errors import InputError
 from .index import Index, load_index
@@ -97,6 +98,11 @@ class Retriever:
         embedder = embedder or load_embedder(index.model, settings.batch_size)
         return cls(index, embedder, settings)
 
+    def expand_query(self, query: str) -> str:
+        """`query` with the long form added after clinical shorthand the index has never seen ("TRD")."""
+        vocabulary = self.index.bm25.vocab_dict
+        return expand(query, lambda word: all(t in vocabulary for t in keyword_tokens(word)))
+
     def _embed_uncached(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]
 
@@ -130,6 +136,7 @@ class Retriever:
             raise InputError("The query is empty.")
         if len(query) > MAX_QUERY_CHARS:
             raise InputError(f"The query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}.")
+        query = self.expand_query(query)
         k = k or self.settings.k
         mode = mode or self.settings.mode
         n = max(self.settings.candidates, k)

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from conftest import ROOT
-from ipchat.answer import ABSTAIN_TEXT, Answerer, list_block, reply_to_dict
+from ipchat.answer import _BARE_LINK, ABSTAIN_TEXT, Answerer, list_block, reply_to_dict
 from ipchat.llm import numbers_in
 
 SEED = [json.loads(l) for l in (ROOT / "eval" / "questions" / "seed.jsonl").read_text().splitlines() if l.strip()]
@@ -55,6 +55,15 @@ def test_numbers_in_the_answer_appear_in_the_cited_passage(replies):
         by_n = {c.n: c for c in reply.citations}
         for text, n in parts:
             assert numbers_in(text) <= numbers_in(by_n[int(n)].quote)
+
+
+def test_bare_links_are_quoted_only_when_links_are_asked_for(replies, answerer):
+    # Without the penalty, "is electroconvulsve therapy really as barbaric as it looks in the movies"
+    # quoted a reference URL.
+    for row, reply in replies:
+        assert not any(_BARE_LINK.match(c.quote) for c in reply.citations), (row["id"], reply.answer)
+    asked = answerer.ask("which websites does the guide list as references?")
+    assert any(_BARE_LINK.match(line.strip("- ")) for c in asked.citations for line in c.quote.splitlines())
 
 
 def test_answers_are_short(replies):
