@@ -104,9 +104,13 @@ def render_turn(i: int, turn: Turn, answerer, history: list[str]):
             st.caption(f"Searched for: {escape_markdown(reply.rewritten_query)}")
         if reply.abstained:
             st.info(reply.answer)
-            render_closest(reply, answerer.index)
         else:
             st.markdown(escape_markdown(reply.answer))
+        for note in reply.notes:
+            st.caption(escape_markdown(note))
+        if reply.abstained:
+            render_closest(reply, answerer.index)
+        else:
             render_sources(reply, answerer.index)
         if level == "clinical" and reply.safety.message:
             st.caption(reply.safety.message)

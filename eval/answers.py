@@ -29,7 +29,8 @@ def summary_line(results: list[dict], threshold: float | None = None) -> dict:
     """The answer metrics plus counts, as this script has always printed them."""
     inside = [r for r in results if r["scope"] == "in"]
     outside = [r for r in results if r["scope"] == "out"]
-    caught = [r for r in outside if (r["answerability"] < threshold if threshold is not None else r["abstained"])]
+    caught = [r for r in outside if (r.get("declined") or r["answerability"] < threshold if threshold is not None
+                                     else r["abstained"])]
     metrics = answer_metrics(results, threshold)
     return {"in_scope": len(inside), "out_of_scope": len(outside),
             **{k: metrics.get(k, 0.0) for k in ("answered_in_scope", "gold_in_first_citation", "gold_in_any_citation", "facts_covered")},

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from . import safety
-from .conversation import rewrite_followup
+from .conversation import rewrite_followup, topics_in
+from .coverage import TYPE_LABELS, TreatmentCoverage, expected_types, named_treatments, phrase_pattern, states
 from .errors import InputError
 from .keywords import keyword_tokens, query_token_ids, unknown_share
-from .llm import ChatClient, LLMUnavailable, check_generated, numbers_in
+from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
 from .types import Chunk, Citation, Hit, Reply
@@ -30,13 +31,10 @@ ABSTAIN_TEXT = "The indexed sources don't cover this."
 SENTENCE_WEIGHT, KEYWORD_WEIGHT, PASSAGE_WEIGHT = 0.5, 0.3, 0.2
 # Answerability = best sentence score minus this times the share of question words unknown to the index.
 UNKNOWN_PENALTY = 0.3
-KEEP_MARGIN = 0.08
-# A question asking for a quantity ("how many sessions", "how long", "what percentage") is answered by a
-# sentence that states one: such sentences get this bonus.
+KEEP_MARGIN = 0.08  # keep sentences scoring within this of the best one
+# A question asking for a figure ("how many sessions", "how long", "what percentage") is answered by a
+# sentence that states one of that kind (coverage.expected_types): such sentences get this bonus.
 QUANTITY_BONUS = 0.1
-_QUANTITY_QUESTION = re.compile(
-    r"\b(how (many|much|long|often|fast|quickly|soon)|what (percentage|proportion|share|number|rate|dose)|"
-    r"number of|percent(age)?|%|rate of|how \w+ (sessions|treatments|infusions|weeks|months))\b", re.I)  # keep sentences scoring within this of the best one
 # A bare web address states nothing: it is quoted only when the question asks for links or sources.
 LINK_PENALTY = 0.3
 _BARE_LINK = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.I)
@@ -93,6 +91,8 @@ class Answerer:
         self.region = region
         self.llm = ChatClient(self.settings.llm_url, self.settings.llm_model, self.settings.llm_timeout) \
             if self.settings.llm_url else None
+        self.coverage = TreatmentCoverage(self._mentions)
+        self._chunk_treatments: dict[str, frozenset[str]] = {}  # chunk id → treatments its text names
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, embedder=None, region: str | None = None) -> "Answerer":
@@ -104,6 +104,57 @@ class Answerer:
     def index(self):
         return self.retriever.index
 
+    def _mentions(self, phrase: str) -> bool:
+        """True when the indexed text contains `phrase` (its words by the keyword vocabulary, then the phrase itself)."""
+        vocabulary = self.index.bm25.vocab_dict
+        tokens = keyword_tokens(phrase)
+        if not tokens or any(t not in vocabulary for t in tokens):
+            return False
+        if len(phrase.split()) == 1:
+            return True
+        pattern = phrase_pattern(phrase)
+        return any(pattern.search(doc.text) for doc in self.index.documents.values())
+
+    # -- coverage --------------------------------------------------------------------------------
+
+    def gaps(self, query: str, candidates: Sequence[Candidate]) -> tuple[bool, list[str]]:
+        """What the sources lack for `query`: (decline, notes).
+
+        Declines when the question's only subject is a treatment the sources never mention, or when it
+        asks for a figure (coverage.expected_types) that no retrieved sentence on its topic states. A
+        treatment named beside a covered subject gives a note, not a refusal.
+        """
+        notes: list[str] = []
+        mentions = named_treatments(query)
+        uncovered = self.coverage.uncovered(query)
+        covered_topics = {name for name, _s, _e in mentions if self.coverage.covered(name)}
+        decline = False
+        if uncovered:
+            masked = query
+            for _name, start, end in mentions:
+                masked = masked[:start] + " " * (end - start) + masked[end:]
+            decline = not covered_topics and not topics_in(masked)
+            notes.append(f"The indexed sources never mention {_join(uncovered)}.")
+        for kind in expected_types(query):
+            if not any(states(self._sentence(c), kind) and self._on_topic(c, covered_topics) for c in candidates):
+                decline = True
+                notes.append(f"No retrieved passage{' on ' + _join(sorted(covered_topics)) if covered_topics else ''} "
+                             f"states {TYPE_LABELS[kind]}.")
+        return decline, notes
+
+    def _sentence(self, candidate: Candidate) -> str:
+        return self.index.documents[candidate.hit.chunk.doc_id].text[candidate.start:candidate.end]
+
+    def _on_topic(self, candidate: Candidate, topics: set[str]) -> bool:
+        """True when the candidate's passage (with its section heading) names one of `topics`, or there are none."""
+        if not topics:
+            return True
+        chunk = candidate.hit.chunk
+        if chunk.chunk_id not in self._chunk_treatments:
+            self._chunk_treatments[chunk.chunk_id] = frozenset(
+                name for name, _s, _e in named_treatments(f"{chunk.section}\n{chunk.text}"))
+        return bool(topics & self._chunk_treatments[chunk.chunk_id])
+
     # -- scoring ---------------------------------------------------------------------------------
 
     def score_sentences(self, query: str, hits: Sequence[Hit]) -> list[Candidate]:
@@ -113,7 +164,7 @@ class Answerer:
         wanted = set(query_token_ids(keyword_tokens(query), index.bm25.vocab_dict, index.spelling))
         vocab = index.bm25.vocab_dict
         top_passage = max((h.score for h in hits), default=1.0) or 1.0
-        wants_quantity = bool(_QUANTITY_QUESTION.search(query))
+        kinds = expected_types(query)
         wants_links = bool(_LINK_QUESTION.search(query))
         candidates = []
         for hit in hits:
@@ -124,7 +175,7 @@ class Answerer:
                 words = {vocab[t] for t in keyword_tokens(f"{hit.chunk.section} {text}") if t in vocab}
                 coverage = len(wanted & words) / len(wanted) if wanted else 0.0
                 score = SENTENCE_WEIGHT * float(cosine) + KEYWORD_WEIGHT * coverage + PASSAGE_WEIGHT * hit.score / top_passage
-                if wants_quantity and numbers_in(text):
+                if any(states(text, kind) for kind in kinds):
                     score += QUANTITY_BONUS
                 if not wants_links and _BARE_LINK.match(text):
                     score -= LINK_PENALTY
@@ -203,7 +254,8 @@ class Answerer:
         mark = time.perf_counter()
         candidates = self.score_sentences(query, hits)
         answerability = self.answerability(query, candidates)
-        abstained = answerability < self.settings.abstain_threshold
+        declined, notes = self.gaps(query, candidates)
+        abstained = declined or answerability < self.settings.abstain_threshold
         citations: list[Citation] = []
         path = "extractive"
         if abstained:
@@ -225,7 +277,8 @@ class Answerer:
         timings["total"] = (time.perf_counter() - started) * 1000
         return Reply(question=question, answer=answer, citations=tuple(citations), hits=tuple(hits),
                      abstained=abstained, safety=assessment, rewritten_query=query,
-                     timings_ms=_round(timings), path=path, answerability=round(answerability, 4))
+                     timings_ms=_round(timings), path=path, answerability=round(answerability, 4), notes=tuple(notes),
+                     declined=declined)
 
     def _generate(self, query: str, hits: Sequence[Hit], timings: dict) -> tuple[str, list[Citation]] | None:
         """A checked generated answer over the hits, or None when the model fails or nothing survives."""
@@ -249,6 +302,11 @@ class Answerer:
         return answer, citations
 
 
+def _join(names: Sequence[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def _round(timings: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 2) for k, v in timings.items()}
 
@@ -264,6 +322,7 @@ def reply_to_dict(reply: Reply, index) -> dict:
         "rewritten_query": reply.rewritten_query,
         "answer": reply.answer,
         "abstained": reply.abstained,
+        "notes": list(reply.notes),
         "path": reply.path,
         "citations": [asdict(c) for c in reply.citations],
         "hits": [hit_to_dict(h, index) for h in reply.hits],

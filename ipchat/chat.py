@@ -122,6 +122,7 @@ def conversation_markdown(turns: Sequence[Turn], meta: dict) -> str:
         if turn.reply.rewritten_query and turn.reply.rewritten_query != turn.question:
             lines += [f"_Searched for: {turn.reply.rewritten_query}_", ""]
         lines += [turn.reply.answer, ""]
+        lines += [f"_Note: {note}_\n" for note in turn.reply.notes]
         for c in turn.reply.citations:
             lines.append(f"[{c.n}] {c.title} — {c.locator}. {c.url}")
             lines.append("> " + c.quote.replace("\n", "\n> "))

@@ -146,6 +146,10 @@ def _print_reply(reply, index) -> None:
         print(f"(searched for: {reply.rewritten_query})")
     print(reply.answer)
     print()
+    for note in reply.notes:
+        print(f"Note: {note}")
+    if reply.notes:
+        print()
     if reply.abstained:
         print("Closest material (not an answer):")
         for hit in reply.hits[:3]:

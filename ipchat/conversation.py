@@ -15,7 +15,7 @@ from typing import Sequence
 TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ECT", ("ect", "electroconvulsive", "electro-convulsive", "electroshock", "shock therapy")),
     ("TMS", ("tms", "rtms", "transcranial", "magnetic stimulation")),
-    ("ketamine", ("ketamine", "ketamin", "esketamine")),
+    ("ketamine", ("ketamine", "ketamin")),
     ("antidepressants", ("antidepressant", "antidepressants", "ssri", "ssris")),
     ("psychotherapy", ("psychotherapy", "talk therapy", "cbt", "cognitive behavioral therapy")),
     ("alternative therapies", ("alternative therapies", "alternative therapy", "yoga", "acupuncture", "meditation", "mindfulness")),

@@ -269,6 +269,7 @@ def evaluate_questions(rows: Sequence[Mapping], answerer, progress: Progress | N
         results.append({
             "id": row["id"], "question": row["question"], "scope": row["scope"], "history": row["history"],
             "rewritten_query": reply.rewritten_query, "path": reply.path, "abstained": reply.abstained,
+            "declined": reply.declined, "notes": list(reply.notes),
             "safety_level": getattr(reply.safety, "level", None),
             "answerability": reply.answerability if reply.answerability is not None else 0.0,
             "answer": reply.answer, "answer_chars": len(reply.answer),

@@ -166,11 +166,14 @@ def answer_metrics(rows: Sequence[Mapping], threshold: float | None = None) -> d
 
     An abstention is a positive prediction of "out of scope": precision = out-of-scope abstentions /
     abstentions, recall = out-of-scope abstentions / out-of-scope rows. With `threshold`, a row
-    abstains when its answerability is below it (to sweep thresholds over one run); the gold and
+    abstains when its answerability is below it or it was declined for a coverage gap (`declined`;
+    to sweep thresholds over one run); the gold and
     fact figures still come from the answers given. A metric without a denominator is left out.
     """
     def abstains(r) -> bool:
-        return r["answerability"] < threshold if threshold is not None else bool(r["abstained"])
+        if threshold is None:
+            return bool(r["abstained"])
+        return bool(r.get("declined")) or r["answerability"] < threshold
 
     inside = [r for r in rows if r["scope"] == "in"]
     outside = [r for r in rows if r["scope"] == "out"]

@@ -83,7 +83,7 @@ class Settings:
     hnsw_threshold: int = 20_000  # chunks; above it the dense index is HNSW instead of exact
     batch_size: int = 32
     max_quotes: int = 5
-    abstain_threshold: float = 0.42  # answerability below it → abstain; calibrated by eval/answers.py --sweep
+    abstain_threshold: float = 0.36  # answerability below it → abstain; calibrated by eval/answers.py --sweep on the seed and held-out sets
     llm_url: str | None = None
     llm_model: str | None = None
     llm_timeout: float = 20.0

@@ -110,3 +110,5 @@ class Reply:
     timings_ms: dict[str, float] = field(default_factory=dict)
     path: str = "extractive"
     answerability: float | None = None  # how well the passages answer it; None when not assessed (crisis)
+    notes: tuple[str, ...] = ()  # what the sources lack for this question ("never mention lithium")
+    declined: bool = False  # abstained for what the sources lack (coverage), whatever the answerability

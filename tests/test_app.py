@@ -43,6 +43,12 @@ def test_abstention_keeps_closest_material_collapsed(app):
     assert any(e.label.startswith("Closest material") for e in app.expander)
 
 
+def test_declined_question_says_what_the_sources_lack(app):
+    ask(app, "What is deep brain stimulation?")
+    assert "The indexed sources don" in texts(app.info)
+    assert "never mention deep brain stimulation" in texts(app.caption)
+
+
 def test_crisis_shows_resources_and_no_answer(app):
     ask(app, "I want to kill myself tonight")
     panel = texts(app.error)
@@ -102,3 +108,19 @@ def test_check_an_answer_colour_codes_claims(app):
     assert "Supported" in texts(app.success)
     assert any(e.label.startswith("Evidence for claim") for e in app.expander)
     assert "<b>" not in texts(app.info) + texts(app.success) + texts(app.error)
+
+
+def test_markdown_export_keeps_answers_notes_and_sources():
+    from ipchat.chat import Turn, conversation_markdown
+    from ipchat.types import Citation, Reply
+
+    cited = Reply(question="ECT or lithium?", answer="ECT is humane. [1]", hits=(), abstained=False,
+                  citations=(Citation(1, "c1", "d", "Guide", "https://example.org/g", "ECT", "ECT is humane.", 0, 14),),
+                  rewritten_query="ECT (electroconvulsive therapy) or lithium?",
+                  notes=("The indexed sources never mention lithium.",))
+    text = conversation_markdown([Turn("ECT or lithium?", cited)], {"corpus_digest": "abcdef0123456789", "model": "m"})
+    assert "## Q1. ECT or lithium?" in text
+    assert "_Searched for: ECT (electroconvulsive therapy) or lithium?_" in text
+    assert "_Note: The indexed sources never mention lithium._" in text
+    assert "[1] Guide — ECT. https://example.org/g" in text and "> ECT is humane." in text
+    assert "Index: abcdef012345" in text

@@ -57,6 +57,15 @@ def test_ask_human_output_lists_sources(built, capsys):
     assert "[1] Pet care — Dogs" in out and "https://example.org/pets" in out.split("Sources:")[1]
 
 
+def test_ask_human_output_says_what_the_sources_lack(built, capsys):
+    # The pet corpus never mentions lithium: the question is declined with a note saying so.
+    assert main(["ask", "What is lithium used for?", "--index", str(built)]) == 0
+    out = capsys.readouterr().out
+    assert "The indexed sources don't cover this." in out
+    assert "Note: The indexed sources never mention lithium." in out
+    assert "Closest material (not an answer):" in out
+
+
 def test_safety_stdin_does_not_echo_text(capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("I want to kill myself tonight, Zephyrine\nwhat is TMS?\n"))
     assert main(["safety", "--json", "-"]) == 0

@@ -103,6 +103,13 @@ def test_answer_metrics_with_a_threshold_and_without_denominators():
     assert "abstention_precision" not in only_answered_in_scope and "abstention_recall" not in only_answered_in_scope
 
 
+def test_a_declined_row_abstains_at_every_threshold():
+    # Declined for a coverage gap (the sources never mention the treatment) despite a high score.
+    declined = {**_row("out", True, 0.9), "declined": True}
+    assert answer_metrics([declined], threshold=0.1)["abstention_recall"] == 1.0
+    assert answer_metrics([{**declined, "declined": False}], threshold=0.1)["abstention_recall"] == 0.0
+
+
 def test_citation_problems():
     text = "Alpha beta. Gamma [3] delta."
     docs = {"d": text}

@@ -1,0 +1,216 @@
+"""Does the retrieved text hold what the question asks for? Two checks that sentence scores cannot make.
+
+Sentence similarity ranks "How many TMS sessions per week?" close to the TMS paragraph, which states
+no schedule, and "What is deep brain stimulation?" close to the sentences about brain stimulation.
+Both have to be declined. These checks look at what the question asks for:
+
+- **Expected answer type.** A question asking for a percentage, a duration, a count, a frequency, a
+  dose, a cost or a year is answered only by a sentence that states one, on the question's topic.
+  When no retrieved sentence does, the sources do not give that figure.
+- **Named treatments the sources never mention.** A question about a treatment (from a lexicon of
+  psychiatric treatments, procedures and drugs) that appears nowhere in the indexed text is about
+  something the sources do not cover. When it is the question's only subject the reply declines;
+  when the question also names a covered topic, the answer carries a note.
+
+Pure string work; the index is only asked which words it holds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+# -- expected answer types ------------------------------------------------------------------------
+
+# "How quickly does ketamine work?" is not typed: "so quickly" answers it without a figure.
+# A wh-phrase counts where a clause begins: "how long does it last", "..., and how long is each
+# session" — not "could it shorten how long treatment takes" (a yes/no question).
+_CLAUSE = r"(?:^|[,;:(]\s*|\b(?:and|or|but)\s+|\?\s*)"
+_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                 "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+                 "hundred hundreds thousand thousands million millions dozen dozens")
+_NUMBER = r"(?:\d+(?:[.,]\d+)?|(?:" + "|".join(_NUMBER_WORDS.split()) + r"))"
+_TIME_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|decades?)"
+
+QUESTION_TYPES: dict[str, re.Pattern] = {
+    "percentage": re.compile(
+        r"\b(what|which) (percentage|percent|proportion|fraction|share)\b|%|\bpercent(age)?\b|"
+        r"\b(response|remission|relapse|success|failure|mortality|death|recovery|cure|dropout|complication) rates?\b",
+        re.I),
+    "duration": re.compile(_CLAUSE + r"how long\b|\bhow many " + _TIME_UNIT + r"\b|"
+                           r"\b(in|for) (minutes|hours)\b|\(minutes\)|\bduration of (each|a|one) session\b", re.I),
+    "count": re.compile(_CLAUSE + r"how many\b", re.I),
+    "frequency": re.compile(r"\bhow (often|frequently)\b|\bper (day|week|month)\b|\btimes (a|per) (day|week|month)\b|"
+                            r"\b(hz|hertz)\b|\bfrequency\b", re.I),
+    "dose": re.compile(r"\b(doses?|dosage|dosing|mg|milligrams?|mg/kg|micrograms?|mcg)\b", re.I),
+    "cost": re.compile(r"\b(cost|costs|price|prices|fee|fees|how much does .{1,40} (cost|charge))\b", re.I),
+    "year": re.compile(r"\b(what|which) year\b|\bwhen (was|were|did|has|have)\b.{0,60}\b(invent|introduc|develop|"
+                       r"discover|approv|clear|found|first|start|begin|began|license|authori)\w*", re.I),
+}
+
+ANSWER_TYPES: dict[str, re.Pattern] = {
+    "percentage": re.compile(r"\d+(?:[.,]\d+)?\s*%|\bpercent\b|\bper cent\b|\b(half|a third|a quarter|two thirds)\b", re.I),
+    "duration": re.compile(r"\b" + _NUMBER + r"(?:\s*(?:-|to|or|and)\s*" + _NUMBER + r")?\s+(?:of\s+)?" + _TIME_UNIT + r"\b|"
+                           r"\b(a|an|one) (few )?" + _TIME_UNIT + r"\b", re.I),
+    "count": re.compile(r"\b" + _NUMBER + r"\b(?!\s*%)", re.I),
+    "frequency": re.compile(r"\b(per|a|each|every) (day|week|month)\b|\b(daily|weekly|monthly|twice|once)\b|\b\d+\s*(hz|hertz)\b|"
+                            r"\btimes (a|per) (day|week|month)\b", re.I),
+    "dose": re.compile(r"\b\d+(?:[.,]\d+)?\s*(mg|milligrams?|mcg|micrograms?|g|grams?|ml|millilitres?|milliliters?)\b", re.I),
+    "cost": re.compile(r"[$€£]\s?\d|\b\d+(?:[.,]\d+)?\s*(dollars|euros|pounds|usd|eur|gbp)\b", re.I),
+    "year": re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b"),
+}
+
+TYPE_LABELS = {"percentage": "a percentage", "duration": "a duration", "count": "a number", "frequency": "a frequency",
+               "dose": "a dose", "cost": "a cost", "year": "a year"}
+
+
+def expected_types(question: str) -> tuple[str, ...]:
+    """The kinds of figure `question` asks for, in a fixed order; empty for most questions.
+
+    "count" is dropped when a more specific kind is asked for ("how many weeks" is a duration).
+    """
+    kinds = [kind for kind, pattern in QUESTION_TYPES.items() if pattern.search(question)]
+    if "count" in kinds and re.search(r"\bhow many " + _TIME_UNIT + r"\b", question, re.I) and \
+            not re.search(_CLAUSE + r"how many (?!" + _TIME_UNIT + r"\b)", question, re.I):
+        kinds.remove("count")
+    return tuple(kinds)
+
+
+def states(text: str, kind: str) -> bool:
+    """True when `text` states a figure of `kind` ("six to twelve treatments" is a count)."""
+    return bool(ANSWER_TYPES[kind].search(text))
+
+
+# -- named treatments -----------------------------------------------------------------------------
+
+# Psychiatric treatments, procedures and drugs a question may name, with the ways people write them.
+# Whether the sources mention each is read from the index, never assumed: a corpus that adds a paper
+# on deep brain stimulation covers it from then on.
+TREATMENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # brain stimulation and other procedures
+    ("electroconvulsive therapy", ("electroconvulsive therapy", "ect", "electroshock")),
+    ("transcranial magnetic stimulation", ("transcranial magnetic stimulation", "tms", "rtms", "dtms")),
+    ("theta burst stimulation", ("theta burst", "theta-burst", "itbs", "ctbs")),
+    ("Stanford neuromodulation therapy", ("stanford neuromodulation", "saint protocol", "saint tms")),
+    ("deep brain stimulation", ("deep brain stimulation", "dbs")),
+    ("vagus nerve stimulation", ("vagus nerve stimulation", "vagal nerve stimulation", "vns")),
+    ("transcranial direct current stimulation", ("transcranial direct current stimulation", "tdcs")),
+    ("transcranial alternating current stimulation", ("transcranial alternating current stimulation", "tacs")),
+    ("magnetic seizure therapy", ("magnetic seizure therapy",)),
+    ("cranial electrotherapy stimulation", ("cranial electrotherapy", "alpha-stim")),
+    ("trigeminal nerve stimulation", ("trigeminal nerve stimulation",)),
+    ("focused ultrasound", ("focused ultrasound", "transcranial ultrasound")),
+    ("psychosurgery", ("psychosurgery", "cingulotomy", "capsulotomy", "leucotomy", "lobotomy")),
+    ("bright light therapy", ("light therapy", "light box", "phototherapy")),
+    ("neurofeedback", ("neurofeedback", "biofeedback")),
+    ("hyperbaric oxygen", ("hyperbaric",)),
+    ("stellate ganglion block", ("stellate ganglion",)),
+    ("sleep deprivation therapy", ("sleep deprivation therapy", "wake therapy")),
+    # ketamine and relatives, psychedelics
+    ("ketamine", ("ketamine",)),
+    ("esketamine", ("esketamine", "spravato")),
+    ("arketamine", ("arketamine",)),
+    ("nitrous oxide", ("nitrous oxide", "laughing gas")),
+    ("psilocybin", ("psilocybin", "magic mushrooms", "psychedelic mushrooms")),
+    ("MDMA", ("mdma", "ecstasy")),
+    ("LSD", ("lsd", "lysergic acid")),
+    ("ayahuasca", ("ayahuasca", "dmt")),
+    ("ibogaine", ("ibogaine",)),
+    ("psychedelics", ("psychedelic", "psychedelics", "psychedelic-assisted")),
+    ("dextromethorphan-bupropion", ("auvelity", "dextromethorphan")),
+    ("brexanolone", ("brexanolone", "zulresso")),
+    ("zuranolone", ("zuranolone", "zurzuvae")),
+    # medications
+    ("SSRIs", ("ssri", "ssris", "selective serotonin reuptake inhibitor", "selective serotonin reuptake inhibitors")),
+    ("SNRIs", ("snri", "snris")),
+    ("MAOIs", ("maoi", "maois", "monoamine oxidase inhibitor", "monoamine oxidase inhibitors")),
+    ("tricyclic antidepressants", ("tricyclic", "tricyclics", "tca", "tcas")),
+    ("fluoxetine", ("fluoxetine", "prozac")),
+    ("sertraline", ("sertraline", "zoloft")),
+    ("escitalopram", ("escitalopram", "lexapro")),
+    ("citalopram", ("citalopram", "celexa")),
+    ("paroxetine", ("paroxetine", "paxil")),
+    ("venlafaxine", ("venlafaxine", "effexor")),
+    ("duloxetine", ("duloxetine", "cymbalta")),
+    ("bupropion", ("bupropion", "wellbutrin")),
+    ("mirtazapine", ("mirtazapine", "remeron")),
+    ("trazodone", ("trazodone",)),
+    ("vortioxetine", ("vortioxetine", "trintellix")),
+    ("lithium", ("lithium",)),
+    ("valproate", ("valproate", "valproic acid", "depakote")),
+    ("lamotrigine", ("lamotrigine", "lamictal")),
+    ("carbamazepine", ("carbamazepine", "tegretol")),
+    ("clozapine", ("clozapine", "clozaril")),
+    ("antipsychotics", ("antipsychotic", "antipsychotics", "neuroleptic", "neuroleptics")),
+    ("aripiprazole", ("aripiprazole", "abilify")),
+    ("quetiapine", ("quetiapine", "seroquel")),
+    ("olanzapine", ("olanzapine", "zyprexa")),
+    ("risperidone", ("risperidone", "risperdal")),
+    ("haloperidol", ("haloperidol", "haldol")),
+    ("benzodiazepines", ("benzodiazepine", "benzodiazepines", "lorazepam", "diazepam", "clonazepam", "alprazolam",
+                         "ativan", "valium", "xanax", "klonopin")),
+    ("stimulants", ("methylphenidate", "amphetamine", "adderall", "ritalin")),
+    ("buprenorphine", ("buprenorphine", "suboxone")),
+    ("methadone", ("methadone",)),
+    ("naltrexone", ("naltrexone",)),
+    # anaesthesia and muscle relaxants used with ECT
+    ("propofol", ("propofol",)),
+    ("methohexital", ("methohexital", "brevital")),
+    ("etomidate", ("etomidate",)),
+    ("succinylcholine", ("succinylcholine", "suxamethonium")),
+    # psychotherapies beyond the common ones
+    ("EMDR", ("emdr", "eye movement desensitization")),
+    ("dialectical behavior therapy", ("dialectical behavior therapy", "dialectical behaviour therapy", "dbt")),
+    ("interpersonal therapy", ("interpersonal therapy", "interpersonal psychotherapy")),
+    ("psychoanalysis", ("psychoanalysis", "psychodynamic")),
+)
+
+
+def phrase_pattern(alias: str) -> re.Pattern:
+    """`alias` as a whole phrase, any case, its spaces matching spaces or hyphens."""
+    return re.compile(r"(?<![\w-])" + re.escape(alias).replace(r"\ ", r"[\s-]+") + r"(?![\w])", re.I)
+
+
+_ALIASES = [(name, alias, phrase_pattern(alias)) for name, aliases in TREATMENTS for alias in aliases]
+
+
+def named_treatments(text: str) -> list[tuple[str, int, int]]:
+    """(name, start, end) of each treatment `text` names, in order; overlapping mentions keep the longest."""
+    found: list[tuple[str, int, int]] = []
+    for name, _alias, pattern in _ALIASES:
+        for match in pattern.finditer(text):
+            found.append((name, match.start(), match.end()))
+    found.sort(key=lambda f: (f[1], -(f[2] - f[1])))
+    kept: list[tuple[str, int, int]] = []
+    for item in found:
+        if kept and item[1] < kept[-1][2]:
+            continue  # inside a longer mention ("transcranial direct current stimulation" holds no TMS)
+        kept.append(item)
+    return kept
+
+
+class TreatmentCoverage:
+    """Which lexicon treatments the indexed text mentions, asked once per name and remembered.
+
+    `mentions(alias)` answers whether the sources contain a phrase; it is given by the caller (the
+    answer module asks the index's keyword vocabulary, then the text for multi-word phrases).
+    """
+
+    def __init__(self, mentions: Callable[[str], bool]):
+        self._mentions = mentions
+        self._covered: dict[str, bool] = {}
+
+    def covered(self, name: str) -> bool:
+        if name not in self._covered:
+            aliases = next(a for n, a in TREATMENTS if n == name)
+            self._covered[name] = any(self._mentions(alias) for alias in aliases)
+        return self._covered[name]
+
+    def uncovered(self, question: str) -> list[str]:
+        """The treatments `question` names that the sources never mention, in order of mention."""
+        names: list[str] = []
+        for name, _start, _end in named_treatments(question):
+            if name not in names and not self.covered(name):
+                names.append(name)
+        return names
+

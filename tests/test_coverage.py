@@ -1,0 +1,152 @@
+"""What a question asks for, and whether the sources hold it: figure types and named treatments."""
+
+from __future__ import annotations
+
+import pytest
+
+from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments, states
+
+
+@pytest.mark.parametrize("question, kinds", [
+    ("how many ect sessions", ("count",)),
+    ("How many TMS sessions per week does a course need?", ("count", "frequency")),
+    ("how long does the seizure last in ECT", ("duration",)),
+    ("how many weeks do antidepressants take to work", ("duration",)),
+    ("How many infusions, and how many weeks apart?", ("duration", "count")),
+    ("What proportion of TMS patients still felt better a year later?", ("percentage",)),
+    ("tms response rate %", ("percentage",)),
+    ("What is the mortality rate of ECT?", ("percentage",)),
+    ("What ketamine dose in mg/kg is used?", ("dose",)),
+    ("how often are TMS sessions given", ("frequency",)),
+    ("what frequency in Hz is used for rTMS", ("frequency",)),
+    ("how much does a course of TMS cost", ("cost",)),
+    ("When did the FDA clear TMS for OCD?", ("year",)),
+    ("Who invented ECT and in what year?", ("year",)),
+])
+def test_questions_asking_for_a_figure(question, kinds):
+    assert sorted(expected_types(question)) == sorted(kinds)
+
+
+@pytest.mark.parametrize("question", [
+    "what is ECT?",
+    "When is it time to look beyond talk therapy?",  # "when" as a condition, not a date
+    "Could procedural therapies shorten how long treatment takes overall?",  # a yes/no question
+    "how quickly does ketamine work",  # answered by "so quickly", without a figure
+    "what are the side effects of TMS",
+])
+def test_questions_asking_for_no_figure(question):
+    assert expected_types(question) == ()
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("it’s typically administered for six to twelve treatments", "count"),
+    ("most patients start with one to three infusions", "count"),
+    ("About 83% of patients had a significant reduction", "percentage"),
+    ("inducing seizure activity for less than ninety seconds", "duration"),
+    ("can take four to eight weeks to reach their full therapeutic effect", "duration"),
+    ("62% of patients reported symptom relief after twelve months", "duration"),
+    ("even after thousands of years of study", "duration"),
+    ("0.5 mg/kg over 40 minutes", "dose"),
+    ("sessions are given five times a week", "frequency"),
+    ("10 Hz stimulation", "frequency"),
+    ("a course costs about $6,000", "cost"),
+    ("first used in 1938", "year"),
+])
+def test_sentences_stating_a_figure(text, kind):
+    assert states(text, kind)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("About 83% of patients had a significant reduction", "count"),
+    ("ECT is a humane and effective treatment", "count"),
+    ("Ketamine infusions produce antidepressant effects so quickly", "duration"),
+    ("a course of six to twelve treatments", "percentage"),
+    ("Treatment is administered intravenously (IV)", "dose"),
+    ("inducing seizure activity for less than ninety seconds", "frequency"),
+    ("there are thousands of patients", "year"),
+])
+def test_sentences_stating_no_figure_of_that_kind(text, kind):
+    assert not states(text, kind)
+
+
+def test_named_treatments_keep_the_longest_mention():
+    names = [n for n, _s, _e in named_treatments("Does transcranial direct current stimulation (tDCS) beat rTMS?")]
+    assert names == ["transcranial direct current stimulation", "transcranial direct current stimulation",
+                     "transcranial magnetic stimulation"]
+    assert [n for n, _s, _e in named_treatments("esketamine or ketamine?")] == ["esketamine", "ketamine"]
+    assert named_treatments("a vague question about the brain") == []
+
+
+def test_coverage_is_read_from_the_sources_and_remembered():
+    asked: list[str] = []
+
+    def mentions(phrase: str) -> bool:
+        asked.append(phrase)
+        return phrase in {"ect", "lithium"}
+
+    coverage = TreatmentCoverage(mentions)
+    assert coverage.uncovered("ECT with lithium, or DBS?") == ["deep brain stimulation"]
+    assert coverage.uncovered("Lithium or DBS or ECT") == ["deep brain stimulation"]
+    assert asked.count("dbs") == 1  # each treatment is looked up once
+
+
+@pytest.fixture(scope="module")
+def answerer(real_retriever):
+    from ipchat.answer import Answerer
+
+    return Answerer(real_retriever)
+
+
+@pytest.mark.parametrize("question, note", [
+    ("What is deep brain stimulation?", "never mention deep brain stimulation"),
+    ("Is psilocybin-assisted therapy effective for depression?", "never mention psilocybin"),
+    ("Does tDCS help with depression?", "never mention transcranial direct current stimulation"),
+    ("How many TMS sessions per week are needed?", "on transcranial magnetic stimulation states a frequency"),
+    ("What ketamine dose in mg/kg is used?", "on ketamine states a dose"),
+    # The article's only percentages are about TMS: they do not answer an ECT question.
+    ("What percentage of ECT patients relapse?", "on electroconvulsive therapy states a percentage"),
+])
+def test_declines_what_the_sources_do_not_hold(answerer, question, note):
+    reply = answerer.ask(question)
+    assert reply.abstained and not reply.citations
+    assert any(note in n for n in reply.notes), reply.notes
+
+
+@pytest.mark.parametrize("question, quoted", [
+    ("how many ECT sessions", "six to twelve treatments"),
+    ("tms response rate %", "83%"),
+    ("how long does the seizure last in ECT", "ninety seconds"),
+    ("how many ketamine infusions do patients start with", "one to three infusions"),
+])
+def test_answers_figures_the_sources_state(answerer, question, quoted):
+    reply = answerer.ask(question)
+    assert not reply.abstained and reply.notes == ()
+    assert quoted in reply.citations[0].quote
+
+
+def test_uncovered_treatment_beside_a_covered_subject_is_a_note(answerer):
+    reply = answerer.ask("my pt on sertraline is pregnant, is she a candidate for procedural therapy?")
+    assert not reply.abstained
+    assert reply.notes == ("The indexed sources never mention sertraline.",)
+    assert any("pregnan" in c.quote for c in reply.citations)
+
+
+def test_a_corpus_that_mentions_the_treatment_covers_it(tmp_path):
+    from ipchat.answer import Answerer
+    from ipchat.embedding import HashingEmbedder
+    from ipchat.index import build_index
+    from ipchat.settings import load_settings
+
+    corpus = tmp_path / "corpus"
+    (corpus / "documents").mkdir(parents=True)
+    (corpus / "documents" / "dbs.md").write_text(
+        "# Deep brain stimulation\n\nDeep brain stimulation (DBS) places electrodes in the brain. "
+        "It is used for some patients with obsessive-compulsive disorder.\n", encoding="utf-8")
+    (corpus / "sources.toml").write_text(
+        '[[source]]\nid = "dbs"\ntitle = "DBS"\nurl = "https://example.org/dbs"\nkind = "web-page"\n'
+        'licence = "CC0"\nredistributable = true\nstatus = "bundled"\nfile = "documents/dbs.md"\n', encoding="utf-8")
+    settings = load_settings(environ={}, corpus=corpus, index=tmp_path / "index", model="hashing-64")
+    build_index(settings, HashingEmbedder(64))
+    answerer = Answerer.from_settings(settings, HashingEmbedder(64))
+    assert answerer.gaps("What is deep brain stimulation?", []) == (False, [])
+    assert answerer.gaps("What is vagus nerve stimulation?", [])[0] is True
