@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS_DIR = ROOT / "eval" / "questions"
 SEED = QUESTIONS_DIR / "seed.jsonl"
 FOLLOWUPS = QUESTIONS_DIR / "followups.jsonl"
-HELDOUT = QUESTIONS_DIR / "heldout.jsonl"  # written apart from the seed set; reported, never tuned on
+HELDOUT = QUESTIONS_DIR / "heldout.jsonl"  # written apart from the seed set
+BLIND = QUESTIONS_DIR / "blind.jsonl"  # written apart from both, scored once the answer rules were set
 ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
 
 MIN_IN_SCOPE = 50
@@ -49,8 +50,9 @@ def followup_rows() -> list[dict]:
 
 
 def _both(seed_rows, followup_rows):
-    """Every question set with its name (the held-out set is loaded here, not tuned against)."""
-    return [("seed.jsonl", seed_rows), ("followups.jsonl", followup_rows), ("heldout.jsonl", _load(HELDOUT))]
+    """Every question set with its name."""
+    return [("seed.jsonl", seed_rows), ("followups.jsonl", followup_rows), ("heldout.jsonl", _load(HELDOUT)),
+            ("blind.jsonl", _load(BLIND))]
 
 
 def _check_common_fields(name: str, row: dict) -> None:
@@ -65,12 +67,12 @@ def _check_common_fields(name: str, row: dict) -> None:
 
 
 def test_files_exist():
-    for path in (SEED, FOLLOWUPS, HELDOUT, ARTICLE):
+    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, ARTICLE):
         assert path.is_file(), f"missing {path.relative_to(ROOT)}"
 
 
 def test_every_line_parses():
-    for path in (SEED, FOLLOWUPS, HELDOUT):
+    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND):
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert line.strip(), f"{path.name}:{lineno} is blank"
             assert isinstance(json.loads(line), dict), f"{path.name}:{lineno} is not an object"
@@ -81,10 +83,11 @@ def test_seed_fields(seed_rows):
         _check_common_fields("seed.jsonl", row)
 
 
-def test_heldout_fields():
-    rows = _load(HELDOUT)
+@pytest.mark.parametrize("path", [HELDOUT, BLIND], ids=lambda p: p.name)
+def test_heldout_fields(path):
+    rows = _load(path)
     for row in rows:
-        _check_common_fields("heldout.jsonl", row)
+        _check_common_fields(path.name, row)
     assert sum(r["scope"] == "in" for r in rows) >= 30 and sum(r["scope"] == "out" for r in rows) >= 20
 
 
