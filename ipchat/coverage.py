@@ -30,7 +30,12 @@ _NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve
                  "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
                  "hundred hundreds thousand thousands million millions dozen dozens")
 _NUMBER = r"(?:\d+(?:[.,]\d+)?|(?:" + "|".join(_NUMBER_WORDS.split()) + r"))"
-_TIME_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|decades?)"
+_SHORT_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
+_LONG_UNIT = r"(?:days?|weeks?|months?|years?|decades?)"
+_TIME_UNIT = r"(?:" + _SHORT_UNIT + "|" + _LONG_UNIT + ")"
+_SCHEDULE = r"\b(per|a|each|every) (day|week|month)\b|\b(daily|weekly|monthly|twice|once)\b|\btimes (a|per) (day|week|month)\b"
+_HERTZ = r"\b\d+(?:[.,]\d+)?\s*(hz|hertz)\b"
+_SPAN = r"\b" + _NUMBER + r"(?:\s*(?:-|to|or|and)\s*" + _NUMBER + r")?\s+(?:of\s+)?"
 
 QUESTION_TYPES: dict[str, re.Pattern] = {
     "percentage": re.compile(
@@ -50,29 +55,47 @@ QUESTION_TYPES: dict[str, re.Pattern] = {
 
 ANSWER_TYPES: dict[str, re.Pattern] = {
     "percentage": re.compile(r"\d+(?:[.,]\d+)?\s*%|\bpercent\b|\bper cent\b|\b(half|a third|a quarter|two thirds)\b", re.I),
-    "duration": re.compile(r"\b" + _NUMBER + r"(?:\s*(?:-|to|or|and)\s*" + _NUMBER + r")?\s+(?:of\s+)?" + _TIME_UNIT + r"\b|"
-                           r"\b(a|an|one) (few )?" + _TIME_UNIT + r"\b", re.I),
+    "duration": re.compile(_SPAN + _TIME_UNIT + r"\b|\b(a|an|one) (few )?" + _TIME_UNIT + r"\b", re.I),
+    # a question naming its unit's scale ("in minutes") is not answered by the other scale ("twelve months")
+    "duration:short": re.compile(_SPAN + _SHORT_UNIT + r"\b|\b(a|an|one) (few )?" + _SHORT_UNIT + r"\b", re.I),
+    "duration:long": re.compile(_SPAN + _LONG_UNIT + r"\b|\b(a|an|one) (few )?" + _LONG_UNIT + r"\b", re.I),
     "count": re.compile(r"\b" + _NUMBER + r"\b(?!\s*%)", re.I),
-    "frequency": re.compile(r"\b(per|a|each|every) (day|week|month)\b|\b(daily|weekly|monthly|twice|once)\b|\b\d+\s*(hz|hertz)\b|"
-                            r"\btimes (a|per) (day|week|month)\b", re.I),
+    "frequency": re.compile(_SCHEDULE + "|" + _HERTZ, re.I),
+    "frequency:schedule": re.compile(_SCHEDULE, re.I),
+    "frequency:hz": re.compile(_HERTZ, re.I),
     "dose": re.compile(r"\b\d+(?:[.,]\d+)?\s*(mg|milligrams?|mcg|micrograms?|g|grams?|ml|millilitres?|milliliters?)\b", re.I),
     "cost": re.compile(r"[$€£]\s?\d|\b\d+(?:[.,]\d+)?\s*(dollars|euros|pounds|usd|eur|gbp)\b", re.I),
     "year": re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b"),
 }
 
 TYPE_LABELS = {"percentage": "a percentage", "duration": "a duration", "count": "a number", "frequency": "a frequency",
-               "dose": "a dose", "cost": "a cost", "year": "a year"}
+               "dose": "a dose", "cost": "a cost", "year": "a year",
+               "duration:short": "a duration in seconds, minutes or hours",
+               "duration:long": "a duration in days, weeks, months or years",
+               "frequency:schedule": "how many times a day, week or month", "frequency:hz": "a frequency in Hz"}
 
 
 def expected_types(question: str) -> tuple[str, ...]:
     """The kinds of figure `question` asks for, in a fixed order; empty for most questions.
 
-    "count" is dropped when a more specific kind is asked for ("how many weeks" is a duration).
+    "count" is dropped when a more specific kind is asked for ("how many weeks" is a duration). A
+    duration or frequency narrows to the scale the question names: "duration:short" for seconds to
+    hours, "duration:long" for days to years, "frequency:hz" or "frequency:schedule".
     """
     kinds = [kind for kind, pattern in QUESTION_TYPES.items() if pattern.search(question)]
     if "count" in kinds and re.search(r"\bhow many " + _TIME_UNIT + r"\b", question, re.I) and \
             not re.search(_CLAUSE + r"how many (?!" + _TIME_UNIT + r"\b)", question, re.I):
         kinds.remove("count")
+    if "duration" in kinds:
+        short = re.search(r"\b" + _SHORT_UNIT + r"\b", question, re.I)
+        long_ = re.search(r"\b" + _LONG_UNIT + r"\b", question, re.I)
+        if bool(short) != bool(long_):
+            kinds[kinds.index("duration")] = "duration:short" if short else "duration:long"
+    if "frequency" in kinds:
+        hertz = re.search(r"\b(hz|hertz)\b", question, re.I)
+        schedule = re.search(r"\bper (day|week|month)\b|\btimes (a|per)\b|\bhow (often|frequently)\b", question, re.I)
+        if bool(hertz) != bool(schedule):
+            kinds[kinds.index("frequency")] = "frequency:hz" if hertz else "frequency:schedule"
     return tuple(kinds)
 
 
