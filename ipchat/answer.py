@@ -31,7 +31,7 @@ ABSTAIN_TEXT = "The indexed sources don't cover this."
 SENTENCE_WEIGHT, KEYWORD_WEIGHT, PASSAGE_WEIGHT = 0.5, 0.3, 0.2
 # Answerability = best sentence score minus this times the share of question words unknown to the index.
 UNKNOWN_PENALTY = 0.3
-KEEP_MARGIN = 0.08  # keep sentences scoring within this of the best one
+KEEP_MARGIN = 0.12  # keep sentences scoring within this of the best one (eval/answers.py: facts vs length)
 # A question asking for a figure ("how many sessions", "how long", "what percentage") is answered by a
 # sentence that states one of that kind (coverage.expected_types): such sentences get this bonus.
 QUANTITY_BONUS = 0.1
