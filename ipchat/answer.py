@@ -254,7 +254,9 @@ class Answerer:
         mark = time.perf_counter()
         candidates = self.score_sentences(query, hits)
         answerability = self.answerability(query, candidates)
-        declined, notes = self.gaps(query, candidates)
+        # Coverage is judged on the question as written: a long form added for retrieval ("SSRI
+        # (selective serotonin reuptake inhibitor antidepressant)") must not make it about a covered topic.
+        declined, notes = self.gaps(rewrite.query, candidates)
         abstained = declined or answerability < self.settings.abstain_threshold
         citations: list[Citation] = []
         path = "extractive"

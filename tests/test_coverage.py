@@ -113,12 +113,14 @@ def answerer(real_retriever):
     ("How many TMS sessions per week are needed?", "on transcranial magnetic stimulation states how many times a"),
     ("How many minutes does each TMS session take?", "on transcranial magnetic stimulation states a duration in seconds"),
     ("What ketamine dose in mg/kg is used?", "on ketamine states a dose"),
+    # The long form added for retrieval names antidepressants, a covered topic; the question does not.
+    ("Which SSRI has the fewest sexual side effects?", "never mention SSRIs"),
     # The article's only percentages are about TMS: they do not answer an ECT question.
     ("What percentage of ECT patients relapse?", "on electroconvulsive therapy states a percentage"),
 ])
 def test_declines_what_the_sources_do_not_hold(answerer, question, note):
     reply = answerer.ask(question)
-    assert reply.abstained and not reply.citations
+    assert reply.abstained and reply.declined and not reply.citations
     assert any(note in n for n in reply.notes), reply.notes
 
 
