@@ -38,8 +38,10 @@ _TABLE: tuple[tuple[str, str, bool], ...] = (
     ("IV", "intravenous", True),
     ("IM", "intramuscular", True),
     ("SI", "suicidal ideation", True),
-    ("pt", "patient", False),
-    ("pts", "patients", False),
+    ("pt", "patient", True),  # "PT" in capitals is physical therapy
+    ("Pt", "patient", True),
+    ("pts", "patients", True),
+    ("Pts", "patients", True),
     ("ppl", "people", False),
     ("meds", "medications", False),
     ("tx", "treatment", False),

@@ -16,7 +16,8 @@ from typing import Sequence
 
 from . import safety
 from .conversation import rewrite_followup, topics_in
-from .coverage import TYPE_LABELS, TreatmentCoverage, expected_types, named_treatments, phrase_pattern, states
+from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passing, named_treatments, phrase_pattern,
+                       states, without_links)
 from .errors import InputError
 from .keywords import keyword_tokens, query_token_ids, unknown_share
 from .llm import ChatClient, LLMUnavailable, check_generated
@@ -105,27 +106,28 @@ class Answerer:
         return self.retriever.index
 
     def _mentions(self, phrase: str) -> bool:
-        """True when the indexed text contains `phrase` (its words by the keyword vocabulary, then the phrase itself)."""
-        vocabulary = self.index.bm25.vocab_dict
-        tokens = keyword_tokens(phrase)
-        if not tokens or any(t not in vocabulary for t in tokens):
+        """True when the indexed text, links aside, contains `phrase` (its words first, then the phrase itself)."""
+        words = phrase.lower().replace("-", " ").split()
+        if not words or not all(self.retriever.knows_word(w) for w in words):
             return False
-        if len(phrase.split()) == 1:
+        if len(words) == 1:
             return True
         pattern = phrase_pattern(phrase)
-        return any(pattern.search(doc.text) for doc in self.index.documents.values())
+        return any(pattern.search(without_links(doc.text)) for doc in self.index.documents.values())
 
     # -- coverage --------------------------------------------------------------------------------
 
     def gaps(self, query: str, candidates: Sequence[Candidate]) -> tuple[bool, list[str]]:
         """What the sources lack for `query`: (decline, notes).
 
-        Declines when the question's only subject is a treatment the sources never mention, or when it
-        asks for a figure (coverage.expected_types) that no retrieved sentence on its topic states. A
-        treatment named beside a covered subject gives a note, not a refusal.
+        Declines when the question is about a treatment the sources never mention and names no covered
+        topic besides it, or when the first figure it asks for (coverage.expected_types) is stated by no
+        retrieved sentence on its topic. A treatment named beside a covered topic or as the patient's
+        history ("failed sertraline"), and a later figure the sources lack, give notes instead.
         """
         notes: list[str] = []
         mentions = named_treatments(query)
+        passing = in_passing(query)
         uncovered = self.coverage.uncovered(query)
         covered_topics = {name for name, _s, _e in mentions if self.coverage.covered(name)}
         decline = False
@@ -133,11 +135,12 @@ class Answerer:
             masked = query
             for _name, start, end in mentions:
                 masked = masked[:start] + " " * (end - start) + masked[end:]
-            decline = not covered_topics and not topics_in(masked)
+            asked_about = [name for (name, _s, _e), context in zip(mentions, passing) if name in uncovered and not context]
+            decline = bool(asked_about) and not covered_topics and not topics_in(masked)
             notes.append(f"The indexed sources never mention {_join(uncovered)}.")
-        for kind in expected_types(query):
+        for i, kind in enumerate(expected_types(query)):
             if not any(states(self._sentence(c), kind) and self._on_topic(c, covered_topics) for c in candidates):
-                decline = True
+                decline = decline or i == 0
                 notes.append(f"No retrieved passage{' on ' + _join(sorted(covered_topics)) if covered_topics else ''} "
                              f"states {TYPE_LABELS[kind]}.")
         return decline, notes
@@ -152,7 +155,7 @@ class Answerer:
         chunk = candidate.hit.chunk
         if chunk.chunk_id not in self._chunk_treatments:
             self._chunk_treatments[chunk.chunk_id] = frozenset(
-                name for name, _s, _e in named_treatments(f"{chunk.section}\n{chunk.text}"))
+                name for name, _s, _e in named_treatments(without_links(f"{chunk.section}\n{chunk.text}")))
         return bool(topics & self._chunk_treatments[chunk.chunk_id])
 
     # -- scoring ---------------------------------------------------------------------------------
@@ -245,16 +248,16 @@ class Answerer:
 
         mark = time.perf_counter()
         rewrite = rewrite_followup(question, history)
-        query = self.retriever.expand_query(rewrite.query)
+        query = self.retriever.expand_query(rewrite.query)  # what search() looks for; scored against too
         timings["rewrite"] = (time.perf_counter() - mark) * 1000
         mark = time.perf_counter()
-        hits = self.retriever.search(query, k or self.settings.k, mode)
+        hits = self.retriever.search(rewrite.query, k or self.settings.k, mode)
         timings["retrieve"] = (time.perf_counter() - mark) * 1000
 
         mark = time.perf_counter()
         candidates = self.score_sentences(query, hits)
         answerability = self.answerability(query, candidates)
-        # Coverage is judged on the question as written: a long form added for retrieval ("SSRI
+        # Coverage is judged before shorthand expansion: a long form added for retrieval ("SSRI
         # (selective serotonin reuptake inhibitor antidepressant)") must not make it about a covered topic.
         declined, notes = self.gaps(rewrite.query, candidates)
         abstained = declined or answerability < self.settings.abstain_threshold
@@ -324,6 +327,7 @@ def reply_to_dict(reply: Reply, index) -> dict:
         "rewritten_query": reply.rewritten_query,
         "answer": reply.answer,
         "abstained": reply.abstained,
+        "declined": reply.declined,
         "notes": list(reply.notes),
         "path": reply.path,
         "citations": [asdict(c) for c in reply.citations],

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from .coverage import named_treatments
+
 # Topics by their display name, with the ways people write them. Most specific first.
 TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ECT", ("ect", "electroconvulsive", "electro-convulsive", "electroshock", "shock therapy")),
@@ -92,6 +94,13 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
         # "and for ECT?": the earlier question, asked about the new topic.
         earlier = rewrite_followup(turn, ()).query
         return Rewrite(_replace_topic(earlier, topic, own[0]), own[0])
+    named = named_treatments(question)
+    if not own and elliptical and named and turn is not None and not _PRONOUN.search(question):
+        # "what about esketamine?": a treatment that is not one of the topics (the sources may never
+        # mention it) replaces the earlier topic; it must not borrow the earlier topic as its own.
+        earlier = rewrite_followup(turn, ()).query
+        new = question[named[0][1]:named[0][2]]
+        return Rewrite(_replace_topic(earlier, topic, new), new)
     if own or topic is None:
         return Rewrite(question)
     if _PRONOUN.search(question):

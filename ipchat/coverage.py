@@ -9,8 +9,9 @@ Both have to be declined. These checks look at what the question asks for:
   When no retrieved sentence does, the sources do not give that figure.
 - **Named treatments the sources never mention.** A question about a treatment (from a lexicon of
   psychiatric treatments, procedures and drugs) that appears nowhere in the indexed text is about
-  something the sources do not cover. When it is the question's only subject the reply declines;
-  when the question also names a covered topic, the answer carries a note.
+  something the sources do not cover. When the question names no covered topic besides it, the reply
+  declines; when it also names a covered one, or names the treatment only as the patient's history
+  ("failed sertraline"), the answer carries a note.
 
 Pure string work; the index is only asked which words it holds.
 """
@@ -37,20 +38,35 @@ _SCHEDULE = r"\b(per|a|each|every) (day|week|month)\b|\b(daily|weekly|monthly|tw
 _HERTZ = r"\b\d+(?:[.,]\d+)?\s*(hz|hertz)\b"
 _SPAN = r"\b" + _NUMBER + r"(?:\s*(?:-|to|or|and)\s*" + _NUMBER + r")?\s+(?:of\s+)?"
 
-QUESTION_TYPES: dict[str, re.Pattern] = {
-    "percentage": re.compile(
-        r"\b(what|which) (percentage|percent|proportion|fraction|share)\b|%|\bpercent(age)?\b|"
-        r"\b(response|remission|relapse|success|failure|mortality|death|recovery|cure|dropout|complication) rates?\b",
-        re.I),
-    "duration": re.compile(_CLAUSE + r"how long\b|\bhow many " + _TIME_UNIT + r"\b|"
-                           r"\b(in|for) (minutes|hours)\b|\(minutes\)|\bduration of (each|a|one) session\b", re.I),
-    "count": re.compile(_CLAUSE + r"how many\b", re.I),
-    "frequency": re.compile(r"\bhow (often|frequently)\b|\bper (day|week|month)\b|\btimes (a|per) (day|week|month)\b|"
-                            r"\b(hz|hertz)\b|\bfrequency\b", re.I),
-    "dose": re.compile(r"\b(doses?|dosage|dosing|mg|milligrams?|mg/kg|micrograms?|mcg)\b", re.I),
-    "cost": re.compile(r"\b(cost|costs|price|prices|fee|fees|how much does .{1,40} (cost|charge))\b", re.I),
-    "year": re.compile(r"\b(what|which) year\b|\bwhen (was|were|did|has|have)\b.{0,60}\b(invent|introduc|develop|"
-                       r"discover|approv|clear|found|first|start|begin|began|license|authori)\w*", re.I),
+# Each kind is asked by a wh-phrase ("how many", "what percentage"), which counts in any question, or
+# by a keyword ("dose", "%", "per week"), which counts only outside yes/no questions: "Is ECT 100%
+# safe?" and "Is ketamine an anesthetic at high doses?" ask for no figure.
+_ASKED_BY_PHRASE: dict[str, str] = {
+    "percentage": r"\b(what|which|how much of (a|the)) (percentage|percent|proportion|fraction|share)\b|"
+                  r"\b(what|which) (is|are|was|were) the \w+ rates?\b",
+    "duration": _CLAUSE + r"how long\b|" + _CLAUSE + r"how many " + _TIME_UNIT + r"\b",
+    "count": _CLAUSE + r"how many\b",
+    "frequency": _CLAUSE + r"how (often|frequently)\b",
+    "dose": r"\b(what|which) (is the |are the )?(\w+ )?(doses?|dosage|dosing)\b|\bhow much (ketamine|medication|drug)\b",
+    "cost": r"\bhow much (does|do|did|is|are|would|will|might) .{1,40}\b(cost|charge)\b|"
+            r"\bwhat (does|do|did|would|will|might) .{1,40}\bcost\b|\bhow expensive\b",
+    "year": r"\b(what|which) year\b|\bwhen (was|were|did|has|have)\b.{0,60}\b(invent|introduc|develop|"
+            r"discover|approv|clear|found|first|start|begin|began|license|authori)\w*",
+}
+_ASKED_BY_KEYWORD: dict[str, str] = {
+    "percentage": r"%|\bpercent(age)?\b|\b(response|remission|relapse|success|failure|mortality|death|recovery|cure|"
+                  r"dropout|complication) rates?\b",
+    "duration": r"\b(in|for) (minutes|hours)\b|\(minutes\)|\bduration of (each|a|one) session\b",
+    "frequency": r"\bper (day|week|month)\b|\btimes (a|per) (day|week|month)\b|\b(hz|hertz)\b",
+    "dose": r"\b(doses?|dosage|dosing|mg|milligrams?|mg/kg|micrograms?|mcg)\b",
+    "cost": r"\b(cost|price|fee)s? (of|for|per)\b|\binsurance\b",
+}
+_YES_NO = re.compile(r"^\W*(is|are|was|were|does|do|did|can|could|should|would|will|may|might|must|has|have|had|"
+                     r"isn't|aren't|doesn't|don't|can't)\b", re.I)
+QUESTION_TYPES: dict[str, tuple[re.Pattern, re.Pattern | None]] = {
+    kind: (re.compile(_ASKED_BY_PHRASE[kind], re.I),
+           re.compile(_ASKED_BY_KEYWORD[kind], re.I) if kind in _ASKED_BY_KEYWORD else None)
+    for kind in ("percentage", "duration", "count", "frequency", "dose", "cost", "year")
 }
 
 ANSWER_TYPES: dict[str, re.Pattern] = {
@@ -59,7 +75,8 @@ ANSWER_TYPES: dict[str, re.Pattern] = {
     # a question naming its unit's scale ("in minutes") is not answered by the other scale ("twelve months")
     "duration:short": re.compile(_SPAN + _SHORT_UNIT + r"\b|\b(a|an|one) (few )?" + _SHORT_UNIT + r"\b", re.I),
     "duration:long": re.compile(_SPAN + _LONG_UNIT + r"\b|\b(a|an|one) (few )?" + _LONG_UNIT + r"\b", re.I),
-    "count": re.compile(r"\b" + _NUMBER + r"\b(?!\s*%)", re.I),
+    # a count of things: not a percentage, not a span of time ("twelve months")
+    "count": re.compile(r"\b" + _NUMBER + r"\b(?!\s*(%|percent|per cent)|\s+(?:of\s+)?" + _TIME_UNIT + r"\b)", re.I),
     "frequency": re.compile(_SCHEDULE + "|" + _HERTZ, re.I),
     "frequency:schedule": re.compile(_SCHEDULE, re.I),
     "frequency:hz": re.compile(_HERTZ, re.I),
@@ -76,13 +93,19 @@ TYPE_LABELS = {"percentage": "a percentage", "duration": "a duration", "count": 
 
 
 def expected_types(question: str) -> tuple[str, ...]:
-    """The kinds of figure `question` asks for, in a fixed order; empty for most questions.
+    """The kinds of figure `question` asks for, in the order it asks for them; empty for most questions.
 
     "count" is dropped when a more specific kind is asked for ("how many weeks" is a duration). A
     duration or frequency narrows to the scale the question names: "duration:short" for seconds to
     hours, "duration:long" for days to years, "frequency:hz" or "frequency:schedule".
     """
-    kinds = [kind for kind, pattern in QUESTION_TYPES.items() if pattern.search(question)]
+    yes_no = bool(_YES_NO.match(question))
+    asked: list[tuple[int, str]] = []
+    for kind, (phrase, keyword) in QUESTION_TYPES.items():
+        match = phrase.search(question) or (keyword.search(question) if keyword is not None and not yes_no else None)
+        if match:
+            asked.append((match.start(), kind))
+    kinds = [kind for _start, kind in sorted(asked)]
     if "count" in kinds and re.search(r"\bhow many " + _TIME_UNIT + r"\b", question, re.I) and \
             not re.search(_CLAUSE + r"how many (?!" + _TIME_UNIT + r"\b)", question, re.I):
         kinds.remove("count")
@@ -99,9 +122,17 @@ def expected_types(question: str) -> tuple[str, ...]:
     return tuple(kinds)
 
 
+_URL = re.compile(r"https?://\S+|www\.\S+", re.I)
+
+
+def without_links(text: str) -> str:
+    """`text` with web addresses blanked out: "/2024/" in a link is not a year, "/ect" not a mention of ECT."""
+    return _URL.sub(" ", text)
+
+
 def states(text: str, kind: str) -> bool:
-    """True when `text` states a figure of `kind` ("six to twelve treatments" is a count)."""
-    return bool(ANSWER_TYPES[kind].search(text))
+    """True when `text` states a figure of `kind` ("six to twelve treatments" is a count), links aside."""
+    return bool(ANSWER_TYPES[kind].search(without_links(text)))
 
 
 # -- named treatments -----------------------------------------------------------------------------
@@ -210,6 +241,29 @@ def named_treatments(text: str) -> list[tuple[str, int, int]]:
             continue  # inside a longer mention ("transcranial direct current stimulation" holds no TMS)
         kept.append(item)
     return kept
+
+
+# A treatment named as the patient's history is context, not what the question is about: "my patient
+# failed sertraline and bupropion; what options are there?", "she cannot continue her Zoloft".
+_IN_PASSING = re.compile(
+    r"\b(failed|failing|fails|after|taking|takes|took|stopped|stopping|continue|continuing|tried|trying|despite|"
+    r"intolerant (of|to)|allergic to|history of|discontinued|discontinuing|switched from|switching from|"
+    r"(patient|pt|client|he|she|they|someone|who|who's|who is|currently|already|is|are|was|were) on)"
+    r"\s+((her|his|their|the|a|an|my|our|your|its)\s+)?$", re.I)
+_LIST_JOIN = re.compile(r"^\s*(,|/|and|or|,\s*and|,\s*or)\s*$", re.I)
+
+
+def in_passing(text: str) -> list[bool]:
+    """For each of `named_treatments(text)`: True when it is named as context (the patient's history),
+    not as what is asked about. A treatment listed after one in passing ("sertraline and bupropion") is too."""
+    mentions = named_treatments(text)
+    flags: list[bool] = []
+    for i, (_name, start, _end) in enumerate(mentions):
+        passing = bool(_IN_PASSING.search(text[max(0, start - 40):start]))
+        if not passing and i and flags[-1] and _LIST_JOIN.match(text[mentions[i - 1][2]:start]):
+            passing = True
+        flags.append(passing)
+    return flags
 
 
 class TreatmentCoverage:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from .abbreviations import expand
+from .coverage import without_links
 from .embedding import Embedder, load_embedder
 from .errors import InputError
 from .index import Index, load_index
@@ -17,6 +19,8 @@ from .types import Hit
 
 MAX_QUERY_CHARS = 4000
 
+
+_WORDS = re.compile(r"\w+")
 
 def hit_to_dict(hit: Hit, index: Index) -> dict:
     """The stable JSON shape of a hit, as `ipchat search --json` and `ipchat ask --json` write it."""
@@ -90,6 +94,7 @@ class Retriever:
         self.settings = settings
         # Follow-ups and the answer module ask for the same query vector more than once.
         self.embed_query = functools.lru_cache(maxsize=256)(self._embed_uncached)
+        self._words: frozenset[str] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> "Retriever":
@@ -98,10 +103,21 @@ class Retriever:
         embedder = embedder or load_embedder(index.model, settings.batch_size)
         return cls(index, embedder, settings)
 
+    def knows_word(self, word: str) -> bool:
+        """True when `word` (any case) occurs as written in the indexed text or headings, links aside.
+
+        Surface words, not stems: "meds" is not known because a link holds "med.uth.edu".
+        """
+        if self._words is None:  # built once: the index never changes after loading
+            words: set[str] = set()
+            for chunk in self.index.chunks:
+                words.update(_WORDS.findall(without_links(f"{chunk.section}\n{chunk.text}").lower()))
+            self._words = frozenset(words)
+        return word.lower() in self._words
+
     def expand_query(self, query: str) -> str:
-        """`query` with the long form added after clinical shorthand the index has never seen ("TRD")."""
-        vocabulary = self.index.bm25.vocab_dict
-        return expand(query, lambda word: all(t in vocabulary for t in keyword_tokens(word)))
+        """`query` with the long form added after clinical shorthand the sources never use ("TRD")."""
+        return expand(query, self.knows_word)
 
     def _embed_uncached(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]

@@ -47,3 +47,24 @@ def test_answer_reaches_the_spelled_out_source(real_retriever):
     assert "noninvasive" in reply.citations[0].quote
     assert reply.rewritten_query == "is rTMS (repetitive transcranial magnetic stimulation) invasive"
     assert real_retriever.expand_query("is TMS invasive") == "is TMS invasive"  # the article uses "TMS"
+
+
+def test_capital_pt_is_not_a_patient():
+    assert expand("PT after TMS", {"tms"}.__contains__) == "PT after TMS"  # physical therapy
+    assert expand("Pt is pregnant") == "Pt (patient) is pregnant"
+
+
+def test_known_words_are_surface_words_outside_links(real_retriever):
+    # A reference link holds "med.uth.edu"; that does not make "meds" a word of the sources.
+    assert not real_retriever.knows_word("meds") and not real_retriever.knows_word("uth")
+    assert real_retriever.knows_word("ECT") and real_retriever.knows_word("medications")
+    assert real_retriever.expand_query("what if meds don't work?") == "what if meds (medications) don't work?"
+
+
+def test_a_question_at_the_length_limit_is_not_pushed_over_it_by_expansion(real_retriever):
+    from ipchat.answer import Answerer
+    from ipchat.retrieval import MAX_QUERY_CHARS
+
+    question = ("pt with TRD " * 400)[:MAX_QUERY_CHARS]
+    reply = Answerer(real_retriever).ask(question)
+    assert len(reply.rewritten_query) > MAX_QUERY_CHARS  # expanded for scoring, searched as asked

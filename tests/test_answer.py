@@ -117,7 +117,7 @@ def test_clinical_question_about_suicidality_is_answered(answerer):
 
 def test_json_shape_is_stable(answerer):
     data = reply_to_dict(answerer.ask("tms side effects?"), answerer.index)
-    assert list(data) == ["question", "rewritten_query", "answer", "abstained", "notes", "path", "citations", "hits", "safety",
+    assert list(data) == ["question", "rewritten_query", "answer", "abstained", "declined", "notes", "path", "citations", "hits", "safety",
                           "timings_ms"]
     assert list(data["citations"][0]) == ["n", "chunk_id", "doc_id", "title", "url", "section", "quote", "start", "end", "page"]
     assert set(data["safety"]) == {"level", "rule_ids", "message"}

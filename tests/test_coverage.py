@@ -20,7 +20,8 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("What ketamine dose in mg/kg is used?", ("dose",)),
     ("how often are TMS sessions given", ("frequency:schedule",)),
     ("what frequency in Hz is used for rTMS", ("frequency:hz",)),
-    ("what stimulation frequency is used for rTMS", ("frequency",)),
+    ("How many ECT treatments are needed and what do they cost?", ("count", "cost")),  # in the order asked
+    ("Is ECT effective, and how many sessions are needed?", ("count",)),  # a wh-clause after a yes/no one
     ("how much does a course of TMS cost", ("cost",)),
     ("When did the FDA clear TMS for OCD?", ("year",)),
     ("Who invented ECT and in what year?", ("year",)),
@@ -34,6 +35,13 @@ def test_questions_asking_for_a_figure(question, kinds):
     "When is it time to look beyond talk therapy?",  # "when" as a condition, not a date
     "Could procedural therapies shorten how long treatment takes overall?",  # a yes/no question
     "how quickly does ketamine work",  # answered by "so quickly", without a figure
+    # Yes/no questions with a figure word in them ask for no figure.
+    "Is ECT 100% safe?",
+    "Is ketamine a dissociative anesthetic at high doses?",
+    "Does ECT improve symptoms at the cost of memory loss?",
+    # "frequency" and "costs" here are not amounts.
+    "What frequency of side effects does TMS have?",
+    "What are the costs and risks of ECT?",
     "what are the side effects of TMS",
 ])
 def test_questions_asking_for_no_figure(question):
@@ -162,3 +170,61 @@ def test_a_corpus_that_mentions_the_treatment_covers_it(tmp_path):
     answerer = Answerer.from_settings(settings, HashingEmbedder(64))
     assert answerer.gaps("What is deep brain stimulation?", []) == (False, [])
     assert answerer.gaps("What is vagus nerve stimulation?", [])[0] is True
+
+
+def test_figure_on_another_topic_does_not_count(answerer):
+    # Candidates from the TMS paragraph that states "83%": they answer a TMS percentage question, not an ECT one.
+    hits = answerer.retriever.search("About 83% of patients had a significant reduction", k=1)
+    assert "83%" in hits[0].chunk.text
+    tms = answerer.score_sentences("What percentage of TMS patients respond?", hits)
+    assert answerer.gaps("What percentage of TMS patients respond?", tms) == (False, [])
+    ect = answerer.score_sentences("What percentage of ECT patients respond?", hits)
+    declined, notes = answerer.gaps("What percentage of ECT patients respond?", ect)
+    assert declined and notes == ["No retrieved passage on electroconvulsive therapy states a percentage."]
+
+
+def test_links_state_no_figure_and_name_no_treatment():
+    assert not states("https://med.uth.edu/psychiatry/2024/04/22/interventional-psychiatry/", "year")
+    assert states("First Aid for the Psychiatry Clerkship, 2018", "year")
+    assert not states("after twelve months", "count")  # a span of time, not a count of things
+    assert not states("About 83% of patients", "count")
+
+
+def test_overlapping_mentions_keep_the_longer_one():
+    # "psychedelic" alone names psychedelics; inside "psychedelic mushrooms" it names psilocybin only.
+    assert [n for n, _s, _e in named_treatments("are psychedelic mushrooms safe?")] == ["psilocybin"]
+    assert [n for n, _s, _e in named_treatments("saint tms vs rTMS")] == [
+        "Stanford neuromodulation therapy", "transcranial magnetic stimulation"]
+
+
+def test_treatments_named_as_history_are_context():
+    from ipchat.coverage import in_passing
+
+    assert in_passing("My patient failed sertraline and bupropion; what now?") == [True, True]
+    assert in_passing("she cannot continue her Zoloft") == [True]
+    assert in_passing("Is psilocybin effective for depression?") == [False]
+    assert in_passing("lithium, SSRIs or ECT?") == [False, False, False]
+
+
+def test_history_mention_is_a_note_not_a_refusal(answerer):
+    reply = answerer.ask("My patient failed sertraline and bupropion; what options are there for treatment-resistant depression?")
+    assert not reply.declined and reply.citations
+    assert reply.notes == ("The indexed sources never mention sertraline or bupropion.",)
+
+
+def test_first_figure_asked_decides(answerer):
+    reply = answerer.ask("How many ECT treatments are needed and what do they cost?")
+    assert not reply.abstained
+    assert any("six to twelve treatments" in c.quote for c in reply.citations)
+    assert reply.notes == ("No retrieved passage on electroconvulsive therapy states a cost.",)
+    assert answerer.ask("When was ketamine approved for depression?").declined  # a link's "/2024/" is no year
+    assert answerer.ask("How many TMS sessions are needed?").declined  # "twelve months" counts no sessions
+
+
+def test_followup_naming_an_uncovered_treatment_does_not_borrow_the_topic(answerer):
+    reply = answerer.ask("What about esketamine?", ["What are the side effects of ketamine?"])
+    assert reply.rewritten_query == "What are the side effects of esketamine?"
+    assert reply.declined and reply.notes == ("The indexed sources never mention esketamine.",)
+    reply = answerer.ask("and is it safe with lithium?", ["what is ECT"])
+    assert reply.rewritten_query == "and is ECT safe with lithium?"
+    assert not reply.declined and reply.notes == ("The indexed sources never mention lithium.",)
