@@ -108,6 +108,8 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
             word = match.group(0).lower()
             return f"{topic}'s" if word in ("its", "their") else topic
         return Rewrite(_PRONOUN.sub(substitute, question, count=1), topic)
+    if named:
+        return Rewrite(question)  # "What is deep brain stimulation?" names its own subject
     if elliptical or len(question.split()) <= _SHORT_WORDS:
         stem = question.rstrip(" ?.!")
         return Rewrite(f"{stem} ({topic})?", topic)

@@ -97,6 +97,14 @@ def test_question_answer_and_crisis(server, browser):
     page.wait_for_timeout(600)  # let the expander finish opening before the picture
     page.screenshot(path=str(ARTIFACTS / "02-answer.png"), full_page=True)
 
+    send(page, "What is deep brain stimulation?")
+    page.get_by_text("never mention deep brain stimulation").first.wait_for(timeout=60_000)
+    declined = page.get_by_test_id("stChatMessage").last
+    assert "The indexed sources don't cover this." in declined.inner_text()  # not an ECT answer
+    declined.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    declined.screenshot(path=str(ARTIFACTS / "02-declined.png"))
+
     send(page, "i dont see the point of living anymore")
     page.get_by_text("988").first.wait_for(timeout=60_000)
     page.get_by_text("741741").first.wait_for(timeout=10_000)

@@ -222,6 +222,10 @@ def test_first_figure_asked_decides(answerer):
 
 
 def test_followup_naming_an_uncovered_treatment_does_not_borrow_the_topic(answerer):
+    # A short question naming its own treatment is not a follow-up on the earlier topic.
+    reply = answerer.ask("What is deep brain stimulation?", ["How many ECT treatments are usually given?"])
+    assert reply.rewritten_query == "What is deep brain stimulation?"
+    assert reply.declined
     reply = answerer.ask("What about esketamine?", ["What are the side effects of ketamine?"])
     assert reply.rewritten_query == "What are the side effects of esketamine?"
     assert reply.declined and reply.notes == ("The indexed sources never mention esketamine.",)
