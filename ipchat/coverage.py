@@ -18,8 +18,13 @@ Pure string work; the index is only asked which words it holds.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from typing import Callable
+
+from .keywords import keyword_tokens
+from .quantities import extract_quantities
 
 # -- expected answer types ------------------------------------------------------------------------
 
@@ -27,16 +32,9 @@ from typing import Callable
 # A wh-phrase counts where a clause begins: "how long does it last", "..., and how long is each
 # session" — not "could it shorten how long treatment takes" (a yes/no question).
 _CLAUSE = r"(?:^|[,;:(]\s*|\b(?:and|or|but)\s+|\?\s*)"
-_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-                 "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
-                 "hundred hundreds thousand thousands million millions dozen dozens")
-_NUMBER = r"(?:\d+(?:[.,]\d+)?|(?:" + "|".join(_NUMBER_WORDS.split()) + r"))"
 _SHORT_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
 _LONG_UNIT = r"(?:days?|weeks?|months?|years?|decades?)"
 _TIME_UNIT = r"(?:" + _SHORT_UNIT + "|" + _LONG_UNIT + ")"
-_SCHEDULE = r"\b(per|a|each|every) (day|week|month)\b|\b(daily|weekly|monthly|twice|once)\b|\btimes (a|per) (day|week|month)\b"
-_HERTZ = r"\b\d+(?:[.,]\d+)?\s*(hz|hertz)\b"
-_SPAN = r"\b" + _NUMBER + r"(?:\s*(?:-|to|or|and)\s*" + _NUMBER + r")?\s+(?:of\s+)?"
 
 # Each kind is asked by a wh-phrase ("how many", "what percentage"), which counts in any question, or
 # by a keyword ("dose", "%", "per week"), which counts only outside yes/no questions: "Is ECT 100%
@@ -69,21 +67,12 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern, re.Pattern | None]] = {
     for kind in ("percentage", "duration", "count", "frequency", "dose", "cost", "year")
 }
 
-ANSWER_TYPES: dict[str, re.Pattern] = {
-    "percentage": re.compile(r"\d+(?:[.,]\d+)?\s*%|\bpercent\b|\bper cent\b|\b(half|a third|a quarter|two thirds)\b", re.I),
-    "duration": re.compile(_SPAN + _TIME_UNIT + r"\b|\b(a|an|one) (few )?" + _TIME_UNIT + r"\b", re.I),
-    # a question naming its unit's scale ("in minutes") is not answered by the other scale ("twelve months")
-    "duration:short": re.compile(_SPAN + _SHORT_UNIT + r"\b|\b(a|an|one) (few )?" + _SHORT_UNIT + r"\b", re.I),
-    "duration:long": re.compile(_SPAN + _LONG_UNIT + r"\b|\b(a|an|one) (few )?" + _LONG_UNIT + r"\b", re.I),
-    # a count of things: not a percentage, not a span of time ("twelve months")
-    "count": re.compile(r"\b" + _NUMBER + r"\b(?!\s*(%|percent|per cent)|\s+(?:of\s+)?" + _TIME_UNIT + r"\b)", re.I),
-    "frequency": re.compile(_SCHEDULE + "|" + _HERTZ, re.I),
-    "frequency:schedule": re.compile(_SCHEDULE, re.I),
-    "frequency:hz": re.compile(_HERTZ, re.I),
-    "dose": re.compile(r"\b\d+(?:[.,]\d+)?\s*(mg|milligrams?|mcg|micrograms?|g|grams?|ml|millilitres?|milliliters?)\b", re.I),
-    "cost": re.compile(r"[$€£]\s?\d|\b\d+(?:[.,]\d+)?\s*(dollars|euros|pounds|usd|eur|gbp)\b", re.I),
-    "year": re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b"),
-}
+# What a sentence states is read by quantities.extract_quantities (the reader verify compares figures
+# with); costs, which it does not tell from plain numbers, by their currency.
+_COST = re.compile(r"[$€£]\s?\d|\b\d+(?:[.,]\d+)?\s*(dollars|euros|pounds|usd|eur|gbp)\b", re.I)
+_DOSE_UNITS = frozenset(f"count:{stem}" for stem in keyword_tokens(
+    "mg milligram milligrams mcg microgram micrograms g gram grams ml millilitre millilitres milliliter milliliters"))
+_DAY_SECONDS = 86_400.0
 
 TYPE_LABELS = {"percentage": "a percentage", "duration": "a duration", "count": "a number", "frequency": "a frequency",
                "dose": "a dose", "cost": "a cost", "year": "a year",
@@ -130,9 +119,33 @@ def without_links(text: str) -> str:
     return _URL.sub(" ", text)
 
 
+@functools.lru_cache(maxsize=8192)  # source sentences, asked about again for every question that retrieves them
+def stated_kinds(text: str) -> frozenset[str]:
+    """The kinds of figure (QUESTION_TYPES' names, with their scales) that `text` states, links aside."""
+    text = without_links(text)
+    kinds: set[str] = {"cost"} if _COST.search(text) else set()
+    for q in extract_quantities(text):
+        if q.kind == "percent":
+            kinds.add("percentage")
+        elif q.kind == "year":
+            kinds.add("year")
+        elif q.kind == "duration":
+            size = q.high if math.isfinite(q.high) else q.low
+            kinds |= {"duration", "duration:short" if size < _DAY_SECONDS else "duration:long"}
+        elif q.kind.startswith("frequency/"):
+            kinds |= {"frequency", "frequency:schedule"}
+        elif q.kind == "count:hz":
+            kinds |= {"frequency", "frequency:hz"}
+        elif q.kind in _DOSE_UNITS:
+            kinds |= {"dose", "count"}
+        else:  # treatments, count:<noun>, number: a count of things
+            kinds.add("count")
+    return frozenset(kinds)
+
+
 def states(text: str, kind: str) -> bool:
     """True when `text` states a figure of `kind` ("six to twelve treatments" is a count), links aside."""
-    return bool(ANSWER_TYPES[kind].search(without_links(text)))
+    return kind in stated_kinds(text)
 
 
 # -- named treatments -----------------------------------------------------------------------------
