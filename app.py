@@ -49,7 +49,7 @@ def prepare():
         return settings, get_answerer(settings.digest(), f"{meta['corpus_digest']}:{meta['built_at']}")
 
 
-def render_sources(reply, index):
+def render_sources(reply):
     chunks = {h.chunk.chunk_id: h.chunk for h in reply.hits}
     for c in reply.citations:
         title = c.title if len(c.title) <= 60 else c.title[:57].rstrip() + "…"
@@ -89,7 +89,7 @@ def render_turn(i: int, turn: Turn, answerer, history: list[str]):
     with st.chat_message("user"):
         st.markdown(escape_markdown(turn.question))
     with st.chat_message("assistant"):
-        level = reply.safety.level if reply.safety is not None else "none"
+        level = reply.safety.level
         if reply.path == "crisis":
             st.error(reply.answer, icon=":material/health_and_safety:")
             if st.button(REASK_LABEL, key=f"reask-{i}"):
@@ -111,7 +111,7 @@ def render_turn(i: int, turn: Turn, answerer, history: list[str]):
         if reply.abstained:
             render_closest(reply, answerer.index)
         else:
-            render_sources(reply, answerer.index)
+            render_sources(reply)
         if level == "clinical" and reply.safety.message:
             st.caption(reply.safety.message)
         render_feedback(i, turn, answerer.index.meta)

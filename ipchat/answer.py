@@ -21,6 +21,7 @@ from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passin
 from .errors import InputError
 from .keywords import keyword_tokens, query_token_ids, unknown_share
 from .llm import ChatClient, LLMUnavailable, check_generated
+from .index import passage_text
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
 from .types import Chunk, Citation, Hit, Reply
@@ -155,7 +156,7 @@ class Answerer:
         chunk = candidate.hit.chunk
         if chunk.chunk_id not in self._chunk_treatments:
             self._chunk_treatments[chunk.chunk_id] = frozenset(
-                name for name, _s, _e in named_treatments(without_links(f"{chunk.section}\n{chunk.text}")))
+                name for name, _s, _e in named_treatments(without_links(passage_text(chunk))))
         return bool(topics & self._chunk_treatments[chunk.chunk_id])
 
     # -- scoring ---------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ def _interactive_search(retriever, k: int | None) -> int:
 
 
 def _print_reply(reply, index) -> None:
-    level = reply.safety.level if reply.safety is not None else "none"
+    level = reply.safety.level
     if level == "crisis":
         print(reply.answer)
         return
@@ -314,11 +314,6 @@ def add_ingest_arguments(parser: argparse.ArgumentParser, command: str = "add") 
     return parser
 
 
-def _cli_settings(args: argparse.Namespace) -> Settings:
-    return load_settings(corpus=getattr(args, "corpus", None), index=getattr(args, "index", None),
-                         model=getattr(args, "model", None))
-
-
 def cmd_add(args: argparse.Namespace) -> int:
     """Run `ipchat add FILE…`: one line per file (added / updated / unchanged / error), then a summary.
     Returns 1 when any file failed (the others are still added), else 0.
@@ -328,7 +323,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     from .ingest import add_documents, index_embedder, reuse_sources, target_index
 
     started = time.perf_counter()
-    settings = _cli_settings(args)
+    settings = _settings(args)
     target = target_index(settings)
     embedder = index_embedder(settings, reuse_sources(settings, target))
     update, close = _progress_bar("Embedding", unit="text")
@@ -355,7 +350,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     """
     from .ingest import remove_document
 
-    settings = _cli_settings(args)
+    settings = _settings(args)
     result = remove_document(args.doc_id, settings, added_dir=getattr(args, "added_dir", None))
     print(result.line())
     return 0
@@ -399,8 +394,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise InputError(f"--limit must be at least 1, got {args.limit}.")
     baseline = load_baseline(args.baseline) if args.baseline else None
     source = getattr(args, chosen[0])
-    settings = load_settings(index=args.index, model=args.model, mode=args.mode,
-                             chunk_tokens=getattr(args, "chunk_tokens", None))
+    settings = _settings(args)
     name = Path(source).name
     update, close = _progress_bar(f"eval {name}", leave=False, logger=logging.getLogger("ipchat.evaluation"))
     try:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .coverage import named_treatments
+from .coverage import named_treatments, phrase_pattern
 
 # Topics by their display name, with the ways people write them. Most specific first.
 TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -39,11 +39,8 @@ class Rewrite:
     topic: str | None = None
 
 
-def _alias_pattern(alias: str) -> re.Pattern:
-    return re.compile(r"(?<![\w-])" + re.escape(alias).replace(r"\ ", r"[\s-]+") + r"(?![\w-])", re.I)
-
-
-_ALIASES = [(name, alias, _alias_pattern(alias)) for name, aliases in TOPICS for alias in aliases]
+# Topic names do not match at the start of a hyphenated compound ("ECT-related"); treatment coverage does.
+_ALIASES = [(name, alias, phrase_pattern(alias, hyphen_after=False)) for name, aliases in TOPICS for alias in aliases]
 
 
 def topics_in(text: str) -> list[str]:

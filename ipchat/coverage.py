@@ -233,9 +233,11 @@ TREATMENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def phrase_pattern(alias: str) -> re.Pattern:
-    """`alias` as a whole phrase, any case, its spaces matching spaces or hyphens."""
-    return re.compile(r"(?<![\w-])" + re.escape(alias).replace(r"\ ", r"[\s-]+") + r"(?![\w])", re.I)
+def phrase_pattern(alias: str, hyphen_after: bool = True) -> re.Pattern:
+    """`alias` as a whole phrase, any case, its spaces matching spaces or hyphens. With `hyphen_after`,
+    a hyphenated compound counts as a mention ("psilocybin-assisted" names psilocybin)."""
+    end = r"(?![\w])" if hyphen_after else r"(?![\w-])"
+    return re.compile(r"(?<![\w-])" + re.escape(alias).replace(r"\ ", r"[\s-]+") + end, re.I)
 
 
 _ALIASES = [(name, alias, phrase_pattern(alias)) for name, aliases in TREATMENTS for alias in aliases]

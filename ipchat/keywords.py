@@ -31,13 +31,14 @@ s t d ll m re ve y also does doe
 """.split())
 
 
-def _stopwords() -> frozenset[str]:
-    return _STOPWORDS
+def surface_words(text: str) -> list[str]:
+    """The lower-cased words of `text` as written: no stemming, no stop-word removal."""
+    return _WORD.findall(text.lower())
 
 
 def keyword_tokens(text: str) -> list[str]:
     """Lower-cased, stop-word-free, stemmed word tokens of `text`; numbers are kept ("83" in "83%")."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _stopwords() and (len(w) > 1 or w.isdigit())]
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
     return _stemmer().stemWords(words) if words else []
 
 
@@ -103,7 +104,7 @@ def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMa
     A question about "vagus nerve stimulation" or "psilocybin" is about something the corpus does not
     mention; this is one of the two signals the answer module abstains on.
     """
-    words = [w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _stopwords()]
+    words = [w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOPWORDS]
     if not words:
         return 1.0
     stems = _stemmer().stemWords(words)

@@ -102,7 +102,7 @@ def ranking_metrics(qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, Se
             scores = evaluate(qrels_obj, Run(ranked), list(names.values()), return_mean=False, make_comparable=True)
         order = list(qrels_obj.keys())
         for name, ranx_name in names.items():
-            values = scores[ranx_name] if len(names) > 1 else scores
+            values = scores[ranx_name]  # names always holds several metrics, so ranx returns a dict
             for q, value in zip(order, values):
                 per_query[q][name] = float(value)
     n = len(per_query)

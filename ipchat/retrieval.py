@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -12,15 +11,13 @@ from .abbreviations import expand
 from .coverage import without_links
 from .embedding import Embedder, load_embedder
 from .errors import InputError
-from .index import Index, load_index
-from .keywords import keyword_tokens, query_token_ids
+from .index import Index, load_index, passage_text
+from .keywords import keyword_tokens, query_token_ids, surface_words
 from .settings import Settings
 from .types import Hit
 
 MAX_QUERY_CHARS = 4000
 
-
-_WORDS = re.compile(r"\w+")
 
 def hit_to_dict(hit: Hit, index: Index) -> dict:
     """The stable JSON shape of a hit, as `ipchat search --json` and `ipchat ask --json` write it."""
@@ -111,7 +108,7 @@ class Retriever:
         if self._words is None:  # built once: the index never changes after loading
             words: set[str] = set()
             for chunk in self.index.chunks:
-                words.update(_WORDS.findall(without_links(f"{chunk.section}\n{chunk.text}").lower()))
+                words.update(surface_words(without_links(passage_text(chunk))))
             self._words = frozenset(words)
         return word.lower() in self._words
 
