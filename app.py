@@ -17,6 +17,7 @@ from ipchat.chat import (
     escape_markdown, highlight_markdown, index_status, record_feedback,
 )
 from ipchat.answer import Answerer
+from ipchat.embedding import load_embedder
 from ipchat.errors import IpchatError
 from ipchat.evaluation import evaluate_questions, evaluate_safety, metric_table, parse_question_rows, parse_safety_rows, write_report
 from ipchat.index import read_meta
@@ -29,10 +30,17 @@ REASK_LABEL = "I'm asking about a patient / for teaching"
 
 
 @st.cache_resource(show_spinner=False)
-def get_answerer(settings_digest: str, index_version: str):
+def get_embedder(model: str, batch_size: int):
+    """The embedding model, loaded once per process: for building the index and for answering."""
+    return load_embedder(model, batch_size)
+
+
+@st.cache_resource(show_spinner=False)
+def get_answerer(settings_digest: str, index_version: str, model: str):
     """One answerer (index + model) per process, shared by every session; a rebuilt index (another
     `index_version`) is loaded afresh instead of serving the one cached before it."""
-    return Answerer.from_settings(load_settings())
+    settings = load_settings()
+    return Answerer.from_settings(settings, get_embedder(model, settings.batch_size))
 
 
 def prepare():
@@ -42,11 +50,12 @@ def prepare():
         with st.status("Building the index of the corpus…", expanded=True) as status:
             st.write(problem)
             bar = st.progress(0.0, text="Embedding passages")
-            ensure_index(settings, progress=lambda done, total: bar.progress(done / total, text=f"Embedding passages {done}/{total}"))
+            ensure_index(settings, progress=lambda done, total: bar.progress(done / total, text=f"Embedding passages {done}/{total}"),
+                         embedder=get_embedder(settings.model_name, settings.batch_size))
             status.update(label="Index built", state="complete", expanded=False)
     meta = read_meta(settings.index)
     with st.spinner("Loading the model and index…"):
-        return settings, get_answerer(settings.digest(), f"{meta['corpus_digest']}:{meta['built_at']}")
+        return settings, get_answerer(settings.digest(), f"{meta['corpus_digest']}:{meta['built_at']}", meta["model"])
 
 
 def render_sources(reply):

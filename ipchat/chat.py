@@ -60,13 +60,14 @@ def index_status(settings: Settings) -> str | None:
     return None
 
 
-def ensure_index(settings: Settings, progress: Callable[[int, int], None] | None = None) -> bool:
-    """Build the index when it is missing or stale, embedding only what changed; True if it was built."""
+def ensure_index(settings: Settings, progress: Callable[[int, int], None] | None = None, embedder=None) -> bool:
+    """Build the index when it is missing or stale, embedding only what changed; True if it was built.
+    `embedder` is the model to build with when the caller has it loaded already."""
     from .index import update_index
 
     if index_status(settings) is None:
         return False
-    update_index(settings, load_embedder(settings.model_name, settings.batch_size), progress=progress)
+    update_index(settings, embedder or load_embedder(settings.model_name, settings.batch_size), progress=progress)
     return True
 
 
