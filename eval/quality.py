@@ -77,6 +77,9 @@ def main() -> int:
     base = load_settings()
     embedder = load_embedder(base.model_name)
     results = []
+    # The questions and judgements are the same for every chunk size: read them once.
+    rows = [r for r in load_question_rows(args.seed) if r["scope"] == "in"] if args.seed else []
+    queries, qrels = load_beir_set(args.beir) if args.beir else ([], {})
     for tokens in args.chunk_tokens:
         for kind, source in (("seed", args.seed), ("beir", args.beir)):
             if not source:
@@ -95,10 +98,6 @@ def main() -> int:
                     print(f"# {kind}: chunk {settings.chunker.max_tokens} tokens, {meta['chunks']} chunks, "
                           f"built in {time.perf_counter() - started:.1f}s", file=sys.stderr)
                     index = load_index(settings, check_corpus=False)
-                if kind == "seed":
-                    rows = [r for r in load_question_rows(source) if r["scope"] == "in"]
-                else:
-                    queries, qrels = load_beir_set(source)
                 for name, change in configs:
                     retriever = Retriever(index, embedder, dataclasses.replace(settings, **change))
                     if kind == "seed":

@@ -14,13 +14,15 @@ Exit status: 0 when every target is met, 1 when one is missed, 2 for a bad file.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
+from ipchat.errors import IpchatError
+from ipchat.evaluation import load_safety_rows
+from ipchat.metrics import safety_metrics
 from ipchat.safety import LEVELS, assess
 
 DEFAULT_TSV = Path(__file__).resolve().parent / "safety" / "cases.tsv"
@@ -30,29 +32,6 @@ CRISIS_RECALL_MIN = 0.97
 OVER_BLOCK_MAX = 0.02
 CONCERN_AS_NONE_MAX = 0
 P95_MS_MAX = 1.0
-
-
-def read_cases(path: Path) -> list[tuple[int, str, str]]:
-    """Return (line number, label, text) for every row of the TSV.
-
-    Raises ValueError for a missing header, a malformed row or an unknown label.
-    """
-    rows: list[tuple[int, str, str]] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader, None)
-        if header != ["label", "text"]:
-            raise ValueError(f"{path}: the first line must be 'label<TAB>text', not {header!r}")
-        for line_no, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != 2:
-                raise ValueError(f"{path}:{line_no}: expected 2 tab-separated fields, found {len(row)}")
-            label, text = row[0].strip(), row[1]
-            if label not in LEVELS:
-                raise ValueError(f"{path}:{line_no}: unknown label {label!r}; use one of {', '.join(LEVELS)}")
-            rows.append((line_no, label, text))
-    return rows
 
 
 def time_assess(texts: list[str], repeat: int) -> dict[str, float]:
@@ -69,36 +48,26 @@ def time_assess(texts: list[str], repeat: int) -> dict[str, float]:
             "max_ms": samples[-1], "calls": len(samples)}
 
 
-def evaluate(rows: list[tuple[int, str, str]], repeat: int) -> dict:
-    """Return the report as a JSON-ready dict."""
-    confusion = {label: {pred: 0 for pred in LEVELS} for label in LEVELS}
-    misses = []
-    for line_no, label, text in rows:
-        result = assess(text)
-        confusion[label][result.level] += 1
-        if result.level != label:
-            misses.append({"line": line_no, "label": label, "predicted": result.level,
-                           "rule_ids": list(result.rule_ids), "text": text})
-
-    def count(labels, preds) -> int:
-        return sum(confusion[label][pred] for label in labels for pred in preds)
-
-    crisis_rows = count(["crisis"], LEVELS)
-    risk_rows = count(["crisis", "concern"], LEVELS)
-    safe_rows = count(["clinical", "none"], LEVELS)
+def evaluate(rows: list[dict], repeat: int) -> dict:
+    """Return the report as a JSON-ready dict; the measures are ipchat.metrics.safety_metrics'."""
+    results = [assess(row["text"]) for row in rows]
+    values, confusion = safety_metrics([row["label"] for row in rows], [r.level for r in results])
+    misses = [{"line": row["line"], "label": row["label"], "predicted": r.level, "rule_ids": list(r.rule_ids),
+               "text": row["text"]} for row, r in zip(rows, results) if r.level != row["label"]]
+    safe_rows = sum(sum(confusion[label].values()) for label in ("clinical", "none"))
     report = {
         "rows": len(rows),
-        "labels": {label: count([label], LEVELS) for label in LEVELS},
-        "accuracy": sum(confusion[label][label] for label in LEVELS) / len(rows) if rows else 0.0,
-        "crisis_recall": count(["crisis"], ["crisis"]) / crisis_rows if crisis_rows else 1.0,
-        "risk_recall": count(["crisis", "concern"], ["crisis", "concern"]) / risk_rows if risk_rows else 1.0,
+        "labels": {label: sum(confusion[label].values()) for label in LEVELS},
+        "accuracy": values.get("accuracy", 0.0),
+        "crisis_recall": values.get("crisis_recall", 1.0),
+        "risk_recall": values.get("risk_recall", 1.0),
         "concern_judged_none": confusion["concern"]["none"],
         "crisis_judged_none": confusion["crisis"]["none"],
-        "over_block_rate": count(["clinical", "none"], ["crisis"]) / safe_rows if safe_rows else 0.0,
-        "over_blocked": count(["clinical", "none"], ["crisis"]),
+        "over_block_rate": values.get("over_block", 0.0),
+        "over_blocked": round(values.get("over_block", 0.0) * safe_rows),
         "confusion": confusion,
         "misses": misses,
-        "timing": time_assess([text for _, _, text in rows], repeat),
+        "timing": time_assess([row["text"] for row in rows], repeat),
     }
     report["targets"] = {
         "crisis_recall>=0.97": report["crisis_recall"] >= CRISIS_RECALL_MIN,
@@ -148,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     try:
-        rows = read_cases(args.tsv)
-    except (OSError, ValueError) as exc:
+        rows = load_safety_rows(args.tsv)
+    except IpchatError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     report = evaluate(rows, args.repeat)

@@ -49,6 +49,7 @@ from ipchat.chunking import Chunker, chunk_documents
 from ipchat.corpus import load_beir
 from ipchat.embedding import load_embedder
 from ipchat.index import build_dense_index, build_index, load_index, passage_text
+from ipchat.metrics import latency_metrics
 from ipchat.retrieval import Retriever
 from ipchat.settings import PROJECT_ROOT, RETRIEVAL_MODES, load_settings
 
@@ -75,13 +76,8 @@ def progress_printer(label: str, every: int = 10):
 
 
 def summary(ms: list[float]) -> dict:
-    values = np.asarray(ms, dtype=float)
-    return {
-        "n": int(values.size),
-        "p50_ms": float(np.percentile(values, 50)),
-        "p95_ms": float(np.percentile(values, 95)),
-        "mean_ms": float(values.mean()),
-    }
+    """n, p50_ms, p95_ms and mean_ms: ipchat.metrics.latency_metrics under this report's names."""
+    return {"n": len(ms), **{name.removeprefix("latency_"): value for name, value in latency_metrics(ms).items()}}
 
 
 def peak_rss_mib() -> float:

@@ -19,9 +19,9 @@ from .conversation import rewrite_followup, topics_in
 from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passing, named_treatments, phrase_pattern,
                        states, without_links)
 from .errors import InputError
+from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
 from .llm import ChatClient, LLMUnavailable, check_generated
-from .index import passage_text
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
 from .types import Chunk, Citation, Hit, Reply

@@ -15,7 +15,6 @@ from typing import Iterable, Sequence
 
 from .keywords import keyword_tokens
 
-
 # -- tokens ------------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*s?|[A-Za-z]+(?:[’'][A-Za-z]+)?|%|~|[^\sA-Za-z\d]")
