@@ -16,7 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -132,11 +132,7 @@ class Index:
 
         Raises KeyError for a chunk not in this index."""
         if self._sentence_offsets is None:  # built once: the index never changes after loading
-            offsets, start = {}, 0
-            for chunk in self.chunks:
-                offsets[chunk.chunk_id] = range(start, start + len(chunk.sentences))
-                start += len(chunk.sentences)
-            self._sentence_offsets = offsets
+            self._sentence_offsets = {c.chunk_id: span for c, span in zip(self.chunks, _sentence_spans(self.chunks))}
         return self._sentence_offsets[chunk_id]
 
 
@@ -154,23 +150,22 @@ def _read_jsonl(path: Path) -> list[dict]:
 @dataclass(frozen=True)
 class BuildReport:
     """What a build did: the meta.json it wrote; per document whose chunks were embedded, (chunks,
-    seconds) — the seconds are that document's share of the embedding pass, by number of texts;
-    how many chunks were embedded and how many were taken over from an earlier index; and the
-    number of chunks of every document."""
+    seconds) — the seconds are that document's share of the embedding pass, by number of texts; and
+    the number of chunks of every document (meta["reused_chunks"] says how many were taken over)."""
 
     meta: dict
     embedded: dict[str, tuple[int, float]]
-    embedded_chunks: int
-    reused_chunks: int
     chunk_counts: dict[str, int]
 
 
 @dataclass(frozen=True)
 class _Stored:
+    """A document with its chunks and their vectors; the vectors are None until embedded."""
+
     document: Document
     chunks: list[Chunk]
-    vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    vectors: np.ndarray | None
+    sentence_vectors: np.ndarray | None
 
 
 def build_index(settings: Settings, embedder: Embedder, progress: Callable[[int, int], None] | None = None,
@@ -209,22 +204,22 @@ def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int
             stored.setdefault(doc_id, item)
 
     chunker = Chunker(settings.chunker, embedder.count_tokens, embedder.max_tokens)
-    parts: list[list] = []  # per document: [document, chunks, passage vectors, sentence vectors]
+    parts: list[_Stored] = []
     for doc in documents:
         old = stored.get(doc.doc_id)
         # Chunks and what is embedded depend only on the text and its sections; a new title or URL keeps them.
         if old is not None and old.document.text == doc.text and old.document.sections == doc.sections:
-            parts.append([doc, old.chunks, old.vectors, old.sentence_vectors])
+            parts.append(dataclasses.replace(old, document=doc))
         else:
-            parts.append([doc, chunker.chunk(doc), None, None])
-    chunks = [c for part in parts for c in part[1]]
+            parts.append(_Stored(doc, chunker.chunk(doc), None, None))
+    chunks = [c for part in parts for c in part.chunks]
     if not chunks:
         raise IpchatError(f"Corpus {settings.corpus} produced no text to index.")
 
-    fresh = [part for part in parts if part[2] is None]
+    fresh = [i for i, part in enumerate(parts) if part.vectors is None]
     # Passages for retrieval and single sentences for quoting, embedded in one pass.
-    texts_per_doc = [[passage_text(c) for c in part[1]] + [sentence_text(c, i) for c in part[1] for i in range(len(c.sentences))]
-                     for part in fresh]
+    texts_per_doc = [[passage_text(c) for c in parts[i].chunks] +
+                     [sentence_text(c, j) for c in parts[i].chunks for j in range(len(c.sentences))] for i in fresh]
     texts = [t for group in texts_per_doc for t in group]
     embedded: dict[str, tuple[int, float]] = {}
     if texts:
@@ -234,15 +229,16 @@ def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int
         if all_vectors.shape != (len(texts), embedder.dimension):
             raise IpchatError(f"Embedder returned shape {all_vectors.shape}, expected ({len(texts)}, {embedder.dimension}).")
         offset = 0
-        for part, group in zip(fresh, texts_per_doc):
-            n = len(part[1])
-            part[2] = all_vectors[offset:offset + n]
-            part[3] = all_vectors[offset + n:offset + len(group)]
+        for i, group in zip(fresh, texts_per_doc):
+            n = len(parts[i].chunks)
+            parts[i] = dataclasses.replace(parts[i], vectors=all_vectors[offset:offset + n],
+                                           sentence_vectors=all_vectors[offset + n:offset + len(group)])
             offset += len(group)
-            embedded[part[0].doc_id] = (n, seconds * len(group) / len(texts))
+            embedded[parts[i].document.doc_id] = (n, seconds * len(group) / len(texts))
     dimension = embedder.dimension
-    vectors = np.vstack([np.asarray(part[2], dtype=np.float32).reshape(-1, dimension) for part in parts])
-    sentence_vectors = np.vstack([np.asarray(part[3], dtype=np.float32).reshape(-1, dimension) for part in parts])
+    vectors = np.vstack([np.asarray(part.vectors, dtype=np.float32).reshape(-1, dimension) for part in parts])
+    sentence_vectors = np.vstack([np.asarray(part.sentence_vectors, dtype=np.float32).reshape(-1, dimension)
+                                  for part in parts])
     dense = build_dense_index(vectors, settings.hnsw_threshold)
     bm25 = bm25s.BM25()
     bm25.index([keyword_tokens(passage_text(c)) for c in chunks], show_progress=False)
@@ -258,7 +254,7 @@ def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int
         "corpus_digest": corpus_digest(documents),
         "documents": len(documents),
         "chunks": len(chunks),
-        "dense_index": "hnsw" if len(chunks) > settings.hnsw_threshold else "flat",
+        "dense_index": "hnsw" if hasattr(dense, "hnsw") else "flat",
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "versions": _versions(),
     }
@@ -282,16 +278,13 @@ def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BuildReport(meta, embedded, embedded_chunks, len(chunks) - embedded_chunks,
-                       {part[0].doc_id: len(part[1]) for part in parts})
+    return BuildReport(meta, embedded, {part.document.doc_id: len(part.chunks) for part in parts})
 
 
 def _stored_documents(directory: Path, settings: Settings, embedder: Embedder) -> dict[str, _Stored]:
     """Per document id, the chunks and vectors held by the index at `directory`; {} when there is no
     index there, it is incomplete, or it was built with another format, model, sequence length or
     chunker (its vectors would not match what this build makes)."""
-    import faiss
-
     try:
         meta = json.loads((directory / META).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -302,23 +295,17 @@ def _stored_documents(directory: Path, settings: Settings, embedder: Embedder) -
         log.info("not reusing vectors from %s: built with other settings", directory)
         return {}
     try:
-        chunks = [_chunk_from_row(row) for row in _read_jsonl(directory / CHUNKS)]
-        documents = {row["doc_id"]: _document_from_row(row) for row in _read_jsonl(directory / DOCUMENTS)}
-        dense = faiss.read_index(str(directory / DENSE))
-        sentence_vectors = np.load(directory / SENTENCES, allow_pickle=False)
-        if dense.ntotal != len(chunks) or len(sentence_vectors) != sum(len(c.sentences) for c in chunks):
-            raise ValueError(f"{dense.ntotal} vectors for {len(chunks)} chunks")
+        chunks, documents, dense, sentence_vectors = _read_stores(directory)
+        _check_consistent(directory, chunks, dense, sentence_vectors, embedder.dimension)
         vectors = dense.reconstruct_n(0, dense.ntotal)
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexMismatchError) as exc:
         log.info("not reusing vectors from %s: %s", directory, exc)
         return {}
     rows: dict[str, list[int]] = {}
     sentence_rows: dict[str, list[int]] = {}
-    offset = 0
-    for i, chunk in enumerate(chunks):
+    for i, (chunk, span) in enumerate(zip(chunks, _sentence_spans(chunks))):
         rows.setdefault(chunk.doc_id, []).append(i)
-        sentence_rows.setdefault(chunk.doc_id, []).extend(range(offset, offset + len(chunk.sentences)))
-        offset += len(chunk.sentences)
+        sentence_rows.setdefault(chunk.doc_id, []).extend(span)
     return {
         doc_id: _Stored(documents[doc_id], [chunks[i] for i in ids], vectors[ids], sentence_vectors[sentence_rows[doc_id]])
         for doc_id, ids in rows.items() if doc_id in documents
@@ -416,22 +403,43 @@ def load_index(settings: Settings, check_corpus: bool = True) -> Index:
 
     Raises IndexMissingError when absent, IndexMismatchError when built with another model, chunker or corpus.
     """
-    import faiss
-
     bm25s = _bm25s()
     directory = Path(settings.index)
     meta = read_meta(directory)
     check_index(meta, settings, directory, check_corpus)
     try:
-        dense = faiss.read_index(str(directory / DENSE))
+        chunks, documents, dense, sentence_vectors = _read_stores(directory)
         if meta["dense_index"] == "hnsw":
             dense.hnsw.efSearch = max(64, settings.candidates)
         bm25 = bm25s.BM25.load(str(directory / BM25_DIR), allow_pickle=False)
-        sentence_vectors = np.load(directory / SENTENCES, allow_pickle=False)
-        chunks = [_chunk_from_row(row) for row in _read_jsonl(directory / CHUNKS)]
-        documents = {row["doc_id"]: _document_from_row(row) for row in _read_jsonl(directory / DOCUMENTS)}
     except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
         raise IndexMismatchError(f"Index at {directory} is incomplete or corrupt ({exc}). Rebuild it with: ipchat build --index {directory}") from None
-    if dense.ntotal != len(chunks) or dense.d != meta["dimension"] or len(sentence_vectors) != sum(len(c.sentences) for c in chunks):
-        raise IndexMismatchError(f"Index at {directory} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks). Rebuild it with: ipchat build --index {directory}")
+    _check_consistent(directory, chunks, dense, sentence_vectors, meta["dimension"])
     return Index(directory, meta, chunks, documents, dense, bm25, sentence_vectors)
+
+
+def _read_stores(directory: Path) -> tuple[list[Chunk], dict[str, Document], Any, np.ndarray]:
+    """The chunks, documents, dense index and sentence vectors stored at `directory` (BM25 aside).
+    Raises what reading them raises (OSError, ValueError, …); callers decide what that means."""
+    import faiss
+
+    chunks = [_chunk_from_row(row) for row in _read_jsonl(directory / CHUNKS)]
+    documents = {row["doc_id"]: _document_from_row(row) for row in _read_jsonl(directory / DOCUMENTS)}
+    dense = faiss.read_index(str(directory / DENSE))
+    sentence_vectors = np.load(directory / SENTENCES, allow_pickle=False)
+    return chunks, documents, dense, sentence_vectors
+
+
+def _check_consistent(directory: Path, chunks: list[Chunk], dense, sentence_vectors: np.ndarray, dimension: int) -> None:
+    """Raise IndexMismatchError unless there is one vector per chunk and per sentence, of `dimension`."""
+    if dense.ntotal != len(chunks) or dense.d != dimension or len(sentence_vectors) != sum(len(c.sentences) for c in chunks):
+        raise IndexMismatchError(f"Index at {directory} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks). Rebuild it with: ipchat build --index {directory}")
+
+
+def _sentence_spans(chunks: Sequence[Chunk]) -> list[range]:
+    """For each chunk, the rows of its sentences in the index's sentence vectors (stored in chunk order)."""
+    spans, start = [], 0
+    for chunk in chunks:
+        spans.append(range(start, start + len(chunk.sentences)))
+        start += len(chunk.sentences)
+    return spans
