@@ -128,8 +128,8 @@ class Answerer:
         """
         notes: list[str] = []
         mentions = named_treatments(query)
-        passing = in_passing(query)
-        uncovered = self.coverage.uncovered(query)
+        passing = in_passing(query, mentions)
+        uncovered = self.coverage.uncovered(query, mentions)
         covered_topics = {name for name, _s, _e in mentions if self.coverage.covered(name)}
         decline = False
         if uncovered:

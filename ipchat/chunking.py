@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 TokenCounter = Callable[[str], int]
 
 # Words whose trailing period does not end a sentence.
-_ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "prof", "st", "no", "fig", "al", "approx", "u.s"}
+ABBREVIATIONS = frozenset({"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "prof", "st", "no", "fig", "al", "approx", "u.s"})
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
 
@@ -53,12 +53,13 @@ def tiktoken_counter(name: str = "cl100k_base") -> TokenCounter:
     return lambda text: len(encoding.encode(text, disallowed_special=()))
 
 
-def _split_paragraph(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
-    """Sentence spans inside text[start:end], stripped of surrounding whitespace."""
+def split_sentences(text: str, start: int, end: int, abbreviations: frozenset[str] = ABBREVIATIONS
+                    ) -> Iterable[tuple[int, int]]:
+    """Sentence spans inside text[start:end]; a full stop after one of `abbreviations` or an initial ends none."""
     cursor = start
     for match in _SENTENCE_END.finditer(text, start, end):
         word = re.search(r"(\S+)$", text[cursor:match.start()])
-        if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+        if word and word.group(1).lower().rstrip(".") in abbreviations:
             continue
         if word and re.fullmatch(r"[A-Z]", word.group(1)):  # an initial, as in "Matthew S. Kaufman"
             continue
@@ -85,7 +86,7 @@ def split_units(text: str, start: int, end: int) -> list[Unit]:
     def flush_prose(upto: int) -> None:
         nonlocal prose_start
         if prose_start is not None:
-            for s, e in _split_paragraph(text, prose_start, upto):
+            for s, e in split_sentences(text, prose_start, upto):
                 s, e = _strip(text, s, e)
                 if e > s:
                     units.append(Unit(s, e, paragraph))

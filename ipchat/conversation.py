@@ -33,10 +33,9 @@ _SHORT_WORDS = 6
 
 @dataclass(frozen=True)
 class Rewrite:
-    """The query to search with, and the topic borrowed from the conversation (None if unchanged)."""
+    """The query to search with: the question, made to stand on its own."""
 
     query: str
-    topic: str | None = None
 
 
 # Topic names do not match at the start of a hyphenated compound ("ECT-related"); treatment coverage does.
@@ -87,27 +86,23 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
     own = topics_in(question)
     topic, turn = conversation_topic(history)
     elliptical = bool(_ELLIPSIS.match(question)) and len(question.split()) <= _SHORT_WORDS
-    if own and elliptical and turn is not None and own[0] != topic:
-        # "and for ECT?": the earlier question, asked about the new topic.
-        earlier = rewrite_followup(turn, ()).query
-        return Rewrite(_replace_topic(earlier, topic, own[0]), own[0])
     named = named_treatments(question)
-    if not own and elliptical and named and turn is not None and not _PRONOUN.search(question):
-        # "what about esketamine?": a treatment that is not one of the topics (the sources may never
-        # mention it) replaces the earlier topic; it must not borrow the earlier topic as its own.
-        earlier = rewrite_followup(turn, ()).query
-        new = question[named[0][1]:named[0][2]]
-        return Rewrite(_replace_topic(earlier, topic, new), new)
+    # "and for ECT?", "what about esketamine?": the earlier question, asked about the new subject. A
+    # treatment that is not one of the topics (the sources may never mention it) counts as one too,
+    # so that it does not borrow the earlier topic as its own.
+    new = own[0] if own else question[named[0][1]:named[0][2]] if named and not _PRONOUN.search(question) else None
+    if elliptical and turn is not None and new is not None and new != topic:
+        return Rewrite(_replace_topic(turn.strip(), topic, new))
     if own or topic is None:
         return Rewrite(question)
     if _PRONOUN.search(question):
         def substitute(match: re.Match) -> str:
             word = match.group(0).lower()
             return f"{topic}'s" if word in ("its", "their") else topic
-        return Rewrite(_PRONOUN.sub(substitute, question, count=1), topic)
+        return Rewrite(_PRONOUN.sub(substitute, question, count=1))
     if named:
         return Rewrite(question)  # "What is deep brain stimulation?" names its own subject
     if elliptical or len(question.split()) <= _SHORT_WORDS:
         stem = question.rstrip(" ?.!")
-        return Rewrite(f"{stem} ({topic})?", topic)
+        return Rewrite(f"{stem} ({topic})?")
     return Rewrite(question)

@@ -268,10 +268,11 @@ _IN_PASSING = re.compile(
 _LIST_JOIN = re.compile(r"^\s*(,|/|and|or|,\s*and|,\s*or)\s*$", re.I)
 
 
-def in_passing(text: str) -> list[bool]:
-    """For each of `named_treatments(text)`: True when it is named as context (the patient's history),
-    not as what is asked about. A treatment listed after one in passing ("sertraline and bupropion") is too."""
-    mentions = named_treatments(text)
+def in_passing(text: str, mentions: list[tuple[str, int, int]] | None = None) -> list[bool]:
+    """For each of `named_treatments(text)` (or `mentions`, when already found): True when it is named as
+    context (the patient's history), not as what is asked about. A treatment listed after one in passing
+    ("sertraline and bupropion") is too."""
+    mentions = named_treatments(text) if mentions is None else mentions
     flags: list[bool] = []
     for i, (_name, start, _end) in enumerate(mentions):
         passing = bool(_IN_PASSING.search(text[max(0, start - 40):start]))
@@ -298,10 +299,11 @@ class TreatmentCoverage:
             self._covered[name] = any(self._mentions(alias) for alias in aliases)
         return self._covered[name]
 
-    def uncovered(self, question: str) -> list[str]:
-        """The treatments `question` names that the sources never mention, in order of mention."""
+    def uncovered(self, question: str, mentions: list[tuple[str, int, int]] | None = None) -> list[str]:
+        """The treatments `question` names (or `mentions`, when already found) that the sources never
+        mention, in order of mention."""
         names: list[str] = []
-        for name, _start, _end in named_treatments(question):
+        for name, _start, _end in named_treatments(question) if mentions is None else mentions:
             if name not in names and not self.covered(name):
                 names.append(name)
         return names

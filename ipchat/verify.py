@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .answer import list_block
+from .chunking import ABBREVIATIONS, split_sentences
 from .errors import InputError
 from .keywords import keyword_tokens, query_token_ids, unknown_share
 from .quantities import (NUMBERISH, Quantity, QuantityCheck, clause_ids, compare_quantities,  # noqa: F401
@@ -366,20 +367,11 @@ def topics_compatible(claim_topics: frozenset[str], source_topics: frozenset[str
 
 _BULLET = re.compile(r"^[ \t]*(?:[-*+•·‣▪–]|\d+[.)]|[a-zA-Z][.)](?=\s))[ \t]+")
 _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+")
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
-_ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "prof", "st", "no", "fig", "al", "approx", "u.s", "ca"}
+_ABBREVIATIONS = ABBREVIATIONS | {"ca"}  # claims date things "ca. 1990"; the chunker's set leaves chunk boundaries as built
 
 
 def _sentences(text: str) -> list[str]:
-    out, cursor = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        word = re.search(r"(\S+)$", text[cursor:match.start()])
-        if word and (word.group(1).lower().rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", word.group(1))):
-            continue
-        out.append(text[cursor:match.end()].strip())
-        cursor = match.end()
-    out.append(text[cursor:].strip())
-    return [s for s in out if s]
+    return [s for s in (text[a:b].strip() for a, b in split_sentences(text, 0, len(text), _ABBREVIATIONS)) if s]
 
 
 def _marker_type(marker: str) -> str:
@@ -616,9 +608,15 @@ def judge_claims(claims: Sequence[str], retriever, k: int = DEFAULT_K, threshold
     if not claims:
         return []
     queries = [c[:MAX_QUERY_CHARS] for c in claims]
+    # search() embeds a claim with its shorthand spelt out ("TRD (treatment-resistant depression)"):
+    # those forms go into the same batch.
+    expanded = [e for e in dict.fromkeys(retriever.expand_query(q) for q in queries) if e not in queries]
     if vectors is None:
-        vectors = retriever.embedder.embed(queries)
-    known = {q: v for q, v in zip(queries, vectors)}
+        embedded = retriever.embedder.embed(queries + expanded)
+        vectors, extra = embedded[:len(queries)], embedded[len(queries):]
+    else:
+        extra = retriever.embedder.embed(expanded) if expanded else []
+    known = {**dict(zip(queries, vectors)), **dict(zip(expanded, extra))}
     original = retriever.embed_query
     batched = copy.copy(retriever)
     batched.embed_query = lambda text: known[text] if text in known else original(text)
