@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from . import safety
 from .conversation import rewrite_followup, topics_in
@@ -82,6 +82,28 @@ def list_block(chunk: Chunk, doc_text: str, start: int, end: int) -> tuple[int, 
     while last + 1 < len(spans) and items[last + 1]:
         last += 1
     return spans[first][0], spans[last][1]
+
+
+def sentence_matches(index, query: str, vector, hits: Sequence[Hit]) -> Iterator[tuple[Hit, int, int, int, str, float, float]]:
+    """Every sentence of the hits as (hit, row in the sentence vectors, start, end, text, cosine to
+    `vector`, share of the query's keywords found in the sentence or its section heading)."""
+    vocab = index.bm25.vocab_dict
+    wanted = set(query_token_ids(keyword_tokens(query), vocab, index.spelling))
+    for hit in hits:
+        chunk = hit.chunk
+        rows = index.sentence_rows(chunk.chunk_id)
+        cosines = index.sentence_vectors[rows.start:rows.stop] @ vector
+        for (start, end), row, cosine in zip(chunk.sentences, rows, cosines):
+            text = chunk.text[start - chunk.start:end - chunk.start]
+            words = {vocab[t] for t in keyword_tokens(f"{chunk.section} {text}") if t in vocab}
+            yield hit, row, start, end, text, float(cosine), len(wanted & words) / len(wanted) if wanted else 0.0
+
+
+def citation(index, n: int, chunk: Chunk, start: int, end: int) -> Citation:
+    """Citation `n`: the text [start, end) of `chunk`'s document, with its title, URL, section and page."""
+    doc = index.documents[chunk.doc_id]
+    return Citation(n=n, chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=doc.title, url=doc.url,
+                    section=chunk.section, quote=doc.text[start:end], start=start, end=end, page=doc.page_at(start))
 
 
 class Answerer:
@@ -163,27 +185,18 @@ class Answerer:
 
     def score_sentences(self, query: str, hits: Sequence[Hit]) -> list[Candidate]:
         """Every sentence of the hits, scored: cosine to the query, share of query words, passage score."""
-        index = self.index
-        vector = self.retriever.embed_query(query)
-        wanted = set(query_token_ids(keyword_tokens(query), index.bm25.vocab_dict, index.spelling))
-        vocab = index.bm25.vocab_dict
         top_passage = max((h.score for h in hits), default=1.0) or 1.0
         kinds = expected_types(query)
         wants_links = bool(_LINK_QUESTION.search(query))
         candidates = []
-        for hit in hits:
-            rows = index.sentence_rows(hit.chunk.chunk_id)
-            cosines = index.sentence_vectors[rows.start:rows.stop] @ vector
-            for (start, end), row, cosine in zip(hit.chunk.sentences, rows, cosines):
-                text = hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
-                words = {vocab[t] for t in keyword_tokens(f"{hit.chunk.section} {text}") if t in vocab}
-                coverage = len(wanted & words) / len(wanted) if wanted else 0.0
-                score = SENTENCE_WEIGHT * float(cosine) + KEYWORD_WEIGHT * coverage + PASSAGE_WEIGHT * hit.score / top_passage
-                if any(states(text, kind) for kind in kinds):
-                    score += QUANTITY_BONUS
-                if not wants_links and _BARE_LINK.match(text):
-                    score -= LINK_PENALTY
-                candidates.append(Candidate(hit, row, start, end, score))
+        for hit, row, start, end, text, cosine, coverage in sentence_matches(
+                self.index, query, self.retriever.embed_query(query), hits):
+            score = SENTENCE_WEIGHT * cosine + KEYWORD_WEIGHT * coverage + PASSAGE_WEIGHT * hit.score / top_passage
+            if any(states(text, kind) for kind in kinds):
+                score += QUANTITY_BONUS
+            if not wants_links and _BARE_LINK.match(text):
+                score -= LINK_PENALTY
+            candidates.append(Candidate(hit, row, start, end, score))
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
         return candidates
 
@@ -216,11 +229,6 @@ class Answerer:
         return chosen
 
     # -- answering -------------------------------------------------------------------------------
-
-    def _citation(self, n: int, chunk: Chunk, start: int, end: int) -> Citation:
-        doc = self.index.documents[chunk.doc_id]
-        return Citation(n=n, chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=doc.title, url=doc.url,
-                        section=chunk.section, quote=doc.text[start:end], start=start, end=end, page=doc.page_at(start))
 
     def ask(self, question: str, history: Sequence[str] = (), *, k: int | None = None, mode: str | None = None,
             clinical_context: bool = False) -> Reply:
@@ -269,9 +277,9 @@ class Answerer:
         else:
             parts = []
             for n, (candidate, start, end) in enumerate(self.select(candidates), start=1):
-                citation = self._citation(n, candidate.hit.chunk, start, end)
-                citations.append(citation)
-                parts.append(f"{citation.quote} [{n}]")
+                cited = citation(self.index, n, candidate.hit.chunk, start, end)
+                citations.append(cited)
+                parts.append(f"{cited.quote} [{n}]")
             answer = "\n\n".join(parts)
             if self.llm is not None:
                 generated = self._generate(query, hits, timings)
@@ -303,7 +311,7 @@ class Answerer:
         if not kept:
             return None
         cited = sorted({n for s in kept for n in s.markers})
-        citations = [self._citation(n, hits[n - 1].chunk, hits[n - 1].chunk.start, hits[n - 1].chunk.end) for n in cited]
+        citations = [citation(self.index, n, hits[n - 1].chunk, hits[n - 1].chunk.start, hits[n - 1].chunk.end) for n in cited]
         answer = " ".join(s.text + " " + "".join(f"[{n}]" for n in s.markers) for s in kept)
         return answer, citations
 

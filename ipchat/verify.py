@@ -28,10 +28,10 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .answer import list_block
+from .answer import citation, list_block, sentence_matches
 from .chunking import ABBREVIATIONS, split_sentences
 from .errors import InputError
-from .keywords import keyword_tokens, query_token_ids, unknown_share
+from .keywords import keyword_tokens, unknown_share
 from .quantities import (NUMBERISH, Quantity, QuantityCheck, clause_ids, compare_quantities,  # noqa: F401
                          extract_quantities, matches, quantities_agree, stems, tokenize)
 from .retrieval import MAX_QUERY_CHARS
@@ -473,33 +473,21 @@ def score_evidence(claim: str, hits: Sequence[Hit], retriever, cosine_weight: fl
     claim's keywords found in the sentence or its section heading. Sentences that are bare links are
     left out.
     """
-    index = retriever.index
-    vector = retriever.embed_query(claim[:MAX_QUERY_CHARS])
-    vocab = index.bm25.vocab_dict
-    wanted = set(query_token_ids(keyword_tokens(claim), vocab, index.spelling))
     out = []
-    for hit in hits:
-        chunk = hit.chunk
-        rows = index.sentence_rows(chunk.chunk_id)
-        cosines = index.sentence_vectors[rows.start:rows.stop] @ vector
-        for (start, end), cosine in zip(chunk.sentences, cosines):
-            text = chunk.text[start - chunk.start:end - chunk.start]
-            if re.fullmatch(r"\S*https?://\S*", text):
-                continue
-            words = {vocab[t] for t in keyword_tokens(f"{chunk.section} {text}") if t in vocab}
-            coverage = len(wanted & words) / len(wanted) if wanted else 0.0
-            score = cosine_weight * float(cosine) + (1 - cosine_weight) * coverage
-            out.append(Evidence(hit, start, end, text, float(cosine), coverage, score,
-                                topics_of(text) or topics_of(chunk.section)))
+    vector = retriever.embed_query(claim[:MAX_QUERY_CHARS])
+    for hit, _row, start, end, text, cosine, coverage in sentence_matches(retriever.index, claim, vector, hits):
+        if re.fullmatch(r"\S*https?://\S*", text):
+            continue
+        score = cosine_weight * cosine + (1 - cosine_weight) * coverage
+        out.append(Evidence(hit, start, end, text, cosine, coverage, score,
+                            topics_of(text) or topics_of(hit.chunk.section)))
     out.sort(key=lambda e: (-e.score, e.hit.rank, e.start))
     return out
 
 
 def _citation(n: int, index, chunk: Chunk, start: int, end: int) -> Citation:
-    doc = index.documents[chunk.doc_id]
-    start, end = list_block(chunk, doc.text, start, end)  # a list item is quoted with its whole list
-    return Citation(n=n, chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=doc.title, url=doc.url,
-                    section=chunk.section, quote=doc.text[start:end], start=start, end=end, page=doc.page_at(start))
+    """answer.citation, with a list item quoted as its whole list."""
+    return citation(index, n, chunk, *list_block(chunk, index.documents[chunk.doc_id].text, start, end))
 
 
 def _list_text(index, evidence: Evidence) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from ipchat.answer import Answerer, reply_to_dict
+from ipchat.answer import Answerer, citation, reply_to_dict
 from ipchat.cli import add_ingest_arguments, cmd_add, cmd_remove
 from ipchat.corpus import added_documents, corpus_digest, load_corpus, read_added_manifest
 from ipchat.embedding import HashingEmbedder
@@ -229,7 +229,7 @@ def test_pdf_citation_carries_its_page(hashing_index, files, added_dir):
     data = reply_to_dict(reply, index)
     assert {c["page"] for c in data["citations"] if c["doc_id"] == "clinic"} <= {1, 2}
     assert all(c["page"] is None for c in data["citations"] if c["doc_id"] == "pets")
-    page_1 = answerer._citation(1, chunks[0], chunks[0].start, chunks[0].end)
+    page_1 = citation(answerer.index, 1, chunks[0], chunks[0].start, chunks[0].end)
     assert page_1.page == 1 and page_1.quote.startswith("The Riverside clinic")
 
 
