@@ -41,12 +41,13 @@ def test_ask_json_and_stdin_with_history(built, capsys, monkeypatch):
     assert main(["ask", "how long do cats sleep?", "--index", str(built), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {"question", "rewritten_query", "answer", "abstained", "citations", "hits", "safety", "timings_ms"} <= set(data)
-    lines = 'how long do cats sleep?\n{"question": "and ticks?", "history": ["tell me about fleas"]}\n{"question": 3}\n'
+    lines = 'how long do cats sleep?\n{"question": "does it hurt?", "history": ["How does TMS work?"]}\n{"question": 3}\n'
     monkeypatch.setattr(sys, "stdin", io.StringIO(lines))
     assert main(["ask", "-", "--index", str(built)]) == 0
     out = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
     assert out[0]["question"] == "how long do cats sleep?"
-    assert out[1]["question"] == "and ticks?"
+    assert out[1]["question"] == "does it hurt?"
+    assert out[1]["rewritten_query"].startswith("does TMS")  # the history reached the rewrite
     assert "error" in out[2]
 
 

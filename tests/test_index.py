@@ -81,10 +81,21 @@ class ExplodingEmbedder(HashingEmbedder):
         raise RuntimeError("disk full")
 
 
-def test_failed_build_leaves_previous_index(hashing_index):
+@pytest.mark.parametrize("where", ["embedding", "writing"])
+def test_failed_build_leaves_previous_index(hashing_index, monkeypatch, where):
+    # "writing" fails after the staging folder exists: the swap and the clean-up are what keep the index.
     before = read_meta(hashing_index.index)
+    embedder = ExplodingEmbedder(64) if where == "embedding" else HashingEmbedder(64)
+    if where == "writing":
+        import ipchat.index as index_module
+
+        def disk_full(path, rows):
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(index_module, "_write_jsonl", disk_full)
     with pytest.raises(RuntimeError):
-        build_index(hashing_index, ExplodingEmbedder(64))
+        build_index(hashing_index, embedder)
+    monkeypatch.undo()
     assert read_meta(hashing_index.index) == before
     load_index(hashing_index)
     leftovers = [p.name for p in Path(hashing_index.index).parent.iterdir() if p.name.startswith(".index")]

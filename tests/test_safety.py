@@ -358,6 +358,6 @@ def test_empty_text_is_none() -> None:
     assert assess("   ").level == "none"
 
 
-def test_long_message_is_still_fast_and_found() -> None:
+def test_long_message_is_still_found() -> None:
     text = "How does ECT work? " * 500 + "i want to die"
     assert assess(text).level == "crisis"
