@@ -6,21 +6,20 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .errors import CorpusError, ManifestError
-from .settings import ADDED_MANIFEST, PROJECT_ROOT, default_added_dir
+from .settings import ADDED_MANIFEST, PROJECT_ROOT, default_added_dir, default_fetched_dir
 from .types import Document, Section
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "sources.toml"
-FETCHED_ENV = "IPCHAT_FETCHED_DIR"
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 STATUSES = ("bundled", "fetched", "metadata-only", "failed")
 REQUIRED_KEYS = ("id", "kind", "licence", "redistributable", "status")
@@ -90,7 +89,7 @@ def load_manifest(corpus_dir: Path) -> list[SourceEntry]:
         missing = [k for k in REQUIRED_KEYS if k not in raw]
         if missing:
             raise ManifestError(f"{where} is missing {', '.join(missing)}.")
-        if not isinstance(raw["id"], str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", raw["id"]):
+        if not isinstance(raw["id"], str) or not _ID.fullmatch(raw["id"]):
             raise ManifestError(f"{where}: id must be letters, digits, '.', '_' or '-'.")
         if raw["id"] in seen:
             raise ManifestError(f"{where}: duplicate id.")
@@ -167,22 +166,19 @@ def document_from_file(path: Path, doc_id: str, title: str = "", url: str = "", 
     return Document(doc_id=doc_id, title=title, url=url, kind=kind, licence=licence, text=text, sections=sections)
 
 
-def default_fetched_dir(environ=None) -> Path:
-    """Where `ipchat fetch` keeps downloaded text: $IPCHAT_FETCHED_DIR, else data/fetched/ under the
-    project root (git-ignored, so text that may not be redistributed never enters the repository)."""
-    environ = os.environ if environ is None else environ
-    return Path(environ.get(FETCHED_ENV) or PROJECT_ROOT / "data" / "fetched")
-
-
-def resolve_fetched_dir(corpus_dir: Path, fetched_dir: Path | None = None, environ=None) -> Path | None:
-    """The fetched folder that belongs with `corpus_dir`: `fetched_dir` when given, the default one
-    only for the project's own corpus/, otherwise None (another corpus never borrows the project's
-    downloads)."""
-    if fetched_dir is not None:
-        return Path(fetched_dir)
+def _own_folder(corpus_dir: Path, given: Path | None, default: Callable[[], Path]) -> Path | None:
+    """`given` when there is one; the project's default folder only for the project's own corpus/;
+    otherwise None (another corpus never borrows the project's downloads or added documents)."""
+    if given is not None:
+        return Path(given)
     if Path(corpus_dir).resolve() == (PROJECT_ROOT / "corpus").resolve():
-        return default_fetched_dir(environ)
+        return default()
     return None
+
+
+def resolve_fetched_dir(corpus_dir: Path, fetched_dir: Path | None = None) -> Path | None:
+    """The fetched folder that belongs with `corpus_dir` (data/fetched/, $IPCHAT_FETCHED_DIR, for corpus/)."""
+    return _own_folder(corpus_dir, fetched_dir, default_fetched_dir)
 
 
 def read_provenance(fetched_dir: Path, source_id: str) -> dict | None:
@@ -230,14 +226,9 @@ class AddedEntry:
         return row
 
 
-def resolve_added_dir(corpus_dir: Path, added_dir: Path | None = None, environ=None) -> Path | None:
-    """The added-documents folder that belongs with `corpus_dir`: `added_dir` when given, the default
-    one (data/added/, $IPCHAT_ADDED_DIR) only for the project's own corpus/, otherwise None."""
-    if added_dir is not None:
-        return Path(added_dir)
-    if Path(corpus_dir).resolve() == (PROJECT_ROOT / "corpus").resolve():
-        return default_added_dir(environ)
-    return None
+def resolve_added_dir(corpus_dir: Path, added_dir: Path | None = None) -> Path | None:
+    """The added-documents folder that belongs with `corpus_dir` (data/added/, $IPCHAT_ADDED_DIR, for corpus/)."""
+    return _own_folder(corpus_dir, added_dir, default_added_dir)
 
 
 def _inside(root: Path, relative: object, where: str, what: str) -> Path:

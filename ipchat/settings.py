@@ -24,6 +24,7 @@ LOCAL_INDEX = PROJECT_ROOT / "data" / "index"
 
 
 ADDED_ENV = "IPCHAT_ADDED_DIR"
+FETCHED_ENV = "IPCHAT_FETCHED_DIR"
 ADDED_MANIFEST = "manifest.json"
 
 
@@ -32,6 +33,13 @@ def default_added_dir(environ=None) -> Path:
     under the project root (git-ignored: a user's documents never enter the repository)."""
     environ = os.environ if environ is None else environ
     return Path(environ.get(ADDED_ENV) or PROJECT_ROOT / "data" / "added")
+
+
+def default_fetched_dir(environ=None) -> Path:
+    """Where `ipchat fetch` keeps downloaded text: $IPCHAT_FETCHED_DIR, else data/fetched/ under the
+    project root (git-ignored, so text that may not be redistributed never enters the repository)."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get(FETCHED_ENV) or PROJECT_ROOT / "data" / "fetched")
 
 
 def _has_added_documents(added: Path) -> bool:
@@ -48,7 +56,7 @@ def default_index(environ=None) -> Path:
     """index/ (committed, bundled text only) — or data/index/ (git-ignored) once `ipchat fetch` has
     brought text, or `ipchat add` documents, that must not enter the repository."""
     environ = os.environ if environ is None else environ
-    fetched = Path(environ.get("IPCHAT_FETCHED_DIR") or PROJECT_ROOT / "data" / "fetched")
+    fetched = default_fetched_dir(environ)
     has_fetched = fetched.is_dir() and any(p.suffix == ".md" for p in fetched.iterdir())
     return LOCAL_INDEX if has_fetched or _has_added_documents(default_added_dir(environ)) else COMMITTED_INDEX
 
@@ -57,7 +65,7 @@ def default_index(environ=None) -> Path:
 class ChunkerSettings:
     """Settings that change the chunks; recorded in meta.json and checked on load."""
 
-    max_tokens: int = 96  # cl100k tokens per chunk; chosen by eval/chunk_sweep.py
+    max_tokens: int = 96  # cl100k tokens per chunk; chosen with eval/quality.py --chunk-tokens
     overlap_sentences: int = 0
     encoding: str = "cl100k_base"
 
