@@ -264,7 +264,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     """
     from .corpus import STATUSES, resolve_fetched_dir
     from .fetch import (
-        BACKOFF, CITATION_ONLY, EUROPEPMC_BASE, MIN_INTERVAL, NOTHING_TO_FETCH, RETRIES, TIMEOUT,
+        CITATION_ONLY, EUROPEPMC_BASE, NOTHING_TO_FETCH, TIMEOUT,
         FetchResult, OfflineError, fetch_sources,
     )
 
@@ -279,7 +279,6 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             corpus, only=getattr(args, "only", None), fetched_dir=fetched_dir,
             europepmc_base=getattr(args, "europepmc_base", EUROPEPMC_BASE),
             timeout=getattr(args, "timeout", TIMEOUT), force=getattr(args, "force", False), progress=show,
-            retries=RETRIES, backoff=BACKOFF, min_interval=MIN_INTERVAL,
         )
     except OfflineError as exc:
         print(f"ipchat: {exc}", file=sys.stderr)

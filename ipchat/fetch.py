@@ -651,8 +651,8 @@ def _pmc_metadata(record: dict) -> dict:
 
 def fetch_sources(corpus_dir: Path, only: Iterable[str] | None = None, fetched_dir: Path | None = None,
                   europepmc_base: str = EUROPEPMC_BASE, timeout: float = TIMEOUT, force: bool = False,
-                  progress: Callable[[FetchResult], None] | None = None, *, retries: int = RETRIES,
-                  backoff: float = BACKOFF, min_interval: float = MIN_INTERVAL, offline_after: int = OFFLINE_AFTER,
+                  progress: Callable[[FetchResult], None] | None = None, *, retries: int | None = None,
+                  backoff: float | None = None, min_interval: float | None = None, offline_after: int = OFFLINE_AFTER,
                   min_chars: int = MIN_TEXT_CHARS, client: HttpClient | None = None) -> list[FetchResult]:
     """Fetch every source of `corpus_dir`'s manifest (or those named in `only`) into `fetched_dir`;
     returns one FetchResult per source, in manifest order, and records them in status.json.
@@ -680,7 +680,10 @@ def fetch_sources(corpus_dir: Path, only: Iterable[str] | None = None, fetched_d
         entries = [e for e in entries if e.id in wanted]
     if any(not e.file and e.kind != "book" and e.url and not e.extra.get("pmcid") for e in entries):
         _trafilatura()  # a missing extractor should stop the run before anything is fetched
-    client = client or HttpClient(timeout=timeout, retries=retries, backoff=backoff, min_interval=min_interval)
+    # Retry and spacing defaults are read now, not when this function was defined.
+    client = client or HttpClient(timeout=timeout, retries=RETRIES if retries is None else retries,
+                                  backoff=BACKOFF if backoff is None else backoff,
+                                  min_interval=MIN_INTERVAL if min_interval is None else min_interval)
     fetcher = _Fetcher(client, europepmc_base, min_chars, force)
     try:
         records = read_status(target)
