@@ -30,7 +30,8 @@ _NUMBER_WORDS = (
     "half quarter once twice"
 ).split()
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)(?:\s*(?:\[\d+\])+)?", re.M)
+# A sentence ends at . ! ? followed by a space or the end, not inside "0.5" or after "e.g.".
+_SENTENCE = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|approx)\.|[^.!?\n]|[.!?](?=[^\s.!?\[]))+(?:[.!?]+|$)(?:\s*(?:\[\d+\])+)?", re.M)
 
 
 class LLMUnavailable(IpchatError):

@@ -123,3 +123,10 @@ def test_check_generated_rules():
 
 def test_numbers_in_reads_digits_and_words():
     assert numbers_in("About 83% of 1,200 patients, six to twelve") == {"83", "1200", "six", "twelve"}
+
+
+def test_decimals_and_abbreviations_do_not_split_a_sentence():
+    passages = {1: "Ketamine is given at 0.5 mg/kg over 40 minutes, e.g. in a clinic."}
+    kept, dropped = check_generated("Ketamine is given at 0.5 mg/kg [1]. It is given e.g. in a clinic [1].", passages)
+    assert [s.text for s in kept] == ["Ketamine is given at 0.5 mg/kg.", "It is given e.g. in a clinic."]
+    assert dropped == []
