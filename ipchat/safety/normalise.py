@@ -1,0 +1,205 @@
+"""Step 1 of the safety layer: the canonical form the rules read."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+
+
+_CHAR_MAP = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u2013": " - ", "\u2014": " - ", "\u2212": "-", "\u2026": "...",
+        "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
+    }
+)
+
+# Words a starred, spaced or repeated-letter token may stand for. Only words the rules need.
+_VOCAB = frozenset(
+    """
+    die dies died dying dead death kill kills killed killing myself self suicide suicidal harm hurt cut cutting
+    overdose pills want wanna gonna please help so sleep wake need tired done hate end ending alone gone bye
+    goodbye no now more anymore stop forever life living live point okay ok tonight sorry feel good bad why god
+    ugh too all well see really hell soo yes lol just me i am im cant dont wont anyone nobody everyone better off
+    without miss wish exist existing disappear burden pain sad kms unalive
+    """.split()
+)
+
+# Letters spelled out with separators ("k.i.l.l", "s-u-i-c-i-d-e") are always joined.
+_SPACED_PUNCT = re.compile(r"(?<![a-z0-9])(?:[a-z][.\-_*]){2,}[a-z](?![a-z0-9])")
+# Letters spelled out with spaces ("d i e", "k i l l m y s e l f") are joined only when the
+# result is a word the rules know, so ordinary single letters ("r u ok") are left alone.
+_SPACED_BLANK = re.compile(r"(?<![a-z0-9'])(?:[a-z] ){2,}[a-z](?![a-z0-9'])")
+_JOINED_WORDS = re.compile(r"^(?:kill|die|want|i|to|my|self|myself|end|it|me|kms)+$")
+
+# Leetspeak is only undone inside words that mix letters and digits/symbols (k1ll, mys3lf,
+# $uicide). A token that is a number with a unit (10km, 5mg, 2nd) is left as it is.
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "|": "l"})
+_MIXED_TOKEN = re.compile(r"[a-z0-9@$|*]+")
+_NUMBER_UNIT = re.compile(r"\d+(?:[.,]\d+)?[a-z]{0,5}")
+# Digit-words that are slang, not leetspeak: rewritten before leetspeak is undone.
+_DIGIT_SLANG = {
+    "2day": "today", "2nite": "tonight", "2night": "tonight", "2moro": "tomorrow", "2morrow": "tomorrow",
+    "2mrw": "tomorrow", "4ever": "forever", "b4": "before", "every1": "everyone", "some1": "someone",
+    "no1": "no one", "any1": "anyone", "gr8": "great", "l8r": "later", "w8": "wait", "h8": "hate",
+}
+_RUN = re.compile(r"([a-z])\1{2,}")
+
+
+def _unstar(token: str) -> str:
+    """Resolve a censored word (k*ll, s*icide) against the vocabulary; unchanged if none fits."""
+    pattern = re.compile(re.escape(token).replace(r"\*", "[a-z]"))
+    for word in sorted(_VOCAB):
+        if len(word) == len(token) and pattern.fullmatch(word):
+            return word
+    return token
+
+
+def _squeeze(token: str) -> str:
+    """Collapse runs of 3+ repeated letters, preferring a known word (diiiie -> die, killll -> kill)."""
+    runs = list(_RUN.finditer(token))[:4]
+    if not runs:
+        return token
+    fallback = None
+    for lengths in itertools.product((1, 2), repeat=len(runs)):
+        out, last = [], 0
+        for run, n in zip(runs, lengths):
+            out.append(token[last : run.start()])
+            out.append(run.group(1) * n)
+            last = run.end()
+        out.append(token[last:])
+        candidate = _RUN.sub(lambda m: m.group(1) * 2, "".join(out))
+        if candidate in _VOCAB:
+            return candidate
+        if all(n == 2 for n in lengths):
+            fallback = candidate
+    return fallback or token
+
+
+def _fix_token(match: re.Match) -> str:
+    token = match.group(0)
+    if token in _DIGIT_SLANG:
+        return _DIGIT_SLANG[token]
+    has_letter = any(c.isalpha() for c in token)
+    if has_letter and not _NUMBER_UNIT.fullmatch(token) and any(c in "0123457@$|" for c in token):
+        # "want2die" reads "want to die"; otherwise digits stand for letters.
+        token = re.sub(r"(?<=[a-z])2(?=[a-z])", " to ", token)
+        token = " ".join(part.translate(_LEET) for part in token.split(" "))
+    if "*" in token and has_letter:
+        token = _unstar(token)
+    if _RUN.search(token):
+        token = " ".join(_squeeze(part) for part in token.split(" "))
+    return token
+
+
+def _join_spaced(match: re.Match) -> str:
+    joined = match.group(0).replace(" ", "")
+    if joined in _VOCAB or _JOINED_WORDS.match(joined):
+        return joined
+    return match.group(0)
+
+
+_REFLEXIVES = r"(?:myself|meself|me|himself|herself|themselves|themself|yourself|oneself)"
+
+# Slang, shorthand and contractions, applied in order. Contractions are expanded whether or
+# not the apostrophe was typed ("im", "dont", "cant"), so the rules see one canonical form.
+_REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        # Words run together by spacing tricks ("k i l l m y s e l f").
+        (r"\bkillmyself\b", "kill myself"),
+        (r"\bwanttodie\b", "want to die"),
+        # "kms" is "kill myself", except as kilometres: "10 kms", "how many kms", "kms away".
+        (r"(?<![a-z])(\d[\d.,]*|a few|few|several|many|couple of|hundreds? of|thousands? of|ten|five|twenty"
+         r"|some|more|extra|of|the)\s*kms\b", r"\1 kilometres"),
+        (r"\bkms\s+(?=(?:away|from|to|per|an hour|a day|a week|long|north|south|east|west|run|walk|drive|each"
+         r"|one way|round trip|there)\b)", "kilometres "),
+        (r"\bkms\b", "kill myself"),
+        (r"\bkys\b", "kill yourself"),
+        (r"\bctb\b", "kill myself"),
+        # "unalive" and other platform-safe euphemisms.
+        (r"\bunalive(s?)\s+(?=" + _REFLEXIVES + r"\b)", r"kill\1 "),
+        (r"\bunalived\s+(?=" + _REFLEXIVES + r"\b)", "killed "),
+        (r"\bunaliving\s+(?=" + _REFLEXIVES + r"\b)", "killing "),
+        (r"\bunalived\b", "died"),
+        (r"\bunaliving\b", "dying"),
+        (r"\bunalive\b", "die"),
+        (r"\bkermit\b(?=\s+(?:sewer|suicide|sui))", "commit"),
+        (r"\bsewer ?slides?\b|\bsewercide\b|\bsui ?side\b|\bsooicide\b|\bsuey ?cide\b|\bsuicid\b", "suicide"),
+        (r"\bcommit sudoku\b", "commit suicide"),
+        (r"\bself[- ]?(?:delete|terminate|destruct)\b", "kill myself"),
+        (r"\bself[- ]?(?:deleting|terminating)\b", "killing myself"),
+        # Hyphenated words become two words so "self-harm" and "self harm" read the same.
+        (r"(?<=[a-z])[-_](?=[a-z])", " "),
+        # "kill my self" is "kill myself"; "my self esteem" and "my self harm" are not.
+        (r"\bmy self\b(?!\s+(?:harm\w*|esteem|worth|care|confidence|image|respect|control|doubt|talk|destructive"
+         r"|injur\w*|love|awareness|help|medicat\w*|isolation|diagnos\w*))", "myself"),
+        # "sh" is shorthand for self-harm only next to words that say so ("sh urges", "been sh'ing").
+        (r"\bsh(?=\s+(?:urges?|again|scars?|relapse|relapsed|free|clean|thoughts|wounds?|cuts?)\b)", "self harm"),
+        (r"\b(been|started|start|stop|stopped|keep|kept|relapsed and)\s+sh(?:'?ing|'?ed)?\b", r"\1 self harm"),
+        # "SI" is clinical shorthand for suicidal ideation; only rewritten where it reads that way.
+        (r"\b(passive|active|chronic|acute|current|recent|intermittent|endorses?|endorsed|endorsing|denies|denied"
+         r"|denying|reports?|reported|reporting|having|has|had|have|with|no|any|of|for|without|positive|negative"
+         r"|fleeting)\s+si\b", r"\1 suicidal ideation"),
+        (r"\bod(?:'?d|'?ed)\b", "overdosed"),
+        (r"\bod'?ing\b", "overdosing"),
+        (r"\bod\b", "overdose"),
+        # Contractions and their apostrophe-less spellings.
+        (r"\bcan'?t\b|\bcannot\b", "can not"),
+        (r"\bwon'?t\b", "will not"),
+        (r"\bain'?t\b", "am not"),
+        (r"\b(do|does|did|is|are|was|were|have|has|had|would|should|could|must|need|might)n'?t\b", r"\1 not"),
+        (r"\bi'?m\b", "i am"),
+        (r"\bi'?ve\b", "i have"),
+        (r"\bi'll\b", "i will"),  # "ill" without the apostrophe means unwell and is left alone
+        (r"\bi'd\b", "i would"),
+        (r"\bid(?= (?:be|rather|never|just|love|kill|like|want|do|die|have|go|sooner|really|probably)\b)", "i would"),
+        (r"\b(you|we|they)'re\b", r"\1 are"),
+        (r"\b(you|they)re\b", r"\1 are"),
+        (r"\b(you|we|they|who|would|should|could|might|must)'?ve\b", r"\1 have"),
+        (r"\b(you|we|they|he|she|it|that|there|who)'ll\b", r"\1 will"),
+        (r"\b(you|they)ll\b", r"\1 will"),
+        (r"\b(you|we|they|he|she|it|that|there|who)'d\b", r"\1 would"),
+        (r"\b(he|she|it|that|there|here|what|who|where|how|when|why|everything|everyone|nobody|nothing|life)'s\b",
+         r"\1 is"),
+        (r"\b(what|that|there|here|where|how)s\b", r"\1 is"),
+        (r"\b(he|she)s(?= (?:been|going|gonna|not|so|always|never|just|really|self|cutting|suicidal)\b)", r"\1 is"),
+        (r"\blet'?s\b", "let us"),
+        # Spoken forms.
+        (r"\bwann?a\b", "want to"),
+        (r"\b(?:gonna|gunna|finna)\b", "going to"),
+        (r"\bgotta\b", "got to"),
+        (r"\btryna\b", "trying to"),
+        (r"\bhafta\b", "have to"),
+        (r"\b(want|wanted|wants|going|need|needs|trying|try|plan|planning|ready|about|have|deserve)\s+2\s+"
+         r"(?=(?:die|kill|end|hurt|cut|live|be|sleep|disappear|exist|stop|overdose)\b)", r"\1 to "),
+        (r"\brn\b", "right now"),
+        (r"\bidk\b", "i do not know"),
+        (r"\bidc\b", "i do not care"),
+        (r"\bu\b", "you"),
+        (r"\bur\b", "your"),
+        (r"\b(?:pls|plz)\b", "please"),
+        (r"\b(?:bc|cuz|coz|bcuz|becuz)\b", "because"),
+        (r"\bany more\b", "anymore"),
+        (r"\bnoone\b", "no one"),
+        (r"&", " and "),
+    )
+)
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Return `text` in the canonical form the rules read: lower case, plain quotes, slang and
+    contractions expanded, leetspeak and repeated letters undone, single spaces."""
+    text = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP).lower()
+    # "k!ll": an exclamation mark between letters stands for an i.
+    text = re.sub(r"(?<=[a-z])!(?=[a-z])", "i", text)
+    text = _SPACED_PUNCT.sub(lambda m: re.sub(r"[.\-_*]", "", m.group(0)), text)
+    text = _SPACED_BLANK.sub(_join_spaced, text)
+    text = _MIXED_TOKEN.sub(_fix_token, text)
+    for pattern, replacement in _REWRITES:
+        text = pattern.sub(replacement, text)
+    return _SPACES.sub(" ", text).strip()
+
