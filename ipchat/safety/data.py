@@ -1,0 +1,183 @@
+"""The safety layer's knowledge, read from reviewed TOML files in ipchat/data/safety/.
+
+- lexicon.toml   word lists ([list.NAME]) and context cues ([cue.NAME]: negation, tense, ...);
+- patterns.toml  risk patterns ([[rule]]), each naming its screening item;
+- idioms.toml    figures of speech neutralised before the risk patterns run ([[idiom]]);
+- languages.toml first-person risk statements in other languages ([[phrase]]);
+- exemplars.toml the reviewed messages the semantic backstop compares with ([[exemplar]]).
+
+A pattern is a list of regular-expression alternatives over the normalised message; ``{name}``
+stands for the word list of that name. Every entry carries messages it must and must not match,
+which the tests run. This module only reads and checks the files; rules.py, languages.py and
+backstop.py are the engines.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from ipchat.errors import IpchatError
+
+__all__ = ["SafetyDataError", "Entry", "Lexicon", "load_lexicon", "load_entries", "expand", "data_file"]
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+#: Screening items a finding may name (the level table is in ipchat/safety/__init__.py).
+ITEMS = frozenset({
+    "cssrs.wish_dead", "cssrs.active_thoughts", "cssrs.method", "cssrs.intent", "cssrs.plan", "cssrs.preparation",
+    "cssrs.attempt", "nssi.current", "starvation.to_die", "means.seeking", "bereavement",
+})
+
+
+class SafetyDataError(IpchatError):
+    """A safety data file is missing, malformed, or has an entry that does not compile."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a data file: its id, compiled pattern, the other fields as read, and its examples."""
+
+    id: str
+    pattern: re.Pattern
+    fields: dict = field(default_factory=dict, compare=False)
+    must_match: tuple[str, ...] = ()
+    must_not_match: tuple[str, ...] = ()
+
+    def get(self, key: str, default=None):
+        return self.fields.get(key, default)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Word lists as regex alternations (``lists[name]`` is ``(?:a|b|...)``) and compiled cues."""
+
+    lists: dict[str, str]
+    cues: dict[str, re.Pattern]
+    entries: tuple[Entry, ...]  # the lists and cues with their examples, for the tests
+
+
+def data_file(name: str) -> Path:
+    """The path of ipchat/data/safety/`name` (inside the installed package)."""
+    return Path(str(resources.files("ipchat.data").joinpath("safety", name)))
+
+
+def _read(path: Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise SafetyDataError(f"safety data file {path} is missing; reinstall ipchat") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SafetyDataError(f"{path} is not valid TOML: {exc}") from None
+
+
+def expand(pattern: str, lists: dict[str, str], where: str) -> str:
+    """`pattern` with each ``{name}`` replaced by the word list `name`. Raises SafetyDataError for an unknown name."""
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in lists:
+            raise SafetyDataError(f"{where}: unknown word list {{{name}}}; known: {', '.join(sorted(lists))}")
+        return lists[name]
+
+    return _PLACEHOLDER.sub(replace, pattern)
+
+
+def _alternatives(value, where: str) -> str:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise SafetyDataError(f"{where}: 'pattern' must be a non-empty list of strings")
+    return "|".join(value)
+
+
+def _compile(pattern: str, where: str) -> re.Pattern:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise SafetyDataError(f"{where}: pattern does not compile: {exc}") from None
+
+
+def _examples(raw: dict, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    out = []
+    for key in ("must_match", "must_not_match"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise SafetyDataError(f"{where}: '{key}' must be a list of messages")
+        out.append(tuple(value))
+    if not out[0]:
+        raise SafetyDataError(f"{where}: give at least one message in 'must_match'")
+    return out[0], out[1]
+
+
+def build_lexicon(raw: dict, where: str = "lexicon.toml") -> Lexicon:
+    """A Lexicon from the parsed contents of a lexicon file. Raises SafetyDataError."""
+    lists: dict[str, str] = {}
+    entries: list[Entry] = []
+    for name, spec in raw.get("list", {}).items():
+        here = f"{where} [list.{name}]"
+        words = spec.get("words")
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w for w in words):
+            raise SafetyDataError(f"{here}: 'words' must be a non-empty list of strings")
+        lists[name] = "(?:" + "|".join(words) + ")"
+    # Derived list: a relation noun with its plural ("patient", "patients").
+    if "relation" in lists:
+        lists["relation_noun"] = "(?:" + lists["relation"] + "(?:s|es)?)"
+    for name, spec in raw.get("list", {}).items():
+        here = f"{where} [list.{name}]"
+        yes, no = _examples(spec, here)
+        entries.append(Entry(f"list.{name}", _compile(r"\b" + lists[name] + r"\b", here), dict(spec), yes, no))
+    cues: dict[str, re.Pattern] = {}
+    for name, spec in raw.get("cue", {}).items():
+        here = f"{where} [cue.{name}]"
+        cues[name] = _compile(expand(_alternatives(spec.get("pattern"), here), lists, here), here)
+        yes, no = _examples(spec, here)
+        entries.append(Entry(f"cue.{name}", cues[name], dict(spec), yes, no))
+    return Lexicon(lists=lists, cues=cues, entries=tuple(entries))
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    """The bundled lexicon (cached). Raises SafetyDataError when the file is broken."""
+    return build_lexicon(_read(data_file("lexicon.toml")))
+
+
+def build_entries(raw: dict, table: str, lexicon: Lexicon, where: str, required: tuple[str, ...] = ()) -> tuple[Entry, ...]:
+    """The entries of `table` ([[table]] in the parsed file), patterns expanded and compiled.
+
+    Raises SafetyDataError for a missing field, a duplicate id, an unknown word list or item, or a pattern
+    that does not compile.
+    """
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for n, spec in enumerate(raw.get(table, []), start=1):
+        rid = spec.get("id")
+        here = f"{where} [[{table}]] #{n}" + (f" ({rid})" if rid else "")
+        if not isinstance(rid, str) or not rid:
+            raise SafetyDataError(f"{here}: every entry needs an 'id'")
+        if rid in seen:
+            raise SafetyDataError(f"{here}: duplicate id {rid!r}")
+        seen.add(rid)
+        for key in required:
+            if key not in spec:
+                raise SafetyDataError(f"{here}: missing '{key}'")
+        item = spec.get("item")
+        if item is not None and item not in ITEMS:
+            raise SafetyDataError(f"{here}: unknown item {item!r}; known: {', '.join(sorted(ITEMS))}")
+        pattern = _compile(expand(_alternatives(spec.get("pattern"), here), lexicon.lists, here), here)
+        yes, no = _examples(spec, here)
+        entries.append(Entry(rid, pattern, dict(spec), yes, no))
+    return tuple(entries)
+
+
+def load_entries(name: str, table: str, required: tuple[str, ...] = ()) -> tuple[Entry, ...]:
+    """The entries of the bundled file `name` (e.g. "patterns.toml", table "rule"). Raises SafetyDataError."""
+    return build_entries(_read(data_file(name)), table, load_lexicon(), name, required)
+
+
+def read_table(name: str) -> dict:
+    """The parsed contents of the bundled data file `name`. Raises SafetyDataError."""
+    return _read(data_file(name))

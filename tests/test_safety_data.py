@@ -1,0 +1,95 @@
+"""The safety layer's data files: every entry's must-match and must-not-match messages, and clear
+errors for a broken file."""
+
+from __future__ import annotations
+
+import pytest
+
+from ipchat.safety import assess, normalise
+from ipchat.safety.data import SafetyDataError, build_entries, build_lexicon, load_entries, load_lexicon
+from ipchat.safety.rules import build_rules
+
+RULES = load_entries("patterns.toml", "rule")
+IDIOMS = load_entries("idioms.toml", "idiom")
+LEXICON = load_lexicon()
+
+
+def _cases(entries, which):
+    return [pytest.param(entry.id, text, id=f"{entry.id}:{n}")
+            for entry in entries for n, text in enumerate(getattr(entry, which))]
+
+
+@pytest.mark.parametrize(("rule_id", "text"), _cases(RULES + IDIOMS, "must_match"))
+def test_entry_fires_on_its_examples(rule_id: str, text: str) -> None:
+    assert rule_id in assess(text).rule_ids
+
+
+@pytest.mark.parametrize(("rule_id", "text"), _cases(RULES + IDIOMS, "must_not_match"))
+def test_entry_does_not_fire_on_its_counter_examples(rule_id: str, text: str) -> None:
+    assert rule_id not in assess(text).rule_ids
+
+
+@pytest.mark.parametrize(("entry_id", "text"), _cases(LEXICON.entries, "must_match"))
+def test_lexicon_entry_matches(entry_id: str, text: str) -> None:
+    entry = next(e for e in LEXICON.entries if e.id == entry_id)
+    assert entry.pattern.search(normalise(text)), text
+
+
+@pytest.mark.parametrize(("entry_id", "text"), _cases(LEXICON.entries, "must_not_match"))
+def test_lexicon_entry_does_not_match(entry_id: str, text: str) -> None:
+    entry = next(e for e in LEXICON.entries if e.id == entry_id)
+    assert not entry.pattern.search(normalise(text)), text
+
+
+def test_every_rule_names_a_screening_item() -> None:
+    assert all(entry.get("item") for entry in RULES)
+
+
+# --------------------------------------------------------------------------------------
+# A broken data file fails loudly, naming the entry
+# --------------------------------------------------------------------------------------
+
+
+def _rule(**fields) -> dict:
+    return {"rule": [{"id": "test.rule", "item": "cssrs.wish_dead", "pattern": ["want to vanish"],
+                      "must_match": ["i want to vanish"], **fields}]}
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"pattern": ["want to ({undefined_list})"]}, "unknown word list {undefined_list}"),
+    ({"pattern": ["want to (vanish"]}, "does not compile"),
+    ({"item": "cssrs.made_up"}, "unknown item 'cssrs.made_up'"),
+    ({"must_match": []}, "at least one message in 'must_match'"),
+    ({"pattern": []}, "non-empty list of strings"),
+])
+def test_broken_rule_is_reported_with_its_id(fields: dict, message: str) -> None:
+    with pytest.raises(SafetyDataError, match="test.rule") as error:
+        build_entries(_rule(**fields), "rule", LEXICON, "patterns.toml")
+    assert message in str(error.value)
+
+
+def test_duplicate_ids_are_refused() -> None:
+    raw = {"rule": _rule()["rule"] * 2}
+    with pytest.raises(SafetyDataError, match="duplicate id 'test.rule'"):
+        build_entries(raw, "rule", LEXICON, "patterns.toml")
+
+
+def test_unknown_kind_or_check_is_refused() -> None:
+    for fields, message in (({"kind": "magic"}, "kind must be one of"), ({"check": "nope"}, "unknown check")):
+        entries = build_entries(_rule(**fields), "rule", LEXICON, "patterns.toml")
+        with pytest.raises(SafetyDataError, match=message):
+            build_rules(LEXICON, entries, ())
+
+
+def test_a_list_without_words_is_refused() -> None:
+    with pytest.raises(SafetyDataError, match=r"\[list.empty\]"):
+        build_lexicon({"list": {"empty": {"words": [], "must_match": ["x"]}}})
+
+
+def test_a_new_rule_in_data_changes_the_verdict_without_code() -> None:
+    # What a reviewer adds to patterns.toml is all it takes: the engine picks it up.
+    lexicon = LEXICON
+    entries = build_entries(_rule(), "rule", lexicon, "patterns.toml")
+    rules = build_rules(lexicon, entries, ())
+    assert [r.rule_id for r in rules.rules] == ["test.rule"]
+    assert rules.rules[0].pattern.search("i want to vanish")
