@@ -230,10 +230,12 @@ def test_person_quoting_and_context(text: str, level: str) -> None:
     assert assess(text).level == level
 
 
-def test_rule_ids_name_pattern_and_decision() -> None:
+def test_rule_ids_name_pattern_decision_and_item() -> None:
     result = assess("i want to die")
-    assert result.rule_ids == ("ideation.want_to_die", "crisis.first_person")
-    assert assess("my son said he wants to die").rule_ids == ("ideation.want_to_die", "concern.third_person")
+    assert result.rule_ids == ("ideation.want_to_die", "crisis.first_person", "cssrs.wish_dead")
+    assert assess("my son said he wants to die").rule_ids == (
+        "ideation.want_to_die", "concern.third_person", "cssrs.wish_dead")
+    assert assess("is wanting to die a symptom of depression?").rule_ids[-1] == "clinical.topic"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 
 from ipchat.safety import assess, normalise
 from ipchat.safety.data import SafetyDataError, build_entries, build_lexicon, load_entries, load_lexicon
-from ipchat.safety.rules import build_rules
+from ipchat.safety.rules import build_rules, read_message
 
 RULES = load_entries("patterns.toml", "rule")
 IDIOMS = load_entries("idioms.toml", "idiom")
@@ -19,14 +19,20 @@ def _cases(entries, which):
             for entry in entries for n, text in enumerate(getattr(entry, which))]
 
 
+def _fired(text: str) -> set[str]:
+    # A sign that needs context is kept aside when the message alone gives none: count it too.
+    reading = read_message(text)
+    return set(reading.rule_ids) | set(reading.signs)
+
+
 @pytest.mark.parametrize(("rule_id", "text"), _cases(RULES + IDIOMS, "must_match"))
 def test_entry_fires_on_its_examples(rule_id: str, text: str) -> None:
-    assert rule_id in assess(text).rule_ids
+    assert rule_id in _fired(text)
 
 
 @pytest.mark.parametrize(("rule_id", "text"), _cases(RULES + IDIOMS, "must_not_match"))
 def test_entry_does_not_fire_on_its_counter_examples(rule_id: str, text: str) -> None:
-    assert rule_id not in assess(text).rule_ids
+    assert rule_id not in _fired(text)
 
 
 @pytest.mark.parametrize(("entry_id", "text"), _cases(LEXICON.entries, "must_match"))

@@ -53,11 +53,14 @@ class Entry:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Word lists as regex alternations (``lists[name]`` is ``(?:a|b|...)``) and compiled cues."""
+    """Word lists as regex alternations (``lists[name]`` is ``(?:a|b|...)``), compiled cues, and the
+    words whose misspellings are tolerated."""
 
     lists: dict[str, str]
     cues: dict[str, re.Pattern]
     entries: tuple[Entry, ...]  # the lists and cues with their examples, for the tests
+    spelling: tuple[str, ...] = ()
+    spelling_examples: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
 def data_file(name: str) -> Path:
@@ -136,7 +139,12 @@ def build_lexicon(raw: dict, where: str = "lexicon.toml") -> Lexicon:
         cues[name] = _compile(expand(_alternatives(spec.get("pattern"), here), lists, here), here)
         yes, no = _examples(spec, here)
         entries.append(Entry(f"cue.{name}", cues[name], dict(spec), yes, no))
-    return Lexicon(lists=lists, cues=cues, entries=tuple(entries))
+    spelling = raw.get("spelling", {})
+    words = spelling.get("words", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.isalpha() and w.islower() for w in words):
+        raise SafetyDataError(f"{where} [spelling]: 'words' must be a list of lower-case words")
+    examples = _examples(spelling, f"{where} [spelling]") if spelling else ((), ())
+    return Lexicon(lists=lists, cues=cues, entries=tuple(entries), spelling=tuple(words), spelling_examples=examples)
 
 
 @lru_cache(maxsize=1)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import unicodedata
+from functools import lru_cache
+
+log = logging.getLogger(__name__)
 
 
 _CHAR_MAP = str.maketrans(
@@ -176,6 +180,10 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\b(want|wanted|wants|going|need|needs|trying|try|plan|planning|ready|about|have|deserve)\s+2\s+"
          r"(?=(?:die|kill|end|hurt|cut|live|be|sleep|disappear|exist|stop|overdose)\b)", r"\1 to "),
         (r"\brn\b", "right now"),
+        (r"\btonite\b|\btonigh?t\b", "tonight"),
+        # Three-letter misspellings are too short for the spelling step.
+        (r"\bkil\b", "kill"),
+        (r"\bwnt\b", "want"),
         (r"\bidk\b", "i do not know"),
         (r"\bidc\b", "i do not care"),
         (r"\bu\b", "you"),
@@ -190,15 +198,60 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1)
+def _english_words():
+    """pyspellchecker's English word list (supports ``in``), or None when it is not installed."""
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:
+        log.warning("pyspellchecker is not installed: misspelt risk words are not corrected")
+        return None
+    return SpellChecker(language="en", distance=1).word_frequency
+
+
+@lru_cache(maxsize=1)
+def _risk_speller():
+    from ipchat.keywords import SpellingMap
+
+    from .data import load_lexicon
+
+    words = load_lexicon().spelling
+    return SpellingMap(words), frozenset(words)
+
+
+_LONG_WORD = re.compile(r"[a-z]{4,}")
+
+
+def correct_spelling(text: str) -> str:
+    """`text` with each misspelt risk word ("wnat", "myslef", "gona") replaced by the word of the
+    lexicon's [spelling] list one edit away. English words and ambiguous tokens are left alone."""
+    english = _english_words()
+    if english is None:
+        return text
+    speller, known = _risk_speller()
+
+    def fix(match: re.Match) -> str:
+        word = match.group(0)
+        if word in known or word in english:
+            return word
+        candidates = speller.candidates(word)
+        if len(candidates) > 1:  # "sucide" is nearer "suicide" than anything else sharing its first letter
+            candidates = [c for c in candidates if c[0] == word[0]]
+        return candidates[0] if len(candidates) == 1 else word
+
+    return _LONG_WORD.sub(fix, text)
+
+
 def normalise(text: str) -> str:
     """Return `text` in the canonical form the rules read: lower case, plain quotes, slang and
-    contractions expanded, leetspeak and repeated letters undone, single spaces."""
+    contractions expanded, leetspeak, repeated letters and misspelt risk words undone, single spaces."""
     text = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP).lower()
     # "k!ll": an exclamation mark between letters stands for an i.
     text = re.sub(r"(?<=[a-z])!(?=[a-z])", "i", text)
     text = _SPACED_PUNCT.sub(lambda m: re.sub(r"[.\-_*]", "", m.group(0)), text)
     text = _SPACED_BLANK.sub(_join_spaced, text)
     text = _MIXED_TOKEN.sub(_fix_token, text)
+    text = correct_spelling(text)
     for pattern, replacement in _REWRITES:
         text = pattern.sub(replacement, text)
     return _SPACES.sub(" ", text).strip()

@@ -8,7 +8,7 @@ hypothetical, reported or in the past.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
@@ -144,6 +144,7 @@ class Rule:
     default: str = "implicit"
     fixed: tuple[str, str] | None = None
     check: Callable[[re.Match, str, str], bool] | None = None
+    needs_context: bool = False  # a sign (a rope bought, a date set) that is a crisis only in context
 
 
 @dataclass(frozen=True)
@@ -194,8 +195,16 @@ def _group_subject(cues: dict[str, re.Pattern], pills: re.Pattern):
     return check
 
 
+def _method_named(cues: dict[str, re.Pattern], pills: re.Pattern):
+    def check(match: re.Match, clause: str, sentence: str) -> bool:
+        # "Which is quicker?" asks for means only when a method is named beside it.
+        return bool(cues["method_named"].search(sentence))
+    return check
+
+
 #: Extra tests a rule may name in its `check` field.
-CHECKS = {"took_pills": _took_pills, "quantity": _quantity, "group_subject": _group_subject}
+CHECKS = {"took_pills": _took_pills, "quantity": _quantity, "group_subject": _group_subject,
+          "method_named": _method_named}
 
 
 def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
@@ -212,8 +221,11 @@ def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
     check = entry.get("check")
     if check is not None and check not in CHECKS:
         raise SafetyDataError(f"{where}: unknown check {check!r}; known: {', '.join(sorted(CHECKS))}")
+    needs_context = entry.get("needs_context", False)
+    if not isinstance(needs_context, bool):
+        raise SafetyDataError(f"{where}: needs_context must be true or false")
     return Rule(entry.id, entry.get("item", ""), entry.pattern, kind, tense, default,
-                fixed if kind == "fixed" else None, CHECKS[check](cues, pills) if check else None)
+                fixed if kind == "fixed" else None, CHECKS[check](cues, pills) if check else None, needs_context)
 
 
 def _condition(value, lexicon: Lexicon, where: str) -> re.Pattern | None:
@@ -486,17 +498,47 @@ def _pieces(clauses: list[str]) -> list[str]:
     return [piece for piece in out if piece]
 
 
-def _assess_sentences(R: Rules, text: str, fired: list[str], findings: list[Finding], reported: bool) -> str:
-    """Run the rules over every clause of `text`; append rule ids to `fired`; return the level."""
-    level = "none"
+_UPGRADABLE = frozenset({"cssrs.wish_dead", "cssrs.active_thoughts", "cssrs.method"})
+
+
+def _item(R: Rules, rule: Rule, decision: str, clause: str, match: re.Match, sentence: str) -> str:
+    """The screening item of a finding: the rule's own, raised to intent or plan by what the writer says
+    around it ("going to", "tonight", "from the bridge"), and to method when one is named."""
+    item = rule.item
+    if item not in _UPGRADABLE or not decision.startswith("crisis."):
+        return item
+    if R.cues["plan"].search(sentence):
+        return "cssrs.plan"
+    if R.cues["intent"].search(clause[: match.end()]):
+        return "cssrs.intent"
+    if item == "cssrs.active_thoughts" and R.cues["method_named"].search(clause):
+        return "cssrs.method"
+    return item
+
+
+@dataclass
+class _Scan:
+    """What one pass over a text found."""
+
+    level: str = "none"
+    fired: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    signs: list[str] = field(default_factory=list)  # ids of first-person signs that need context
+    distress: bool = False
+
+
+def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
+    """Run the rules over every clause of `text`, adding what fires to `scan`."""
     topic = False
     for sentence in _SENTENCE_SPLIT.split(text):
         sentence = sentence.strip()
         if not sentence:
             continue
-        sentence = _neutralise_idioms(R, sentence, fired)
+        sentence = _neutralise_idioms(R, sentence, scan.fired)
         if R.cues["topic"].search(sentence):
             topic = True
+        if R.cues["distress"].search(sentence):
+            scan.distress = True
         previous = ""
         for clause in _pieces(_CLAUSE_SPLIT.split(sentence)):
             context = sentence if len(sentence) <= 2 * _MAX_CLAUSE else clause
@@ -508,32 +550,81 @@ def _assess_sentences(R: Rules, text: str, fired: list[str], findings: list[Find
                     if decision is None:
                         continue
                     found, decision_id = decision
+                    if rule.needs_context:
+                        # Kept aside: it counts only when the context makes it a crisis (see evaluate).
+                        if found == "crisis" and not reported:
+                            scan.signs.append(rule.rule_id)
+                        continue
                     if reported and found in RISK_LEVELS:
                         found, decision_id = "concern", "concern.reported_speech"
-                    fired.append(rule.rule_id)
-                    fired.append(decision_id)
-                    findings.append(Finding(rule.rule_id, rule.item, found, decision_id))
-                    if RANK[found] > RANK[level]:
-                        level = found
+                    item = _item(R, rule, decision_id, clause, match, context)
+                    scan.fired.extend((rule.rule_id, decision_id))
+                    if found in RISK_LEVELS and item:
+                        scan.fired.append(item)
+                    scan.findings.append(Finding(rule.rule_id, item, found, decision_id))
+                    if RANK[found] > RANK[scan.level]:
+                        scan.level = found
             previous = clause
-    if level == "none" and topic:
-        fired.append("topic.suicide_or_self_harm")
-        fired.append("clinical.topic")
-        level = "clinical"
-    return level
+    if scan.level == "none" and topic:
+        scan.fired.extend(("topic.suicide_or_self_harm", "clinical.topic"))
+        scan.level = "clinical"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The rules' verdict on one message, before history.
+
+    `signs` are the ids of first-person signs that are a crisis only in context (a rope bought, a
+    date set, "how many would be too many"); `self_risk` is True when the writer states risk of
+    their own (now, in the past, or "what if I"); `distress` when they voice hopelessness.
+    """
+
+    level: str
+    rule_ids: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    signs: tuple[str, ...]
+    self_risk: bool
+    distress: bool
+
+    @property
+    def gives_context(self) -> bool:
+        """True when this message makes a later sign a crisis."""
+        return bool(self.signs) or self.self_risk or self.distress
+
+
+_SELF_DECISIONS = ("crisis.", "concern.past_self", "concern.hypothetical_self")
+
+
+def read_message(text: str, context: bool = False) -> Reading:
+    """The rules' Reading of one message. `context` is True when earlier messages give context
+    (Reading.gives_context): then a sign in this one is a crisis."""
+    R = load_rules()
+    scan = _Scan()
+    norm = normalise(text)
+    norm = _set_aside_mentions(R, norm, scan.fired)
+    norm, quotes = _extract_quotes(norm)
+    _scan(R, norm, scan, reported=False)
+    for quote in quotes:
+        _scan(R, quote, scan, reported=True)
+    self_risk = any(f.decision.startswith(_SELF_DECISIONS) for f in scan.findings)
+    signs = tuple(dict.fromkeys(scan.signs))
+    # A sign is a crisis beside risk the writer states, hopelessness, a time or place ("for tonight"),
+    # a second sign, or earlier context.
+    planned = bool(signs) and bool(R.cues["plan"].search(norm))
+    if signs and (self_risk or scan.distress or planned or len(scan.signs) > 1 or context):
+        item = next(r.item for r in R.rules if r.rule_id == signs[0])
+        decision = "crisis.in_conversation" if not (self_risk or scan.distress or planned or len(scan.signs) > 1) \
+            else "crisis.in_context"
+        for sign in signs:
+            scan.fired.extend((sign, decision))
+            scan.findings.append(Finding(sign, item, "crisis", decision))
+        scan.fired.append(item)
+        scan.level = "crisis"
+    return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs,
+                   self_risk, scan.distress)
 
 
 def evaluate(text: str) -> tuple[str, tuple[str, ...]]:
     """The level of one message and the ids of the rules that fired, without history."""
-    R = load_rules()
-    fired: list[str] = []
-    findings: list[Finding] = []
-    norm = normalise(text)
-    norm = _set_aside_mentions(R, norm, fired)
-    norm, quotes = _extract_quotes(norm)
-    level = _assess_sentences(R, norm, fired, findings, reported=False)
-    for quote in quotes:
-        found = _assess_sentences(R, quote, fired, findings, reported=True)
-        if RANK[found] > RANK[level]:
-            level = found
-    return level, tuple(dict.fromkeys(fired))
+    reading = read_message(text)
+    return reading.level, reading.rule_ids
