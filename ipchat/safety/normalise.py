@@ -242,16 +242,18 @@ def correct_spelling(text: str) -> str:
     return _LONG_WORD.sub(fix, text)
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, correct: bool = True) -> str:
     """Return `text` in the canonical form the rules read: lower case, plain quotes, slang and
-    contractions expanded, leetspeak, repeated letters and misspelt risk words undone, single spaces."""
+    contractions expanded, leetspeak, repeated letters and (with `correct`) misspelt risk words
+    undone, single spaces."""
     text = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP).lower()
     # "k!ll": an exclamation mark between letters stands for an i.
     text = re.sub(r"(?<=[a-z])!(?=[a-z])", "i", text)
     text = _SPACED_PUNCT.sub(lambda m: re.sub(r"[.\-_*]", "", m.group(0)), text)
     text = _SPACED_BLANK.sub(_join_spaced, text)
     text = _MIXED_TOKEN.sub(_fix_token, text)
-    text = correct_spelling(text)
+    if correct:
+        text = correct_spelling(text)
     for pattern, replacement in _REWRITES:
         text = pattern.sub(replacement, text)
     return _SPACES.sub(" ", text).strip()

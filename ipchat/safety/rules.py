@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Callable
 
 from .data import Entry, Lexicon, SafetyDataError, load_entries, load_lexicon
+from .languages import is_foreign, read_languages
 from .normalise import normalise
 
 #: Levels ordered by severity, lowest first.
@@ -82,6 +83,12 @@ _GERUND_AS_NOUN = re.compile(r"\b(?:is|are|was|does|do|can|could|about|of|for|on
 _NOMINALISED = re.compile(r"\b(?:the|a|an|this|that|such|their|his|her|its|my|your|our|any)\s+(?:\w+\s+)?$")
 _FIRST_CUE = re.compile(r"\b(?:i|me|my|myself)\b")
 
+# A clause that opens with an experience verb and no subject ("relapsed on self harm again",
+# "struggling with suicidal thoughts") is the writer speaking of themselves.
+_PRO_DROP = re.compile(
+    r"^\s*(?:(?:just|still|also|really|been|have been|so|now|again)\s+)*(?:relapsed(?: on| into)?|struggling with"
+    r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got)\s+" + _DETS + r"$"
+)
 _COPULA_FIRST = re.compile(r"\b(?:i am|am i|i was|was i)\s+(?:a|an)\s+(?:\w+\s+){0,2}$")
 _POSSESSED = re.compile(r"\b(?:my|our|his|her|their|your)\s+(?:\w+\s+){0,3}$")
 _DESCRIBED = re.compile(r"\s*(?:with|who has|who have|who had|that has)\b")
@@ -202,9 +209,23 @@ def _method_named(cues: dict[str, re.Pattern], pills: re.Pattern):
     return check
 
 
+def _death_named(cues: dict[str, re.Pattern], pills: re.Pattern):
+    def check(match: re.Match, clause: str, sentence: str) -> bool:
+        # "How much would it take?" asks for a lethal amount only when death is named beside it.
+        return bool(cues["death_named"].search(sentence))
+    return check
+
+
+def _not_routine(cues: dict[str, re.Pattern], pills: re.Pattern):
+    def check(match: re.Match, clause: str, sentence: str) -> bool:
+        # "Took everything my doctor prescribed, as usual" is taking medicine, not an overdose.
+        return not cues["compliance"].search(sentence)
+    return check
+
+
 #: Extra tests a rule may name in its `check` field.
 CHECKS = {"took_pills": _took_pills, "quantity": _quantity, "group_subject": _group_subject,
-          "method_named": _method_named}
+          "method_named": _method_named, "death_named": _death_named, "not_routine": _not_routine}
 
 
 def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
@@ -378,6 +399,11 @@ def _who(match: re.Match) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _group_of(match: re.Match, value: str) -> str:
+    """The name of the who-group of `match` that captured `value`."""
+    return next(name for name in ("who", "who2", "who3", "subj") if match.groupdict().get(name) == value)
+
+
 def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             sentence: str) -> tuple[str, str] | None:
     """(level, decision id) for one match, or None when the match does not count."""
@@ -411,6 +437,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     if person is None:
         if subject is not None:
             person = subject.person
+        elif kind == "nominal" and owner_text and _PRO_DROP.match(prefix):
+            person = "implicit"  # "just relapsed on self harm": a fragment with the writer left out
         elif kind == "nominal":
             return ("clinical", "clinical.topic")  # "is self-harm common": owned by no one
         elif kind == "means":
@@ -420,15 +448,21 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         else:
             person = rule.default
     elif subject is not None:
-        if pronoun in ("myself", "meself", "my") and subject.person in ("third", "generic"):
+        if pronoun in ("myself", "meself") and subject.person in ("third", "generic"):
             # "my friend keeps saying kill myself": the first person belongs to someone else's words.
             return ("concern", "concern.reported_speech")
         if person == "third" and subject.person == "generic":
             person = "generic"  # "why do people kill themselves"
 
+    if (subject is not None and pronoun in ("i", "he", "she", "they", "we")
+            and subject.person != _PERSON_OF[pronoun] and match.start() <= match.start(_group_of(match, pronoun))):
+        # The pattern names its own subject ("... when I am gone") and someone else was named before
+        # it ("my family won't have to deal with bills"): that subject's words are not this one's.
+        inner = match.start(_group_of(match, pronoun))
+        subject = _Subject(_PERSON_OF[pronoun], inner, inner + len(pronoun))
     sub_start = subject.start if subject else 0
     sub_end = subject.end if subject else 0
-    before_subject = clause[:sub_start]
+    before_subject = clause[:min(sub_start, match.start())]
     window = clause[sub_end : match.start()]
     if person == "first" and subject is not None and cues["reporter"].search(
             (previous + " " + before_subject).strip() + " "):
@@ -439,7 +473,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             return ("crisis", "crisis.means_seeking")
         return ("concern", "concern.generic_means")
 
-    negated = bool(cues["negation"].search(window) or cues["negated_lead"].search(before_subject)
+    # A negation counts when it starts between the subject and the predicate; it is read with what
+    # follows, so "can't stop cutting" (an intensifier) is not a denial.
+    negated = bool(any(m.start() < match.start() for m in cues["negation"].finditer(clause, sub_end, match.end()))
+                   or cues["negated_lead"].search(before_subject)
                    or (owner_text and cues["denial"].search(owner_text)))
     after = clause[match.end() :]
     cut = _LOCAL_END.search(after)
@@ -524,6 +561,7 @@ class _Scan:
     fired: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     signs: list[str] = field(default_factory=list)  # ids of first-person signs that need context
+    other_signs: list[str] = field(default_factory=list)  # the same about someone else
     distress: bool = False
 
 
@@ -551,9 +589,12 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                         continue
                     found, decision_id = decision
                     if rule.needs_context:
-                        # Kept aside: it counts only when the context makes it a crisis (see evaluate).
+                        # Kept aside: it counts only when the context makes it a crisis or concern
+                        # (see read_message).
                         if found == "crisis" and not reported:
                             scan.signs.append(rule.rule_id)
+                        elif found == "concern":
+                            scan.other_signs.append(rule.rule_id)
                         continue
                     if reported and found in RISK_LEVELS:
                         found, decision_id = "concern", "concern.reported_speech"
@@ -595,24 +636,47 @@ class Reading:
 _SELF_DECISIONS = ("crisis.", "concern.past_self", "concern.hypothetical_self")
 
 
+def _scan_languages(text: str, scan: _Scan) -> None:
+    """Add what the Spanish, French, German, Portuguese and Italian phrases find to `scan`."""
+    found, topic = read_languages(text)
+    for rule_id, item, level, decision, needs_context in found:
+        if needs_context:
+            if level == "crisis":
+                scan.signs.append(rule_id)
+            elif level == "concern":
+                scan.other_signs.append(rule_id)
+            continue
+        scan.fired.extend((rule_id, decision))
+        if level in RISK_LEVELS:
+            scan.fired.append(item)
+        scan.findings.append(Finding(rule_id, item, level, decision))
+        if RANK[level] > RANK[scan.level]:
+            scan.level = level
+    if scan.level == "none" and topic:
+        scan.fired.extend(("topic.suicide_or_self_harm", "clinical.topic"))
+        scan.level = "clinical"
+
+
 def read_message(text: str, context: bool = False) -> Reading:
     """The rules' Reading of one message. `context` is True when earlier messages give context
     (Reading.gives_context): then a sign in this one is a crisis."""
     R = load_rules()
     scan = _Scan()
-    norm = normalise(text)
+    # Misspelt English risk words are corrected only in English: "suizidal" is German, not a typo.
+    norm = normalise(text, correct=not is_foreign(text))
     norm = _set_aside_mentions(R, norm, scan.fired)
     norm, quotes = _extract_quotes(norm)
     _scan(R, norm, scan, reported=False)
     for quote in quotes:
         _scan(R, quote, scan, reported=True)
+    _scan_languages(text, scan)
     self_risk = any(f.decision.startswith(_SELF_DECISIONS) for f in scan.findings)
     signs = tuple(dict.fromkeys(scan.signs))
     # A sign is a crisis beside risk the writer states, hopelessness, a time or place ("for tonight"),
     # a second sign, or earlier context.
     planned = bool(signs) and bool(R.cues["plan"].search(norm))
     if signs and (self_risk or scan.distress or planned or len(scan.signs) > 1 or context):
-        item = next(r.item for r in R.rules if r.rule_id == signs[0])
+        item = next((r.item for r in R.rules if r.rule_id == signs[0]), "cssrs.preparation")
         decision = "crisis.in_conversation" if not (self_risk or scan.distress or planned or len(scan.signs) > 1) \
             else "crisis.in_context"
         for sign in signs:
@@ -620,6 +684,13 @@ def read_message(text: str, context: bool = False) -> Reading:
             scan.findings.append(Finding(sign, item, "crisis", decision))
         scan.fired.append(item)
         scan.level = "crisis"
+    # About someone else ("my dad bought a gun"), a sign with distress or another sign is a concern.
+    if scan.other_signs and RANK[scan.level] < RANK["concern"] and (
+            scan.distress or len(scan.other_signs) > 1 or scan.findings or signs):
+        for sign in dict.fromkeys(scan.other_signs):
+            scan.fired.extend((sign, "concern.third_person_in_context"))
+            scan.findings.append(Finding(sign, "cssrs.preparation", "concern", "concern.third_person_in_context"))
+        scan.level = "concern"
     return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs,
                    self_risk, scan.distress)
 

@@ -1,0 +1,151 @@
+"""Risk statements in other languages: Spanish, French, German, Portuguese and Italian.
+
+Patterns and per-language cue words are data (ipchat/data/safety/languages.toml). In these languages
+the verb form carries the person ("quiero morir" is the writer, "quiere morir" someone else), so each
+phrase says whose statement it is; this engine only reads negation, a hypothetical and a distant past
+around the match, with the same decisions as the English rules.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .data import Entry, SafetyDataError, build_entries, load_lexicon, read_table
+
+LANGUAGES = ("es", "fr", "de", "pt", "it")
+_SENTENCE = re.compile(r"[.!?;\n\r]+")
+_CLAUSE = re.compile(r",|\b(?:pero|aber|y ahora|e agora|et maintenant|und jetzt|e ora)\b")
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00b4": "'", "`": "'"})
+
+
+@dataclass(frozen=True)
+class Phrase:
+    rule_id: str
+    lang: str
+    item: str
+    person: str  # "first" | "third"
+    tense: str  # "state" | "event"
+    pattern: re.Pattern
+    negation_inside: bool = False  # a negator inside the match counts too ("ich wurde mich nie umbringen")
+    needs_context: bool = False  # a sign ("compre la cuerda") that is a crisis only in context
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    negated_before: re.Pattern  # a negator just before the match
+    negator: re.Pattern
+    distant: re.Pattern
+    hypothetical_before: re.Pattern
+    topic: re.Pattern
+    function_words: frozenset[str]
+
+
+def fold(text: str) -> str:
+    """`text` in lower case with accents removed and plain apostrophes, as the patterns are written."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).translate(_QUOTES).lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", text.replace("\u00df", "ss")).strip()
+
+
+def _words(values, where: str) -> str:
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
+        raise SafetyDataError(f"{where}: must be a non-empty list of patterns")
+    return "(?:" + "|".join(values) + ")"
+
+
+def _language(code: str, spec: dict) -> Language:
+    where = f"languages.toml [language.{code}]"
+    try:
+        negators = _words(spec.get("negators"), where + " negators")
+        return Language(
+            code=code,
+            negated_before=re.compile(r"(?:^|\s)" + negators + r"(?:\s+\S+){0,2}\s*$"),
+            negator=re.compile(r"(?:^|\s)" + negators + r"(?=\s)"),
+            distant=re.compile(r"\b" + _words(spec.get("distant"), where + " distant")),
+            hypothetical_before=re.compile(r"(?:^|\s)" + _words(spec.get("hypothetical"), where + " hypothetical")
+                                           + r"(?:\s*\S+){0,2}\s*$"),
+            topic=re.compile(r"\b" + _words(spec.get("topic"), where + " topic")),
+            function_words=frozenset(spec.get("function_words", ())),
+        )
+    except re.error as exc:
+        raise SafetyDataError(f"{where}: a pattern does not compile: {exc}") from None
+
+
+def build_phrases(raw: dict) -> tuple[tuple[Phrase, ...], dict[str, Language], tuple[Entry, ...]]:
+    """Phrases, languages and the raw entries (for the tests) from the parsed languages file.
+
+    Raises SafetyDataError for an unknown language, person or tense, or a pattern that does not compile.
+    """
+    languages = {code: _language(code, spec) for code, spec in raw.get("language", {}).items()}
+    entries = build_entries(raw, "phrase", load_lexicon(), "languages.toml", ("pattern", "lang", "item", "person"))
+    phrases = []
+    for entry in entries:
+        where = f"languages.toml ({entry.id})"
+        lang, person, tense = entry.get("lang"), entry.get("person"), entry.get("tense", "state")
+        if lang not in languages:
+            raise SafetyDataError(f"{where}: language {lang!r} has no [language.{lang}] table")
+        if person not in ("first", "third") or tense not in ("state", "event"):
+            raise SafetyDataError(f"{where}: person must be first or third, tense state or event")
+        phrases.append(Phrase(entry.id, lang, entry.get("item"), person, tense, entry.pattern,
+                              bool(entry.get("negation_inside", False)), bool(entry.get("needs_context", False))))
+    return tuple(phrases), languages, entries
+
+
+@lru_cache(maxsize=1)
+def load_phrases() -> tuple[tuple[Phrase, ...], dict[str, Language], tuple[Entry, ...]]:
+    """The bundled phrases and languages (cached). Raises SafetyDataError when the file is broken."""
+    return build_phrases(read_table("languages.toml"))
+
+
+def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match) -> tuple[str, str]:
+    """(level, decision) for one match, read within its clause of `sentence`."""
+    starts = [0] + [m.end() for m in _CLAUSE.finditer(sentence) if m.end() <= match.start()]
+    ends = [m.start() for m in _CLAUSE.finditer(sentence) if m.start() >= match.end()]
+    clause_start, clause_end = starts[-1], (ends[0] if ends else len(sentence))
+    before = sentence[clause_start: match.start()]
+    negated = language.negated_before.search(before) or (
+        phrase.negation_inside and language.negator.search(" " + match.group(0) + " "))
+    if negated:
+        return "clinical", "clinical.negated"
+    if phrase.person == "third":
+        return "concern", "concern.third_person"
+    if language.hypothetical_before.search(before):
+        return "concern", "concern.hypothetical_self"
+    if language.distant.search(sentence[clause_start:clause_end]):
+        return "concern", "concern.past_self"
+    return "crisis", "crisis.first_person"
+
+
+# English words that tell an English message from one in the five languages.
+_ENGLISH = frozenset("i the a to and is my me you it of in that what do how this with for am are was have not "
+                     "be can will just so but if about want".split())
+
+
+def is_foreign(text: str) -> bool:
+    """True when `text` reads as Spanish, French, German, Portuguese or Italian rather than English:
+    more of its words are that language's function words than English ones (and at least two)."""
+    _, languages, _ = load_phrases()
+    words = re.findall(r"[a-z]+", fold(text))
+    english = sum(w in _ENGLISH for w in words)
+    foreign = max((sum(w in lang.function_words and w not in _ENGLISH for w in words)
+                   for lang in languages.values()), default=0)
+    return foreign >= 2 and foreign > english
+
+
+def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bool]:
+    """The findings in `text` as (rule id, item, level, decision, needs context), and whether a
+    language's word for suicide or self-harm names it as a topic."""
+    phrases, languages, _ = load_phrases()
+    folded = fold(text)
+    found: list[tuple[str, str, str, str, bool]] = []
+    for sentence in _SENTENCE.split(folded):
+        for phrase in phrases:
+            for match in phrase.pattern.finditer(sentence):
+                level, decision = _decide(phrase, languages[phrase.lang], sentence, match)
+                found.append((phrase.rule_id, phrase.item, level, decision, phrase.needs_context))
+    topic = any(language.topic.search(folded) for language in languages.values())
+    return found, topic
