@@ -116,6 +116,9 @@ class Answerer:
         self.llm = ChatClient(self.settings.llm_url, self.settings.llm_model, self.settings.llm_timeout) \
             if self.settings.llm_url else None
         self.coverage = TreatmentCoverage(self._mentions)
+        embedder = retriever.embedder
+        self.backstop = (safety.backstop_for(embedder)
+                         if self.settings.safety_backstop and getattr(embedder, "semantic", False) else None)
         self._chunk_treatments: dict[str, frozenset[str]] = {}  # chunk id → treatments its text names
 
     @classmethod
@@ -248,7 +251,10 @@ class Answerer:
             raise InputError(f"The question is {len(question)} characters long; the limit is {MAX_QUERY_CHARS}.")
 
         mark = time.perf_counter()
-        assessment = safety.assess(question, history=tuple(history), region=self.region)
+        # The backstop reads the vector retrieval needs anyway (cached by the retriever): one encode.
+        vector = self.retriever.embed_query(question) if self.backstop is not None else None
+        assessment = safety.assess(question, history=tuple(history), region=self.region, vector=vector,
+                                   backstop=self.backstop)
         timings["safety"] = (time.perf_counter() - mark) * 1000
         if assessment.level == "crisis" and not clinical_context:
             timings["total"] = (time.perf_counter() - started) * 1000

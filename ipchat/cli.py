@@ -204,24 +204,55 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _safety_backstop(args: argparse.Namespace):
+    """(embedder, backstop) for `ipchat safety`, or (None, reason) when only the rules can run."""
+    if args.rules_only:
+        return None, "--rules-only"
+    settings = _settings(args)
+    if not settings.safety_backstop:
+        return None, "IPCHAT_SAFETY_BACKSTOP is off"
+    from .embedding import load_embedder
+    from .safety import backstop_for
+
+    try:
+        embedder = load_embedder(settings.model_name)
+        return embedder, backstop_for(embedder)
+    except IpchatError as exc:
+        return None, f"no model could be loaded: {exc}"
+
+
 def cmd_safety(args: argparse.Namespace) -> int:
     from . import safety
 
+    embedder, backstop = _safety_backstop(args)
+    checks = "rules and semantic backstop" if embedder is not None else f"rules only ({backstop})"
+
+    def assess(message: str):
+        if embedder is None:
+            return safety.assess(message, history=args.history or (), region=args.region)
+        vector = embedder.embed([message])[0]
+        return safety.assess(message, history=args.history or (), region=args.region, vector=vector,
+                             backstop=backstop)
+
     if args.message == "-":
         # One message per line; the output never repeats what was typed.
+        if embedder is None:
+            sys.stderr.write(f"checks: {checks}\n")
         for line in sys.stdin:
             line = line.rstrip("\n")
             if not line.strip():
                 continue
-            assessment = safety.assess(line, region=args.region)
-            _emit({"level": assessment.level, "rule_ids": list(assessment.rule_ids)})
+            assessment = assess(line)
+            _emit({"level": assessment.level, "rule_ids": list(assessment.rule_ids),
+                   "semantic": assessment.semantic})
         return 0
-    assessment = safety.assess(args.message, region=args.region)
+    assessment = assess(args.message)
     if args.json:
         _emit(assessment.to_dict())
     else:
         print(f"level: {assessment.level}")
         print(f"rules: {', '.join(assessment.rule_ids) or '-'}")
+        print(f"checks: {checks}")
         if assessment.message:
             print()
             print(assessment.message)
@@ -471,9 +502,13 @@ def build_parser() -> argparse.ArgumentParser:
     index_options(p)
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("safety", help="assess a message with the safety rules")
+    p = sub.add_parser("safety", help="assess a message with the safety rules and the semantic backstop")
     p.add_argument("message", help="the message; '-' reads one per line from stdin (JSON lines out, text not echoed)")
     p.add_argument("--region", help="resources for this region (default: IPCHAT_REGION or US)")
+    p.add_argument("--history", action="append", metavar="MESSAGE",
+                   help="an earlier user message (repeat, oldest first): the conversation rule reads them")
+    p.add_argument("--rules-only", action="store_true", help="skip the semantic backstop (no model is loaded)")
+    p.add_argument("--model", help="model for the backstop (default: IPCHAT_MODEL or the default model)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_safety)
 

@@ -29,6 +29,7 @@ class Embedder(Protocol):
     name: str
     dimension: int
     max_tokens: int | None
+    semantic: bool  # True when nearby vectors mean nearby meanings (False for the hashing test embedder)
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """An array of shape (len(texts), dimension), rows of unit length."""
@@ -94,6 +95,7 @@ class SentenceTransformerEmbedder:
                 "Pass --model or set IPCHAT_MODEL to an installed sentence-transformers model or a local path."
             ) from None
         self.name = name
+        self.semantic = True
         self.batch_size = batch_size
         getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(getter())
@@ -123,6 +125,7 @@ class HashingEmbedder:
 
     def __init__(self, dimension: int = 256, max_tokens: int | None = None):
         self.name = f"hashing-{dimension}"
+        self.semantic = False  # shared words, not meaning: no semantic safety backstop over these
         self.dimension = dimension
         self.max_tokens = max_tokens
 

@@ -95,6 +95,7 @@ class Settings:
     llm_url: str | None = None
     llm_model: str | None = None
     llm_timeout: float = 20.0
+    safety_backstop: bool = True  # the semantic safety backstop, when the model's vectors carry meaning
 
     def __post_init__(self) -> None:
         if self.mode not in RETRIEVAL_MODES:
@@ -140,6 +141,18 @@ def _env(name: str, cast, environ):
         raise IpchatError(f"{name}={raw!r} is not a valid {cast.__name__}.") from None
 
 
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+_flag.__name__ = "on/off value"
+
+
 def load_settings(environ=None, **overrides) -> Settings:
     """Settings from defaults, then environment variables, then `overrides` (CLI flags; None = unset).
 
@@ -163,6 +176,7 @@ def load_settings(environ=None, **overrides) -> Settings:
         "llm_url": _env("IPCHAT_LLM_URL", str, environ),
         "llm_model": _env("IPCHAT_LLM_MODEL", str, environ),
         "llm_timeout": _env("IPCHAT_LLM_TIMEOUT", float, environ),
+        "safety_backstop": _env("IPCHAT_SAFETY_BACKSTOP", _flag, environ),
     }
     if env_values["index"] is None and overrides.get("index") is None:
         env_values["index"] = default_index(environ)

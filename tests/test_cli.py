@@ -72,8 +72,29 @@ def test_safety_stdin_does_not_echo_text(capsys, monkeypatch):
     assert main(["safety", "--json", "-"]) == 0
     lines = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
     assert [l["level"] for l in lines] == ["crisis", "none"]
-    assert all(set(l) == {"level", "rule_ids"} for l in lines)
+    assert all(set(l) == {"level", "rule_ids", "semantic"} for l in lines)
+    assert all(l["semantic"] for l in lines)  # the default model loads, so the backstop read them too
     assert "Zephyrine" not in json.dumps(lines) and "tonight" not in json.dumps(lines)
+
+
+def test_safety_says_when_it_runs_on_rules_alone(capsys, monkeypatch):
+    monkeypatch.setenv("IPCHAT_MODEL", "hashing-x")  # no such model: nothing can be loaded
+    assert main(["safety", "I envy people who die in their sleep"]) == 0
+    out = capsys.readouterr().out
+    assert "level: crisis" in out
+    assert "checks: rules only (no model could be loaded" in out
+    assert main(["safety", "--rules-only", "--json", "what is TMS?"]) == 0
+    assert json.loads(capsys.readouterr().out)["semantic"] is False
+
+
+def test_safety_reads_the_conversation(capsys):
+    # Each message alone is below crisis; together they state hopelessness and a plan.
+    argv = ["safety", "--rules-only", "I bought a rope today"]
+    assert main(argv) == 0
+    assert "level: none" in capsys.readouterr().out
+    assert main(argv + ["--history", "everything is hopeless, I can't see a way out"]) == 0
+    out = capsys.readouterr().out
+    assert "level: crisis" in out and "crisis.in_conversation" in out
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -317,11 +317,11 @@ def test_assessment_is_frozen_and_deterministic() -> None:
 def test_to_dict_holds_no_user_text(text: str) -> None:
     result = assess(text, history=["zanzibar42 i want to kill myself"])
     data = result.to_dict()
-    assert set(data) == {"level", "rule_ids", "message"}
+    assert set(data) == {"level", "rule_ids", "message", "semantic"}
     dumped = json.dumps(data)
     assert "zanzibar42" not in dumped
     assert text not in dumped
-    assert all(re.fullmatch(r"[a-z_]+\.[a-z_]+", rule_id) for rule_id in data["rule_ids"])
+    assert all(re.fullmatch(r"[a-z_]+(?:\.[a-z_0-9]+)+", rule_id) for rule_id in data["rule_ids"])
 
 
 def test_nothing_typed_reaches_logging(caplog: pytest.LogCaptureFixture) -> None:

@@ -1,60 +1,79 @@
-"""Rule-based safety layer: every message passes through `assess` before retrieval.
+"""The safety layer: every message passes through `assess` before retrieval.
 
-Rules, not a model, so the result is deterministic, auditable and fast. The hard
-part is precision in both directions: the corpus itself discusses suicidality
-clinically, so firing on the word "suicide" would block the questions clinicians
-ask, while a person in crisis rarely uses the textbook words.
+Rules first, so the verdict is deterministic, auditable and fast; then, when the caller has the
+message's vector, a semantic backstop that can only raise the level. The hard part is precision in
+both directions: the corpus discusses suicidality clinically, so firing on the word "suicide" would
+block the questions clinicians ask, while a person in crisis rarely uses the textbook words.
 
 Levels, lowest first (`LEVELS`):
 
 * ``none``      nothing related to suicide or self-harm.
-* ``clinical``  suicide or self-harm as a clinical or teaching topic, a statement
-                about people in general ("patients who want to die"), or a risk
-                statement the writer negates ("I'm not suicidal, ..."). Answered
-                normally, with a one-line resources footer.
-* ``concern``   someone else is at risk, a clinician reports what a patient said,
-                the writer mentions a past attempt or past ideation, asks what to do
-                "if" they feel that way, or asks generically for lethal amounts or
-                methods. The reply starts with guidance and resources.
-* ``crisis``    the writer is at risk now: ideation (active or passive), intent,
-                plan, preparation, self-harm, an attempt under way, or asking for
-                the means to die. The answer is withheld; the reply is the crisis
-                message.
+* ``clinical``  suicide or self-harm as a clinical or teaching topic, a statement about people in
+                general ("patients who want to die"), or a risk statement the writer negates
+                ("I'm not suicidal, ..."). Answered, with a one-line resources footer.
+* ``concern``   someone else is at risk, a clinician reports what a patient said, the writer
+                mentions a past attempt or past ideation, asks what to do "if" they feel that way,
+                or asks generically for lethal amounts or methods. Guidance first, then the answer.
+* ``crisis``    the writer is at risk now. The answer is withheld; the reply is the crisis message.
 
-How a message is assessed:
+Findings are grounded in the Columbia screener (C-SSRS). Each names its item in `rule_ids`:
 
-1. Normalise: Unicode, case, curly quotes, spaced or starred letters (k.i.l.l,
-   k*ll), leetspeak inside words (k1ll, mys3lf) while standalone numbers stay
-   numbers (10 kms), runs of repeated letters, slang (wanna, want 2, kms,
-   unalive, sewerslide) and contractions with or without apostrophes.
-2. Set aside what is only mentioned, not said: "what does kms mean" asks about a
-   term, and text in quotation marks is someone else's words.
-3. Split into sentences and clauses, and neutralise idioms ("this exam is killing
-   me", "kill the process") so the risk rules cannot see them; each idiom that
-   fires is reported as ``idiom.*``.
-4. Find risk predicates ("want to die", "kill myself", "better off without me",
-   "saving up my pills", ...). For each one, walk back from the predicate to find
-   who it is about (I, my son, patients, ...), and look between that subject and
-   the predicate for negation ("I would never ..."), reported speech (a patient
-   who said ...), a hypothetical ("what if I ...") and tense (past vs now).
-5. The message level is the most severe finding; a crisis sentence inside a
-   clinical question is therefore still a crisis. Mentions of suicide or
-   self-harm with no finding make the message ``clinical``.
+    cssrs.wish_dead        wish to be dead, passive ideation ("wish I could sleep and not wake up")
+    cssrs.active_thoughts  non-specific active thoughts ("I want to kill myself")
+    cssrs.method           thoughts with a method ("thinking about hanging myself")
+    cssrs.intent           intent ("I'm going to", "I've decided")
+    cssrs.plan             a plan: a time, date or place ("tonight", "on the 14th", "from the bridge")
+    cssrs.preparation      preparatory acts: means acquired, notes, belongings given away, affairs
+                           arranged "for when I'm gone"
+    cssrs.attempt          an attempt under way or just made (or, in the past tense, a past attempt)
+    nssi.current           self-injury: cutting, burning, hitting oneself
+    starvation.to_die      starving oneself in order to die
+    means.seeking          asking how, how much, how high, which is quicker, the most painless way
+    bereavement            someone lost to suicide
 
-Every finding contributes two rule ids: the pattern that matched (for example
-``ideation.want_to_die``) and the decision taken (for example
-``crisis.first_person`` or ``concern.third_person``).
+The level follows from the finding's subject and tense, for every item alike (one table):
 
-Conversation rule: `assess` also assesses the last `HISTORY_WINDOW` earlier user
-messages on their own. `Assessment.history_level` is the most severe level among
-them. If that is ``crisis`` or ``concern``, `Assessment.show_resources` is True,
-so the resources stay visible for the following turns even when the current
-message is harmless; when the current message carries no resources of its own
-(level ``none``), `Assessment.session_footer` holds the one-line footer to show.
-The current message's own ``level`` and ``message`` are never changed by history.
+    subject / tense                                   level
+    the writer, now (or no subject: "wanna die")      crisis
+    the writer, in the past ("attempted in 2019")     concern
+    the writer, hypothetical ("what if I ...")        concern
+    the writer, negated ("I'd never ...")             clinical
+    someone else ("my husband", "a patient said")     concern
+    people in general, or a topic ("is X common")     clinical
+    means.seeking: the writer or "you"                crisis; anyone else: concern
 
-Privacy: nothing the user typed is logged or stored. The logger
-``ipchat.safety`` receives only the level, the rule ids and the elapsed time.
+How a message is read:
+
+1. Normalise (normalise.py): Unicode, case, quotes, spaced, starred and leetspeak letters, runs of
+   repeated letters, slang and contractions, and misspelt risk words ("wnat", "myslef").
+2. Set aside what is only mentioned: "what does kms mean", and text in quotation marks (someone
+   else's words: at most concern).
+3. Split into sentences and clauses, and neutralise idioms ("this exam is killing me").
+4. Match the risk patterns of ipchat/data/safety/patterns.toml. Most are compositions of word lists
+   (lexicon.toml): subject x modality x act x target ("gonna" x "off" x "myself", "thinking about" x
+   "jumping off the bridge"). For each match, find who it is about and read negation, reported
+   speech, a hypothetical and tense around it (rules.py).
+5. Match the phrases of languages.toml: Spanish, French, German, Portuguese and Italian.
+6. Signs that are a crisis only in context (a rope bought, a date set, "how many would be too
+   many?") count when the same message states risk or hopelessness, names a time or place, holds a
+   second sign, or when earlier messages did (the conversation rule below).
+7. With the message's vector, the backstop (backstop.py) compares it with reviewed exemplars and may
+   raise the level to concern or crisis (``semantic.<exemplar id>``). It never lowers one.
+
+The message level is the most severe finding: a crisis sentence inside a clinical question is still
+a crisis. A mention of suicide or self-harm with no finding makes the message ``clinical``. Every
+finding contributes its rule id, its decision (``crisis.first_person``, ``concern.third_person``,
+...) and, when it is a risk, its item.
+
+Conversation rule: `assess` also reads the last `HISTORY_WINDOW` earlier user messages.
+`Assessment.history_level` is the most severe of their own levels; when it is crisis or concern,
+`show_resources` stays True for the following turns, and `session_footer` holds the footer to show
+when the current message carries none. Earlier messages also give context: after risk or
+hopelessness, a sign in the current message is a crisis ("I've been thinking about ending it" ...
+"I have the pills saved"), and after a sign, risk or hopelessness in the current one is.
+
+Privacy: nothing the user typed is logged or stored. The logger ``ipchat.safety`` receives only
+the level, the rule ids and the elapsed time.
 """
 
 from __future__ import annotations
@@ -64,11 +83,15 @@ import time
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
+
 from ipchat.errors import InputError
+
+from .backstop import Backstop, backstop_for
 
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
-from .rules import LEVELS, RANK, RISK_LEVELS, evaluate
+from .rules import LEVELS, RANK, RISK_LEVELS, read_message
 
 __all__ = [
     "LEVELS",
@@ -81,6 +104,7 @@ __all__ = [
     "resources_footer",
     "regions",
     "normalise",
+    "backstop_for",
 ]
 
 _log = logging.getLogger("ipchat.safety")
@@ -108,6 +132,7 @@ class Assessment:
     among those earlier messages ("none" without history). `session_footer` is the
     one-line footer to keep showing because of history when `message` itself
     carries no resources (level none), else "". `region` is the resolved region.
+    `semantic` is True when the backstop read the message as well as the rules.
     """
 
     level: str
@@ -117,6 +142,7 @@ class Assessment:
     history_level: str = "none"
     region: str = "US"
     session_footer: str = ""
+    semantic: bool = False  # True when the backstop read the message too (rules alone otherwise)
 
     @property
     def resources(self) -> str:
@@ -124,21 +150,25 @@ class Assessment:
         return self.message if self.level != "none" else self.session_footer
 
     def to_dict(self) -> dict[str, object]:
-        """Return ``{"level", "rule_ids", "message"}``, JSON-ready and free of user text."""
-        return {"level": self.level, "rule_ids": list(self.rule_ids), "message": self.message}
+        """Return ``{"level", "rule_ids", "message", "semantic"}``, JSON-ready and free of user text."""
+        return {"level": self.level, "rule_ids": list(self.rule_ids), "message": self.message,
+                "semantic": self.semantic}
 
 
 
 
-def assess(text: str, history: Sequence[str] = (), region: str | None = None) -> Assessment:
+def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
+           vector: np.ndarray | None = None, backstop: Backstop | None = None) -> Assessment:
     """Return the safety Assessment of `text`, the user's current message.
 
-    `history` holds the earlier user messages, oldest first; the last `HISTORY_WINDOW` of
-    them decide `history_level` and `show_resources` (see the module docstring) but never
-    the current `level`. `region` picks the resources (default: $IPCHAT_REGION, else US).
+    `history` holds the earlier user messages, oldest first; the last `HISTORY_WINDOW` of them decide
+    `history_level` and `show_resources`, and give context to signs (see the module docstring).
+    `region` picks the resources (default: $IPCHAT_REGION, else US). With `vector` (the message's
+    embedding) and `backstop`, the semantic backstop may raise the level; it never lowers it.
 
     Raises InputError if `text` is not a string or is longer than `MAX_TEXT_CHARS`, or if
-    `history` is not a sequence of strings; IpchatError if the region is unknown.
+    `history` is not a sequence of strings; IpchatError if the region is unknown; ValueError if
+    `vector` does not fit the backstop's model.
     """
     started = time.perf_counter()
     if not isinstance(text, str):
@@ -149,12 +179,24 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None) ->
         raise InputError("history must be a sequence of earlier messages, each a string.")
     code = _resolve_region(region)
 
-    level, rule_ids = evaluate(text)
-    history_level = "none"
-    for earlier in tuple(history)[-HISTORY_WINDOW:]:
-        earlier_level, _ = evaluate(earlier[-MAX_TEXT_CHARS:])
-        if RANK[earlier_level] > RANK[history_level]:
-            history_level = earlier_level
+    earlier = [read_message(message[-MAX_TEXT_CHARS:]) for message in tuple(history)[-HISTORY_WINDOW:]]
+    reading = read_message(text, context=any(r.gives_context for r in earlier))
+    level, rule_ids = reading.level, list(reading.rule_ids)
+    # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis.
+    if level != "crisis" and (reading.self_risk or reading.distress) and any(r.signs for r in earlier):
+        level = "crisis"
+        rule_ids += ["context.earlier_sign", "crisis.in_conversation"]
+    semantic = vector is not None and backstop is not None
+    if semantic:
+        verdict = backstop.judge(vector)
+        if verdict.level != "none" and reading.signs and level != "crisis":
+            level = "crisis"  # a sign beside what reads as risk
+            rule_ids += [*reading.signs, "crisis.in_context"]
+        if RANK[verdict.level] > RANK[level]:
+            level = verdict.level
+            rule_ids += verdict.rule_ids
+    rule_ids = tuple(dict.fromkeys(rule_ids))
+    history_level = max((r.level for r in earlier), key=RANK.__getitem__, default="none")
     show_resources = level in RISK_LEVELS or history_level in RISK_LEVELS
     session_footer = resources_footer(code) if show_resources and level == "none" else ""
 
@@ -166,8 +208,9 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None) ->
         history_level=history_level,
         region=code,
         session_footer=session_footer,
+        semantic=semantic,
     )
     # Only the verdict is logged, never the message.
-    _log.debug("safety level=%s rules=%s ms=%.3f", level, ",".join(rule_ids) or "-",
+    _log.debug("safety level=%s rules=%s semantic=%s ms=%.3f", level, ",".join(rule_ids) or "-", semantic,
                (time.perf_counter() - started) * 1000)
     return assessment

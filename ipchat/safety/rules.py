@@ -535,6 +535,13 @@ def _pieces(clauses: list[str]) -> list[str]:
     return [piece for piece in out if piece]
 
 
+def _about_writer(R: Rules, sentence: str) -> bool:
+    """True when the sentence speaks of the writer: an "I" in it, or no one named ("so done")."""
+    if _FIRST_CUE.search(sentence):
+        return True
+    return R.subject.search(sentence) is None
+
+
 _UPGRADABLE = frozenset({"cssrs.wish_dead", "cssrs.active_thoughts", "cssrs.method"})
 
 
@@ -575,7 +582,7 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
         sentence = _neutralise_idioms(R, sentence, scan.fired)
         if R.cues["topic"].search(sentence):
             topic = True
-        if R.cues["distress"].search(sentence):
+        if R.cues["distress"].search(sentence) and _about_writer(R, sentence):
             scan.distress = True
         previous = ""
         for clause in _pieces(_CLAUSE_SPLIT.split(sentence)):

@@ -1,0 +1,192 @@
+"""The semantic backstop of the safety layer: it can only raise a level.
+
+The rules read what they were written for; a person in crisis may say it in words no rule lists. The
+backstop compares the message's vector (the one `ask` computes for retrieval anyway) with a reviewed
+bank of exemplars (ipchat/data/safety/exemplars.toml): crisis and concern messages, and negatives
+(clinical questions, idioms, negated statements, ordinary treatment questions).
+
+- The message is `concern` when its nearest risk exemplar is at least `RISK_MIN` similar and at least
+  `MARGIN` more similar than its nearest negative exemplar;
+- and `crisis` when, besides, the `AGREE` nearest exemplars are all crisis exemplars.
+
+The rule id is ``semantic.<nearest exemplar id>``. The constants were set with eval/safety_backstop.py on
+the case file and the bank itself (leave-one-out), for the over-block they cost; see the README.
+
+The bank's vectors ship beside it (exemplars.npy, float16, with exemplars.json naming the model and a
+digest of the texts), so nothing is embedded at run time for the default model. With another model the
+bank is embedded once, when the backstop is first built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .data import SafetyDataError, data_file, read_table
+
+log = logging.getLogger(__name__)
+
+LABELS = ("crisis", "concern", "negative")
+RISK_MIN = 0.55  # nearest risk exemplar at least this similar
+MARGIN = 0.1  # ... and this much more similar than the nearest negative one
+AGREE = 3  # crisis when the AGREE nearest exemplars are all crisis exemplars
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    id: str
+    label: str
+    category: str
+    lang: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the backstop makes of one vector: "none", "concern" or "crisis", the rule ids to report,
+    and the similarities behind it."""
+
+    level: str
+    rule_ids: tuple[str, ...]
+    risk: float
+    negative: float
+
+
+def load_exemplars() -> tuple[Exemplar, ...]:
+    """The reviewed bank. Raises SafetyDataError for a missing field, an unknown label or a duplicate id."""
+    raw = read_table("exemplars.toml").get("exemplar", [])
+    seen: set[str] = set()
+    out = []
+    for n, spec in enumerate(raw, start=1):
+        where = f"exemplars.toml [[exemplar]] #{n}"
+        try:
+            exemplar = Exemplar(spec["id"], spec["label"], spec["category"], spec["lang"], spec["text"])
+        except KeyError as exc:
+            raise SafetyDataError(f"{where}: missing {exc}") from None
+        if exemplar.label not in LABELS:
+            raise SafetyDataError(f"{where} ({exemplar.id}): label must be one of {', '.join(LABELS)}")
+        if exemplar.id in seen:
+            raise SafetyDataError(f"{where}: duplicate id {exemplar.id!r}")
+        if not exemplar.text.strip():
+            raise SafetyDataError(f"{where} ({exemplar.id}): empty text")
+        seen.add(exemplar.id)
+        out.append(exemplar)
+    if not out:
+        raise SafetyDataError("exemplars.toml holds no exemplars")
+    return tuple(out)
+
+
+def bank_digest(exemplars: tuple[Exemplar, ...]) -> str:
+    """A digest of the bank's ids, labels and texts: the shipped vectors must have been made from it."""
+    digest = hashlib.sha256()
+    for e in exemplars:
+        digest.update(f"{e.id}\t{e.label}\t{e.text}\n".encode())
+    return digest.hexdigest()
+
+
+class Backstop:
+    """Nearest-exemplar judgement over one model's vectors of the bank."""
+
+    def __init__(self, exemplars: tuple[Exemplar, ...], vectors: np.ndarray, model: str):
+        if vectors.shape[0] != len(exemplars):
+            raise SafetyDataError(f"{len(exemplars)} exemplars but {vectors.shape[0]} vectors")
+        self.exemplars = exemplars
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.model = model
+        self.dimension = self.vectors.shape[1]
+        labels = np.array([e.label for e in exemplars])
+        self._risk = labels != "negative"
+        self._crisis = labels == "crisis"
+
+    def judge(self, vector: np.ndarray, exclude: int | None = None) -> Verdict:
+        """The backstop's verdict on a unit vector of the model's dimension (`exclude`: a bank row to
+        leave out, for leave-one-out calibration). Raises ValueError for a vector of another size."""
+        vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if vector.shape[0] != self.dimension:
+            raise ValueError(f"the vector has {vector.shape[0]} dimensions; the bank's model ({self.model}) "
+                             f"has {self.dimension}")
+        sims = self.vectors @ vector
+        if exclude is not None:
+            sims[exclude] = -1.0
+        risk_row = int(np.argmax(np.where(self._risk, sims, -1.0)))
+        risk, negative = float(sims[risk_row]), float(np.max(np.where(self._risk, -1.0, sims)))
+        if risk < RISK_MIN or risk - negative < MARGIN:
+            return Verdict("none", (), risk, negative)
+        nearest = np.argpartition(-sims, AGREE)[:AGREE]
+        level = "crisis" if bool(np.all(self._crisis[nearest])) else "concern"
+        return Verdict(level, (f"semantic.{self.exemplars[risk_row].id}",), risk, negative)
+
+
+def _bundled_vectors(exemplars: tuple[Exemplar, ...], model: str) -> np.ndarray | None:
+    """The shipped vectors when they were made by `model` from this bank, else None."""
+    try:
+        meta = json.loads(data_file("exemplars.json").read_text(encoding="utf-8"))
+        vectors = np.load(data_file("exemplars.npy"), allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        log.info("no usable shipped exemplar vectors (%s)", exc)
+        return None
+    if meta.get("format") != FORMAT_VERSION or meta.get("digest") != bank_digest(exemplars):
+        log.warning("the shipped exemplar vectors are stale; rebuild them with python -m ipchat.safety.backstop --rebuild")
+        return None
+    if meta.get("model") != model:
+        return None
+    return vectors.astype(np.float32)
+
+
+def build_backstop(embedder) -> Backstop:
+    """A Backstop for `embedder`'s model: the shipped vectors when they are that model's, else the bank
+    embedded now. Raises SafetyDataError for a broken bank."""
+    exemplars = load_exemplars()
+    vectors = _bundled_vectors(exemplars, embedder.name)
+    if vectors is None:
+        log.info("embedding %d safety exemplars with %s", len(exemplars), embedder.name)
+        vectors = embedder.embed([e.text for e in exemplars])
+    return Backstop(exemplars, vectors, embedder.name)
+
+
+@lru_cache(maxsize=4)
+def _cached(embedder) -> Backstop:
+    return build_backstop(embedder)
+
+
+def backstop_for(embedder) -> Backstop:
+    """The Backstop for `embedder`, built once per embedder object."""
+    return _cached(embedder)
+
+
+def write_vectors(embedder) -> tuple[str, int]:
+    """Embed the bank with `embedder` and write exemplars.npy and exemplars.json beside it; return
+    (model, rows). For maintainers, after editing exemplars.toml in a source checkout."""
+    exemplars = load_exemplars()
+    vectors = embedder.embed([e.text for e in exemplars]).astype(np.float16)
+    np.save(data_file("exemplars.npy"), vectors, allow_pickle=False)
+    meta = {"format": FORMAT_VERSION, "model": embedder.name, "dimension": int(vectors.shape[1]),
+            "rows": len(exemplars), "digest": bank_digest(exemplars)}
+    data_file("exemplars.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return embedder.name, len(exemplars)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m ipchat.safety.backstop --rebuild [--model NAME]`: rewrite the shipped bank vectors."""
+    from ipchat.embedding import load_embedder
+    from ipchat.settings import DEFAULT_MODEL
+
+    parser = argparse.ArgumentParser(description="Rebuild the safety exemplar vectors shipped with ipchat.")
+    parser.add_argument("--rebuild", action="store_true", required=True, help="embed exemplars.toml and write the vectors")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model (default {DEFAULT_MODEL})")
+    args = parser.parse_args(argv)
+    model, rows = write_vectors(load_embedder(args.model))
+    sys.stdout.write(f"wrote {rows} exemplar vectors made with {model}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
