@@ -18,17 +18,20 @@ from ipchat.safety import LEVELS, assess, concern_message, crisis_message, norma
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "eval" / "safety" / "cases.tsv"
+# Blind batches, each scored once when it was new, then folded in here (eval/safety/README.md).
+BATCHES = sorted((ROOT / "eval" / "safety" / "batches").glob("*.tsv"))
 ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
 
 
-def _read_cases() -> list[tuple[int, str, str]]:
-    with CASES.open(encoding="utf-8", newline="") as handle:
+def _read_cases(path: Path = CASES) -> list[tuple[int, str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         assert next(reader) == ["label", "text"]
         return [(line_no, row[0], row[1]) for line_no, row in enumerate(reader, start=2) if row]
 
 
 CASE_ROWS = _read_cases()
+BATCH_ROWS = [(f"{path.stem}:{n}", label, text) for path in BATCHES for n, label, text in _read_cases(path)]
 
 
 # --------------------------------------------------------------------------------------
@@ -40,6 +43,20 @@ CASE_ROWS = _read_cases()
 def test_case(label: str, text: str) -> None:
     result = assess(text)
     assert result.level == label, f"expected {label}, got {result.level} via {result.rule_ids}"
+
+
+@pytest.mark.parametrize(("label", "text"), [pytest.param(label, text, id=where) for where, label, text in BATCH_ROWS])
+def test_folded_batch_row(label: str, text: str) -> None:
+    # Rules alone: what the backstop caught when a batch was new, the rules now read too.
+    result = assess(text)
+    assert result.level == label, f"expected {label}, got {result.level} via {result.rule_ids}"
+
+
+def test_batches_are_well_formed() -> None:
+    assert BATCHES, "no folded batches"
+    for path in BATCHES:
+        rows = _read_cases(path)
+        assert len(rows) >= 60 and {label for _, label, _ in rows} == set(LEVELS), path.name
 
 
 def test_cases_file_is_well_formed() -> None:

@@ -42,6 +42,7 @@ class Language:
     hypothetical_before: re.Pattern
     topic: re.Pattern
     function_words: frozenset[str]
+    distress: re.Pattern | None = None
 
 
 def fold(text: str) -> str:
@@ -70,6 +71,7 @@ def _language(code: str, spec: dict) -> Language:
                                            + r"(?:\s*\S+){0,2}\s*$"),
             topic=re.compile(r"\b" + _words(spec.get("topic"), where + " topic")),
             function_words=frozenset(spec.get("function_words", ())),
+            distress=re.compile(r"\b" + _words(spec["distress"], where + " distress")) if spec.get("distress") else None,
         )
     except re.error as exc:
         raise SafetyDataError(f"{where}: a pattern does not compile: {exc}") from None
@@ -136,9 +138,9 @@ def is_foreign(text: str) -> bool:
     return foreign >= 2 and foreign > english
 
 
-def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bool]:
-    """The findings in `text` as (rule id, item, level, decision, needs context), and whether a
-    language's word for suicide or self-harm names it as a topic."""
+def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bool, bool]:
+    """The findings in `text` as (rule id, item, level, decision, needs context), whether a
+    language's word for suicide or self-harm names it as a topic, and whether it voices distress."""
     phrases, languages, _ = load_phrases()
     folded = fold(text)
     found: list[tuple[str, str, str, str, bool]] = []
@@ -148,4 +150,5 @@ def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bo
                 level, decision = _decide(phrase, languages[phrase.lang], sentence, match)
                 found.append((phrase.rule_id, phrase.item, level, decision, phrase.needs_context))
     topic = any(language.topic.search(folded) for language in languages.values())
-    return found, topic
+    distress = any(language.distress is not None and language.distress.search(folded) for language in languages.values())
+    return found, topic, distress

@@ -315,6 +315,8 @@ def _extract_quotes(text: str) -> tuple[str, list[str]]:
     quotes: list[str] = []
 
     def take(match: re.Match) -> str:
+        if len(match.group(1).split()) < 3:
+            return " " + match.group(1) + " "  # a term in scare quotes ('death'), not someone's words
         quotes.append(match.group(1))
         return " quoted "
 
@@ -377,7 +379,9 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
         person = "you"
     elif last.group("third"):
         # "someone with a history of attempts" describes a kind of person, like "patients".
-        described = last.group("third") in ("someone", "somebody") and _WITH.match(clause, last.end())
+        # ... and so does "(faster) for someone who is suicidal".
+        described = last.group("third") in ("someone", "somebody") and (
+            _WITH.match(clause, last.end()) or clause[: last.start()].endswith("for "))
         person = "generic" if described else "third"
     elif last.group("generic"):
         person = "generic"
@@ -469,7 +473,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         return ("concern", "concern.reported_speech")
 
     if kind == "means":
-        if person in ("first", "implicit", "you"):
+        # "... a lethal dose for an average adult? not for me": asked of people in general.
+        generic = pronoun not in ("i", "me", "my", "myself") and cues["generic_target"].search(sentence)
+        if person in ("first", "implicit", "you") and not generic:
             return ("crisis", "crisis.means_seeking")
         return ("concern", "concern.generic_means")
 
@@ -489,7 +495,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             return ("concern", "concern.past_self")
         if negated:
             return ("clinical", "clinical.negated")
-        if subject is not None and cues["hypothetical"].search(before_subject):
+        if subject is not None and (cues["hypothetical"].search(before_subject)
+                                    or cues["hypothetical_ahead"].search(before_subject)):
             return ("concern", "concern.hypothetical_self")
         recent = cues["recent"].search(clause[sub_start : match.end()] + local_after)
         joined = _CONJUNCTION.search(after)
@@ -584,6 +591,12 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
             topic = True
         if R.cues["distress"].search(sentence) and _about_writer(R, sentence):
             scan.distress = True
+        if reported and R.cues["farewell"].search(sentence):
+            # Someone else's farewell, quoted ("she texted 'sorry for everything'").
+            scan.fired.extend(("farewell.reported", "concern.reported_speech"))
+            scan.findings.append(Finding("farewell.reported", "cssrs.preparation", "concern", "concern.reported_speech"))
+            if RANK[scan.level] < RANK["concern"]:
+                scan.level = "concern"
         previous = ""
         for clause in _pieces(_CLAUSE_SPLIT.split(sentence)):
             context = sentence if len(sentence) <= 2 * _MAX_CLAUSE else clause
@@ -600,7 +613,7 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                         # (see read_message).
                         if found == "crisis" and not reported:
                             scan.signs.append(rule.rule_id)
-                        elif found == "concern":
+                        elif found in RISK_LEVELS:  # someone else's sign, or one in their quoted words
                             scan.other_signs.append(rule.rule_id)
                         continue
                     if reported and found in RISK_LEVELS:
@@ -645,7 +658,8 @@ _SELF_DECISIONS = ("crisis.", "concern.past_self", "concern.hypothetical_self")
 
 def _scan_languages(text: str, scan: _Scan) -> None:
     """Add what the Spanish, French, German, Portuguese and Italian phrases find to `scan`."""
-    found, topic = read_languages(text)
+    found, topic, distress = read_languages(text)
+    scan.distress = scan.distress or distress
     for rule_id, item, level, decision, needs_context in found:
         if needs_context:
             if level == "crisis":
@@ -693,7 +707,8 @@ def read_message(text: str, context: bool = False) -> Reading:
         scan.level = "crisis"
     # About someone else ("my dad bought a gun"), a sign with distress or another sign is a concern.
     if scan.other_signs and RANK[scan.level] < RANK["concern"] and (
-            scan.distress or len(scan.other_signs) > 1 or scan.findings or signs):
+            scan.distress or len(scan.other_signs) > 1 or scan.findings or signs
+            or R.cues["reporter"].search(norm) or R.cues["disclosed"].search(norm)):
         for sign in dict.fromkeys(scan.other_signs):
             scan.fired.extend((sign, "concern.third_person_in_context"))
             scan.findings.append(Finding(sign, "cssrs.preparation", "concern", "concern.third_person_in_context"))
