@@ -43,6 +43,7 @@ class Language:
     topic: re.Pattern
     function_words: frozenset[str]
     distress: re.Pattern | None = None
+    fillers: tuple[str, ...] = ()  # adverbs dropped before matching ("he pensado seriamente en ...")
 
 
 def fold(text: str) -> str:
@@ -72,6 +73,7 @@ def _language(code: str, spec: dict) -> Language:
             topic=re.compile(r"\b" + _words(spec.get("topic"), where + " topic")),
             function_words=frozenset(spec.get("function_words", ())),
             distress=re.compile(r"\b" + _words(spec["distress"], where + " distress")) if spec.get("distress") else None,
+            fillers=tuple(spec.get("fillers", ())),
         )
     except re.error as exc:
         raise SafetyDataError(f"{where}: a pattern does not compile: {exc}") from None
@@ -138,11 +140,24 @@ def is_foreign(text: str) -> bool:
     return foreign >= 2 and foreign > english
 
 
+@lru_cache(maxsize=1)
+def _filler_pattern(codes: tuple[str, ...]) -> re.Pattern | None:
+    _, languages, _ = load_phrases()
+    words = sorted({w for code in codes for w in languages[code].fillers}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b ?") if words else None
+
+
+def _without_fillers(folded: str, languages: dict[str, Language]) -> str:
+    """`folded` with the languages' filler adverbs removed, so patterns need no slot for them."""
+    pattern = _filler_pattern(tuple(sorted(languages)))
+    return re.sub(r"\s+", " ", pattern.sub("", folded)).strip() if pattern else folded
+
+
 def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bool, bool]:
     """The findings in `text` as (rule id, item, level, decision, needs context), whether a
     language's word for suicide or self-harm names it as a topic, and whether it voices distress."""
     phrases, languages, _ = load_phrases()
-    folded = fold(text)
+    folded = _without_fillers(fold(text), languages)
     found: list[tuple[str, str, str, str, bool]] = []
     for sentence in _SENTENCE.split(folded):
         for phrase in phrases:

@@ -147,6 +147,7 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\b(passive|active|chronic|acute|current|recent|intermittent|endorses?|endorsed|endorsing|denies|denied"
          r"|denying|reports?|reported|reporting|having|has|had|have|with|no|any|of|for|without|positive|negative"
          r"|fleeting)\s+si\b", r"\1 suicidal ideation"),
+        (r"\bsi(?=\s+(?:scores?|rates?|severity|items?|ratings?|symptoms?|outcomes?|reduction)\b)", "suicidal ideation"),
         (r"\bod(?:'?d|'?ed)\b", "overdosed"),
         (r"\bod'?ing\b", "overdosing"),
         (r"\bod\b", "overdose"),
@@ -181,6 +182,7 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
          r"(?=(?:die|kill|end|hurt|cut|live|be|sleep|disappear|exist|stop|overdose)\b)", r"\1 to "),
         (r"\brn\b", "right now"),
         (r"\btonite\b|\btonigh?t\b", "tonight"),
+        (r"\b(?:tmrw|tmr|tmw|tomoz|tomorow|tommorow|tommorrow)\b", "tomorrow"),
         # Three-letter misspellings are too short for the spelling step.
         (r"\bkil\b", "kill"),
         (r"\bwnt\b", "want"),

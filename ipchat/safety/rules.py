@@ -152,6 +152,7 @@ class Rule:
     fixed: tuple[str, str] | None = None
     check: Callable[[re.Match, str, str], bool] | None = None
     needs_context: bool = False  # a sign (a rope bought, a date set) that is a crisis only in context
+    sentence_scope: bool = False  # read over the whole sentence, across its commas
 
 
 @dataclass(frozen=True)
@@ -245,8 +246,12 @@ def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
     needs_context = entry.get("needs_context", False)
     if not isinstance(needs_context, bool):
         raise SafetyDataError(f"{where}: needs_context must be true or false")
+    scope = entry.get("scope", "clause")
+    if scope not in ("clause", "sentence"):
+        raise SafetyDataError(f"{where}: scope must be clause or sentence, not {scope!r}")
     return Rule(entry.id, entry.get("item", ""), entry.pattern, kind, tense, default,
-                fixed if kind == "fixed" else None, CHECKS[check](cues, pills) if check else None, needs_context)
+                fixed if kind == "fixed" else None, CHECKS[check](cues, pills) if check else None, needs_context,
+                scope == "sentence")
 
 
 def _condition(value, lexicon: Lexicon, where: str) -> re.Pattern | None:
@@ -576,6 +581,7 @@ class _Scan:
     findings: list[Finding] = field(default_factory=list)
     signs: list[str] = field(default_factory=list)  # ids of first-person signs that need context
     other_signs: list[str] = field(default_factory=list)  # the same about someone else
+    other_means: bool = False  # one of them is preparation: means got, belongings given away
     distress: bool = False
 
 
@@ -598,13 +604,22 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
             if RANK[scan.level] < RANK["concern"]:
                 scan.level = "concern"
         previous = ""
-        for clause in _pieces(_CLAUSE_SPLIT.split(sentence)):
+        clauses = _pieces(_CLAUSE_SPLIT.split(sentence))
+        whole = _pieces([sentence])
+        for n, clause in enumerate(clauses):
             context = sentence if len(sentence) <= 2 * _MAX_CLAUSE else clause
             for rule in R.rules:
-                for match in rule.pattern.finditer(clause):
-                    if rule.check is not None and not rule.check(match, clause, context):
+                if rule.sentence_scope:
+                    if n:
+                        continue  # read once, over the whole sentence
+                    texts = whole
+                else:
+                    texts = (clause,)
+                for match in (m for text in texts for m in rule.pattern.finditer(text)):
+                    where = match.string  # the clause, or the whole sentence for a sentence-scope rule
+                    if rule.check is not None and not rule.check(match, where, context):
                         continue
-                    decision = _decide(R, rule, match, clause, previous, context)
+                    decision = _decide(R, rule, match, where, "" if rule.sentence_scope else previous, context)
                     if decision is None:
                         continue
                     found, decision_id = decision
@@ -615,10 +630,12 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                             scan.signs.append(rule.rule_id)
                         elif found in RISK_LEVELS:  # someone else's sign, or one in their quoted words
                             scan.other_signs.append(rule.rule_id)
+                            if rule.item == "cssrs.preparation":
+                                scan.other_means = True
                         continue
                     if reported and found in RISK_LEVELS:
                         found, decision_id = "concern", "concern.reported_speech"
-                    item = _item(R, rule, decision_id, clause, match, context)
+                    item = _item(R, rule, decision_id, where, match, context)
                     scan.fired.extend((rule.rule_id, decision_id))
                     if found in RISK_LEVELS and item:
                         scan.fired.append(item)
@@ -707,7 +724,7 @@ def read_message(text: str, context: bool = False) -> Reading:
         scan.level = "crisis"
     # About someone else ("my dad bought a gun"), a sign with distress or another sign is a concern.
     if scan.other_signs and RANK[scan.level] < RANK["concern"] and (
-            scan.distress or len(scan.other_signs) > 1 or scan.findings or signs
+            scan.distress or len(scan.other_signs) > 1 or scan.findings or signs or scan.other_means
             or R.cues["reporter"].search(norm) or R.cues["disclosed"].search(norm)):
         for sign in dict.fromkeys(scan.other_signs):
             scan.fired.extend((sign, "concern.third_person_in_context"))
