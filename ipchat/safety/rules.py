@@ -89,6 +89,10 @@ _PRO_DROP = re.compile(
     r"^\s*(?:(?:just|still|also|really|been|have been|so|now|again)\s+)*(?:relapsed(?: on| into)?|struggling with"
     r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got)\s+" + _DETS + r"$"
 )
+_OBJECT_VERB = re.compile(
+    r"\b(?:sent|send|sends|texted|texts|told|tells|showed|shows|gave|gives|handed|messaged|called|asked|emailed"
+    r"|wrote|left|snapped|dm'?d|pinged|tagged|forwarded|warned|promised)\s+$"
+)
 _COPULA_FIRST = re.compile(r"\b(?:i am|am i|i was|was i)\s+(?:a|an)\s+(?:\w+\s+){0,2}$")
 _POSSESSED = re.compile(r"\b(?:my|our|his|her|their|your)\s+(?:\w+\s+){0,3}$")
 _DESCRIBED = re.compile(r"\s*(?:with|who has|who have|who had|that has)\b")
@@ -378,6 +382,11 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     if not matches:
         return None
     last = matches[-1]
+    # "my bf sent me a snap": an object pronoun after a verb of giving or telling is not the subject.
+    while (last.group("first") in ("me", "us") and len(matches) > 1
+           and _OBJECT_VERB.search(clause, 0, last.start())):
+        matches.pop()
+        last = matches[-1]
     if last.group("first"):
         person = "first"
     elif last.group("you"):
@@ -414,8 +423,9 @@ def _group_of(match: re.Match, value: str) -> str:
 
 
 def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
-            sentence: str) -> tuple[str, str] | None:
-    """(level, decision id) for one match, or None when the match does not count."""
+            sentence: str, message: str = "") -> tuple[str, str] | None:
+    """(level, decision id) for one match, or None when the match does not count. `message` is the
+    whole (normalised) message, for what a later sentence says of an earlier one ("not for me")."""
     if rule.fixed is not None:
         return rule.fixed
     cues = R.cues
@@ -479,7 +489,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
 
     if kind == "means":
         # "... a lethal dose for an average adult? not for me": asked of people in general.
-        generic = pronoun not in ("i", "me", "my", "myself") and cues["generic_target"].search(sentence)
+        generic = pronoun not in ("i", "me", "my", "myself") and cues["generic_target"].search(message or sentence)
         if person in ("first", "implicit", "you") and not generic:
             return ("crisis", "crisis.means_seeking")
         return ("concern", "concern.generic_means")
@@ -619,7 +629,7 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                     where = match.string  # the clause, or the whole sentence for a sentence-scope rule
                     if rule.check is not None and not rule.check(match, where, context):
                         continue
-                    decision = _decide(R, rule, match, where, "" if rule.sentence_scope else previous, context)
+                    decision = _decide(R, rule, match, where, "" if rule.sentence_scope else previous, context, text)
                     if decision is None:
                         continue
                     found, decision_id = decision
