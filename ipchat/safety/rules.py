@@ -89,6 +89,7 @@ _PRO_DROP = re.compile(
     r"^\s*(?:(?:just|still|also|really|been|have been|so|now|again)\s+)*(?:relapsed(?: on| into)?|struggling with"
     r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got)\s+" + _DETS + r"$"
 )
+_PREPOSITION_BEFORE = re.compile(r"\b(?:on|for|to|with|about|of|at|by|from|than|like)\s+(?:other\s+|all\s+|most\s+)?$")
 _OBJECT_VERB = re.compile(
     r"\b(?:sent|send|sends|texted|texts|told|tells|showed|shows|gave|gives|handed|messaged|called|asked|emailed"
     r"|wrote|left|snapped|dm'?d|pinged|tagged|forwarded|warned|promised)\s+$"
@@ -398,6 +399,9 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
             _WITH.match(clause, last.end()) or clause[: last.start()].endswith("for "))
         person = "generic" if described else "third"
     elif last.group("generic"):
+        # "risk assessments on other people, then I drive home thinking about ...": an object.
+        if _PREPOSITION_BEFORE.search(clause, 0, last.start()) and len(matches) > 1:
+            return _walk_back(R, clause, last.start())
         person = "generic"
     else:
         person = _noun_person(clause, last)
