@@ -44,9 +44,9 @@ def time_assess(texts: list[str], repeat: int, vectors=None, backstop=None) -> d
     samples: list[float] = []
     for _ in range(repeat):
         for i, text in enumerate(texts):
-            vector = vectors[i] if vectors is not None else None
+            vector, sentence_vectors = vectors[i] if vectors is not None else (None, ())
             start = time.perf_counter()
-            assess(text, vector=vector, backstop=backstop)
+            assess(text, vector=vector, backstop=backstop, sentence_vectors=sentence_vectors)
             samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
     p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
@@ -60,10 +60,11 @@ def evaluate(rows: list[dict], repeat: int, embedder=None) -> dict:
     texts = [row["text"] for row in rows]
     vectors = backstop = None
     if embedder is not None:
-        from ipchat.safety import backstop_for
+        from ipchat.safety import backstop_for, embed_for_backstop
 
-        vectors, backstop = embedder.embed(texts), backstop_for(embedder)
-    results = [assess(text, vector=None if vectors is None else vectors[i], backstop=backstop)
+        vectors, backstop = [embed_for_backstop(embedder, text) for text in texts], backstop_for(embedder)
+    results = [assess(text, vector=None if vectors is None else vectors[i][0], backstop=backstop,
+                      sentence_vectors=() if vectors is None else vectors[i][1])
                for i, text in enumerate(texts)]
     values, confusion = safety_metrics([row["label"] for row in rows], [r.level for r in results])
     misses = [{"line": row["line"], "label": row["label"], "predicted": r.level, "rule_ids": list(r.rule_ids),

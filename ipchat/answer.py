@@ -251,10 +251,14 @@ class Answerer:
             raise InputError(f"The question is {len(question)} characters long; the limit is {MAX_QUERY_CHARS}.")
 
         mark = time.perf_counter()
-        # The backstop reads the vector retrieval needs anyway (cached by the retriever): one encode.
-        vector = self.retriever.embed_query(question) if self.backstop is not None else None
+        # The backstop reads the vector retrieval needs anyway, and its sentences' vectors pooled from the
+        # same pass; the retriever keeps that vector, so the question is encoded once.
+        vector, sentence_vectors = None, []
+        if self.backstop is not None:
+            vector, sentence_vectors = safety.embed_for_backstop(self.retriever.embedder, question)
+            self.retriever.remember(question, vector)
         assessment = safety.assess(question, history=tuple(history), region=self.region, vector=vector,
-                                   backstop=self.backstop)
+                                   backstop=self.backstop, sentence_vectors=sentence_vectors)
         timings["safety"] = (time.perf_counter() - mark) * 1000
         if assessment.level == "crisis" and not clinical_context:
             timings["total"] = (time.perf_counter() - started) * 1000

@@ -230,9 +230,9 @@ def cmd_safety(args: argparse.Namespace) -> int:
     def assess(message: str):
         if embedder is None:
             return safety.assess(message, history=args.history or (), region=args.region)
-        vector = embedder.embed([message])[0]
+        vector, sentence_vectors = safety.embed_for_backstop(embedder, message)
         return safety.assess(message, history=args.history or (), region=args.region, vector=vector,
-                             backstop=backstop)
+                             backstop=backstop, sentence_vectors=sentence_vectors)
 
     if args.message == "-":
         # One message per line; the output never repeats what was typed.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -17,6 +18,7 @@ from .settings import Settings
 from .types import Hit
 
 MAX_QUERY_CHARS = 4000
+QUERY_CACHE = 256  # query vectors kept per retriever
 
 
 def hit_to_dict(hit: Hit, index: Index) -> dict:
@@ -89,8 +91,10 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        # Follow-ups and the answer module ask for the same query vector more than once.
-        self.embed_query = functools.lru_cache(maxsize=256)(self._embed_uncached)
+        # Follow-ups, the safety backstop and the answer module ask for the same query vector more
+        # than once: keep the last QUERY_CACHE of them.
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
         self._words: frozenset[str] | None = None
 
     @classmethod
@@ -116,8 +120,29 @@ class Retriever:
         """`query` with the long form added after clinical shorthand the sources never use ("TRD")."""
         return expand(query, self.knows_word)
 
-    def _embed_uncached(self, query: str) -> np.ndarray:
-        return self.embedder.embed([query])[0]
+    def embed_query(self, query: str) -> np.ndarray:
+        """The query's vector, from the cache when it was embedded (or remembered) lately."""
+        with self._vectors_lock:
+            vector = self._vectors.get(query)
+            if vector is not None:
+                self._vectors.move_to_end(query)
+                return vector
+        vector = self.embedder.embed([query])[0]
+        self.remember(query, vector)
+        return vector
+
+    def forget_queries(self) -> None:
+        """Empty the query-vector cache (benchmarks time cold queries with it)."""
+        with self._vectors_lock:
+            self._vectors.clear()
+
+    def remember(self, query: str, vector: np.ndarray) -> None:
+        """Keep `vector` as the embedding of `query` (made elsewhere in the same pass), so it is not encoded again."""
+        with self._vectors_lock:
+            self._vectors[query] = vector
+            self._vectors.move_to_end(query)
+            while len(self._vectors) > QUERY_CACHE:
+                self._vectors.popitem(last=False)
 
     def dense_scores(self, query: str, ids: Sequence[int]) -> dict[int, float]:
         """Cosine similarity of the query with the given chunks."""

@@ -87,7 +87,7 @@ import numpy as np
 
 from ipchat.errors import InputError
 
-from .backstop import Backstop, backstop_for
+from .backstop import Backstop, backstop_for, sentence_spans
 
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
@@ -105,6 +105,8 @@ __all__ = [
     "regions",
     "normalise",
     "backstop_for",
+    "sentence_spans",
+    "embed_for_backstop",
 ]
 
 _log = logging.getLogger("ipchat.safety")
@@ -157,14 +159,27 @@ class Assessment:
 
 
 
+def embed_for_backstop(embedder, text: str) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """The message's vector and its sentences' vectors from one pass of `embedder` (late chunking when
+    the embedder offers it; the sentences are then judged too), for `assess(vector=, sentence_vectors=)`."""
+    spans = sentence_spans(text)
+    with_spans = getattr(embedder, "embed_with_spans", None)
+    if with_spans is not None and spans:
+        return with_spans(text, spans)
+    return embedder.embed([text])[0], []
+
+
 def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
-           vector: np.ndarray | None = None, backstop: Backstop | None = None) -> Assessment:
+           vector: np.ndarray | None = None, backstop: Backstop | None = None,
+           sentence_vectors: Sequence[np.ndarray | None] = ()) -> Assessment:
     """Return the safety Assessment of `text`, the user's current message.
 
     `history` holds the earlier user messages, oldest first; the last `HISTORY_WINDOW` of them decide
     `history_level` and `show_resources`, and give context to signs (see the module docstring).
     `region` picks the resources (default: $IPCHAT_REGION, else US). With `vector` (the message's
     embedding) and `backstop`, the semantic backstop may raise the level; it never lowers it.
+    `sentence_vectors` (for backstop.sentence_spans(text), pooled from the same pass) let it judge
+    each sentence of a long message too.
 
     Raises InputError if `text` is not a string or is longer than `MAX_TEXT_CHARS`, or if
     `history` is not a sequence of strings; IpchatError if the region is unknown; ValueError if
@@ -188,7 +203,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         rule_ids += ["context.earlier_sign", "crisis.in_conversation"]
     semantic = vector is not None and backstop is not None
     if semantic:
-        verdict = backstop.judge(vector)
+        verdict = backstop.judge_message(vector, sentence_vectors)
         if verdict.level != "none" and reading.signs and level != "crisis":
             level = "crisis"  # a sign beside what reads as risk
             rule_ids += [*reading.signs, "crisis.in_context"]

@@ -9,6 +9,10 @@ bank of exemplars (ipchat/data/safety/exemplars.toml): crisis and concern messag
   `MARGIN` more similar than its nearest negative exemplar;
 - and `crisis` when, besides, the `AGREE` nearest exemplars are all crisis exemplars.
 
+A long message dilutes one risky clause in its vector, so each of its sentences is judged too, on
+vectors pooled from the same forward pass ("late chunking": the mean of the sentence's token
+embeddings in the context of the whole message). Nothing is encoded twice.
+
 The rule id is ``semantic.<nearest exemplar id>``. The constants were set with eval/safety_backstop.py on
 the case file and the bank itself (leave-one-out), for the over-block they cost; see the README.
 
@@ -23,6 +27,7 @@ import argparse
 import hashlib
 import json
 import logging
+import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +43,7 @@ RISK_MIN = 0.55  # nearest risk exemplar at least this similar
 MARGIN = 0.1  # ... and this much more similar than the nearest negative one
 AGREE = 3  # crisis when the AGREE nearest exemplars are all crisis exemplars
 FORMAT_VERSION = 1
+_SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,17 @@ class Backstop:
         self._risk = labels != "negative"
         self._crisis = labels == "crisis"
 
+    def judge_message(self, vector: np.ndarray, sentence_vectors=()) -> Verdict:
+        """The most severe verdict over the message's vector and its sentences' vectors (None skipped)."""
+        rank = {"none": 0, "concern": 1, "crisis": 2}
+        best = self.judge(vector)
+        for sentence in sentence_vectors:
+            if sentence is not None:
+                verdict = self.judge(sentence)
+                if rank[verdict.level] > rank[best.level]:
+                    best = verdict
+        return best
+
     def judge(self, vector: np.ndarray, exclude: int | None = None) -> Verdict:
         """The backstop's verdict on a unit vector of the model's dimension (`exclude`: a bank row to
         leave out, for leave-one-out calibration). Raises ValueError for a vector of another size."""
@@ -123,6 +140,12 @@ class Backstop:
         nearest = np.argpartition(-sims, AGREE)[:AGREE]
         level = "crisis" if bool(np.all(self._crisis[nearest])) else "concern"
         return Verdict(level, (f"semantic.{self.exemplars[risk_row].id}",), risk, negative)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of each sentence of `text`; [] when it has only one (its vector is the message's)."""
+    spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group().strip()]
+    return spans if len(spans) > 1 else []
 
 
 def _bundled_vectors(exemplars: tuple[Exemplar, ...], model: str) -> np.ndarray | None:

@@ -15,6 +15,8 @@ backstop.py are the engines.
 from __future__ import annotations
 
 import re
+import re._constants as _sre
+import re._parser as _sre_parse
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -61,6 +63,71 @@ class Lexicon:
     entries: tuple[Entry, ...]  # the lists and cues with their examples, for the tests
     spelling: tuple[str, ...] = ()
     spelling_examples: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+
+#: How many first letters of a word `literal_heads` compares.
+HEAD = 3
+
+
+def _literal_starts(nodes, limit: int = 200) -> set[str] | None:
+    """The literal strings one of which every match of the parsed `nodes` starts with, or None."""
+    out = {""}
+    for op, av in nodes:
+        if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+            continue  # anchors and lookarounds consume nothing
+        if op is _sre.LITERAL:
+            out = {prefix + chr(av) for prefix in out}
+            continue
+        if op is _sre.SUBPATTERN:
+            inner = _literal_starts(av[3], limit)
+        elif op is _sre.BRANCH:
+            inner = set()
+            for branch in av[1]:
+                starts = _literal_starts(branch, limit)
+                if starts is None:
+                    inner = None
+                    break
+                inner |= starts
+        else:
+            inner = {""}
+        if inner is None:
+            return out if out != {""} else None
+        out = {prefix + start for prefix in out for start in inner}
+        return out if len(out) <= limit else None
+    return out
+
+
+def literal_heads(pattern: re.Pattern) -> frozenset[str] | None:
+    """The first HEAD (or two) letters of every word a match of `pattern` can start with, or None when that can't
+    be known (the pattern does not start at a word boundary with literal words). A text none of whose
+    words begins so cannot match, which lets a caller skip the pattern cheaply."""
+    try:
+        nodes = list(_sre_parse.parse(pattern.pattern))
+    except Exception:  # a private parser: if it ever changes, the pattern is simply never skipped
+        return None
+    # A pattern of alternatives ("a|b") is known when every alternative is.
+    branches = nodes[0][1][1] if len(nodes) == 1 and nodes[0][0] is _sre.BRANCH else [nodes]
+    heads: set[str] = set()
+    for branch in branches:
+        branch = list(branch)
+        while branch and branch[0][0] in (_sre.ASSERT, _sre.ASSERT_NOT):
+            branch = branch[1:]  # a lookbehind before the word boundary ("(?<!non )\bsuicidal")
+        if not branch or branch[0][0] is not _sre.AT or branch[0][1] not in (_sre.AT_BOUNDARY, _sre.AT_BEGINNING):
+            return None
+        starts = _literal_starts(branch)
+        if not starts or any(not re.match(r"[a-z0-9']{2,}", start) for start in starts):
+            return None
+        heads |= {re.match(r"[a-z0-9']+", start).group(0)[:HEAD] for start in starts}
+    return frozenset(heads)
+
+
+def word_heads(text: str) -> set[str]:
+    """The beginnings of the words of `text` that `literal_heads` sets are compared with."""
+    words = _HEAD_WORD.findall(text)
+    return {word[:HEAD] for word in words} | {word[:2] for word in words}
+
+
+_HEAD_WORD = re.compile(r"[a-z0-9']+")
 
 
 def data_file(name: str) -> Path:

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .data import Entry, SafetyDataError, build_entries, load_lexicon, read_table
+from .data import Entry, SafetyDataError, build_entries, literal_heads, load_lexicon, read_table, word_heads
 
 LANGUAGES = ("es", "fr", "de", "pt", "it")
 _SENTENCE = re.compile(r"[.!?;\n\r]+")
@@ -31,6 +31,7 @@ class Phrase:
     pattern: re.Pattern
     negation_inside: bool = False  # a negator inside the match counts too ("ich wurde mich nie umbringen")
     needs_context: bool = False  # a sign ("compre la cuerda") that is a crisis only in context
+    heads: frozenset[str] | None = None  # data.literal_heads: word beginnings a match needs
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ def build_phrases(raw: dict) -> tuple[tuple[Phrase, ...], dict[str, Language], t
         if person not in ("first", "third") or tense not in ("state", "event"):
             raise SafetyDataError(f"{where}: person must be first or third, tense state or event")
         phrases.append(Phrase(entry.id, lang, entry.get("item"), person, tense, entry.pattern,
-                              bool(entry.get("negation_inside", False)), bool(entry.get("needs_context", False))))
+                              bool(entry.get("negation_inside", False)), bool(entry.get("needs_context", False)),
+                              literal_heads(entry.pattern)))
     return tuple(phrases), languages, entries
 
 
@@ -127,16 +129,38 @@ def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match) 
 # English words that tell an English message from one in the five languages.
 _ENGLISH = frozenset("i the a to and is my me you it of in that what do how this with for am are was have not "
                      "be can will just so but if about want".split())
+# Words that are function words of one of the five languages but also common in English text.
+_SHARED = frozenset("no on an as at he she we us e o de la se te ha ho um die".split())
+
+
+def _foreign_counts(folded: str) -> tuple[int, int]:
+    """(English function words, the most function words of any one of the five languages) in `folded`."""
+    _, languages, _ = load_phrases()
+    words = re.findall(r"[a-z]+", folded)
+    english = sum(w in _ENGLISH for w in words)
+    foreign = max((sum(w in lang.function_words and w not in _ENGLISH for w in words)
+                   for lang in languages.values()), default=0)
+    return english, foreign
+
+
+def _may_be_foreign(folded: str) -> bool:
+    """False only when `folded` is surely English: no function word of the five languages (beyond
+    those English shares) and every word found in the English word list."""
+    from .normalise import english_words
+
+    _, languages, _ = load_phrases()
+    words = re.findall(r"[a-z]+", folded)
+    if any(w in lang.function_words and w not in _ENGLISH and w not in _SHARED
+           for w in words for lang in languages.values()):
+        return True
+    english = english_words()
+    return english is None or not all(w in english for w in words if len(w) > 3)
 
 
 def is_foreign(text: str) -> bool:
     """True when `text` reads as Spanish, French, German, Portuguese or Italian rather than English:
     more of its words are that language's function words than English ones (and at least two)."""
-    _, languages, _ = load_phrases()
-    words = re.findall(r"[a-z]+", fold(text))
-    english = sum(w in _ENGLISH for w in words)
-    foreign = max((sum(w in lang.function_words and w not in _ENGLISH for w in words)
-                   for lang in languages.values()), default=0)
+    english, foreign = _foreign_counts(fold(text))
     return foreign >= 2 and foreign > english
 
 
@@ -157,10 +181,16 @@ def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bo
     """The findings in `text` as (rule id, item, level, decision, needs context), whether a
     language's word for suicide or self-harm names it as a topic, and whether it voices distress."""
     phrases, languages, _ = load_phrases()
-    folded = _without_fillers(fold(text), languages)
+    folded = fold(text)
     found: list[tuple[str, str, str, str, bool]] = []
+    if text.isascii() and not _may_be_foreign(folded):
+        return found, False, False  # nothing here reads as one of the five languages
+    folded = _without_fillers(folded, languages)
     for sentence in _SENTENCE.split(folded):
+        heads = word_heads(sentence)
         for phrase in phrases:
+            if phrase.heads is not None and phrase.heads.isdisjoint(heads):
+                continue
             for match in phrase.pattern.finditer(sentence):
                 level, decision = _decide(phrase, languages[phrase.lang], sentence, match)
                 found.append((phrase.rule_id, phrase.item, level, decision, phrase.needs_context))

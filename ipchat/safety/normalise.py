@@ -8,6 +8,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from .data import word_heads
+
 log = logging.getLogger(__name__)
 
 
@@ -201,7 +203,24 @@ _SPACES = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=1)
-def _english_words():
+def _rewrites() -> tuple[tuple[re.Pattern, str, frozenset[str] | None], ...]:
+    """The rewrites with the word beginnings each needs (skipped cheaply when the text has none).
+
+    Earlier rewrites may create words later ones need ("kms" -> "kill myself"), so the text's words
+    are read once before all rewrites: a rewrite whose words only an earlier rewrite creates must
+    not be skipped, which is why such rewrites (and any whose words can't be known) have None."""
+    from .data import literal_heads
+
+    created = set().union(*(word_heads(replacement.lower()) for _, replacement in _REWRITES))
+    out = []
+    for pattern, replacement in _REWRITES:
+        heads = literal_heads(pattern)
+        out.append((pattern, replacement, None if heads is None or heads & created else heads))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def english_words():
     """pyspellchecker's English word list (supports ``in``), or None when it is not installed."""
     try:
         from spellchecker import SpellChecker
@@ -227,7 +246,7 @@ _LONG_WORD = re.compile(r"[a-z]{4,}")
 def correct_spelling(text: str) -> str:
     """`text` with each misspelt risk word ("wnat", "myslef", "gona") replaced by the word of the
     lexicon's [spelling] list one edit away. English words and ambiguous tokens are left alone."""
-    english = _english_words()
+    english = english_words()
     if english is None:
         return text
     speller, known = _risk_speller()
@@ -256,7 +275,9 @@ def normalise(text: str, correct: bool = True) -> str:
     text = _MIXED_TOKEN.sub(_fix_token, text)
     if correct:
         text = correct_spelling(text)
-    for pattern, replacement in _REWRITES:
-        text = pattern.sub(replacement, text)
+    heads = word_heads(text)
+    for pattern, replacement, first in _rewrites():
+        if first is None or not first.isdisjoint(heads):
+            text = pattern.sub(replacement, text)
     return _SPACES.sub(" ", text).strip()
 

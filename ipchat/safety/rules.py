@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
-from .data import Entry, Lexicon, SafetyDataError, load_entries, load_lexicon
+from .data import Entry, Lexicon, SafetyDataError, literal_heads, load_entries, load_lexicon, word_heads
 from .languages import is_foreign, read_languages
 from .normalise import normalise
 
@@ -158,6 +158,9 @@ class Rule:
     check: Callable[[re.Match, str, str], bool] | None = None
     needs_context: bool = False  # a sign (a rope bought, a date set) that is a crisis only in context
     sentence_scope: bool = False  # read over the whole sentence, across its commas
+    # The first three letters of the words a match can start with; None when they can't be known. A
+    # clause with none of them among its words' beginnings cannot match, so the rule is skipped.
+    heads: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -256,7 +259,7 @@ def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
         raise SafetyDataError(f"{where}: scope must be clause or sentence, not {scope!r}")
     return Rule(entry.id, entry.get("item", ""), entry.pattern, kind, tense, default,
                 fixed if kind == "fixed" else None, CHECKS[check](cues, pills) if check else None, needs_context,
-                scope == "sentence")
+                scope == "sentence", literal_heads(entry.pattern))
 
 
 def _condition(value, lexicon: Lexicon, where: str) -> re.Pattern | None:
@@ -620,16 +623,20 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
         previous = ""
         clauses = _pieces(_CLAUSE_SPLIT.split(sentence))
         whole = _pieces([sentence])
+        sentence_heads = word_heads(sentence)
         for n, clause in enumerate(clauses):
             context = sentence if len(sentence) <= 2 * _MAX_CLAUSE else clause
+            heads = word_heads(clause)
             for rule in R.rules:
+                if rule.heads is not None and rule.heads.isdisjoint(sentence_heads if rule.sentence_scope else heads):
+                    continue
                 if rule.sentence_scope:
                     if n:
                         continue  # read once, over the whole sentence
-                    texts = whole
+                    matches = [m for text in whole for m in rule.pattern.finditer(text)]
                 else:
-                    texts = (clause,)
-                for match in (m for text in texts for m in rule.pattern.finditer(text)):
+                    matches = rule.pattern.finditer(clause)
+                for match in matches:
                     where = match.string  # the clause, or the whole sentence for a sentence-scope rule
                     if rule.check is not None and not rule.check(match, where, context):
                         continue
