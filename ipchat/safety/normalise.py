@@ -163,6 +163,10 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bi'll\b", "i will"),  # "ill" without the apostrophe means unwell and is left alone
         (r"\bi'd\b", "i would"),
         (r"\bid(?= (?:be|rather|never|just|love|kill|like|want|do|die|have|go|sooner|really|probably)\b)", "i would"),
+        # "ill use it" is "I'll use it"; "ill" before anything else means unwell and is left alone.
+        (r"\bill(?= (?:use|do|go|be|take|kill|end|jump|just|never|make|get|try|finish|drink|hang|shoot|walk|drive|see"
+         r"|tell|call|probably|definitely|finally|actually|really|never|swallow|overdose|cut)\b)", "i will"),
+        (r"\bhed(?= (?:walk|jump|kill|end|do|be|go|drive|take|rather|never|just)\b)", "he would"),
         (r"\b(you|we|they)'re\b", r"\1 are"),
         (r"\b(you|they)re\b", r"\1 are"),
         (r"\b(you|we|they|who|would|should|could|might|must)'?ve\b", r"\1 have"),
@@ -241,6 +245,9 @@ def _risk_speller():
 
 
 _LONG_WORD = re.compile(r"[a-z]{4,}")
+# Contractions typed without the apostrophe ("wasnt") are rewritten later, never "corrected" ("want").
+_CONTRACTION = re.compile(r"(?:was|is|do|does|did|are|were|has|have|had|should|would|could|must|ca|wo|ai|need|might)nt"
+                          r"|youre|theyre|thats|whats|youll|theyll|youve|theyve|weve|hes|shes|lets|wheres|theres")
 
 
 def correct_spelling(text: str) -> str:
@@ -253,7 +260,7 @@ def correct_spelling(text: str) -> str:
 
     def fix(match: re.Match) -> str:
         word = match.group(0)
-        if word in known or word in english:
+        if word in known or word in english or _CONTRACTION.fullmatch(word):
             return word
         candidates = speller.candidates(word)
         if len(candidates) > 1:  # "sucide" is nearer "suicide" than anything else sharing its first letter

@@ -528,7 +528,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         else:
             # Only the head verb of the match carries its tense: "wish I was dead" is not past.
             head_word = match.group(0).split(" ", 1)[0]
-            past = (distant or cues["past"].search(window + " " + head_word)) and not recent
+            past = (distant or cues["past"].search(window.rstrip() + " " + head_word)) and not recent
         if past:
             return ("concern", "concern.past_self")
         return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
@@ -597,6 +597,7 @@ class _Scan:
     fired: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     signs: list[str] = field(default_factory=list)  # ids of first-person signs that need context
+    sign_places: set[tuple[int, int]] = field(default_factory=set)  # (clause, offset) of each sign
     other_signs: list[str] = field(default_factory=list)  # the same about someone else
     other_means: bool = False  # one of them is preparation: means got, belongings given away
     distress: bool = False
@@ -647,8 +648,13 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                     if rule.needs_context:
                         # Kept aside: it counts only when the context makes it a crisis or concern
                         # (see read_message).
-                        if found == "crisis" and not reported:
-                            scan.signs.append(rule.rule_id)
+                        if found == "crisis" and not reported or decision_id == "concern.past_self":
+                            # Two rules reading the same words are one sign: count it once, by place.
+                            place = (id(where), match.start())
+                            if not any(p[0] == place[0] and abs(p[1] - place[1]) < 12 for p in scan.sign_places):
+                                scan.sign_places.add(place)
+                            if found == "crisis":
+                                scan.signs.append(rule.rule_id)
                         elif found in RISK_LEVELS:  # someone else's sign, or one in their quoted words
                             scan.other_signs.append(rule.rule_id)
                             if rule.item == "cssrs.preparation":
@@ -691,7 +697,7 @@ class Reading:
         return bool(self.signs) or self.self_risk or self.distress
 
 
-_SELF_DECISIONS = ("crisis.", "concern.past_self", "concern.hypothetical_self")
+_SELF_DECISIONS = ("crisis.", "concern.past_self")  # "what if I ever ..." gives no context to a sign
 
 
 def _scan_languages(text: str, scan: _Scan) -> None:
@@ -734,9 +740,10 @@ def read_message(text: str, context: bool = False) -> Reading:
     # A sign is a crisis beside risk the writer states, hopelessness, a time or place ("for tonight"),
     # a second sign, or earlier context.
     planned = bool(signs) and bool(R.cues["plan"].search(norm))
-    if signs and (self_risk or scan.distress or planned or len(scan.signs) > 1 or context):
+    several = len(scan.sign_places) > 1  # two signs in different words (one may be of the past: "a tin from years back")
+    if signs and (self_risk or scan.distress or planned or several or context):
         item = next((r.item for r in R.rules if r.rule_id == signs[0]), "cssrs.preparation")
-        decision = "crisis.in_conversation" if not (self_risk or scan.distress or planned or len(scan.signs) > 1) \
+        decision = "crisis.in_conversation" if not (self_risk or scan.distress or planned or several) \
             else "crisis.in_context"
         for sign in signs:
             scan.fired.extend((sign, decision))
