@@ -70,7 +70,7 @@ def test_a_broken_bank_is_reported(monkeypatch) -> None:
 @pytest.mark.model
 def test_backstop_catches_what_no_rule_lists(real_embedder) -> None:
     backstop = bs.backstop_for(real_embedder)
-    message = "I feel like a ghost already, I'd like to finally stop being a burden on this world"
+    message = "I've made my peace with everything, I'm ready to leave this world now"
     rules_only = assess(message)
     both = assess(message, vector=real_embedder.embed([message])[0], backstop=backstop)
     assert rules_only.level != "crisis"

@@ -184,7 +184,7 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bgotta\b", "got to"),
         (r"\btryna\b", "trying to"),
         (r"\bhafta\b", "have to"),
-        (r"\b(want|wanted|wants|going|need|needs|trying|try|plan|planning|ready|about|have|deserve)\s+2\s+"
+        (r"\b(want|wanted|wants|going|need|needs|trying|try|plan|planning|ready|about|have|deserve|way|ways|how)\s+2\s+"
          r"(?=(?:die|kill|end|hurt|cut|live|be|sleep|disappear|exist|stop|overdose)\b)", r"\1 to "),
         (r"\brn\b", "right now"),
         (r"\btonite\b|\btonigh?t\b", "tonight"),

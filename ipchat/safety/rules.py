@@ -90,6 +90,18 @@ _PRO_DROP = re.compile(
     r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got)\s+" + _DETS + r"$"
 )
 _PREPOSITION_BEFORE = re.compile(r"\b(?:on|for|to|with|about|of|at|by|from|than|like)\s+(?:other\s+|all\s+|most\s+)?$")
+# A noun phrase ("the main character", "his brother") right before the predicate, with no verb of the
+# writer's between: the predicate is about it.
+_NOUN_PHRASE_BEFORE = re.compile(
+    r"\b(?:the|a|an|this|that|his|her|their|our|my|your)\s+(?:\w+\s+){0,2}?(?:character|protagonist|hero|heroine"
+    r"|narrator|author|actor|singer|celebrity|guy|girl|man|woman|kid|boy|lady|person|one|friend|cousin|neighbou?r)"
+    r"\s+(?:\w+\s+){0,4}$"
+)
+_FICTION = re.compile(r"\b(?:character|protagonist|hero|heroine|narrator|novel|film|movie|book|story|show|series)\b")
+_THING_SUBJECT = re.compile(
+    r"\b(?:topic|subject|theme|focus|question|lecture|talk|session|module|essay|paper|assignment|presentation|chapter"
+    r"|article|study|book|novel|film|show|episode|course|class|seminar|debate|title|agenda|training|handout)'?s?\s*$"
+)
 _OBJECT_VERB = re.compile(
     r"\b(?:sent|send|sends|texted|texts|told|tells|showed|shows|gave|gives|handed|messaged|called|asked|emailed"
     r"|wrote|left|snapped|dm'?d|pinged|tagged|forwarded|warned|promised)\s+$"
@@ -324,12 +336,21 @@ def _set_aside_mentions(R: Rules, text: str, fired: list[str]) -> str:
     return _MENTION.sub(replace, text)
 
 
+# Words before a quote that make it the writer's own: "what I texted my friend:", "from my notes app:".
+_OWN_QUOTE = re.compile(
+    r"\b(?:i|i have|i had)\s+(?:\w+\s+){0,3}?(?:wrote|written|texted|typed|posted|said|noted|put|messaged|sent)\b"
+    r"[^\"]{0,130}$|\b(?:from|in|on)\s+my\s+(?:own\s+)?(?:notes(?: app)?|journal|diary|phone|drafts|note)\b[^\"]{0,250}$"
+)
+
+
 def _extract_quotes(text: str) -> tuple[str, list[str]]:
     quotes: list[str] = []
 
     def take(match: re.Match) -> str:
         if len(match.group(1).split()) < 3:
             return " " + match.group(1) + " "  # a term in scare quotes ('death'), not someone's words
+        if _OWN_QUOTE.search(match.string, max(0, match.start() - 300), match.start()):
+            return " " + match.group(1) + " . "  # the writer quoting themselves: their own words
         quotes.append(match.group(1))
         return " quoted "
 
@@ -453,6 +474,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if owner is None:
             return ("clinical", "clinical.topic")
         owner_text = owner.group(0)
+        if owner.group("verb") in ("is", "are", "was", "were", "been") and _THING_SUBJECT.search(prefix, 0, owner.start()):
+            return ("clinical", "clinical.topic")  # "the topic is self-harm assessment": a thing, not a person
         if owner.group("poss"):
             person, pronoun = _PERSON_OF[owner.group("poss")], owner.group("poss")
         elif owner.group("possn"):
@@ -471,6 +494,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             person = "first" if _FIRST_CUE.search(sentence) else rule.default
         elif rule.default == "skip":
             return None
+        elif rule.default == "implicit" and _NOUN_PHRASE_BEFORE.search(prefix):
+            # "the main character ... dies by suicide": someone named, not the writer (in fiction, no one).
+            person = "generic" if _FICTION.search(prefix) else "third"
         else:
             person = rule.default
     elif subject is not None:
