@@ -116,3 +116,19 @@ def test_two_messages_together_state_risk_and_a_plan(history, message) -> None:
 ])
 def test_clinical_context_does_not_turn_plans_into_crises(history, message) -> None:
     assert assess(message, history=history).level != "crisis"
+
+
+# --------------------------------------------------------------------------------------
+# The folded multi-turn set: every conversation, its last message read in context
+# --------------------------------------------------------------------------------------
+
+import pathlib  # noqa: E402
+
+_TURNS = [json.loads(line) for line in
+          (pathlib.Path(__file__).resolve().parent.parent / "eval" / "safety" / "turns.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("row", _TURNS, ids=[row["id"] for row in _TURNS])
+def test_folded_conversation(row) -> None:
+    result = assess(row["messages"][-1], history=row["messages"][:-1])
+    assert result.level == row["label"], f"{row['why']}: got {result.level} via {result.rule_ids}"

@@ -113,6 +113,8 @@ _log = logging.getLogger("ipchat.safety")
 
 #: How many earlier user messages are looked at for the conversation rule.
 HISTORY_WINDOW = 6
+#: How many of them a follow-up reads on from (the last two: what the current message answers or adds to).
+FOLLOW_UP = 2
 
 #: Longest message `assess` accepts; longer earlier messages are assessed on their last part.
 MAX_TEXT_CHARS = 20_000
@@ -197,10 +199,24 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     earlier = [read_message(message[-MAX_TEXT_CHARS:]) for message in tuple(history)[-HISTORY_WINDOW:]]
     reading = read_message(text, context=any(r.gives_context for r in earlier))
     level, rule_ids = reading.level, list(reading.rule_ids)
-    # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis.
-    if level != "crisis" and (reading.self_risk or reading.distress) and any(r.signs for r in earlier):
+    # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis; after the
+    # writer said they are at risk, talk of means, places, times or amounts does too ("which pharmacies
+    # are open after 10pm?").
+    if level != "crisis" and (reading.self_risk or reading.distress or reading.signs) and any(
+            r.signs or (r.means_named and (reading.self_risk or reading.distress)) for r in earlier):
         level = "crisis"
         rule_ids += ["context.earlier_sign", "crisis.in_conversation"]
+    elif level != "crisis" and reading.means_talk and any(r.writer_at_risk or r.distress for r in earlier[-FOLLOW_UP:]):
+        level = "crisis"
+        rule_ids += ["context.means_after_risk", "crisis.in_conversation"]
+    # A follow-up that refers back ("what's the plan for her TMS now?") keeps the concern or the clinical
+    # topic of the message it follows.
+    if reading.refers_back and earlier and RANK[level] < RANK["concern"]:
+        carried = min(max((r.level for r in earlier[-FOLLOW_UP:]), key=RANK.__getitem__), "concern",
+                      key=RANK.__getitem__)
+        if RANK[carried] > RANK[level]:
+            level = carried
+            rule_ids += ["context.follow_up", f"{carried}.follow_up"]
     semantic = vector is not None and backstop is not None
     if semantic:
         verdict = backstop.judge_message(vector, sentence_vectors)

@@ -136,6 +136,8 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bsewer ?slides?\b|\bsewercide\b|\bsui ?side\b|\bsooicide\b|\bsuey ?cide\b|\bsuicid\b", "suicide"),
         (r"\bcommit sudoku\b", "commit suicide"),
         (r"\bself[- ]?(?:delete|terminate|destruct)\b", "kill myself"),
+        (r"\blog(?:ging)? off (?:permanently|forever|for good|for ever|from life)\b", "die"),
+        (r"\b(?:wknd|wkend|weeknd)\b", "weekend"),
         (r"\bself[- ]?(?:deleting|terminating)\b", "killing myself"),
         # Hyphenated words become two words so "self-harm" and "self harm" read the same.
         (r"(?<=[a-z])[-_](?=[a-z])", " "),

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Callable
 
 from .data import Entry, Lexicon, SafetyDataError, literal_heads, load_entries, load_lexicon, word_heads
-from .languages import is_foreign, read_languages
+from .languages import fold, is_foreign, read_languages
 from .normalise import normalise
 
 #: Levels ordered by severity, lowest first.
@@ -591,10 +591,13 @@ def _pieces(clauses: list[str]) -> list[str]:
 
 
 def _about_writer(R: Rules, sentence: str) -> bool:
-    """True when the sentence speaks of the writer: an "I" in it, or no one named ("so done")."""
-    if _FIRST_CUE.search(sentence):
+    """True unless the sentence opens with someone else as its subject ("my son has been very depressed",
+    "she says ...")."""
+    opening = R.subject.match(sentence.strip()) or re.match(r"(?:my|his|her|their|our)\s+", sentence.strip())
+    if opening is None:
         return True
-    return R.subject.search(sentence) is None
+    first = R.subject.search(sentence)
+    return bool(first is not None and first.group("first"))
 
 
 _UPGRADABLE = frozenset({"cssrs.wish_dead", "cssrs.active_thoughts", "cssrs.method"})
@@ -716,6 +719,14 @@ class Reading:
     signs: tuple[str, ...]
     self_risk: bool
     distress: bool
+    means_talk: bool = False  # speaks of means, places, times or amounts (cue.means_talk)
+    means_named: bool = False  # names a method or its means (cue.method_named, the pill words)
+    refers_back: bool = False  # refers to someone or something named earlier (cue.refers_back)
+
+    @property
+    def writer_at_risk(self) -> bool:
+        """True when the writer stated risk of their own now (a crisis finding)."""
+        return any(f.decision.startswith("crisis.") for f in self.findings)
 
     @property
     def gives_context(self) -> bool:
@@ -762,6 +773,9 @@ def read_message(text: str, context: bool = False) -> Reading:
         _scan(R, quote, scan, reported=True)
     _scan_languages(text, scan)
     self_risk = any(f.decision.startswith(_SELF_DECISIONS) for f in scan.findings)
+    if R.cues["booking"].search(norm):
+        # "Finally got the date, booked for the 14th": an appointment, not a plan.
+        scan.signs = [sign for sign in scan.signs if sign != "context.date_picked"]
     signs = tuple(dict.fromkeys(scan.signs))
     # A sign is a crisis beside risk the writer states, hopelessness, a time or place ("for tonight"),
     # a second sign, or earlier context.
@@ -784,8 +798,12 @@ def read_message(text: str, context: bool = False) -> Reading:
             scan.fired.extend((sign, "concern.third_person_in_context"))
             scan.findings.append(Finding(sign, "cssrs.preparation", "concern", "concern.third_person_in_context"))
         scan.level = "concern"
-    return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs,
-                   self_risk, scan.distress)
+    folded = fold(text)
+    return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs, self_risk,
+                   scan.distress,
+                   means_talk=bool(R.cues["means_talk"].search(norm) or R.cues["means_talk"].search(folded)),
+                   means_named=bool(R.cues["method_named"].search(norm) or R.pills.search(norm)),
+                   refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)))
 
 
 def evaluate(text: str) -> tuple[str, tuple[str, ...]]:
