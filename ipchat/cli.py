@@ -393,6 +393,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                      "1 on an input or index error.")
     parser.add_argument("questions", nargs="?", type=Path, help="question set, JSON lines (eval/questions format)")
     parser.add_argument("--safety", type=Path, metavar="CASES.tsv", help="score safety cases (label<TAB>text) instead")
+    parser.add_argument("--semantic", action="store_true",
+                        help="with --safety: the semantic backstop reads each case too (loads the model; timings include embedding)")
     parser.add_argument("--beir", type=Path, metavar="DIR", help="score retrieval on a BEIR set (corpus.jsonl, queries.jsonl, qrels/*.tsv) instead")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write report.md, metrics.json, rows.jsonl and PNG charts here")
     parser.add_argument("--baseline", type=Path, metavar="METRICS.json", help="print what got better or worse since this metrics.json")
@@ -429,7 +431,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     update, close = _progress_bar(f"eval {name}", leave=False, logger=logging.getLogger("ipchat.evaluation"))
     try:
         if chosen[0] == "safety":
-            result = evaluate_safety(load_safety_rows(source)[:args.limit], update, source=name)
+            assess = None
+            if getattr(args, "semantic", False):
+                from . import safety
+                from .embedding import load_embedder
+
+                embedder = load_embedder(settings.model_name, settings.batch_size)
+                backstop = safety.backstop_for(embedder)
+
+                def assess(text: str):
+                    vector, sentences = safety.embed_for_backstop(embedder, text)
+                    return safety.assess(text, vector=vector, backstop=backstop, sentence_vectors=sentences)
+            result = evaluate_safety(load_safety_rows(source)[:args.limit], update, assess=assess, source=name)
         elif chosen[0] == "beir":
             from .embedding import load_embedder
 

@@ -130,6 +130,20 @@ def test_region_crisis_message_leads_with_its_own_numbers(region: str) -> None:
     assert "not monitored by a person" in message
 
 
+@pytest.mark.parametrize("region", ["US", "UK", "IE", "CA", "EU"])
+def test_every_crisis_message_gives_international_resources(region: str) -> None:
+    # Someone writing in Spanish, French, German, Portuguese or Italian may be anywhere.
+    message = crisis_message(region)
+    assert "findahelpline.com" in message and "112" in message
+
+
+def test_a_crisis_in_another_language_gets_the_crisis_message() -> None:
+    for text in ("Quiero morir", "Je veux mourir, j'ai achete des medicaments pour en finir ce soir",
+                 "Ich will nicht mehr leben", "quero me matar hoje", "voglio farla finita stanotte"):
+        result = assess(text)
+        assert result.level == "crisis" and result.message == crisis_message(), text
+
+
 @pytest.mark.parametrize("region", sorted(REGION_NUMBERS))
 def test_region_concern_and_footer(region: str) -> None:
     emergency, _ = REGION_NUMBERS[region]
