@@ -22,11 +22,12 @@ from ipchat.embedding import load_embedder
 from ipchat.evaluation import load_safety_rows
 from ipchat.metrics import safety_metrics
 from ipchat.safety import backstop as bs
+from ipchat.safety import embed_for_backstop
 from ipchat.safety.rules import RANK, evaluate
 from ipchat.settings import DEFAULT_MODEL
 
 DEFAULT_CASES = Path(__file__).resolve().parent / "safety" / "cases.tsv"
-GRID = {"risk_min": (0.55, 0.58, 0.6, 0.62, 0.65, 0.68, 0.7), "margin": (0.0, 0.03, 0.06, 0.1), "agree": (1, 2, 3, 5)}
+GRID = {"risk_min": (0.55, 0.58, 0.6, 0.62, 0.65), "margin": (0.0, 0.05, 0.1, 0.15), "agree": (2, 3, 4, 5)}
 
 
 def combine(rule_level: str, backstop_level: str) -> str:
@@ -40,8 +41,12 @@ def score(labels, levels) -> dict[str, float]:
             "over_block": values.get("over_block", float("nan")), "concern_as_none": confusion.get("concern", {}).get("none", 0)}
 
 
-def judge_all(backstop: bs.Backstop, vectors: np.ndarray, exclude_self: bool) -> list[str]:
-    return [backstop.judge(v, exclude=i if exclude_self else None).level for i, v in enumerate(vectors)]
+def judge_all(backstop: bs.Backstop, vectors, exclude_self: bool) -> list[str]:
+    """Each message's verdict: the bank's own rows left out of their own judgement; a labelled
+    message read as `ask` reads it, whole and sentence by sentence."""
+    if exclude_self:
+        return [backstop.judge(v, exclude=i).level for i, v in enumerate(vectors)]
+    return [backstop.judge_message(vector, sentences).level for vector, sentences in vectors]
 
 
 def run(sets: dict[str, tuple[list[str], list[str], np.ndarray, bool]], backstop: bs.Backstop) -> dict:
@@ -66,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.cases:
         rows = load_safety_rows(path)
         texts = [r["text"] for r in rows]
-        sets[path.name] = ([r["label"] for r in rows], [evaluate(t)[0] for t in texts], embedder.embed(texts), False)
+        sets[path.name] = ([r["label"] for r in rows], [evaluate(t)[0] for t in texts],
+                           [embed_for_backstop(embedder, t) for t in texts], False)
     bank = backstop.exemplars
     bank_labels = [{"negative": "none"}.get(e.label, e.label) for e in bank]
     sets["exemplars (leave-one-out)"] = (bank_labels, [evaluate(e.text)[0] for e in bank], backstop.vectors, True)

@@ -251,8 +251,8 @@ class Answerer:
             raise InputError(f"The question is {len(question)} characters long; the limit is {MAX_QUERY_CHARS}.")
 
         mark = time.perf_counter()
-        # The backstop reads the vector retrieval needs anyway, and its sentences' vectors pooled from the
-        # same pass; the retriever keeps that vector, so the question is encoded once.
+        # The backstop reads the vector retrieval needs anyway (and, for a long question, its sentences',
+        # made in the same model call); the retriever keeps that vector, so it is not made again.
         vector, sentence_vectors = None, []
         if self.backstop is not None:
             vector, sentence_vectors = safety.embed_for_backstop(self.retriever.embedder, question)

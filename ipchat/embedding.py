@@ -104,31 +104,6 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
-    def embed_with_spans(self, text: str, spans: Sequence[tuple[int, int]]) -> tuple[np.ndarray, list[np.ndarray | None]]:
-        """One forward pass over `text`: its vector (as `embed` gives it) and, for each character span
-        (start, end), the normalised mean of that span's token embeddings in the context of the whole
-        text ("late chunking"). A span beyond the model's window gets None."""
-        import torch
-
-        preprocess = getattr(self.model, "preprocess", None) or self.model.tokenize
-        features = preprocess([text])
-        offsets = self.model.tokenizer(text, return_offsets_mapping=True, truncation=True,
-                                       max_length=self.max_tokens)["offset_mapping"]
-        with torch.no_grad():
-            out = self.model(dict(features))
-        tokens = out["token_embeddings"][0].cpu().numpy()
-        vector = out["sentence_embedding"][0].cpu().numpy().astype(np.float32)
-        vector /= np.linalg.norm(vector) or 1.0
-        pooled: list[np.ndarray | None] = []
-        for start, end in spans:
-            rows = [i for i, (a, b) in enumerate(offsets) if b > a and a >= start and b <= end and i < len(tokens)]
-            if not rows:
-                pooled.append(None)
-                continue
-            mean = tokens[rows].mean(axis=0)
-            pooled.append((mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32))
-        return vector, pooled
-
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         texts = list(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from ipchat.safety import assess
+from ipchat.safety import assess, embed_for_backstop
 from ipchat.safety import backstop as bs
 from ipchat.safety.data import SafetyDataError, data_file
 from ipchat.settings import DEFAULT_MODEL
@@ -60,6 +60,15 @@ def test_backstop_never_lowers_what_the_rules_found() -> None:
     assert result.level == "crisis" and result.semantic
 
 
+def test_backstop_does_not_make_a_denial_a_crisis() -> None:
+    # "I'm not going to hurt myself" sits next to "I'm going to hurt myself" in meaning-space.
+    e = np.eye(3, dtype=np.float32)
+    bank = _bank([e[0], e[0], e[0], e[2]], ["crisis", "crisis", "crisis", "negative"])
+    result = assess("No, I'm not going to hurt myself. What are TMS side effects?", vector=e[0], backstop=bank)
+    assert result.level == "concern"
+    assert assess("what are TMS side effects?", vector=e[0], backstop=bank).level == "crisis"
+
+
 def test_a_broken_bank_is_reported(monkeypatch) -> None:
     monkeypatch.setattr(bs, "read_table", lambda name: {"exemplar": [{"id": "a", "label": "maybe", "category": "x",
                                                                        "lang": "en", "text": "t"}]})
@@ -70,12 +79,26 @@ def test_a_broken_bank_is_reported(monkeypatch) -> None:
 @pytest.mark.model
 def test_backstop_catches_what_no_rule_lists(real_embedder) -> None:
     backstop = bs.backstop_for(real_embedder)
-    message = "I've made my peace with everything, I'm ready to leave this world now"
+    message = "my family will be fine, i've made sure of that, it's my turn to rest now"
     rules_only = assess(message)
-    both = assess(message, vector=real_embedder.embed([message])[0], backstop=backstop)
-    assert rules_only.level != "crisis"
-    assert both.level == "crisis"
+    vector, sentences = embed_for_backstop(real_embedder, message)
+    both = assess(message, vector=vector, backstop=backstop, sentence_vectors=sentences)
+    assert rules_only.level == "none"
+    assert both.level in ("concern", "crisis") and both.semantic
     assert any(rule_id.startswith("semantic.crisis.") for rule_id in both.rule_ids)
+
+
+@pytest.mark.model
+def test_backstop_reads_each_sentence_of_a_long_message(real_embedder) -> None:
+    # One risky clause inside a long treatment question: the message's vector alone is diluted.
+    backstop = bs.backstop_for(real_embedder)
+    message = ("My TMS course starts next week and I have a few questions about parking and the timetable. "
+               "My family will be fine, I've made sure of that, it's my turn to rest now. Do I need someone to drive me?")
+    vector, sentences = embed_for_backstop(real_embedder, message)
+    assert len(sentences) == 3 and all(s is not None for s in sentences)
+    whole = backstop.judge(vector)
+    per_sentence = backstop.judge_message(vector, sentences)
+    assert {"none": 0, "concern": 1, "crisis": 2}[per_sentence.level] > {"none": 0, "concern": 1, "crisis": 2}[whole.level]
 
 
 @pytest.mark.model

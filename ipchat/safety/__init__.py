@@ -161,14 +161,12 @@ class Assessment:
 
 
 
-def embed_for_backstop(embedder, text: str) -> tuple[np.ndarray, list[np.ndarray | None]]:
-    """The message's vector and its sentences' vectors from one pass of `embedder` (late chunking when
-    the embedder offers it; the sentences are then judged too), for `assess(vector=, sentence_vectors=)`."""
+def embed_for_backstop(embedder, text: str) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The message's vector and, for a message of several sentences, each sentence's vector, from one
+    call to `embedder` (one batch), for `assess(vector=, sentence_vectors=)`."""
     spans = sentence_spans(text)
-    with_spans = getattr(embedder, "embed_with_spans", None)
-    if with_spans is not None and spans:
-        return with_spans(text, spans)
-    return embedder.embed([text])[0], []
+    vectors = embedder.embed([text] + [text[start:end] for start, end in spans])
+    return vectors[0], list(vectors[1:])
 
 
 def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
@@ -180,8 +178,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     `history_level` and `show_resources`, and give context to signs (see the module docstring).
     `region` picks the resources (default: $IPCHAT_REGION, else US). With `vector` (the message's
     embedding) and `backstop`, the semantic backstop may raise the level; it never lowers it.
-    `sentence_vectors` (for backstop.sentence_spans(text), pooled from the same pass) let it judge
-    each sentence of a long message too.
+    `sentence_vectors` (for backstop.sentence_spans(text), see embed_for_backstop) let it judge each
+    sentence of a long message too.
 
     Raises InputError if `text` is not a string or is longer than `MAX_TEXT_CHARS`, or if
     `history` is not a sequence of strings; IpchatError if the region is unknown; ValueError if
@@ -223,8 +221,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         if verdict.level != "none" and reading.signs and level != "crisis":
             level = "crisis"  # a sign beside what reads as risk
             rule_ids += [*reading.signs, "crisis.in_context"]
-        if RANK[verdict.level] > RANK[level]:
-            level = verdict.level
+        raised = verdict.level
+        if raised == "crisis" and "clinical.negated" in reading.rule_ids:
+            raised = "concern"  # "No, I'm not going to hurt myself": the words are near, the meaning denied
+        if RANK[raised] > RANK[level]:
+            level = raised
             rule_ids += verdict.rule_ids
     rule_ids = tuple(dict.fromkeys(rule_ids))
     history_level = max((r.level for r in earlier), key=RANK.__getitem__, default="none")

@@ -9,9 +9,10 @@ bank of exemplars (ipchat/data/safety/exemplars.toml): crisis and concern messag
   `MARGIN` more similar than its nearest negative exemplar;
 - and `crisis` when, besides, the `AGREE` nearest exemplars are all crisis exemplars.
 
-A long message dilutes one risky clause in its vector, so each of its sentences is judged too, on
-vectors pooled from the same forward pass ("late chunking": the mean of the sentence's token
-embeddings in the context of the whole message). Nothing is encoded twice.
+A long message dilutes one risky clause in its vector, so each of its sentences is judged too. Their
+vectors are made in the same model call as the message's (one batch); on the labelled sets this found
+a tenth more crises than vectors pooled from the message's own pass ("late chunking"), which were
+tried first (eval/safety_backstop.py).
 
 The rule id is ``semantic.<nearest exemplar id>``. The constants were set with eval/safety_backstop.py on
 the case file and the bank itself (leave-one-out), for the over-block they cost; see the README.
@@ -39,7 +40,7 @@ from .data import SafetyDataError, data_file, read_table
 log = logging.getLogger(__name__)
 
 LABELS = ("crisis", "concern", "negative")
-RISK_MIN = 0.55  # nearest risk exemplar at least this similar
+RISK_MIN = 0.6  # nearest risk exemplar at least this similar
 MARGIN = 0.1  # ... and this much more similar than the nearest negative one
 AGREE = 3  # crisis when the AGREE nearest exemplars are all crisis exemplars
 FORMAT_VERSION = 1
