@@ -306,10 +306,21 @@ def test_history_concern_also_counts() -> None:
 
 
 def test_clinical_message_already_carries_the_footer() -> None:
-    result = assess("Does TMS reduce suicidal ideation?", history=["i want to die"])
+    result = assess("Does TMS reduce suicidal ideation?", history=["my friend keeps saying she wants to die"])
     assert result.level == "clinical"
     assert result.message == resources_footer()
     assert result.session_footer == ""
+
+
+def test_risk_the_writer_stated_stays_open_until_they_say_they_are_safe() -> None:
+    history = ["im gonna end it tonight. im done with all of it"]
+    result = assess("does the walgreens on main close at 10 or 11", history=history)
+    assert result.level == "crisis" and "crisis.in_conversation" in result.rule_ids
+    assert assess("How long is a TMS session?", history=history).level == "crisis"
+    # Said safe, in this message or the one before: the question is answered, resources still shown.
+    assert assess("I'm okay now, I called the crisis line. How long is a TMS session?", history=history).level != "crisis"
+    calmer = assess("How long is a TMS session?", history=history + ["sorry, never mind, I'm okay now"])
+    assert calmer.level == "none" and calmer.show_resources
 
 
 def test_history_window_is_limited() -> None:

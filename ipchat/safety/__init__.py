@@ -204,9 +204,16 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             r.signs or (r.means_named and (reading.self_risk or reading.distress)) for r in earlier):
         level = "crisis"
         rule_ids += ["context.earlier_sign", "crisis.in_conversation"]
-    elif level != "crisis" and reading.means_talk and any(r.writer_at_risk or r.distress for r in earlier[-FOLLOW_UP:]):
+    elif level != "crisis" and reading.means_talk and not reading.safe_now and any(
+            r.writer_at_risk or r.distress for r in earlier[-FOLLOW_UP:]):
         level = "crisis"
         rule_ids += ["context.means_after_risk", "crisis.in_conversation"]
+    elif level != "crisis" and any(r.writer_at_risk for r in earlier[-FOLLOW_UP:]) and not reading.safe_now \
+            and not any(r.safe_now for r in earlier[-FOLLOW_UP:][1:]):
+        # The writer said they are at risk a message or two ago and has not said they are safe since:
+        # they still are ("I'm going to end it tonight" ... "does the Walgreens on Main close at 10?").
+        level = "crisis"
+        rule_ids += ["context.risk_still_open", "crisis.in_conversation"]
     # A follow-up that refers back ("what's the plan for her TMS now?") keeps the concern or the clinical
     # topic of the message it follows.
     if reading.refers_back and earlier and RANK[level] < RANK["concern"]:
@@ -222,8 +229,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             level = "crisis"  # a sign beside what reads as risk
             rule_ids += [*reading.signs, "crisis.in_context"]
         raised = verdict.level
-        if raised == "crisis" and "clinical.negated" in reading.rule_ids:
-            raised = "concern"  # "No, I'm not going to hurt myself": the words are near, the meaning denied
+        if raised == "crisis" and any(not f.decision.startswith("crisis.") for f in reading.findings):
+            # The rules read the risk words and judged them past, denied, hypothetical or someone else's
+            # ("No, I'm not going to hurt myself"): near in meaning is not the same meaning.
+            raised = "concern"
         if RANK[raised] > RANK[level]:
             level = raised
             rule_ids += verdict.rule_ids

@@ -18,6 +18,7 @@ from .data import Entry, SafetyDataError, build_entries, literal_heads, load_lex
 LANGUAGES = ("es", "fr", "de", "pt", "it")
 _SENTENCE = re.compile(r"[.!?;\n\r]+")
 _CLAUSE = re.compile(r",|\b(?:pero|aber|y ahora|e agora|et maintenant|und jetzt|e ora)\b")
+_CONDITIONAL_NOT = re.compile(r"\b(?:si|se|wenn|falls|if)\s+(?:\w+\s+){0,2}?(?:no|non|nao|ne|nicht|not)\b")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00b4": "'", "`": "'"})
 
 
@@ -113,6 +114,7 @@ def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match) 
     ends = [m.start() for m in _CLAUSE.finditer(sentence) if m.start() >= match.end()]
     clause_start, clause_end = starts[-1], (ends[0] if ends else len(sentence))
     before = sentence[clause_start: match.start()]
+    before = _CONDITIONAL_NOT.sub(" ", before)  # "si no le funciona, se tira": a condition, not a denial
     negated = language.negated_before.search(before) or (
         phrase.negation_inside and language.negator.search(" " + match.group(0) + " "))
     if negated:

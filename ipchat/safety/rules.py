@@ -64,7 +64,7 @@ _DETS = (
     r"(?:(?:a|an|the|any|no|some|several|multiple|two|three|many|previous|prior|past|recent|chronic|passive"
     r"|active|acute|severe|constant|frequent|intrusive|bad|dark|these|those|more|real|serious|such|really|very"
     r"|another|one|first|second|new|old|ongoing|persistent|occasional|recurring|recurrent|current|fleeting|strong"
-    r"|mild|daily|intense|overwhelming|\d+)\s+)*"
+    r"|mild|daily|intense|overwhelming|hanging|overdose|jumping|cutting|drowning|near lethal|failed|recent|last|\d+)\s+)*"
 )
 # Words that make the person before them the owner of a nominal predicate
 # ("I have suicidal thoughts", "my patient endorses SI", "she survived a suicide attempt").
@@ -126,7 +126,7 @@ _SINGLE_QUOTE = re.compile(r"(?:(?<=\s)|^|(?<=[:(\[]))'([^']{2,500}?)'(?=[\s.,?!
 # Sentences end at . ! ? ; or a line break (not inside "2.5"); clauses at commas, colons,
 # dashes and "but", so "I'm not suicidal, I just want to die" is read as two statements.
 _SENTENCE_SPLIT = re.compile(r"\.{2,}|(?<!\d)[.!?]+(?!\d)|[;\n\r]+|[!?]+")
-_CLAUSE_SPLIT = re.compile(r"\s*[,:]\s*|\s+-+\s+|\s+(?:but|though|although|however|yet)\s+")
+_CLAUSE_SPLIT = re.compile(r"\s*,\s*|(?<!\d)\s*:\s*(?!\d)|\s+-+\s+|\s+(?:but|though|although|however|yet)\s+")
 
 # A subject is never hundreds of characters from its predicate. Clauses longer than this
 # (a run-on message with no punctuation) are read in overlapping pieces, which keeps the
@@ -181,6 +181,7 @@ class Idiom:
     pattern: re.Pattern
     requires: re.Pattern | None = None  # only in a sentence that also matches this
     unless: re.Pattern | None = None  # never in a sentence that also matches this
+    replacement: str = " _ "  # what is left in its place (a topic word keeps a clinical topic visible)
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ class Rules:
     subject: re.Pattern
     owner: re.Pattern
     pills: re.Pattern
+    person_noun: re.Pattern  # a person noun, possessive or not ("girlfriend's", "son")
 
 
 def _took_pills(cues: dict[str, re.Pattern], pills: re.Pattern):
@@ -308,9 +310,12 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
     rules = tuple(_rule(entry, cues, pills) for entry in rule_entries)
     idioms = tuple(
         Idiom(entry.id, entry.pattern, _condition(entry.get("requires"), lexicon, f"idioms.toml ({entry.id})"),
-              _condition(entry.get("unless"), lexicon, f"idioms.toml ({entry.id})"))
+              _condition(entry.get("unless"), lexicon, f"idioms.toml ({entry.id})"),
+              " " + entry.get("leaves", "_") + " ")
         for entry in idiom_entries)
-    return Rules(rules=rules, idioms=idioms, cues=cues, subject=subject, owner=owner, pills=pills)
+    person_noun = re.compile(noun + r"(?:'s|s)?\b")
+    return Rules(rules=rules, idioms=idioms, cues=cues, subject=subject, owner=owner, pills=pills,
+                 person_noun=person_noun)
 
 
 @lru_cache(maxsize=1)
@@ -365,7 +370,7 @@ def _neutralise_idioms(R: Rules, sentence: str, fired: list[str]) -> str:
             continue
         if idiom.unless is not None and idiom.unless.search(sentence):
             continue
-        sentence, n = idiom.pattern.subn(" _ ", sentence)
+        sentence, n = idiom.pattern.subn(idiom.replacement, sentence)
         if n:
             fired.append(idiom.rule_id)
     return sentence
@@ -432,12 +437,15 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     return _Subject(person, last.start(), last.end())
 
 
-def _who(match: re.Match) -> tuple[str | None, str | None]:
-    """The person a pronoun inside the pattern names, and that pronoun."""
+def _who(match: re.Match, nouns: re.Pattern | None = None) -> tuple[str | None, str | None]:
+    """The person a pronoun inside the pattern names, and that pronoun. A possessive followed by a
+    person ("my girlfriend's wrists") names that person."""
     groups = match.groupdict()
-    for name in ("who", "who2", "who3"):
+    for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7"):
         value = groups.get(name)
         if value:
+            if nouns is not None and value in ("my", "our") and nouns.match(match.string, match.end(name) + 1):
+                return "third", value
             return _PERSON_OF.get(value, "third"), value
     subj = groups.get("subj")
     if subj:
@@ -466,7 +474,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             and _walk_back(R, clause, match.start()) is None):
         kind = "nominal"  # "is wanting to die a symptom of depression?": a gerund naming a topic
 
-    person, pronoun = _who(match)
+    person, pronoun = _who(match, R.person_noun)
     anchor = match.start()
     owner_text = ""
     if kind == "nominal":
@@ -521,6 +529,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         return ("concern", "concern.reported_speech")
 
     if kind == "means":
+        if pronoun == "you" and subject is not None and subject.person in ("third", "generic"):
+            return ("concern", "concern.generic_means")  # "my 15yo has been searching how many ... would kill you"
         # "... a lethal dose for an average adult? not for me": asked of people in general.
         generic = pronoun not in ("i", "me", "my", "myself") and cues["generic_target"].search(message or sentence)
         if person in ("first", "implicit", "you") and not generic:
@@ -722,6 +732,7 @@ class Reading:
     means_talk: bool = False  # speaks of means, places, times or amounts (cue.means_talk)
     means_named: bool = False  # names a method or its means (cue.method_named, the pill words)
     refers_back: bool = False  # refers to someone or something named earlier (cue.refers_back)
+    safe_now: bool = False  # says they are safe, were joking, or take it back (cue.safe_now)
 
     @property
     def writer_at_risk(self) -> bool:
@@ -802,8 +813,10 @@ def read_message(text: str, context: bool = False) -> Reading:
     return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs, self_risk,
                    scan.distress,
                    means_talk=bool(R.cues["means_talk"].search(norm) or R.cues["means_talk"].search(folded)),
-                   means_named=bool(R.cues["method_named"].search(norm) or R.pills.search(norm)),
-                   refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)))
+                   means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
+                                    or R.pills.search(norm)),
+                   refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
+                   safe_now=bool(R.cues["safe_now"].search(norm)))
 
 
 def evaluate(text: str) -> tuple[str, tuple[str, ...]]:
