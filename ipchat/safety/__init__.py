@@ -214,6 +214,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         # they still are ("I'm going to end it tonight" ... "does the Walgreens on Main close at 10?").
         level = "crisis"
         rule_ids += ["context.risk_still_open", "crisis.in_conversation"]
+    # Taking back earlier risk ("joking obviously, I'm safe") keeps the topic: clinical, with the footer.
+    if reading.safe_now and RANK[level] < RANK["clinical"] and any(r.writer_at_risk for r in earlier[-FOLLOW_UP:]):
+        level = "clinical"
+        rule_ids += ["context.taken_back", "clinical.follow_up"]
     # A follow-up that refers back ("what's the plan for her TMS now?") keeps the concern or the clinical
     # topic of the message it follows.
     if reading.refers_back and earlier and RANK[level] < RANK["concern"]:

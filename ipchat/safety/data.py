@@ -127,7 +127,8 @@ def word_heads(text: str) -> set[str]:
     return {word[:HEAD] for word in words} | {word[:2] for word in words}
 
 
-_HEAD_WORD = re.compile(r"[a-z0-9']+")
+# A word may hold an apostrophe ("i'll") but not start with one: "'i'll" opens a quotation.
+_HEAD_WORD = re.compile(r"[a-z0-9][a-z0-9']*")
 
 
 def data_file(name: str) -> Path:

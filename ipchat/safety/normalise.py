@@ -147,6 +147,8 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         # "sh" is shorthand for self-harm only next to words that say so ("sh urges", "been sh'ing").
         (r"\bsh(?=\s+(?:urges?|again|scars?|relapse|relapsed|free|clean|thoughts|wounds?|cuts?)\b)", "self harm"),
         (r"\b(been|started|start|stop|stopped|keep|kept|relapsed and)\s+sh(?:'?ing|'?ed)?\b", r"\1 self harm"),
+        (r"\b(want|wanted|wants|urge|need|needed|going) to sh\b", r"\1 to self harm"),
+        (r"\bsh'd\b", "self harmed"),
         # "SI" is clinical shorthand for suicidal ideation; only rewritten where it reads that way.
         (r"\b(passive|active|chronic|acute|current|recent|intermittent|endorses?|endorsed|endorsing|denies|denied"
          r"|denying|reports?|reported|reporting|having|has|had|have|with|no|any|of|for|without|positive|negative"
@@ -175,7 +177,7 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\b(you|we|they|he|she|it|that|there|who)'ll\b", r"\1 will"),
         (r"\b(you|they)ll\b", r"\1 will"),
         (r"\b(you|we|they|he|she|it|that|there|who)'d\b", r"\1 would"),
-        (r"\b(he|she|it|that|there|here|what|who|where|how|when|why|everything|everyone|nobody|nothing|life)'s\b",
+        (r"\b(he|she|it|that|there|here|what|who|where|how|when|why|everything|everyone|nobody|nothing|life|tonight|today|tomorrow|plan)'s\b",
          r"\1 is"),
         (r"\b(what|that|there|here|where|how)s\b", r"\1 is"),
         (r"\b(he|she)s(?= (?:been|going|gonna|not|so|always|never|just|really|self|cutting|suicidal)\b)", r"\1 is"),

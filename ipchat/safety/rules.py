@@ -56,7 +56,9 @@ _PERSON_OF = {
 # may follow in a subordinate clause ("I tried to overdose when I was 19"), so for that only a
 # conjunction ends the context.
 _LOCAL_END = re.compile(r"\b(?:and|but|so|because|though|(?<!\ba )while|which|then|i|he|she|they|my)\b")
-_CONJUNCTION = re.compile(r"\b(?:and|but|so|because|though|(?<!\ba )while|which|then)\b")
+# Where the clause of a match ends: a conjunction, or a comma before a new verb ("saved in a drawer,
+# stopped taking it a while ago": the time belongs to the stopping).
+_CONJUNCTION = re.compile(r"\b(?:and|but|so|because|though|(?<!\ba )while|which|then)\b|,\s+(?=[a-z]+ed\b)")
 
 # Determiners and adjectives allowed between an owner and a nominal predicate
 # ("my recent suicide attempt", "a history of chronic suicidal thoughts").
@@ -86,10 +88,11 @@ _FIRST_CUE = re.compile(r"\b(?:i|me|my|myself)\b")
 # A clause that opens with an experience verb and no subject ("relapsed on self harm again",
 # "struggling with suicidal thoughts") is the writer speaking of themselves.
 _PRO_DROP = re.compile(
-    r"^\s*(?:(?:just|still|also|really|been|have been|so|now|again)\s+)*(?:relapsed(?: on| into)?|struggling with"
+    r"^\s*(?:(?:just|still|also|really|been|have been|so|now|again)\s+)*(?:relapsed(?: on| into)?|struggling with|used to have|used to get"
     r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got)\s+" + _DETS + r"$"
 )
-_PREPOSITION_BEFORE = re.compile(r"\b(?:on|for|to|with|about|of|at|by|from|than|like)\s+(?:other\s+|all\s+|most\s+)?$")
+_OBJECT_NOUN_BEFORE = re.compile(r"\b(?:for|to|with|at|by|from)\s+(?:the|my|our|his|her)\s+$")
+_PREPOSITION_BEFORE = re.compile(r"\b(?:on|for|to|with|about|of|at|by|from|than|like)\s+(?:other\s+|all\s+|most\s+|the\s+|my\s+|our\s+)?$")
 # A noun phrase ("the main character", "his brother") right before the predicate, with no verb of the
 # writer's between: the predicate is about it.
 _NOUN_PHRASE_BEFORE = re.compile(
@@ -433,6 +436,8 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
             return _walk_back(R, clause, last.start())
         person = "generic"
     else:
+        if _OBJECT_NOUN_BEFORE.search(clause, 0, last.start()) and len(matches) > 1:
+            return _walk_back(R, clause, last.start())  # "left things for the kids ...": an object
         person = _noun_person(clause, last)
     return _Subject(person, last.start(), last.end())
 
@@ -441,7 +446,7 @@ def _who(match: re.Match, nouns: re.Pattern | None = None) -> tuple[str | None, 
     """The person a pronoun inside the pattern names, and that pronoun. A possessive followed by a
     person ("my girlfriend's wrists") names that person."""
     groups = match.groupdict()
-    for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7"):
+    for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7", "who8", "who9"):
         value = groups.get(name)
         if value:
             if nouns is not None and value in ("my", "our") and nouns.match(match.string, match.end(name) + 1):
@@ -455,7 +460,8 @@ def _who(match: re.Match, nouns: re.Pattern | None = None) -> tuple[str | None, 
 
 def _group_of(match: re.Match, value: str) -> str:
     """The name of the who-group of `match` that captured `value`."""
-    return next(name for name in ("who", "who2", "who3", "subj") if match.groupdict().get(name) == value)
+    return next(name for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7", "who8", "who9", "subj")
+                if match.groupdict().get(name) == value)
 
 
 def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
@@ -600,11 +606,14 @@ def _pieces(clauses: list[str]) -> list[str]:
     return [piece for piece in out if piece]
 
 
+_WRITER_AS_OBJECT = re.compile(r"\b(?:from|of|without|with|on|for|to|about) (?:me|myself)\b")
+
+
 def _about_writer(R: Rules, sentence: str) -> bool:
     """True unless the sentence opens with someone else as its subject ("my son has been very depressed",
-    "she says ...")."""
+    "she says ...") and never names the writer ("my family deserves a break from me" does)."""
     opening = R.subject.match(sentence.strip()) or re.match(r"(?:my|his|her|their|our)\s+", sentence.strip())
-    if opening is None:
+    if opening is None or _WRITER_AS_OBJECT.search(sentence):
         return True
     first = R.subject.search(sentence)
     return bool(first is not None and first.group("first"))
@@ -636,7 +645,7 @@ class _Scan:
     fired: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     signs: list[str] = field(default_factory=list)  # ids of first-person signs that need context
-    sign_places: set[tuple[int, int]] = field(default_factory=set)  # (clause, offset) of each sign
+    sign_places: set[tuple[int, int]] = field(default_factory=set)  # (sentence, offset) of each sign
     other_signs: list[str] = field(default_factory=list)  # the same about someone else
     other_means: bool = False  # one of them is preparation: means got, belongings given away
     distress: bool = False
@@ -645,15 +654,20 @@ class _Scan:
 def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
     """Run the rules over every clause of `text`, adding what fires to `scan`."""
     topic = False
-    for sentence in _SENTENCE_SPLIT.split(text):
+    last = ""
+    for number, sentence in enumerate(_SENTENCE_SPLIT.split(text)):
         sentence = sentence.strip()
         if not sentence:
             continue
         sentence = _neutralise_idioms(R, sentence, scan.fired)
         if R.cues["topic"].search(sentence):
             topic = True
-        if R.cues["distress"].search(sentence) and _about_writer(R, sentence):
+        # Read with the sentence before, for what refers back to it ("hope is a skill. I've run out of it").
+        joined = f"{last} {sentence}" if last else sentence
+        start = len(joined) - len(sentence)
+        if any(m.end() > start for m in R.cues["distress"].finditer(joined)) and _about_writer(R, sentence):
             scan.distress = True
+        last = sentence
         if reported and R.cues["farewell"].search(sentence):
             # Someone else's farewell, quoted ("she texted 'sorry for everything'").
             scan.fired.extend(("farewell.reported", "concern.reported_speech"))
@@ -689,7 +703,7 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                         # (see read_message).
                         if found == "crisis" and not reported or decision_id == "concern.past_self":
                             # Two rules reading the same words are one sign: count it once, by place.
-                            place = (id(where), match.start())
+                            place = (number, max(sentence.find(where), 0) + match.start())
                             if not any(p[0] == place[0] and abs(p[1] - place[1]) < 12 for p in scan.sign_places):
                                 scan.sign_places.add(place)
                             if found == "crisis":
