@@ -1,12 +1,20 @@
 """Calibrate the safety backstop: crisis recall and over-block of rules + backstop for a grid of settings.
 
 Usage: python eval/safety_backstop.py [CASES.tsv ...] [--grid] [--model NAME]
+       python eval/safety_backstop.py --head FILE.tsv FILE.tsv ... [--risk-p P ...]
 
-Each labelled set (label<TAB>text; default eval/safety/cases.tsv) is judged by the rules alone and by
-the rules with the backstop; the exemplar bank is judged too, each exemplar with itself left out (its
-negatives count as clinical/none rows). With --grid, every combination of RISK_MIN, MARGIN and AGREE
-below is scored, so the constants in ipchat/safety/backstop.py can be chosen for the over-block they
-cost. Nothing here reads outside the paths given.
+Nearest-exemplar vote: each labelled set (label<TAB>text; default eval/safety/cases.tsv) is judged by
+the rules alone and by the rules with the vote (no head); the exemplar bank is judged too, each exemplar
+with itself left out (its negatives count as clinical/none rows). With --grid, every combination of
+RISK_MIN, MARGIN and AGREE below is scored, so the constants in ipchat/safety/backstop.py can be chosen
+for the over-block they cost.
+
+Head (--head): each file is held out in turn; a head is trained on the bank and the other files (as
+`python -m ipchat.safety.backstop --train-head` trains the shipped one) and judges the held-out file,
+for each threshold given. "backstop" is the vote and head alone (how the semantic part generalises to
+writers it never saw); "rules+" is what `assess` returns (the rules were written with these files in
+view, so it is optimistic); "false concern" counts clinical/none rows raised to concern or crisis.
+Nothing here reads outside the paths given.
 """
 
 from __future__ import annotations
@@ -58,15 +66,69 @@ def run(sets: dict[str, tuple[list[str], list[str], np.ndarray, bool]], backstop
     return out
 
 
+def held_out_heads(embedder, paths: list[Path], thresholds: list[float]) -> int:
+    """Train a head without each file in turn and score that file with it (see the module docstring)."""
+    from dataclasses import replace
+
+    from ipchat.safety import assess
+    from ipchat.safety.head import train_head
+
+    bank = bs.build_backstop(embedder)
+    bank_labels = np.array([{"negative": 0, "concern": 1, "crisis": 2}[e.label] for e in bank.exemplars])
+    data = {}
+    for path in paths:
+        rows = load_safety_rows(path)
+        texts = [r["text"] for r in rows]
+        negatives = [t[a:b] for r in rows if r["label"] in ("clinical", "none") for t in [r["text"]]
+                     for a, b in bs.sentence_spans(t)]
+        data[path.name] = {"rows": rows, "embedded": [embed_for_backstop(embedder, t) for t in texts],
+                           "vectors": embedder.embed(texts),
+                           "labels": np.array([{"crisis": 2, "concern": 1}.get(r["label"], 0) for r in rows]),
+                           "negatives": embedder.embed(negatives) if negatives else np.zeros((0, bank.dimension))}
+    totals = {p: [] for p in thresholds}
+    print(f"{'held out':<14} {'risk_p':>6}  {'backstop: crisis  risk  over':>29}  {'rules+: crisis  risk  over  false concern':>42}")
+    for name, held in data.items():
+        others = [d for n, d in data.items() if n != name]
+        x = np.vstack([bank.vectors] + [d["vectors"] for d in others] + [d["negatives"] for d in others])
+        y = np.concatenate([bank_labels] + [d["labels"] for d in others]
+                           + [np.zeros(len(d["negatives"]), dtype=np.int64) for d in others])
+        trained = train_head(x, y, model=bank.model)
+        for p in thresholds:
+            backstop = bs.Backstop(bank.exemplars, bank.vectors, bank.model, replace(trained, risk_p=p))
+            labels = [r["label"] for r in held["rows"]]
+            alone = [{"none": "none"}.get(v, v) for v in
+                     (backstop.judge_message(v, s).level for v, s in held["embedded"])]
+            both = [assess(r["text"], vector=v, backstop=backstop, sentence_vectors=s).level
+                    for r, (v, s) in zip(held["rows"], held["embedded"])]
+            a, b = score(labels, alone), score(labels, both)
+            negatives = [lv for lb, lv in zip(labels, both) if lb in ("clinical", "none")]
+            false_concern = sum(lv in ("concern", "crisis") for lv in negatives) / max(1, len(negatives))
+            totals[p].append((a["crisis_recall"], a["risk_recall"], a["over_block"], b["crisis_recall"],
+                              b["risk_recall"], b["over_block"], false_concern))
+            print(f"{name:<14} {p:>6}  {a['crisis_recall']:>15.3f} {a['risk_recall']:>5.3f} {a['over_block']:>5.3f}"
+                  f"  {b['crisis_recall']:>14.3f} {b['risk_recall']:>5.3f} {b['over_block']:>5.3f} {false_concern:>14.3f}")
+    for p, rows in totals.items():
+        m = np.nanmean(np.array(rows, dtype=float), axis=0)
+        print(f"{'mean':<14} {p:>6}  {m[0]:>15.3f} {m[1]:>5.3f} {m[2]:>5.3f}  {m[3]:>14.3f} {m[4]:>5.3f} {m[5]:>5.3f} {m[6]:>14.3f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="*", type=Path, default=[DEFAULT_CASES])
     parser.add_argument("--grid", action="store_true", help="score every setting of the grid")
+    parser.add_argument("--head", action="store_true", help="hold out each file and score a head trained without it")
+    parser.add_argument("--risk-p", type=float, nargs="+", default=[0.95, 0.98, 0.99], help="head thresholds (--head)")
     parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args(argv)
 
     embedder = load_embedder(args.model)
-    backstop = bs.build_backstop(embedder)
+    if args.head:
+        if len(args.cases) < 2:
+            parser.error("--head needs at least two labelled files")
+        return held_out_heads(embedder, args.cases, args.risk_p)
+    full = bs.build_backstop(embedder)
+    backstop = bs.Backstop(full.exemplars, full.vectors, full.model)  # the vote alone
     sets = {}
     for path in args.cases:
         rows = load_safety_rows(path)

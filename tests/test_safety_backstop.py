@@ -11,6 +11,7 @@ import pytest
 from ipchat.safety import assess, embed_for_backstop
 from ipchat.safety import backstop as bs
 from ipchat.safety.data import SafetyDataError, data_file
+from ipchat.safety.head import Head, load_head, train_head, write_head
 from ipchat.settings import DEFAULT_MODEL
 
 
@@ -60,13 +61,94 @@ def test_backstop_never_lowers_what_the_rules_found() -> None:
     assert result.level == "crisis" and result.semantic
 
 
-def test_backstop_does_not_make_a_denial_a_crisis() -> None:
-    # "I'm not going to hurt myself" sits next to "I'm going to hurt myself" in meaning-space.
+def test_backstop_does_not_raise_a_denial_or_a_clinical_question() -> None:
+    # "I'm not going to hurt myself" sits next to "I'm going to hurt myself" in meaning-space; what
+    # the rules read as a denial or a clinical topic, the backstop leaves alone.
     e = np.eye(3, dtype=np.float32)
     bank = _bank([e[0], e[0], e[0], e[2]], ["crisis", "crisis", "crisis", "negative"])
     result = assess("No, I'm not going to hurt myself. What are TMS side effects?", vector=e[0], backstop=bank)
-    assert result.level == "concern"
+    assert result.level == "clinical"
+    assert assess("Is ECT indicated for severe suicidality?", vector=e[0], backstop=bank).level == "clinical"
     assert assess("what are TMS side effects?", vector=e[0], backstop=bank).level == "crisis"
+
+
+def test_backstop_does_not_make_someone_elses_words_the_writers_crisis() -> None:
+    e = np.eye(3, dtype=np.float32)
+    bank = _bank([e[0], e[0], e[0], e[2]], ["crisis", "crisis", "crisis", "negative"])
+    about_him = "ma pal keeps sayin he's gonnae go tae the bridge. what dae i dae"
+    assert assess(about_him, vector=e[0], backstop=bank).level == "concern"
+    assert assess("keep thinking about the bridge. what do i do", vector=e[0], backstop=bank).level == "crisis"
+
+
+def _head(direction: np.ndarray, risk_p: float = 0.9) -> Head:
+    """A one-member head that reads `direction` as crisis and its opposite as negative."""
+    d = direction.shape[0]
+    w1 = np.stack([direction, -direction], axis=1)[None].astype(np.float32)  # (1, d, 2)
+    w2 = np.array([[[0.0, 0.0, 20.0], [20.0, 0.0, 0.0]]], dtype=np.float32)  # hidden 0 -> crisis, 1 -> negative
+    return Head("toy", w1, np.zeros((1, 2), np.float32), w2, np.zeros((1, 3), np.float32), risk_p)
+
+
+def test_head_levels_follow_its_probabilities_and_threshold() -> None:
+    e = np.eye(4, dtype=np.float32)
+    head = _head(e[0])
+    assert head.level(e[0])[0] == "crisis"
+    assert head.level(-e[0])[0] == "none"
+    assert head.level(e[1])[0] == "none"  # all logits equal: a third each, below the threshold
+    assert np.allclose(head.probs(np.stack([e[0], e[1]])).sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match="has 4"):
+        head.probs(np.ones(3))
+    with pytest.raises(SafetyDataError):
+        _head(e[0], risk_p=1.5)
+
+
+def test_head_raises_what_the_vote_misses_and_names_itself() -> None:
+    e = np.eye(4, dtype=np.float32)
+    exemplars = tuple(bs.Exemplar(f"{label}.x.{i}", label, "x", "en", "t") for i, label in
+                      enumerate(["crisis", "negative"]))
+    backstop = bs.Backstop(exemplars, np.stack([e[1], e[2]]), "toy", _head(e[0]))
+    verdict = backstop.judge(e[0])  # far from every exemplar: the vote says nothing
+    assert verdict.level == "crisis" and verdict.rule_ids[0] == "semantic.head"
+    assert backstop.judge_message(e[3], [e[3], e[0]]).sentence == 1
+
+
+def test_a_head_of_another_size_is_refused() -> None:
+    e = np.eye(4, dtype=np.float32)
+    with pytest.raises(SafetyDataError, match="4-d"):
+        bs.Backstop(tuple(bs.Exemplar("c.x.0", "crisis", "x", "en", "t") for _ in range(1)), np.eye(3)[:1], "toy",
+                    _head(e[0]))
+
+
+def test_a_written_head_is_read_back_and_checked(tmp_path) -> None:
+    e = np.eye(4, dtype=np.float32)
+    write_head(_head(e[0]), {"files": {}}, tmp_path)
+    loaded = load_head("toy", tmp_path)
+    assert loaded is not None and np.allclose(loaded.probs(e[0]), _head(e[0]).probs(e[0]))
+    assert load_head("another-model", tmp_path) is None
+    (tmp_path / "head.npz").write_bytes((tmp_path / "head.npz").read_bytes() + b"x")
+    with pytest.raises(SafetyDataError, match="sha256"):
+        load_head("toy", tmp_path)
+
+
+def test_train_head_learns_a_separable_toy_set() -> None:
+    rng = np.random.default_rng(0)
+    centres = np.eye(8, dtype=np.float32)[:3] * 3
+    x = np.vstack([c + rng.normal(0, 0.3, (40, 8)) for c in centres]).astype(np.float32)
+    y = np.repeat([0, 1, 2], 40)
+    head = train_head(x, y, members=2, hidden=8, epochs=30, risk_p=0.5)
+    predicted = head.probs(x).argmax(axis=1)
+    assert (predicted == y).mean() > 0.95
+    with pytest.raises(ValueError):
+        train_head(x, y[:-1])
+
+
+def test_shipped_head_reads_the_default_model_and_says_what_it_learnt_from() -> None:
+    meta = json.loads(data_file("head.json").read_text(encoding="utf-8"))
+    head = load_head(DEFAULT_MODEL)
+    assert head is not None and head.model == DEFAULT_MODEL and meta["model"] == DEFAULT_MODEL
+    assert 0.9 <= head.risk_p < 1.0
+    assert meta["trained_on"]["exemplars"]["digest"] == bs.bank_digest(bs.load_exemplars()), \
+        "exemplars.toml changed: retrain the head (python -m ipchat.safety.backstop --train-head ...)"
+    assert {"cases.tsv", "batch1.tsv"} <= set(meta["trained_on"]["files"])
 
 
 def test_a_broken_bank_is_reported(monkeypatch) -> None:

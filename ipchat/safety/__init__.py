@@ -91,7 +91,7 @@ from .backstop import Backstop, backstop_for, sentence_spans
 
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
-from .rules import LEVELS, RANK, RISK_LEVELS, read_message
+from .rules import LEVELS, RANK, RISK_LEVELS, in_writers_voice, read_message
 
 __all__ = [
     "LEVELS",
@@ -220,16 +220,20 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         rule_ids += ["context.taken_back", "clinical.follow_up"]
     # A follow-up that refers back ("what's the plan for her TMS now?") keeps the concern or the clinical
     # topic of the message it follows.
-    if reading.refers_back and earlier and RANK[level] < RANK["concern"]:
+    # ... unless it takes the earlier words back ("to be clear, I'm not suicidal").
+    denied = any(f.decision == "clinical.negated" for f in reading.findings)
+    if reading.refers_back and earlier and RANK[level] < RANK["concern"] and not denied:
         carried = min(max((r.level for r in earlier[-FOLLOW_UP:]), key=RANK.__getitem__), "concern",
                       key=RANK.__getitem__)
         if RANK[carried] > RANK[level]:
             level = carried
             rule_ids += ["context.follow_up", f"{carried}.follow_up"]
     semantic = vector is not None and backstop is not None
-    if semantic:
+    # A message the rules read as a clinical topic or a denial is not raised: there the backstop's
+    # sense of meaning ("suicidal thoughts", "overdose") is what the rules already weighed.
+    if semantic and reading.level != "clinical":
         verdict = backstop.judge_message(vector, sentence_vectors)
-        if verdict.level != "none" and reading.signs and level != "crisis":
+        if verdict.level != "none" and reading.signs and level != "crisis" and in_writers_voice(text, text):
             level = "crisis"  # a sign beside what reads as risk
             rule_ids += [*reading.signs, "crisis.in_context"]
         raised = verdict.level
@@ -237,6 +241,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             # The rules read the risk words and judged them past, denied, hypothetical or someone else's
             # ("No, I'm not going to hurt myself"): near in meaning is not the same meaning.
             raised = "concern"
+        if raised == "crisis":
+            spans = sentence_spans(text) if verdict.sentence >= 0 else []
+            judged = text[slice(*spans[verdict.sentence])] if verdict.sentence < len(spans) and spans else text
+            if not in_writers_voice(judged, text):
+                raised = "concern"  # meaning without a subject: "my brother keeps saying he'll jump" is his
         if RANK[raised] > RANK[level]:
             level = raised
             rule_ids += verdict.rule_ids

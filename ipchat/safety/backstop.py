@@ -8,13 +8,16 @@ bank of exemplars (ipchat/data/safety/exemplars.toml): crisis and concern messag
 - The message is `concern` when its nearest risk exemplar is at least `RISK_MIN` similar and at least
   `MARGIN` more similar than its nearest negative exemplar;
 - and `crisis` when, besides, the `AGREE` nearest exemplars are all crisis exemplars.
+- The classifier head (head.py), trained on the bank and the labelled sets, judges the same vector;
+  the more severe of the two verdicts stands. The head generalises to new wording where the vote
+  needs a near neighbour.
 
 A long message dilutes one risky clause in its vector, so each of its sentences is judged too. Their
 vectors are made in the same model call as the message's (one batch); on the labelled sets this found
 a tenth more crises than vectors pooled from the message's own pass ("late chunking"), which were
 tried first (eval/safety_backstop.py).
 
-The rule id is ``semantic.<nearest exemplar id>``. The constants were set with eval/safety_backstop.py on
+The rule id is ``semantic.<nearest exemplar id>`` (with ``semantic.head`` when the head decided). The constants were set with eval/safety_backstop.py on
 the case file and the bank itself (leave-one-out), for the over-block they cost; see the README.
 
 The bank's vectors ship beside it (exemplars.npy, float16, with exemplars.json naming the model and a
@@ -32,10 +35,12 @@ import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from .data import SafetyDataError, data_file, read_table
+from .head import Head, load_head
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,7 @@ RISK_MIN = 0.6  # nearest risk exemplar at least this similar
 MARGIN = 0.1  # ... and this much more similar than the nearest negative one
 AGREE = 3  # crisis when the AGREE nearest exemplars are all crisis exemplars
 FORMAT_VERSION = 1
+_RANK = {"none": 0, "concern": 1, "crisis": 2}
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
 
 
@@ -65,6 +71,7 @@ class Verdict:
     rule_ids: tuple[str, ...]
     risk: float
     negative: float
+    sentence: int = -1  # which sentence vector it came from in judge_message; -1 for the message's own
 
 
 def load_exemplars() -> tuple[Exemplar, ...]:
@@ -102,13 +109,16 @@ def bank_digest(exemplars: tuple[Exemplar, ...]) -> str:
 class Backstop:
     """Nearest-exemplar judgement over one model's vectors of the bank."""
 
-    def __init__(self, exemplars: tuple[Exemplar, ...], vectors: np.ndarray, model: str):
+    def __init__(self, exemplars: tuple[Exemplar, ...], vectors: np.ndarray, model: str, head: Head | None = None):
         if vectors.shape[0] != len(exemplars):
             raise SafetyDataError(f"{len(exemplars)} exemplars but {vectors.shape[0]} vectors")
         self.exemplars = exemplars
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.model = model
         self.dimension = self.vectors.shape[1]
+        if head is not None and head.dimension != self.dimension:
+            raise SafetyDataError(f"the safety head reads {head.dimension}-d vectors; the bank's are {self.dimension}-d")
+        self.head = head
         labels = np.array([e.label for e in exemplars])
         self._risk = labels != "negative"
         self._crisis = labels == "crisis"
@@ -117,11 +127,11 @@ class Backstop:
         """The most severe verdict over the message's vector and its sentences' vectors (None skipped)."""
         rank = {"none": 0, "concern": 1, "crisis": 2}
         best = self.judge(vector)
-        for sentence in sentence_vectors:
+        for n, sentence in enumerate(sentence_vectors):
             if sentence is not None:
                 verdict = self.judge(sentence)
                 if rank[verdict.level] > rank[best.level]:
-                    best = verdict
+                    best = Verdict(verdict.level, verdict.rule_ids, verdict.risk, verdict.negative, n)
         return best
 
     def judge(self, vector: np.ndarray, exclude: int | None = None) -> Verdict:
@@ -136,11 +146,17 @@ class Backstop:
             sims[exclude] = -1.0
         risk_row = int(np.argmax(np.where(self._risk, sims, -1.0)))
         risk, negative = float(sims[risk_row]), float(np.max(np.where(self._risk, -1.0, sims)))
-        if risk < RISK_MIN or risk - negative < MARGIN:
-            return Verdict("none", (), risk, negative)
-        nearest = np.argpartition(-sims, AGREE)[:AGREE]
-        level = "crisis" if bool(np.all(self._crisis[nearest])) else "concern"
-        return Verdict(level, (f"semantic.{self.exemplars[risk_row].id}",), risk, negative)
+        nearest_id = f"semantic.{self.exemplars[risk_row].id}"
+        level, rule_ids = "none", ()
+        if risk >= RISK_MIN and risk - negative >= MARGIN:
+            nearest = np.argpartition(-sims, AGREE)[:AGREE]
+            level = "crisis" if bool(np.all(self._crisis[nearest])) else "concern"
+            rule_ids = (nearest_id,)
+        if self.head is not None:
+            head_level, _ = self.head.level(vector)
+            if _RANK[head_level] > _RANK[level]:
+                level, rule_ids = head_level, ("semantic.head", nearest_id)
+        return Verdict(level, rule_ids, risk, negative)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -167,13 +183,14 @@ def _bundled_vectors(exemplars: tuple[Exemplar, ...], model: str) -> np.ndarray 
 
 def build_backstop(embedder) -> Backstop:
     """A Backstop for `embedder`'s model: the shipped vectors when they are that model's, else the bank
-    embedded now. Raises SafetyDataError for a broken bank."""
+    embedded now, and the shipped head when it was trained on that model's vectors. Raises
+    SafetyDataError for a broken bank or head."""
     exemplars = load_exemplars()
     vectors = _bundled_vectors(exemplars, embedder.name)
     if vectors is None:
         log.info("embedding %d safety exemplars with %s", len(exemplars), embedder.name)
         vectors = embedder.embed([e.text for e in exemplars])
-    return Backstop(exemplars, vectors, embedder.name)
+    return Backstop(exemplars, vectors, embedder.name, load_head(embedder.name))
 
 
 @lru_cache(maxsize=4)
@@ -198,17 +215,61 @@ def write_vectors(embedder) -> tuple[str, int]:
     return embedder.name, len(exemplars)
 
 
+def training_set(embedder, paths) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Vectors and labels (0 negative, 1 concern, 2 crisis) of the bank and of labelled files
+    (label<TAB>text; clinical and none rows are negatives), and a record of what they were. Each
+    sentence of a clinical or none message is a negative too: the backstop judges sentences as well,
+    and "hang on while I pull up the MADRS" is harmless wherever it stands."""
+    from ipchat.evaluation import load_safety_rows
+
+    backstop = build_backstop(embedder)
+    vectors = [backstop.vectors]
+    labels = [np.array([{"negative": 0, "concern": 1, "crisis": 2}[e.label] for e in backstop.exemplars])]
+    files = {}
+    for path in paths:
+        rows = load_safety_rows(path)
+        texts = [row["text"] for row in rows]
+        vectors.append(embedder.embed(texts))
+        labels.append(np.array([{"crisis": 2, "concern": 1}.get(row["label"], 0) for row in rows]))
+        sentences = [row["text"][start:end] for row in rows if row["label"] in ("clinical", "none")
+                     for start, end in sentence_spans(row["text"])]
+        if sentences:
+            vectors.append(embedder.embed(sentences))
+            labels.append(np.zeros(len(sentences), dtype=np.int64))
+        files[Path(path).name] = {"rows": len(rows), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+    trained_on = {"exemplars": {"rows": len(backstop.exemplars), "digest": bank_digest(backstop.exemplars)},
+                  "files": files}
+    return np.vstack(vectors).astype(np.float32), np.concatenate(labels), trained_on
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m ipchat.safety.backstop --rebuild [--model NAME]`: rewrite the shipped bank vectors."""
+    """`python -m ipchat.safety.backstop --rebuild [--model NAME]`: rewrite the shipped bank vectors;
+    `--train-head FILE...`: train the classifier head on the bank and labelled files and ship it."""
     from ipchat.embedding import load_embedder
     from ipchat.settings import DEFAULT_MODEL
 
-    parser = argparse.ArgumentParser(description="Rebuild the safety exemplar vectors shipped with ipchat.")
-    parser.add_argument("--rebuild", action="store_true", required=True, help="embed exemplars.toml and write the vectors")
+    from .head import train_head, write_head
+
+    parser = argparse.ArgumentParser(description="Rebuild the safety exemplar vectors or retrain the safety head.")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--rebuild", action="store_true", help="embed exemplars.toml and write the vectors")
+    mode.add_argument("--train-head", nargs="+", metavar="FILE",
+                      help="train the head on the bank and these label<TAB>text files, and write head.npz/head.json")
+    parser.add_argument("--risk-p", type=float, default=0.98, help="the head's risk threshold (default 0.98)")
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model (default {DEFAULT_MODEL})")
     args = parser.parse_args(argv)
-    model, rows = write_vectors(load_embedder(args.model))
-    sys.stdout.write(f"wrote {rows} exemplar vectors made with {model}\n")
+    embedder = load_embedder(args.model)
+    if args.rebuild:
+        model, rows = write_vectors(embedder)
+        sys.stdout.write(f"wrote {rows} exemplar vectors made with {model}\n")
+        return 0
+    vectors, labels, trained_on = training_set(embedder, args.train_head)
+    sys.stdout.write(f"training the safety head on {len(labels)} vectors "
+                     f"({int((labels == 2).sum())} crisis, {int((labels == 1).sum())} concern, "
+                     f"{int((labels == 0).sum())} negative)\n")
+    head = train_head(vectors, labels, risk_p=args.risk_p, model=embedder.name)
+    path = write_head(head, trained_on)
+    sys.stdout.write(f"wrote {path.name} and head.json for {embedder.name}\n")
     return 0
 
 

@@ -170,7 +170,8 @@ def is_foreign(text: str) -> bool:
 def _filler_pattern(codes: tuple[str, ...]) -> re.Pattern | None:
     _, languages, _ = load_phrases()
     words = sorted({w for code in codes for w in languages[code].fillers}, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b ?") if words else None
+    # Kept before "se": "anche se" is "even though", not the hypothetical "se".
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b(?! se\b) ?") if words else None
 
 
 def _without_fillers(folded: str, languages: dict[str, Language]) -> str:

@@ -84,11 +84,16 @@ def _squeeze(token: str) -> str:
     return fallback or token
 
 
+_ITEM_CODE = re.compile(r"(?:q|item|phq|gad|pcl|bdi|madrs|hamd?)-?\d{1,2}")
+
+
 def _fix_token(match: re.Match) -> str:
     token = match.group(0)
     if token in _DIGIT_SLANG:
         return _DIGIT_SLANG[token]
     has_letter = any(c.isalpha() for c in token)
+    if _ITEM_CODE.fullmatch(token):
+        return token  # "q4", "phq9", "item9": a questionnaire item, not leetspeak
     if has_letter and not _NUMBER_UNIT.fullmatch(token) and any(c in "0123457@$|" for c in token):
         # "want2die" reads "want to die"; otherwise digits stand for letters.
         token = re.sub(r"(?<=[a-z])2(?=[a-z])", " to ", token)
@@ -138,6 +143,34 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bself[- ]?(?:delete|terminate|destruct)\b", "kill myself"),
         (r"\blog(?:ging)? off (?:permanently|forever|for good|for ever|from life)\b", "die"),
         (r"\b(?:wknd|wkend|weeknd)\b", "weekend"),
+        # Dialect spellings: Scots, Irish and northern English, Jamaican Patois, Nigerian Pidgin.
+        (r"\bgonnae\b", "going to"),
+        (r"\bwannae\b", "want to"),
+        (r"\bno tae\b", "not to"),
+        (r"\btae\b", "to"),
+        (r"\bwi\b(?!\s*-?\s*fi\b)", "with"),
+        (r"\baff\b", "off"),
+        (r"\bdae\b", "do"),
+        (r"\b(can|would|did|could|should|is|was|does|do|have|has|had)nae\b", r"\1 not"),
+        (r"\bdinnae\b|\bdinna\b", "do not"),
+        (r"\bme (?=(?:mam|mum|ma|nan|nana|gran|granny|da|dad|brother|sister|missus|mates?|kids|bairns?)\b)", "my "),
+        (r"\b(?:mi|ma) (?=(?:little |likkle |lil |wee |big |baby |best |older |younger )?(?:mam|mum|ma|mother|nan|gran|da|dad|father|"
+         r"brother|sister|pal|mate|friend|son|daughter|bairn|kids?|wife|husband|man|woman|bredren|cousin|auntie|uncle)\b)", "my "),
+        (r"\bmi (?=(?:just|a|did|cyaan|cya|can|waan|want|wan|feel|tired|done|nah|nuh|neva|never|don|dun|haffi|gone|go|ago|ready|know|tink|think)\b)", "i "),
+        (r"\bwaan\b", "want to"),
+        (r"\bcyaan\b|\bcyah\b", "can not"),
+        (r"\binna\b", "into"),
+        (r"\bdi\b(?=\s+(?:sea|river|bridge|road|car|rope|pills|gun|end|way|pain|world|night|house|room|water|tracks|train)\b)", "the"),
+        (r"\bnutten\b", "nothing"),
+        (r"\blikkle\b", "little"),
+        (r"\bhar\b", "her"),
+        (r"\bgo fit\b", "would"),
+        (r"\bwan\b(?=\s+(?:sleep|die|kill|end|go|rest|disappear|leave|stop|jump|drink|take)\b)", "want to"),
+        # Dropped g's: "sayin", "kiddin", "takin".
+        (r"\b(say|do|go|walk|hunt|feel|try|look|talk|think|wait|drink|jump|keep|hang|bleed|kill|end|dy|know|want|need"
+         r"|wish|pray|stay|stand|fight|sleep|eat|cry|lie|read|work|watch|tell|ask|wonder|reach|pick|pack|check|count"
+         r"|mean|start|plann|kidd|cutt|gett|sitt|putt|runn|stopp|dropp|sett)in\b", r"\1ing"),
+        (r"\b(tak|mak|leav|giv|liv|lov|hop|com|us|writ|driv|los|clos|ignor)in\b", r"\1ing"),
         (r"\bself[- ]?(?:deleting|terminating)\b", "killing myself"),
         # Hyphenated words become two words so "self-harm" and "self harm" read the same.
         (r"(?<=[a-z])[-_](?=[a-z])", " "),

@@ -345,9 +345,22 @@ def _set_aside_mentions(R: Rules, text: str, fired: list[str]) -> str:
 
 
 # Words before a quote that make it the writer's own: "what I texted my friend:", "from my notes app:".
+# A quotation that is part of the sentence's own grammar ("she's going to 'finish the job'").
+_QUOTE_AS_PHRASE = re.compile(r"\b(?:to|will|would|going to|gonna|wants to|might|could)\s*$")
+
+_AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|hrs?)\s+ago\b|\bjust now\b")
+
+# Quoted terms being explained or compared ("the difference between 'wish to be dead' and ..."): the words
+# are mentioned, not said by anyone.
+_QUOTE_AS_TERM = re.compile(r"\b(?:difference between|explain(?:ing)?|the terms?|the phrases?|the words?|called|"
+                            r"define|defining|definition of|items?|labels?|categor(?:y|ies)|between|means?|meant)\s*$"
+                            r"|['\"]\s+(?:and|or|vs\.?|versus)\s*$")
+
 _OWN_QUOTE = re.compile(
     r"\b(?:i|i have|i had)\s+(?:\w+\s+){0,3}?(?:wrote|written|texted|typed|posted|said|noted|put|messaged|sent)\b"
     r"[^\"]{0,130}$|\b(?:from|in|on)\s+my\s+(?:own\s+)?(?:notes(?: app)?|journal|diary|phone|drafts|note)\b[^\"]{0,250}$"
+    r"|\bmy\s+(?:own\s+)?(?:journal|diary|notes app|drafts?)\b[^\"]{0,250}$|\bthis is from (?:last night|yesterday|my|this morning)\b[^\"]{0,40}$"
+    r"|\b(?:to send|should i send|i am sending|going to send|want to send|thinking of sending|i drafted|my draft|sound ok|read ok|look ok)\b[^\"]{0,60}$"
 )
 
 
@@ -355,6 +368,11 @@ def _extract_quotes(text: str) -> tuple[str, list[str]]:
     quotes: list[str] = []
 
     def take(match: re.Match) -> str:
+        before = match.string[max(0, match.start() - 60):match.start()]
+        if _QUOTE_AS_PHRASE.search(before):
+            return " " + match.group(1) + " "  # "going to 'finish the job'": scare quotes inside the sentence
+        if _QUOTE_AS_TERM.search(before):
+            return " term "
         if len(match.group(1).split()) < 3:
             return " " + match.group(1) + " "  # a term in scare quotes ('death'), not someone's words
         if _OWN_QUOTE.search(match.string, max(0, match.start() - 300), match.start()):
@@ -560,7 +578,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if negated:
             return ("clinical", "clinical.negated")
         if subject is not None and (cues["hypothetical"].search(before_subject)
-                                    or cues["hypothetical_ahead"].search(before_subject)):
+                                    or cues["hypothetical_ahead"].search(before_subject)) \
+                and not _AGO.search(clause[sub_start:]):
+            # "if I took 40 of my seroquel an hour ago" is no hypothetical.
             return ("concern", "concern.hypothetical_self")
         recent = cues["recent"].search(clause[sub_start : match.end()] + local_after)
         joined = _CONJUNCTION.search(after)
@@ -619,6 +639,27 @@ def _about_writer(R: Rules, sentence: str) -> bool:
     return bool(first is not None and first.group("first"))
 
 
+def in_writers_voice(sentence: str, message: str = "") -> bool:
+    """Whether a semantic verdict on `sentence` (of `message`) is about the writer: not when it opens
+    with someone else or reports their words ("my son keeps saying ...", "pt endorsed ...", "mi hermano
+    ..."), when the message opens that way ("ma pal keeps sayin ... what dae i dae"), when it says it
+    is not about the writer ("not about me"), nor, when the sentence names no one, when any sentence of
+    the message is about someone else. The backstop reads meaning, not who."""
+    R = load_rules()
+
+    def someone_else(text: str) -> bool:
+        return bool(R.cues["reporter"].search(text + " ")) or bool(R.cues["other_opening"].search(text))
+
+    norm = normalise(sentence, correct=False)
+    whole = normalise(message, correct=False) if message else norm
+    parts = [part.strip() for part in _SENTENCE_SPLIT.split(whole) if part.strip()]
+    if someone_else(norm) or (parts and someone_else(parts[0])) or R.cues["generic_target"].search(whole):
+        return False
+    if _FIRST_CUE.search(norm):
+        return True
+    return not any(someone_else(part) for part in parts)
+
+
 _UPGRADABLE = frozenset({"cssrs.wish_dead", "cssrs.active_thoughts", "cssrs.method"})
 
 
@@ -649,6 +690,7 @@ class _Scan:
     other_signs: list[str] = field(default_factory=list)  # the same about someone else
     other_means: bool = False  # one of them is preparation: means got, belongings given away
     distress: bool = False
+    note: bool = False  # the message is a clinical note about a patient: subjectless clauses are theirs
 
 
 def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
@@ -698,6 +740,8 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                     if decision is None:
                         continue
                     found, decision_id = decision
+                    if scan.note and decision_id == "crisis.implicit_first_person":
+                        found, decision_id = "concern", "concern.third_person"  # "pt ... endorsed SI w/ plan"
                     if rule.needs_context:
                         # Kept aside: it counts only when the context makes it a crisis or concern
                         # (see read_message).
@@ -770,6 +814,7 @@ def _scan_languages(text: str, scan: _Scan) -> None:
         if needs_context:
             if level == "crisis":
                 scan.signs.append(rule_id)
+                scan.sign_places.add((-1, len(scan.sign_places)))  # each phrase is a sign of its own
             elif level == "concern":
                 scan.other_signs.append(rule_id)
             continue
@@ -791,6 +836,7 @@ def read_message(text: str, context: bool = False) -> Reading:
     scan = _Scan()
     # Misspelt English risk words are corrected only in English: "suizidal" is German, not a typo.
     norm = normalise(text, correct=not is_foreign(text))
+    scan.note = bool(R.cues["clinical_note"].search(norm))
     norm = _set_aside_mentions(R, norm, scan.fired)
     norm, quotes = _extract_quotes(norm)
     _scan(R, norm, scan, reported=False)
