@@ -66,7 +66,7 @@ def run(sets: dict[str, tuple[list[str], list[str], np.ndarray, bool]], backstop
     return out
 
 
-def held_out_heads(embedder, paths: list[Path], thresholds: list[float]) -> int:
+def held_out_heads(embedder, paths: list[Path], thresholds: list[float], negatives=()) -> int:
     """Train a head without each file in turn and score that file with it (see the module docstring)."""
     from dataclasses import replace
 
@@ -75,6 +75,8 @@ def held_out_heads(embedder, paths: list[Path], thresholds: list[float]) -> int:
 
     bank = bs.build_backstop(embedder)
     bank_labels = np.array([{"negative": 0, "concern": 1, "crisis": 2}[e.label] for e in bank.exemplars])
+    ordinary = bs.negative_texts(negatives)
+    ordinary_vectors = embedder.embed(ordinary) if ordinary else np.zeros((0, bank.dimension), dtype=np.float32)
     data = {}
     for path in paths:
         rows = load_safety_rows(path)
@@ -89,8 +91,8 @@ def held_out_heads(embedder, paths: list[Path], thresholds: list[float]) -> int:
     print(f"{'held out':<14} {'risk_p':>6}  {'backstop: crisis  risk  over':>29}  {'rules+: crisis  risk  over  false concern':>42}")
     for name, held in data.items():
         others = [d for n, d in data.items() if n != name]
-        x = np.vstack([bank.vectors] + [d["vectors"] for d in others] + [d["negatives"] for d in others])
-        y = np.concatenate([bank_labels] + [d["labels"] for d in others]
+        x = np.vstack([bank.vectors, ordinary_vectors] + [d["vectors"] for d in others] + [d["negatives"] for d in others])
+        y = np.concatenate([bank_labels, np.zeros(len(ordinary_vectors), dtype=np.int64)] + [d["labels"] for d in others]
                            + [np.zeros(len(d["negatives"]), dtype=np.int64) for d in others])
         trained = train_head(x, y, model=bank.model)
         for p in thresholds:
@@ -119,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", action="store_true", help="score every setting of the grid")
     parser.add_argument("--head", action="store_true", help="hold out each file and score a head trained without it")
     parser.add_argument("--risk-p", type=float, nargs="+", default=[0.95, 0.98, 0.99], help="head thresholds (--head)")
+    parser.add_argument("--negatives", nargs="+", type=Path, default=[], help="ordinary text for the head (--head)")
     parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args(argv)
 
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.head:
         if len(args.cases) < 2:
             parser.error("--head needs at least two labelled files")
-        return held_out_heads(embedder, args.cases, args.risk_p)
+        return held_out_heads(embedder, args.cases, args.risk_p, args.negatives)
     full = bs.build_backstop(embedder)
     backstop = bs.Backstop(full.exemplars, full.vectors, full.model)  # the vote alone
     sets = {}

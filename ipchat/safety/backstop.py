@@ -215,7 +215,20 @@ def write_vectors(embedder) -> tuple[str, int]:
     return embedder.name, len(exemplars)
 
 
-def training_set(embedder, paths) -> tuple[np.ndarray, np.ndarray, dict]:
+def negative_texts(paths) -> list[str]:
+    """Texts that are no risk to anyone, for the head to learn what ordinary text looks like: the
+    "question" of each line of a .jsonl question set, or each sentence of a plain-text document."""
+    texts: list[str] = []
+    for path in map(Path, paths):
+        raw = path.read_text(encoding="utf-8")
+        if path.suffix == ".jsonl":
+            texts += [json.loads(line)["question"] for line in raw.splitlines() if line.strip()]
+        else:
+            texts += [m.group().strip() for m in _SENTENCE.finditer(raw) if len(m.group().split()) >= 4]
+    return texts
+
+
+def training_set(embedder, paths, negatives=()) -> tuple[np.ndarray, np.ndarray, dict]:
     """Vectors and labels (0 negative, 1 concern, 2 crisis) of the bank and of labelled files
     (label<TAB>text; clinical and none rows are negatives), and a record of what they were. Each
     sentence of a clinical or none message is a negative too: the backstop judges sentences as well,
@@ -237,6 +250,12 @@ def training_set(embedder, paths) -> tuple[np.ndarray, np.ndarray, dict]:
             vectors.append(embedder.embed(sentences))
             labels.append(np.zeros(len(sentences), dtype=np.int64))
         files[Path(path).name] = {"rows": len(rows), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+    for path in negatives:
+        texts = negative_texts([path])
+        vectors.append(embedder.embed(texts))
+        labels.append(np.zeros(len(texts), dtype=np.int64))
+        files[Path(path).name] = {"rows": len(texts), "negatives": True,
+                                  "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
     trained_on = {"exemplars": {"rows": len(backstop.exemplars), "digest": bank_digest(backstop.exemplars)},
                   "files": files}
     return np.vstack(vectors).astype(np.float32), np.concatenate(labels), trained_on
@@ -255,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--rebuild", action="store_true", help="embed exemplars.toml and write the vectors")
     mode.add_argument("--train-head", nargs="+", metavar="FILE",
                       help="train the head on the bank and these label<TAB>text files, and write head.npz/head.json")
+    parser.add_argument("--negatives", nargs="+", default=[], metavar="FILE",
+                        help="ordinary text for the head: question sets (.jsonl) or documents (sentences)")
     parser.add_argument("--risk-p", type=float, default=0.98, help="the head's risk threshold (default 0.98)")
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model (default {DEFAULT_MODEL})")
     args = parser.parse_args(argv)
@@ -263,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         model, rows = write_vectors(embedder)
         sys.stdout.write(f"wrote {rows} exemplar vectors made with {model}\n")
         return 0
-    vectors, labels, trained_on = training_set(embedder, args.train_head)
+    vectors, labels, trained_on = training_set(embedder, args.train_head, args.negatives)
     sys.stdout.write(f"training the safety head on {len(labels)} vectors "
                      f"({int((labels == 2).sum())} crisis, {int((labels == 1).sum())} concern, "
                      f"{int((labels == 0).sum())} negative)\n")

@@ -84,7 +84,7 @@ def _squeeze(token: str) -> str:
     return fallback or token
 
 
-_ITEM_CODE = re.compile(r"(?:q|item|phq|gad|pcl|bdi|madrs|hamd?)-?\d{1,2}")
+_ITEM_CODE = re.compile(r"(?:q|item|phq|gad|pcl|bdi|madrs|hamd?|ps|xbox|gta|fifa)-?\d{1,2}")
 
 
 def _fix_token(match: re.Match) -> str:
@@ -131,6 +131,8 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bkys\b", "kill yourself"),
         (r"\bctb\b", "kill myself"),
         # "unalive" and other platform-safe euphemisms.
+        (r"\bunalive\s+(?=(?:thoughts|urges|ideation|feelings)\b)", "suicidal "),
+        (r"\buninstall(?:ing|ed)?\s+(?:myself|me)\b(?:\s+irl)?", "killing myself"),
         (r"\bunalive(s?)\s+(?=" + _REFLEXIVES + r"\b)", r"kill\1 "),
         (r"\bunalived\s+(?=" + _REFLEXIVES + r"\b)", "killed "),
         (r"\bunaliving\s+(?=" + _REFLEXIVES + r"\b)", "killing "),
@@ -141,8 +143,9 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bsewer ?slides?\b|\bsewercide\b|\bsui ?side\b|\bsooicide\b|\bsuey ?cide\b|\bsuicid\b", "suicide"),
         (r"\bcommit sudoku\b", "commit suicide"),
         (r"\bself[- ]?(?:delete|terminate|destruct)\b", "kill myself"),
-        (r"\blog(?:ging)? off (?:permanently|forever|for good|for ever|from life)\b", "die"),
+        (r"\blog(?:ging|ged)? off (?:permanently|forever|for good|for ever|from life)\b", "die"),
         (r"\b(?:wknd|wkend|weeknd)\b", "weekend"),
+        (r"\babt\b", "about"),
         # Dialect spellings: Scots, Irish and northern English, Jamaican Patois, Nigerian Pidgin.
         (r"\bgonnae\b", "going to"),
         (r"\bwannae\b", "want to"),
@@ -187,7 +190,7 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
          r"|denying|reports?|reported|reporting|having|has|had|have|with|no|any|of|for|without|positive|negative"
          r"|fleeting)\s+si\b", r"\1 suicidal ideation"),
         (r"\bsi(?=\s+(?:scores?|rates?|severity|items?|ratings?|symptoms?|outcomes?|reduction)\b)", "suicidal ideation"),
-        (r"\bod(?:'?d|'?ed)\b", "overdosed"),
+        (r"\bod(?:'d|'?ed)\b", "overdosed"),  # not "odd"
         (r"\bod'?ing\b", "overdosing"),
         (r"\bod\b", "overdose"),
         # Contractions and their apostrophe-less spellings.

@@ -348,6 +348,9 @@ def _set_aside_mentions(R: Rules, text: str, fired: list[str]) -> str:
 # A quotation that is part of the sentence's own grammar ("she's going to 'finish the job'").
 _QUOTE_AS_PHRASE = re.compile(r"\b(?:to|will|would|going to|gonna|wants to|might|could)\s*$")
 
+_INDEFINITE = re.compile(r"(?:a|an|any|some|someone|somebody|anyone|anybody)\b")
+_INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|some)\s+(?:\w+\s+)?$")
+
 _AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|hrs?)\s+ago\b|\bjust now\b")
 
 # Quoted terms being explained or compared ("the difference between 'wish to be dead' and ..."): the words
@@ -563,7 +566,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
 
     # A negation counts when it starts between the subject and the predicate; it is read with what
     # follows, so "can't stop cutting" (an intensifier) is not a denial.
-    negated = bool(any(m.start() < match.start() for m in cues["negation"].finditer(clause, sub_end, match.end()))
+    # ... and within the match's own clause of a sentence-scope rule ("not a big deal, just been sitting ...").
+    local_start = max(sub_end, clause.rfind(",", 0, match.start()) + 1)
+    negated = bool(any(m.start() < match.start() for m in cues["negation"].finditer(clause, local_start, match.end()))
                    or cues["negated_lead"].search(before_subject)
                    or (owner_text and cues["denial"].search(owner_text)))
     after = clause[match.end() :]
@@ -594,6 +599,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if past:
             return ("concern", "concern.past_self")
         return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
+    if person == "third" and subject is not None and cues["generic_question"].search(sentence) and (
+            _INDEFINITE.match(clause[sub_start:sub_end]) or _INDEFINITE_BEFORE.search(clause[:sub_start])):
+        return ("clinical", "clinical.generic_person")  # "signs that a teenager might be thinking about ..."
     if person == "third":
         if negated:
             return ("clinical", "clinical.negated")
@@ -803,7 +811,9 @@ class Reading:
         return bool(self.signs) or self.self_risk or self.distress
 
 
-_SELF_DECISIONS = ("crisis.", "concern.past_self")  # "what if I ever ..." gives no context to a sign
+_SELF_DECISIONS = ("crisis.", "concern.past_self")
+_FOR_ME_DECISIONS = frozenset({"concern.third_person", "concern.generic_means", "concern.hypothetical_self",
+                               "clinical.generic_person", "clinical.generic_you"})  # "what if I ever ..." gives no context to a sign
 
 
 def _scan_languages(text: str, scan: _Scan) -> None:
@@ -843,6 +853,13 @@ def read_message(text: str, context: bool = False) -> Reading:
     for quote in quotes:
         _scan(R, quote, scan, reported=True)
     _scan_languages(text, scan)
+    if R.cues["for_me"].search(norm):
+        # "if someone wanted to ... which floor would do the job. ok not hypothetical, asking for me"
+        for n, finding in enumerate(scan.findings):
+            if finding.decision in _FOR_ME_DECISIONS:
+                scan.findings[n] = Finding(finding.rule_id, finding.item, "crisis", "crisis.for_me")
+                scan.fired.extend((finding.rule_id, "crisis.for_me"))
+                scan.level = "crisis"
     self_risk = any(f.decision.startswith(_SELF_DECISIONS) for f in scan.findings)
     if R.cues["booking"].search(norm):
         # "Finally got the date, booked for the 14th": an appointment, not a plan.
