@@ -48,6 +48,10 @@ LABELS = ("crisis", "concern", "negative")
 RISK_MIN = 0.6  # nearest risk exemplar at least this similar
 MARGIN = 0.1  # ... and this much more similar than the nearest negative one
 AGREE = 3  # crisis when the AGREE nearest exemplars are all crisis exemplars
+# The head speaks only where its input is not plainly ordinary: when the nearest negative exemplar is
+# more than this much closer than the nearest risk one ("thanks, that really helped, you're a
+# lifesaver"), the head's confidence is extrapolation, not evidence.
+HEAD_MARGIN = -0.05
 FORMAT_VERSION = 1
 _RANK = {"none": 0, "concern": 1, "crisis": 2}
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
@@ -152,7 +156,7 @@ class Backstop:
             nearest = np.argpartition(-sims, AGREE)[:AGREE]
             level = "crisis" if bool(np.all(self._crisis[nearest])) else "concern"
             rule_ids = (nearest_id,)
-        if self.head is not None:
+        if self.head is not None and risk - negative >= HEAD_MARGIN:
             head_level, _ = self.head.level(vector)
             if _RANK[head_level] > _RANK[level]:
                 level, rule_ids = head_level, ("semantic.head", nearest_id)

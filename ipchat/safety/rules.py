@@ -351,6 +351,11 @@ _QUOTE_AS_PHRASE = re.compile(r"\b(?:to|will|would|going to|gonna|wants to|might
 _INDEFINITE = re.compile(r"(?:a|an|any|some|someone|somebody|anyone|anybody)\b")
 _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|some)\s+(?:\w+\s+)?$")
 
+_LIST_TAIL = re.compile(r"\s*(?:or|nor|and)\s+$")
+_NEGATED_LIST = re.compile(r"\b(?:no|not|never|without|nor)\b[^,.;!?]*\b(?:or|nor)\s+$")
+# A fictional character the sentence is about ("the main character has ECT after a suicide attempt").
+_FICTION_SUBJECT = re.compile(r"\b(?:the|a|this|that)\s+(?:main\s+|lead\s+|central\s+)?(?:character|protagonist|hero|heroine|narrator|villain)\b")
+
 _AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|hrs?)\s+ago\b|\bjust now\b")
 
 # Quoted terms being explained or compared ("the difference between 'wish to be dead' and ..."): the words
@@ -569,6 +574,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     # ... and within the match's own clause of a sentence-scope rule ("not a big deal, just been sitting ...").
     local_start = max(sub_end, clause.rfind(",", 0, match.start()) + 1)
     negated = bool(any(m.start() < match.start() for m in cues["negation"].finditer(clause, local_start, match.end()))
+                   # "no thoughts of killing myself or hurting myself": the negation spans the list
+                   or (_LIST_TAIL.match(clause[:match.start()]) and cues["negation"].search(previous))
+                   or _NEGATED_LIST.search(clause[:match.start()])
                    or cues["negated_lead"].search(before_subject)
                    or (owner_text and cues["denial"].search(owner_text)))
     after = clause[match.end() :]
@@ -577,6 +585,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     # "I'm no longer suicidal", "I'm not suicidal anymore": a past state, not a denial.
     no_longer = "no longer" in window or (negated and _NO_MORE.match(after))
 
+    if person in ("first", "implicit") and _FICTION.search(sentence) and _FICTION_SUBJECT.search(clause[:match.start()]):
+        return ("clinical", "clinical.generic_person")  # about the story's character, not the reader
     if person in ("first", "implicit"):
         if no_longer:
             return ("concern", "concern.past_self")
