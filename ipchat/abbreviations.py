@@ -12,45 +12,12 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-# (abbreviation, long form, case-sensitive). Two-letter forms that are also ordinary words or
-# numerals in lower case ("iv", "si") only count in capitals.
-_TABLE: tuple[tuple[str, str, bool], ...] = (
-    ("rTMS", "repetitive transcranial magnetic stimulation", False),
-    ("dTMS", "deep transcranial magnetic stimulation", False),
-    ("TMS", "transcranial magnetic stimulation", False),
-    ("ECT", "electroconvulsive therapy", False),
-    ("tDCS", "transcranial direct current stimulation", False),
-    ("DBS", "deep brain stimulation", False),
-    ("VNS", "vagus nerve stimulation", False),
-    ("TRD", "treatment-resistant depression", False),
-    ("MDD", "major depressive disorder", False),
-    ("GAD", "generalized anxiety disorder", True),
-    ("OCD", "obsessive-compulsive disorder", False),
-    ("PTSD", "post-traumatic stress disorder", False),
-    ("SUD", "substance use disorder", False),
-    ("AUD", "alcohol use disorder", True),
-    ("OUD", "opioid use disorder", False),
-    ("CBT", "cognitive behavioral therapy", False),
-    ("DBT", "dialectical behavior therapy", False),
-    ("SSRI", "selective serotonin reuptake inhibitor antidepressant", False),
-    ("SSRIs", "selective serotonin reuptake inhibitor antidepressants", False),
-    ("SNRI", "serotonin-norepinephrine reuptake inhibitor antidepressant", False),
-    ("IV", "intravenous", True),
-    ("IM", "intramuscular", True),
-    ("SI", "suicidal ideation", True),
-    ("pt", "patient", True),  # "PT" in capitals is physical therapy
-    ("Pt", "patient", True),
-    ("pts", "patients", True),
-    ("Pts", "patients", True),
-    ("ppl", "people", False),
-    ("meds", "medications", False),
-    ("tx", "treatment", False),
-    ("dx", "diagnosis", False),
-    ("sx", "symptoms", False),
-    ("hx", "history", False),
-    ("AEs", "adverse effects", True),
-    ("SEs", "side effects", True),
-)
+from .lexicon import load_lexicon
+
+# (abbreviation, long form, case-sensitive), from ipchat/data/lexicon.toml. Two-letter forms that are
+# also ordinary words or numerals in lower case ("iv", "si") only count in capitals.
+_TABLE: tuple[tuple[str, str, bool], ...] = tuple(
+    (s.short, s.long, s.case_sensitive) for s in load_lexicon().shorthand)
 
 _PATTERNS = [(short, long_, re.compile(r"(?<![\w-])" + re.escape(short) + r"(?![\w-])", 0 if sensitive else re.I))
              for short, long_, sensitive in _TABLE]

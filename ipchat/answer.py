@@ -21,6 +21,7 @@ from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passin
 from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
+from .lexicon import aspects_asked
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -37,6 +38,9 @@ KEEP_MARGIN = 0.12  # keep sentences scoring within this of the best one (eval/a
 # A question asking for a figure ("how many sessions", "how long", "what percentage") is answered by a
 # sentence that states one of that kind (coverage.expected_types): such sentences get this bonus.
 QUANTITY_BONUS = 0.1
+# A question naming a treatment ("how many ECT sessions") is answered from a passage about it, not from
+# one comparing it with psychotherapy: sentences of passages naming one of its treatments get this.
+TOPIC_BONUS = 0.1  # eval/answers.py: 0.05-0.15 gave the same figures; none hurt a set
 # A bare web address states nothing: it is quoted only when the question asks for links or sources.
 LINK_PENALTY = 0.3
 _BARE_LINK = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.I)
@@ -147,8 +151,9 @@ class Answerer:
         """What the sources lack for `query`: (decline, notes).
 
         Declines when the question is about a treatment the sources never mention and names no covered
-        topic besides it, or when the first figure it asks for (coverage.expected_types) is stated by no
-        retrieved sentence on its topic. A treatment named beside a covered topic or as the patient's
+        topic besides it, when it asks about an aspect (driving, pregnancy, cost, ...; lexicon.toml) that
+        no pooled sentence speaks to, or when the first figure it asks for (coverage.expected_types) is
+        stated by no retrieved sentence on its topic. A treatment named beside a covered topic or as the patient's
         history ("failed sertraline"), and a later figure the sources lack, give notes instead.
         """
         notes: list[str] = []
@@ -164,7 +169,17 @@ class Answerer:
             asked_about = [name for (name, _s, _e), context in zip(mentions, passing) if name in uncovered and not context]
             decline = bool(asked_about) and not covered_topics and not topics_in(masked)
             notes.append(f"The indexed sources never mention {_join(uncovered)}.")
+        missing_aspects: list[str] = []
+        for aspect in aspects_asked(query):
+            # "Can I drive after ECT?": what is asked is driving, and no pooled sentence speaks of it.
+            # Asked in a later clause ("what is ECT, and can I drive after it?") it is a note.
+            if not any(aspect.answered.search(self._sentence(c)) for c in candidates):
+                decline = decline or not _in_later_clause(query, aspect.asked.search(query).start())
+                notes.append(f"No indexed passage discusses {aspect.name}.")
+                missing_aspects.append(aspect.name)
         for i, kind in enumerate(expected_types(query)):
+            if any(kind.split(":")[0] in name.split() for name in missing_aspects):
+                continue  # "what do they cost?": the aspect's note already says it
             if not any(states(self._sentence(c), kind) and self._on_topic(c, covered_topics) for c in candidates):
                 decline = decline or i == 0
                 notes.append(f"No retrieved passage{' on ' + _join(sorted(covered_topics)) if covered_topics else ''} "
@@ -173,6 +188,9 @@ class Answerer:
 
     def _sentence(self, candidate: Candidate) -> str:
         return self.index.documents[candidate.hit.chunk.doc_id].text[candidate.start:candidate.end]
+
+    def _on_topic_hit(self, hit: Hit, topics: set[str]) -> bool:
+        return self._on_topic(Candidate(hit, -1, 0, 0, 0.0), topics)
 
     def _on_topic(self, candidate: Candidate, topics: set[str]) -> bool:
         """True when the candidate's passage (with its section heading) names one of `topics`, or there are none."""
@@ -190,6 +208,7 @@ class Answerer:
         """Every sentence of the hits, scored: cosine to the query, share of query words, passage score."""
         top_passage = max((h.score for h in hits), default=1.0) or 1.0
         kinds = expected_types(query)
+        topics = {name for name, _s, _e in named_treatments(query)}
         wants_links = bool(_LINK_QUESTION.search(query))
         candidates = []
         for hit, row, start, end, text, cosine, coverage in sentence_matches(
@@ -197,6 +216,8 @@ class Answerer:
             score = SENTENCE_WEIGHT * cosine + KEYWORD_WEIGHT * coverage + PASSAGE_WEIGHT * hit.score / top_passage
             if any(states(text, kind) for kind in kinds):
                 score += QUANTITY_BONUS
+            if topics and self._on_topic_hit(hit, topics):
+                score += TOPIC_BONUS
             if not wants_links and _BARE_LINK.match(text):
                 score -= LINK_PENALTY
             candidates.append(Candidate(hit, row, start, end, score))
@@ -270,11 +291,15 @@ class Answerer:
         query = self.retriever.expand_query(rewrite.query)  # what search() looks for; scored against too
         timings["rewrite"] = (time.perf_counter() - mark) * 1000
         mark = time.perf_counter()
-        hits = self.retriever.search(rewrite.query, k or self.settings.k, mode)
+        # Two stages: a wide pool of passages whose every sentence is scored (the answer and the coverage
+        # checks read the pool), of which the best k are shown as sources.
+        shown = k or self.settings.k
+        pool = self.retriever.search(rewrite.query, max(shown, self.settings.pool), mode)
+        hits = pool[:shown]
         timings["retrieve"] = (time.perf_counter() - mark) * 1000
 
         mark = time.perf_counter()
-        candidates = self.score_sentences(query, hits)
+        candidates = self.score_sentences(query, pool)
         answerability = self.answerability(query, candidates)
         # Coverage is judged before shorthand expansion: a long form added for retrieval ("SSRI
         # (selective serotonin reuptake inhibitor antidepressant)") must not make it about a covered topic.
@@ -297,6 +322,7 @@ class Answerer:
                     answer, citations, path = generated[0], generated[1], "llm"
                 else:
                     path = "extractive (llm fallback)"
+        hits = _shown(hits, pool, citations, shown)
         timings["answer"] = (time.perf_counter() - mark) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         return Reply(question=question, answer=answer, citations=tuple(citations), hits=tuple(hits),
@@ -324,6 +350,28 @@ class Answerer:
         citations = [citation(self.index, n, hits[n - 1].chunk, hits[n - 1].chunk.start, hits[n - 1].chunk.end) for n in cited]
         answer = " ".join(s.text + " " + "".join(f"[{n}]" for n in s.markers) for s in kept)
         return answer, citations
+
+
+def _shown(top: Sequence[Hit], pool: Sequence[Hit], citations: Sequence[Citation], k: int) -> list[Hit]:
+    """The k sources to show: every cited passage, then the pool's best others."""
+    cited = {c.chunk_id for c in citations}
+    chosen = [h for h in pool if h.chunk.chunk_id in cited]
+    for hit in top:
+        if len(chosen) >= k:
+            break
+        if hit.chunk.chunk_id not in cited:
+            chosen.append(hit)
+    return sorted(chosen, key=lambda h: h.rank)
+
+
+_LATER_CLAUSE = re.compile(
+    r"(?:[;?]|,?\s\b(?:and|but|also|then)\s+(?:what|how|can|could|is|are|does|do|will|would|should|when|who|why|where)\b)",
+    re.I)
+
+
+def _in_later_clause(question: str, position: int) -> bool:
+    """True when `position` lies in a question that follows another one ("What is ECT, and can I drive after it?")."""
+    return bool(_LATER_CLAUSE.search(question[:position]))
 
 
 def _join(names: Sequence[str]) -> str:

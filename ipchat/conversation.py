@@ -12,19 +12,13 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .coverage import named_treatments, phrase_pattern
+from .lexicon import load_lexicon
 
-# Topics by their display name, with the ways people write them. Most specific first.
-TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("ECT", ("ect", "electroconvulsive", "electro-convulsive", "electroshock", "shock therapy")),
-    ("TMS", ("tms", "rtms", "transcranial", "magnetic stimulation")),
-    ("ketamine", ("ketamine", "ketamin")),
-    ("antidepressants", ("antidepressant", "antidepressants", "ssri", "ssris")),
-    ("psychotherapy", ("psychotherapy", "talk therapy", "cbt", "cognitive behavioral therapy")),
-    ("alternative therapies", ("alternative therapies", "alternative therapy", "yoga", "acupuncture", "meditation", "mindfulness")),
-    ("interventional therapies", ("interventional therapy", "interventional therapies", "interventional psychiatry",
-                                  "procedural therapy", "procedural therapies", "interventional treatment")),
-    ("first-line therapies", ("first-line", "first line")),
-)
+# Topics by their display name, with the ways people write them (ipchat/data/lexicon.toml): the
+# treatments that open a topic first, then the broader topics.
+TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (t.topic, t.aliases + t.topic_aliases) for t in load_lexicon().treatments if t.topic
+) + tuple((t.name, t.aliases) for t in load_lexicon().topics)
 
 _PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|this treatment|the treatment|the procedure)\b", re.I)
 _ELLIPSIS = re.compile(r"^\s*(and|what about|how about|same for|and for|and what about|what of|or)\b", re.I)
@@ -77,8 +71,9 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
 
     - "and for ECT?" after "What are the side effects of TMS?" → "What are the side effects of ECT?"
     - "What are its side effects?" after a TMS question → "What are TMS's side effects?"
-    - "how many sessions?" after an ECT question → "how many sessions (ECT)?"
-    A question that names its own topic and leans on nothing is returned unchanged.
+    - "how many sessions?" or "how many does a patient usually start with?" after an ECT question →
+      "how many sessions (ECT)?": a question that names no topic is read in the conversation's.
+    A question that names its own topic (or another treatment) is returned unchanged.
     """
     question = question.strip()
     if not history:
@@ -102,7 +97,7 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
         return Rewrite(_PRONOUN.sub(substitute, question, count=1))
     if named:
         return Rewrite(question)  # "What is deep brain stimulation?" names its own subject
-    if elliptical or len(question.split()) <= _SHORT_WORDS:
-        stem = question.rstrip(" ?.!")
-        return Rewrite(f"{stem} ({topic})?")
-    return Rewrite(question)
+    # A question that names no topic is read in the conversation's: "how many does a patient usually
+    # start with?", "and the side effects?", "any risk of getting hooked".
+    stem = question.rstrip(" ?.!")
+    return Rewrite(f"{stem} ({topic})?")

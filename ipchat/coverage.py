@@ -24,6 +24,7 @@ import re
 from typing import Callable
 
 from .keywords import keyword_tokens
+from .lexicon import load_lexicon
 from .quantities import extract_quantities
 
 # -- expected answer types ------------------------------------------------------------------------
@@ -150,87 +151,11 @@ def states(text: str, kind: str) -> bool:
 
 # -- named treatments -----------------------------------------------------------------------------
 
-# Psychiatric treatments, procedures and drugs a question may name, with the ways people write them.
-# Whether the sources mention each is read from the index, never assumed: a corpus that adds a paper
-# on deep brain stimulation covers it from then on.
-TREATMENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # brain stimulation and other procedures
-    ("electroconvulsive therapy", ("electroconvulsive therapy", "ect", "electroshock")),
-    ("transcranial magnetic stimulation", ("transcranial magnetic stimulation", "tms", "rtms", "dtms")),
-    ("theta burst stimulation", ("theta burst", "theta-burst", "itbs", "ctbs")),
-    ("Stanford neuromodulation therapy", ("stanford neuromodulation", "saint protocol", "saint tms")),
-    ("deep brain stimulation", ("deep brain stimulation", "dbs")),
-    ("vagus nerve stimulation", ("vagus nerve stimulation", "vagal nerve stimulation", "vns")),
-    ("transcranial direct current stimulation", ("transcranial direct current stimulation", "tdcs")),
-    ("transcranial alternating current stimulation", ("transcranial alternating current stimulation", "tacs")),
-    ("magnetic seizure therapy", ("magnetic seizure therapy",)),
-    ("cranial electrotherapy stimulation", ("cranial electrotherapy", "alpha-stim")),
-    ("trigeminal nerve stimulation", ("trigeminal nerve stimulation",)),
-    ("focused ultrasound", ("focused ultrasound", "transcranial ultrasound")),
-    ("psychosurgery", ("psychosurgery", "cingulotomy", "capsulotomy", "leucotomy", "lobotomy")),
-    ("bright light therapy", ("light therapy", "light box", "phototherapy")),
-    ("neurofeedback", ("neurofeedback", "biofeedback")),
-    ("hyperbaric oxygen", ("hyperbaric",)),
-    ("stellate ganglion block", ("stellate ganglion",)),
-    ("sleep deprivation therapy", ("sleep deprivation therapy", "wake therapy")),
-    # ketamine and relatives, psychedelics
-    ("ketamine", ("ketamine",)),
-    ("esketamine", ("esketamine", "spravato")),
-    ("arketamine", ("arketamine",)),
-    ("nitrous oxide", ("nitrous oxide", "laughing gas")),
-    ("psilocybin", ("psilocybin", "magic mushrooms", "psychedelic mushrooms")),
-    ("MDMA", ("mdma", "ecstasy")),
-    ("LSD", ("lsd", "lysergic acid")),
-    ("ayahuasca", ("ayahuasca", "dmt")),
-    ("ibogaine", ("ibogaine",)),
-    ("psychedelics", ("psychedelic", "psychedelics", "psychedelic-assisted")),
-    ("dextromethorphan-bupropion", ("auvelity", "dextromethorphan")),
-    ("brexanolone", ("brexanolone", "zulresso")),
-    ("zuranolone", ("zuranolone", "zurzuvae")),
-    # medications
-    ("SSRIs", ("ssri", "ssris", "selective serotonin reuptake inhibitor", "selective serotonin reuptake inhibitors")),
-    ("SNRIs", ("snri", "snris")),
-    ("MAOIs", ("maoi", "maois", "monoamine oxidase inhibitor", "monoamine oxidase inhibitors")),
-    ("tricyclic antidepressants", ("tricyclic", "tricyclics", "tca", "tcas")),
-    ("fluoxetine", ("fluoxetine", "prozac")),
-    ("sertraline", ("sertraline", "zoloft")),
-    ("escitalopram", ("escitalopram", "lexapro")),
-    ("citalopram", ("citalopram", "celexa")),
-    ("paroxetine", ("paroxetine", "paxil")),
-    ("venlafaxine", ("venlafaxine", "effexor")),
-    ("duloxetine", ("duloxetine", "cymbalta")),
-    ("bupropion", ("bupropion", "wellbutrin")),
-    ("mirtazapine", ("mirtazapine", "remeron")),
-    ("trazodone", ("trazodone",)),
-    ("vortioxetine", ("vortioxetine", "trintellix")),
-    ("lithium", ("lithium",)),
-    ("valproate", ("valproate", "valproic acid", "depakote")),
-    ("lamotrigine", ("lamotrigine", "lamictal")),
-    ("carbamazepine", ("carbamazepine", "tegretol")),
-    ("clozapine", ("clozapine", "clozaril")),
-    ("antipsychotics", ("antipsychotic", "antipsychotics", "neuroleptic", "neuroleptics")),
-    ("aripiprazole", ("aripiprazole", "abilify")),
-    ("quetiapine", ("quetiapine", "seroquel")),
-    ("olanzapine", ("olanzapine", "zyprexa")),
-    ("risperidone", ("risperidone", "risperdal")),
-    ("haloperidol", ("haloperidol", "haldol")),
-    ("benzodiazepines", ("benzodiazepine", "benzodiazepines", "lorazepam", "diazepam", "clonazepam", "alprazolam",
-                         "ativan", "valium", "xanax", "klonopin")),
-    ("stimulants", ("methylphenidate", "amphetamine", "adderall", "ritalin")),
-    ("buprenorphine", ("buprenorphine", "suboxone")),
-    ("methadone", ("methadone",)),
-    ("naltrexone", ("naltrexone",)),
-    # anaesthesia and muscle relaxants used with ECT
-    ("propofol", ("propofol",)),
-    ("methohexital", ("methohexital", "brevital")),
-    ("etomidate", ("etomidate",)),
-    ("succinylcholine", ("succinylcholine", "suxamethonium")),
-    # psychotherapies beyond the common ones
-    ("EMDR", ("emdr", "eye movement desensitization")),
-    ("dialectical behavior therapy", ("dialectical behavior therapy", "dialectical behaviour therapy", "dbt")),
-    ("interpersonal therapy", ("interpersonal therapy", "interpersonal psychotherapy")),
-    ("psychoanalysis", ("psychoanalysis", "psychodynamic")),
-)
+# Psychiatric treatments, procedures and drugs a question may name, with the ways people write them
+# (ipchat/data/lexicon.toml). Whether the sources mention each is read from the index, never assumed:
+# a corpus that adds a paper on deep brain stimulation covers it from then on.
+TREATMENTS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (t.name, t.aliases) for t in load_lexicon().treatments)
 
 
 def phrase_pattern(alias: str, hyphen_after: bool = True) -> re.Pattern:

@@ -9,6 +9,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .abbreviations import expand
+from .lexicon import expand_lay
 from .coverage import without_links
 from .embedding import Embedder, load_embedder
 from .errors import InputError
@@ -117,8 +118,9 @@ class Retriever:
         return word.lower() in self._words
 
     def expand_query(self, query: str) -> str:
-        """`query` with the long form added after clinical shorthand the sources never use ("TRD")."""
-        return expand(query, self.knows_word)
+        """`query` with the long form added after clinical shorthand the sources never use ("TRD"), and
+        the sources' word after a lay word for it ("put to sleep (anesthesia)"), from the lexicon."""
+        return expand_lay(expand(query, self.knows_word), self.knows_word)
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's vector, from the cache when it was embedded (or remembered) lately."""

@@ -91,6 +91,7 @@ class Settings:
     hnsw_threshold: int = 20_000  # chunks; above it the dense index is HNSW instead of exact
     batch_size: int = 32
     max_quotes: int = 5
+    pool: int = 40  # passages whose sentences are scored for an answer (the k shown are its best)
     abstain_threshold: float = 0.36  # answerability below it → abstain; calibrated by eval/answers.py --sweep on the seed and held-out sets
     llm_url: str | None = None
     llm_model: str | None = None
@@ -106,6 +107,8 @@ class Settings:
             raise IpchatError(f"IPCHAT_DENSE_WEIGHT must be between 0 and 1, got {self.dense_weight}.")
         if self.k < 1:
             raise IpchatError(f"k must be at least 1, got {self.k}.")
+        if self.pool < 1:
+            raise IpchatError(f"IPCHAT_POOL must be at least 1, got {self.pool}.")
         if self.llm_url and not self.llm_model:
             raise IpchatError("IPCHAT_LLM_URL is set but IPCHAT_LLM_MODEL is not; set both to use generated phrasing.")
         if self.chunker.max_tokens < 16:
@@ -169,6 +172,7 @@ def load_settings(environ=None, **overrides) -> Settings:
         "index": _env("IPCHAT_INDEX", Path, environ),
         "model": _env("IPCHAT_MODEL", str, environ),
         "k": _env("IPCHAT_K", int, environ),
+        "pool": _env("IPCHAT_POOL", int, environ),
         "mode": _env("IPCHAT_MODE", str, environ),
         "fusion": _env("IPCHAT_FUSION", str, environ),
         "dense_weight": _env("IPCHAT_DENSE_WEIGHT", float, environ),

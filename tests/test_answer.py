@@ -147,3 +147,51 @@ def test_empty_and_huge_questions_are_refused(answerer):
         answerer.ask("  ")
     with pytest.raises(InputError):
         answerer.ask("why " * 2000)
+
+
+def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
+    for _row, reply in replies:
+        assert len(reply.hits) <= max(5, len(reply.citations))
+        ranks = [h.rank for h in reply.hits]
+        assert ranks == sorted(ranks)
+
+
+@pytest.mark.parametrize(("question", "history", "quote_has"), [
+    # the answering passage ranks sixth for this wording: the pool reads past the top five
+    ("How many ECT treatments does a course usually involve?", (), "six to twelve treatments"),
+    # "put to sleep" shares no word with "anesthesia": the lexicon's lay words bridge it
+    ("Is the patient put to sleep for ECT?", (), "anesthesia"),
+    # a follow-up with no pronoun is read in the conversation's topic
+    ("How many does a patient usually start with?", ("Tell me about ketamine infusions.",), "one to three infusions"),
+])
+def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
+    reply = answerer.ask(question, history)
+    assert not reply.abstained
+    assert quote_has in reply.citations[0].quote
+
+
+@pytest.mark.parametrize(("question", "aspect"), [
+    ("Can I drive after ECT?", "driving"),
+    ("Does insurance cover TMS?", "cost or insurance"),
+    ("Is there an age limit for ECT?", "age"),
+    ("Can I have ketamine infusions while breastfeeding?", "breastfeeding"),
+    ("Can you have TMS with a metal implant?", "devices or implants"),
+])
+def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
+    reply = answerer.ask(question)
+    assert reply.abstained and reply.declined
+    assert f"No indexed passage discusses {aspect}." in reply.notes
+    assert reply.hits  # the closest material is still shown
+
+
+def test_an_aspect_the_sources_do_discuss_is_answered(answerer):
+    reply = answerer.ask("Is ketamine addictive?")
+    assert not reply.abstained and "addictive" in reply.answer
+
+
+def test_an_aspect_asked_in_a_later_question_is_a_note_not_a_refusal(answerer):
+    reply = answerer.ask("What is ECT, and can I drive home after it?")
+    assert not reply.declined and reply.citations
+    assert "No indexed passage discusses driving." in reply.notes
+    # Asked first, the same aspect decides.
+    assert answerer.ask("Can I drive home after ECT, and what is it?").declined

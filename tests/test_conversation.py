@@ -32,3 +32,13 @@ def test_followup_set_topics(row):
 def test_topics_in_order_and_word_bounded():
     assert topics_in("Compare rTMS with electroconvulsive therapy and ketamine") == ["TMS", "ECT", "ketamine"]
     assert topics_in("a perfect ending") == []  # "ect" inside a word is not ECT
+
+
+def test_a_question_naming_no_topic_is_read_in_the_conversations_whatever_its_length():
+    history = ["Tell me about ketamine infusions."]
+    assert rewrite_followup("How many does a patient usually start with?", history).query == \
+        "How many does a patient usually start with (ketamine)?"
+    assert rewrite_followup("any risk of getting hooked", history).query == "any risk of getting hooked (ketamine)?"
+    # a question naming its own topic, or another treatment, keeps it
+    assert rewrite_followup("How long is a TMS session?", history).query == "How long is a TMS session?"
+    assert rewrite_followup("What is deep brain stimulation?", history).query == "What is deep brain stimulation?"

@@ -216,7 +216,7 @@ def test_first_figure_asked_decides(answerer):
     reply = answerer.ask("How many ECT treatments are needed and what do they cost?")
     assert not reply.abstained
     assert any("six to twelve treatments" in c.quote for c in reply.citations)
-    assert reply.notes == ("No retrieved passage on electroconvulsive therapy states a cost.",)
+    assert reply.notes == ("No indexed passage discusses cost or insurance.",)
     assert answerer.ask("When was ketamine approved for depression?").declined  # a link's "/2024/" is no year
     assert answerer.ask("How many TMS sessions are needed?").declined  # "twelve months" counts no sessions
 

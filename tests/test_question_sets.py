@@ -13,6 +13,7 @@ SEED = QUESTIONS_DIR / "seed.jsonl"
 FOLLOWUPS = QUESTIONS_DIR / "followups.jsonl"
 HELDOUT = QUESTIONS_DIR / "heldout.jsonl"  # written apart from the seed set
 BLIND = QUESTIONS_DIR / "blind.jsonl"  # written apart from both, scored once the answer rules were set
+CLINICIAN = QUESTIONS_DIR / "clinician.jsonl"  # clinicians' own words, written apart from all the others
 ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
 
 MIN_IN_SCOPE = 50
@@ -52,7 +53,7 @@ def followup_rows() -> list[dict]:
 def _both(seed_rows, followup_rows):
     """Every question set with its name."""
     return [("seed.jsonl", seed_rows), ("followups.jsonl", followup_rows), ("heldout.jsonl", _load(HELDOUT)),
-            ("blind.jsonl", _load(BLIND))]
+            ("blind.jsonl", _load(BLIND)), ("clinician.jsonl", _load(CLINICIAN))]
 
 
 def _check_common_fields(name: str, row: dict) -> None:
@@ -67,12 +68,12 @@ def _check_common_fields(name: str, row: dict) -> None:
 
 
 def test_files_exist():
-    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, ARTICLE):
+    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, CLINICIAN, ARTICLE):
         assert path.is_file(), f"missing {path.relative_to(ROOT)}"
 
 
 def test_every_line_parses():
-    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND):
+    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, CLINICIAN):
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert line.strip(), f"{path.name}:{lineno} is blank"
             assert isinstance(json.loads(line), dict), f"{path.name}:{lineno} is not an object"
@@ -89,6 +90,13 @@ def test_heldout_fields(path):
     for row in rows:
         _check_common_fields(path.name, row)
     assert sum(r["scope"] == "in" for r in rows) >= 30 and sum(r["scope"] == "out" for r in rows) >= 20
+
+
+def test_clinician_fields():
+    rows = _load(CLINICIAN)
+    for row in rows:
+        _check_common_fields(CLINICIAN.name, row)
+    assert sum(r["scope"] == "in" for r in rows) >= 40 and sum(r["scope"] == "out" for r in rows) >= 15
 
 
 def test_followup_fields(followup_rows):

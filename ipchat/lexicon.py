@@ -1,0 +1,192 @@
+"""The domain lexicon (ipchat/data/lexicon.toml): treatments and their aliases, conversation topics,
+clinical shorthand, lay words, and the aspects a question can ask about.
+
+One reviewed data file, so a treatment or a lay word is added in one place: coverage reads the
+treatments, the conversation its topics, query expansion the shorthand and lay words, and the answer's
+coverage check the aspects. Every entry carries examples that tests/test_lexicon.py runs.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Callable
+
+from .errors import IpchatError
+
+
+class LexiconError(IpchatError):
+    """The lexicon file is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Treatment:
+    name: str
+    aliases: tuple[str, ...]
+    topic: str | None  # the conversation topic it opens, if any
+    topic_aliases: tuple[str, ...]  # further ways of naming that topic
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Shorthand:
+    short: str
+    long: str
+    case_sensitive: bool
+
+
+@dataclass(frozen=True)
+class Lay:
+    source: str  # the word the sources use
+    words: tuple[str, ...]  # what people say instead
+    pattern: re.Pattern
+
+
+@dataclass(frozen=True)
+class Aspect:
+    name: str
+    asked: re.Pattern
+    answered: re.Pattern
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    treatments: tuple[Treatment, ...]
+    topics: tuple[Topic, ...]
+    shorthand: tuple[Shorthand, ...]
+    lay: tuple[Lay, ...]
+    aspects: tuple[Aspect, ...]
+    examples: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...]  # (kind, name, must_match, must_not_match)
+
+
+def words_pattern(words) -> re.Pattern:
+    """Any of `words` as whole phrases, any case, spaces matching spaces or hyphens."""
+    alternatives = sorted({re.escape(w.lower()).replace(r"\ ", r"[\s-]+") for w in words}, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w])", re.I)
+
+
+def _strings(entry: dict, key: str, where: str, required: bool = True) -> tuple[str, ...]:
+    value = entry.get(key, [] if not required else None)
+    if value is None or not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise LexiconError(f"{where}: {key} must be a list of non-empty strings")
+    if required and not value:
+        raise LexiconError(f"{where}: {key} is empty")
+    return tuple(value)
+
+
+def _regex(patterns: tuple[str, ...], where: str) -> re.Pattern:
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+    except re.error as exc:
+        raise LexiconError(f"{where}: bad pattern ({exc})") from None
+
+
+def build_lexicon(data: dict) -> Lexicon:
+    """A Lexicon from parsed TOML. Raises LexiconError naming the entry at fault."""
+    treatments, topics, shorthand, lay, aspects, examples = [], [], [], [], [], []
+    names: set[str] = set()
+
+    def examples_of(kind: str, name: str, entry: dict, where: str) -> None:
+        examples.append((kind, name, _strings(entry, "must_match", where, False),
+                         _strings(entry, "must_not_match", where, False)))
+
+    for n, entry in enumerate(data.get("treatment", []), start=1):
+        where = f"lexicon.toml [[treatment]] #{n}"
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            raise LexiconError(f"{where}: name is missing")
+        if name in names:
+            raise LexiconError(f"{where}: duplicate name {name!r}")
+        names.add(name)
+        treatments.append(Treatment(name, _strings(entry, "aliases", where), entry.get("topic"),
+                                    _strings(entry, "topic_aliases", where, False)))
+        examples_of("treatment", name, entry, where)
+    for n, entry in enumerate(data.get("topic", []), start=1):
+        where = f"lexicon.toml [[topic]] #{n}"
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            raise LexiconError(f"{where}: name is missing")
+        topics.append(Topic(name, _strings(entry, "aliases", where)))
+        examples_of("topic", name, entry, where)
+    for n, entry in enumerate(data.get("shorthand", []), start=1):
+        where = f"lexicon.toml [[shorthand]] #{n}"
+        short, long_ = entry.get("short"), entry.get("long")
+        if not (isinstance(short, str) and short and isinstance(long_, str) and long_):
+            raise LexiconError(f"{where}: short and long are required")
+        shorthand.append(Shorthand(short, long_, bool(entry.get("case_sensitive", False))))
+    for n, entry in enumerate(data.get("lay", []), start=1):
+        where = f"lexicon.toml [[lay]] #{n}"
+        source = entry.get("source")
+        if not isinstance(source, str) or not source:
+            raise LexiconError(f"{where}: source is missing")
+        words = _strings(entry, "words", where)
+        lay.append(Lay(source, words, words_pattern(words)))
+        examples_of("lay", source, entry, where)
+    for n, entry in enumerate(data.get("aspect", []), start=1):
+        where = f"lexicon.toml [[aspect]] #{n}"
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            raise LexiconError(f"{where}: name is missing")
+        aspects.append(Aspect(name, _regex(_strings(entry, "asked", where), where),
+                              _regex(_strings(entry, "answered", where), where)))
+        examples_of("aspect", name, entry, where)
+    if not treatments:
+        raise LexiconError("lexicon.toml holds no treatments")
+    return Lexicon(tuple(treatments), tuple(topics), tuple(shorthand), tuple(lay), tuple(aspects), tuple(examples))
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    """The bundled lexicon. Raises LexiconError when it is missing or malformed."""
+    try:
+        raw = resources.files("ipchat.data").joinpath("lexicon.toml").read_text(encoding="utf-8")
+        return build_lexicon(tomllib.loads(raw))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise LexiconError(f"cannot read ipchat/data/lexicon.toml: {exc}") from None
+
+
+def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) -> str:
+    """`query` with the sources' word added after a lay word for it ("put to sleep" → "put to sleep
+    (anesthesia)"), when the query does not already hold it and `known` says the index uses its words;
+    and a treatment's name after an alias the index never uses ("shock treatment (electroconvulsive
+    therapy)")."""
+    lowered = query.lower()
+    additions: list[tuple[int, str]] = []
+    for treatment in load_lexicon().treatments:
+        # "shock treatment", "special k": a treatment named in words the sources do not use gets its name.
+        if treatment.name.lower() in lowered:
+            continue
+        for alias in treatment.aliases:
+            if all(known(w) for w in alias.lower().replace("-", " ").split()):
+                continue
+            match = _alias_pattern(alias).search(query)
+            if match:
+                additions.append((match.end(), treatment.name))
+                break
+    for entry in load_lexicon().lay:
+        if entry.source.lower() in lowered or not all(known(w) for w in entry.source.lower().replace("-", " ").split()):
+            continue
+        match = entry.pattern.search(query)
+        if match:
+            additions.append((match.end(), entry.source))
+    for end, source in sorted(additions, reverse=True):
+        query = f"{query[:end]} ({source}){query[end:]}"
+    return query
+
+
+@lru_cache(maxsize=None)
+def _alias_pattern(alias: str) -> re.Pattern:
+    return words_pattern([alias])
+
+
+def aspects_asked(question: str) -> list[Aspect]:
+    """The aspects `question` asks about, in lexicon order."""
+    return [aspect for aspect in load_lexicon().aspects if aspect.asked.search(question)]

@@ -1,0 +1,86 @@
+"""The domain lexicon: every entry's examples hold, and the code that reads it behaves."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ipchat.conversation import topics_in
+from ipchat.coverage import named_treatments
+from ipchat.lexicon import LexiconError, aspects_asked, build_lexicon, expand_lay, load_lexicon
+
+LEXICON = load_lexicon()
+
+
+def _cases(kind: str, field: int) -> list[tuple[str, str]]:
+    return [(name, text) for k, name, *examples in LEXICON.examples if k == kind for text in examples[field - 2]]
+
+
+@pytest.mark.parametrize(("name", "text"), _cases("treatment", 2))
+def test_treatment_aliases_are_recognised(name, text):
+    assert name in [n for n, _s, _e in named_treatments(text)], text
+
+
+@pytest.mark.parametrize(("name", "text"), _cases("topic", 2))
+def test_topic_aliases_are_recognised(name, text):
+    assert name in topics_in(text), text
+
+
+@pytest.mark.parametrize(("source", "text"), _cases("lay", 2))
+def test_lay_words_add_the_sources_word(source, text):
+    assert f"({source})" in expand_lay(text), text
+
+
+@pytest.mark.parametrize(("source", "text"), _cases("lay", 3))
+def test_lay_words_leave_other_questions_alone(source, text):
+    assert f"({source})" not in expand_lay(text), text
+
+
+@pytest.mark.parametrize(("name", "text"), _cases("aspect", 2))
+def test_aspects_are_read_from_the_question(name, text):
+    assert name in [a.name for a in aspects_asked(text)], text
+
+
+@pytest.mark.parametrize(("name", "text"), _cases("aspect", 3))
+def test_aspects_are_not_read_into_other_questions(name, text):
+    assert name not in [a.name for a in aspects_asked(text)], text
+
+
+def test_every_lay_word_and_aspect_has_examples():
+    for kind, name, must_match, _must_not in LEXICON.examples:
+        if kind in ("lay", "aspect"):
+            assert must_match, f"{kind} {name} has no must_match examples"
+
+
+def test_lay_expansion_needs_the_index_to_know_the_word_and_is_idempotent():
+    question = "Is the patient put to sleep for ECT?"
+    assert expand_lay(question, known=lambda w: w == "ect") == question
+    expanded = expand_lay(question)
+    assert expanded == "Is the patient put to sleep (anesthesia) for ECT?"
+    assert expand_lay(expanded) == expanded
+
+
+def test_an_alias_the_sources_never_use_gets_the_treatments_name():
+    known = {"ketamine", "electroconvulsive", "therapy"}.__contains__
+    assert expand_lay("what kind of drug is special k", known) == "what kind of drug is special k (ketamine)"
+    assert expand_lay("is ketamine safe", known) == "is ketamine safe"  # its own name: nothing added
+
+
+def test_topics_come_from_the_lexicon_with_treatment_topics_first():
+    from ipchat.conversation import TOPICS
+    assert [name for name, _aliases in TOPICS][:3] == ["ECT", "TMS", "ketamine"]
+    assert topics_in("will shock treatment wipe my memory") == ["ECT"]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"treatment": [{"aliases": ["x"]}]}, "name is missing"),
+    ({"treatment": [{"name": "a", "aliases": ["a"]}, {"name": "a", "aliases": ["b"]}]}, "duplicate name"),
+    ({"treatment": [{"name": "a", "aliases": []}]}, "aliases is empty"),
+    ({"treatment": [{"name": "a", "aliases": ["a"]}], "aspect": [{"name": "x", "asked": ["("], "answered": ["y"]}]},
+     "bad pattern"),
+    ({"topic": [{"name": "t", "aliases": ["t"]}]}, "no treatments"),
+])
+def test_a_broken_lexicon_is_reported_with_its_entry(data, message):
+    with pytest.raises(LexiconError, match=re.escape(message)):
+        build_lexicon(data)
