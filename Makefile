@@ -25,7 +25,7 @@ index: $(STAMP)
 	@$(BIN)/python -c "from ipchat.index import read_meta; read_meta('index')" 2>/dev/null || $(BIN)/ipchat build
 
 run: index
-	@if [ -f app.py ]; then $(BIN)/streamlit run app.py; else $(BIN)/ipchat search; fi
+	$(BIN)/streamlit run app.py --server.fileWatcherType none
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -18,11 +18,11 @@ from .corpus import load_manifest
 from .embedding import load_embedder
 from .errors import IndexMismatchError, IndexMissingError, InputError, IpchatError, ManifestError
 from .index import check_index, read_meta
-from .settings import PROJECT_ROOT, Settings
+from .settings import Settings
+from .workspace import workspace
 from .types import Reply
 
 MAX_QUESTION_CHARS = 2000
-DEFAULT_FEEDBACK_PATH = PROJECT_ROOT / "feedback" / "feedback.jsonl"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=^])")
 
 
@@ -132,7 +132,8 @@ def conversation_markdown(turns: Sequence[Turn], meta: dict) -> str:
 
 
 def feedback_path() -> Path:
-    return Path(os.environ.get("IPCHAT_FEEDBACK") or DEFAULT_FEEDBACK_PATH)
+    """$IPCHAT_FEEDBACK, else feedback/feedback.jsonl in the workspace."""
+    return Path(os.environ.get("IPCHAT_FEEDBACK") or workspace().feedback_file)
 
 
 def record_feedback(turn: Turn, rating: str, comment: str = "", include_question: bool = False,

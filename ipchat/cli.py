@@ -475,9 +475,68 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 3 if failures else 0
 
 
+def cmd_info(args: argparse.Namespace) -> int:
+    """The workspace, the corpus and the index in use: where ipchat reads and writes."""
+    from .corpus import read_added_manifest
+    from .index import index_digest, read_meta
+    from .settings import committed_index, default_added_dir, default_fetched_dir
+    from .workspace import workspace
+
+    space = workspace()
+    settings = _settings(args)
+    added = default_added_dir()
+    fetched = default_fetched_dir()
+    info: dict = {
+        "workspace": str(space.home), "workspace_reason": space.reason, "project": space.project,
+        "corpus": str(Path(settings.corpus).resolve()), "index": str(Path(settings.index).resolve()),
+        "index_kind": "bundled" if Path(settings.index).resolve() == committed_index().resolve() else "local",
+        "added_dir": str(added), "added_documents": len(read_added_manifest(added)) if added.is_dir() else 0,
+        "fetched_dir": str(fetched),
+        "fetched_documents": sum(p.suffix == ".md" for p in fetched.iterdir()) if fetched.is_dir() else 0,
+    }
+    from .chat import feedback_path
+
+    info["feedback_file"] = str(feedback_path())
+    from .chat import index_status
+
+    try:
+        meta = read_meta(settings.index)
+    except IpchatError as exc:
+        info["index_status"] = str(exc)
+    else:
+        info.update({"index_status": index_status(settings) or "ready", "index_digest": index_digest(settings.index),
+                     "documents": meta["documents"], "passages": meta["chunks"], "model": meta["model"],
+                     "built_at": meta["built_at"], "corpus_digest": meta["corpus_digest"][:12]})
+    if args.json:
+        _emit(info)
+        return 0
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        print(f"{key.replace('_', ' '):<{width}}  {value}")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Start the Streamlit app (file watching off: nobody edits the app while using it)."""
+    import subprocess
+
+    from .workspace import PACKAGE_DIR
+
+    command = [sys.executable, "-m", "streamlit", "run", str(PACKAGE_DIR / "webapp.py"),
+               "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+               "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal", "--server.port", str(args.port), "--server.address", args.address]
+    if args.headless:
+        command += ["--server.headless", "true"]
+    return subprocess.call(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ipchat", description="Cited answers about interventional psychiatry from a fixed corpus.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--home", type=Path,
+                        help="workspace for everything ipchat writes: added and fetched documents, the local index, "
+                             "feedback (default: IPCHAT_HOME; else the current folder when it is an ipchat project; "
+                             "else the user data folder)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def index_options(p: argparse.ArgumentParser) -> None:
@@ -540,12 +599,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score a question set, safety cases or a BEIR set; report; gate with --min")
     add_eval_arguments(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("info", help="show the workspace, the corpus and the index in use")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    index_options(p)
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("app", help="start the chat app in the browser (Streamlit)")
+    p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--headless", action="store_true", help="do not open a browser")
+    p.set_defaults(func=cmd_app)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     _quiet_libraries()
     args = build_parser().parse_args(argv)
+    if args.home is not None:
+        os.environ["IPCHAT_HOME"] = str(args.home.expanduser().resolve())
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import CorpusError, ManifestError
-from .settings import ADDED_MANIFEST, PROJECT_ROOT, default_added_dir, default_fetched_dir
+from .settings import ADDED_MANIFEST, default_added_dir, default_fetched_dir, project_corpus
 from .types import Document, Section
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def _own_folder(corpus_dir: Path, given: Path | None, default: Callable[[], Path
     otherwise None (another corpus never borrows the project's downloads or added documents)."""
     if given is not None:
         return Path(given)
-    if Path(corpus_dir).resolve() == (PROJECT_ROOT / "corpus").resolve():
+    if Path(corpus_dir).resolve() == project_corpus().resolve():
         return default()
     return None
 

@@ -7,6 +7,7 @@ directory and renamed into place, so a crash never leaves half an index.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from .corpus import corpus_digest, load_corpus, load_manifest
 from .embedding import Embedder
 from .errors import IndexMismatchError, IndexMissingError, IpchatError
 from .keywords import SpellingMap, keyword_tokens
-from .settings import COMMITTED_INDEX, LOCAL_INDEX, PROJECT_ROOT, ChunkerSettings, Settings
+from .settings import ChunkerSettings, Settings, committed_index, local_index, project_corpus
 from .types import Chunk, Document, Section
 
 log = logging.getLogger(__name__)
@@ -60,15 +61,24 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _portable_path(path: Path) -> str:
-    """`path` relative to the project when inside it, so a committed index works in any clone."""
-    path = Path(path).resolve()
-    return path.relative_to(PROJECT_ROOT).as_posix() if path.is_relative_to(PROJECT_ROOT) else str(path)
+def _portable_path(path: Path, index_dir: Path) -> str:
+    """`path` relative to the index folder when both live in one project or workspace (the index in
+    index/ or data/index/ beside it), so a committed or packaged index works wherever it is copied."""
+    path, index_dir = Path(path).resolve(), Path(index_dir).resolve()
+    for root in (index_dir.parent, index_dir.parent.parent):
+        if path.is_relative_to(root):
+            return Path(os.path.relpath(path, index_dir)).as_posix()
+    return str(path)
 
 
-def _resolve_path(stored: str) -> Path:
+def _resolve_path(stored: str, index_dir: Path) -> Path:
+    """A path `_portable_path` stored, made absolute again. Indexes written before paths were kept
+    relative to the index folder hold them relative to the project: those are found beside it."""
     path = Path(stored)
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    if path.is_absolute():
+        return path
+    candidates = [Path(index_dir) / path, Path(index_dir).parent / path, Path(index_dir).parent.parent / path]
+    return next((c.resolve() for c in candidates if c.exists()), candidates[0].resolve())
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -250,7 +260,7 @@ def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int
         "dimension": dimension,
         "model_max_tokens": embedder.max_tokens,
         "chunker": settings.chunker.as_dict(),
-        "corpus_path": _portable_path(settings.corpus),
+        "corpus_path": _portable_path(settings.corpus, settings.index),
         "corpus_digest": corpus_digest(documents),
         "documents": len(documents),
         "chunks": len(chunks),
@@ -259,7 +269,7 @@ def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int
         "versions": _versions(),
     }
     if added_dir is not None:
-        meta["added_dir"] = _portable_path(added_dir)
+        meta["added_dir"] = _portable_path(added_dir, settings.index)
     if embedded_chunks < len(chunks):
         meta["reused_chunks"] = len(chunks) - embedded_chunks
     target = Path(settings.index)
@@ -315,18 +325,18 @@ def _stored_documents(directory: Path, settings: Settings, embedder: Embedder) -
 def _refuse_unshippable_text(settings: Settings, documents: list[Document]) -> None:
     """The committed index/ may hold only the bundled corpus: fetched text is not ours to redistribute,
     and documents a user added are theirs."""
-    if Path(settings.index).resolve() != COMMITTED_INDEX.resolve():
+    if Path(settings.index).resolve() != committed_index().resolve():
         return
     try:
-        bundled = {e.id for e in load_manifest(PROJECT_ROOT / "corpus") if e.file}
+        bundled = {e.id for e in load_manifest(project_corpus()) if e.file}
     except IpchatError:
         return
     extra = sorted(d.doc_id for d in documents if d.doc_id not in bundled)
-    if Path(settings.corpus).resolve() == (PROJECT_ROOT / "corpus").resolve() and extra:
+    if Path(settings.corpus).resolve() == project_corpus().resolve() and extra:
         raise IpchatError(
             f"index/ is committed and may hold only bundled text, but {len(extra)} fetched or added source(s) "
             f"({', '.join(extra[:3])}{'…' if len(extra) > 3 else ''}) are in the corpus. "
-            f"Build into the git-ignored data/index instead: ipchat build --index {LOCAL_INDEX}"
+            f"Build into the git-ignored data/index instead: ipchat build --index {local_index()}"
         )
 
 
@@ -368,6 +378,16 @@ def _swap_into_place(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def index_digest(directory: Path) -> str:
+    """A short sha256 over every file of the index at `directory` (names and bytes), to tell copies apart."""
+    digest = hashlib.sha256()
+    root = Path(directory)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def read_meta(directory: Path) -> dict:
     """meta.json of the index at `directory`. Raises IndexMissingError when there is none."""
     path = Path(directory) / META
@@ -389,11 +409,11 @@ def check_index(meta: dict, settings: Settings, directory: Path, check_corpus: b
     if ChunkerSettings(**meta["chunker"]) != settings.chunker:
         raise IndexMismatchError(f"Index at {directory} was built with chunker {meta['chunker']}, not {settings.chunker.as_dict()}. {rebuild}")
     if check_corpus:
-        corpus = _resolve_path(meta["corpus_path"])
+        corpus = _resolve_path(meta["corpus_path"], directory)
         if not corpus.exists():
             log.warning("corpus %s of index %s not found; cannot check it is current", corpus, directory)
             return
-        added_dir = _resolve_path(meta["added_dir"]) if meta.get("added_dir") else None
+        added_dir = _resolve_path(meta["added_dir"], directory) if meta.get("added_dir") else None
         if corpus_digest(load_corpus(corpus, added_dir=added_dir)) != meta["corpus_digest"]:
             raise IndexMismatchError(f"The corpus at {corpus} changed since the index at {directory} was built. {rebuild} --corpus {corpus}")
 

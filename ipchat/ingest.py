@@ -38,7 +38,7 @@ from .embedding import Embedder, load_embedder
 from .errors import IpchatError, ModelError
 from .files import write_atomic
 from .index import CHUNKS, META, update_index
-from .settings import ADDED_MANIFEST, COMMITTED_INDEX, LOCAL_INDEX, PROJECT_ROOT, Settings
+from .settings import ADDED_MANIFEST, Settings, committed_index, local_index, project_corpus
 
 Progress = Callable[[int, int], None]
 
@@ -337,18 +337,18 @@ def added_folder(settings: Settings, added_dir: Path | None = None) -> Path:
 
 
 def target_index(settings: Settings) -> Path:
-    """The index that holds added documents: `settings.index`, except that the committed index/ (bundled
-    text only) is never written — data/index/ is used instead."""
+    """The index that holds added documents: `settings.index`, except that the bundled index (index/,
+    bundled text only) is never written — the workspace's data/index/ is used instead."""
     index = Path(settings.index)
-    return LOCAL_INDEX if index.resolve() == COMMITTED_INDEX.resolve() else index
+    return local_index() if index.resolve() == committed_index().resolve() else index
 
 
 def reuse_sources(settings: Settings, target: Path) -> list[Path]:
     """Indexes whose vectors may be reused when updating `target`, best first: the target, the one
     the settings name, and for the project corpus the committed index (it holds the bundled article)."""
     sources = [target, Path(settings.index)]
-    if Path(settings.corpus).resolve() == (PROJECT_ROOT / "corpus").resolve():
-        sources.append(COMMITTED_INDEX)
+    if Path(settings.corpus).resolve() == project_corpus().resolve():
+        sources.append(committed_index())
     unique: list[Path] = []
     for source in sources:
         if all(source.resolve() != u.resolve() for u in unique):

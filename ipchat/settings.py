@@ -10,17 +10,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import IpchatError
+from .workspace import SOURCE_ROOT, bundled_root, workspace
 
-#: The repository root when running from a checkout; bundled corpus and index live here.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The repository root when running from a checkout (eval scripts find their question sets here).
+PROJECT_ROOT = SOURCE_ROOT
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 FUSION_METHODS = ("weighted", "rrf")
 
 
-COMMITTED_INDEX = PROJECT_ROOT / "index"
-LOCAL_INDEX = PROJECT_ROOT / "data" / "index"
+def committed_index(environ=None) -> Path:
+    """The index of the bundled text alone (index/ of the workspace project, else the package's copy)."""
+    return workspace(environ).committed_index
+
+
+def local_index(environ=None) -> Path:
+    """The workspace's own index (data/index/), once documents are added or fetched."""
+    return workspace(environ).local_index
+
+
+def project_corpus(environ=None) -> Path:
+    """The corpus ipchat answers from by default: the workspace project's corpus/, else the bundled one."""
+    return workspace(environ).corpus
 
 
 ADDED_ENV = "IPCHAT_ADDED_DIR"
@@ -30,16 +42,16 @@ ADDED_MANIFEST = "manifest.json"
 
 def default_added_dir(environ=None) -> Path:
     """Where `ipchat add` keeps copies of the user's documents: $IPCHAT_ADDED_DIR, else data/added/
-    under the project root (git-ignored: a user's documents never enter the repository)."""
+    in the workspace (git-ignored: a user's documents never enter the repository)."""
     environ = os.environ if environ is None else environ
-    return Path(environ.get(ADDED_ENV) or PROJECT_ROOT / "data" / "added")
+    return Path(environ.get(ADDED_ENV) or workspace(environ).added_dir)
 
 
 def default_fetched_dir(environ=None) -> Path:
-    """Where `ipchat fetch` keeps downloaded text: $IPCHAT_FETCHED_DIR, else data/fetched/ under the
-    project root (git-ignored, so text that may not be redistributed never enters the repository)."""
+    """Where `ipchat fetch` keeps downloaded text: $IPCHAT_FETCHED_DIR, else data/fetched/ in the
+    workspace (git-ignored, so text that may not be redistributed never enters the repository)."""
     environ = os.environ if environ is None else environ
-    return Path(environ.get(FETCHED_ENV) or PROJECT_ROOT / "data" / "fetched")
+    return Path(environ.get(FETCHED_ENV) or workspace(environ).fetched_dir)
 
 
 def _has_added_documents(added: Path) -> bool:
@@ -53,12 +65,13 @@ def _has_added_documents(added: Path) -> bool:
 
 
 def default_index(environ=None) -> Path:
-    """index/ (committed, bundled text only) — or data/index/ (git-ignored) once `ipchat fetch` has
-    brought text, or `ipchat add` documents, that must not enter the repository."""
+    """The bundled index (index/, bundled text only) — or the workspace's data/index/ (git-ignored) once
+    `ipchat fetch` has brought text, or `ipchat add` documents, that must not enter the repository."""
     environ = os.environ if environ is None else environ
     fetched = default_fetched_dir(environ)
     has_fetched = fetched.is_dir() and any(p.suffix == ".md" for p in fetched.iterdir())
-    return LOCAL_INDEX if has_fetched or _has_added_documents(default_added_dir(environ)) else COMMITTED_INDEX
+    return local_index(environ) if has_fetched or _has_added_documents(default_added_dir(environ)) \
+        else committed_index(environ)
 
 
 @dataclass(frozen=True)
@@ -77,8 +90,8 @@ class ChunkerSettings:
 class Settings:
     """Resolved configuration. `model=None` means: the default model, or the one the index was built with."""
 
-    corpus: Path = PROJECT_ROOT / "corpus"
-    index: Path = COMMITTED_INDEX
+    corpus: Path = bundled_root() / "corpus"
+    index: Path = bundled_root() / "index"
     model: str | None = None
     chunker: ChunkerSettings = ChunkerSettings()
     k: int = 5
@@ -184,6 +197,8 @@ def load_settings(environ=None, **overrides) -> Settings:
     }
     if env_values["index"] is None and overrides.get("index") is None:
         env_values["index"] = default_index(environ)
+    if env_values["corpus"] is None and overrides.get("corpus") is None:
+        env_values["corpus"] = project_corpus(environ)
     settings = base.replace(chunker=chunker, **env_values)
     for key in ("corpus", "index"):
         if overrides.get(key) is not None:

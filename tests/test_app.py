@@ -91,6 +91,14 @@ def test_new_chat_clears_the_conversation(app):
     assert app.session_state.turns == []
 
 
+def test_sidebar_shows_the_newest_answer(app):
+    download = next(b for b in app.sidebar.get("download_button") if b.proto.label.startswith("Download conversation"))
+    assert download.proto.disabled
+    ask(app, "How many ECT treatments are usually given?")
+    download = next(b for b in app.sidebar.get("download_button") if b.proto.label.startswith("Download conversation"))
+    assert not download.proto.disabled  # drawn after the answer, not one turn behind
+
+
 def test_sidebar_describes_the_corpus(app):
     sidebar = texts(app.sidebar.markdown) + texts(app.sidebar.caption)
     assert "passages from 1 document" in sidebar
@@ -99,6 +107,8 @@ def test_sidebar_describes_the_corpus(app):
 
 
 def test_check_an_answer_colour_codes_claims(app):
+    app.switch_page("ipchat/pages/check.py").run()
+    assert not app.chat_input  # a page of its own: the chat input belongs to the chat
     app.text_area(key="check_text").input(
         "ECT is usually given for twenty sessions. TMS is a noninvasive therapy. Lithium <b>cures</b> everything."
     ).run()

@@ -1,4 +1,4 @@
-"""End to end in a real browser: `streamlit run app.py` on 127.0.0.1, driven by Playwright in Debian's chromium.
+"""End to end in a real browser: `ipchat app` on 127.0.0.1, driven by Playwright in Debian's chromium.
 
 Screenshots go to artifacts/ (git-ignored) for a person to look at.
 """
@@ -36,14 +36,14 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """`ipchat app` with its own workspace (uploads land there, not in the checkout), file watching off."""
     port = free_port()
-    env = dict(os.environ, IPCHAT_FEEDBACK=str(tmp_path_factory.mktemp("fb") / "feedback.jsonl"))
-    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    proc = subprocess.Popen(
-        [streamlit, "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    home = tmp_path_factory.mktemp("home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPCHAT_")}
+    env.update(IPCHAT_HOME=str(home), IPCHAT_FEEDBACK=str(home / "feedback.jsonl"))
+    ipchat = shutil.which("ipchat", path=str(Path(sys.executable).parent)) or "ipchat"
+    proc = subprocess.Popen([ipchat, "app", "--headless", "--port", str(port)],
+                            cwd=tmp_path_factory.mktemp("cwd"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -88,8 +88,15 @@ def test_question_answer_and_crisis(server, browser):
     page.get_by_test_id("stChatInputTextArea").wait_for(timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "01-start.png"), full_page=True)
 
+    download = page.get_by_test_id("stDownloadButton").filter(has_text="Download conversation").locator("button")
+    download.wait_for(timeout=60_000)
+    assert download.is_disabled()
+
     send(page, "How many ECT treatments are usually given?")
-    page.get_by_text("six to twelve treatments").first.wait_for(timeout=60_000)
+    page.get_by_text("six to twelve treatments").first.wait_for(timeout=120_000)
+    # The sidebar is drawn after the answer: the download holds it at once, not one question later.
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stDownloadButton] button')]
+        .some(b => b.innerText.includes('Download conversation') && !b.disabled)""", timeout=60_000)
     expander = page.get_by_test_id("stExpander").filter(has_text="[1]").first
     expander.wait_for(timeout=30_000)
     expander.locator("summary").click()
@@ -98,15 +105,24 @@ def test_question_answer_and_crisis(server, browser):
     page.screenshot(path=str(ARTIFACTS / "02-answer.png"), full_page=True)
 
     send(page, "What is deep brain stimulation?")
-    page.get_by_text("never mention deep brain stimulation").first.wait_for(timeout=60_000)
+    page.get_by_text("never mention deep brain stimulation").first.wait_for(timeout=120_000)
     declined = page.get_by_test_id("stChatMessage").last
     assert "The indexed sources don't cover this." in declined.inner_text()  # not an ECT answer
+    assert download.is_enabled()
+    # The input stays docked at the bottom of the window, below the newest answer once scrolled to the end.
+    page.evaluate("""() => document.querySelectorAll('*').forEach(e => {
+        if (e.scrollHeight > e.clientHeight + 1) e.scrollTop = e.scrollHeight; })""")
+    page.wait_for_timeout(500)
+    box = page.get_by_test_id("stChatInputTextArea").bounding_box()
+    newest = declined.bounding_box()
+    assert box["y"] + box["height"] > 1000 - 120, box  # docked: near the bottom of the 1000 px window
+    assert box["y"] >= newest["y"] + newest["height"] - 1, (box, newest)
     declined.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     declined.screenshot(path=str(ARTIFACTS / "02-declined.png"))
 
     send(page, "i dont see the point of living anymore")
-    page.get_by_text("988").first.wait_for(timeout=60_000)
+    page.get_by_text("988").first.wait_for(timeout=120_000)
     page.get_by_text("741741").first.wait_for(timeout=10_000)
     button = page.get_by_role("button", name="I'm asking about a patient / for teaching")
     button.wait_for(timeout=10_000)
@@ -118,7 +134,30 @@ def test_question_answer_and_crisis(server, browser):
     page.close()
 
 
-def test_evaluate_tab_runs_an_uploaded_set(server, browser, tmp_path):
+def test_pdf_uploaded_in_the_sidebar_is_cited_with_its_page(server, browser, tmp_path):
+    from test_ingest import PAGE_1, PAGE_2, make_pdf
+
+    pdf = tmp_path / "riverside-clinic.pdf"
+    pdf.write_bytes(make_pdf([PAGE_1, PAGE_2]))
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(server)
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=120_000)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.locator("input[type=file]").set_input_files(str(pdf))
+    sidebar.get_by_role("button", name="Add to the index").click(timeout=60_000)
+    sidebar.get_by_text("Added riverside-clinic.pdf").wait_for(timeout=300_000)  # embeds the corpus into the workspace
+    sidebar.get_by_role("button", name="Remove Riverside", exact=False).or_(
+        sidebar.get_by_text("riverside-clinic.pdf")).first.wait_for(timeout=30_000)
+    send(page, "Is parking free at the Riverside clinic for ECT patients?")
+    source = page.get_by_test_id("stExpander").filter(has_text="Page 2").first
+    source.wait_for(timeout=120_000)
+    assert "Parking at the Riverside clinic is free" in page.get_by_test_id("stChatMessage").last.inner_text()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "05-upload-cited.png"), full_page=True)
+    page.close()
+
+
+def test_evaluate_page_runs_an_uploaded_set(server, browser, tmp_path):
     rows = [
         {"id": "a", "question": "how many ECT sessions?", "gold": ["six to twelve treatments"], "facts": ["six to twelve"], "scope": "in"},
         {"id": "b", "question": "write a python function that reverses a linked list", "gold": [], "facts": [], "scope": "out"},
@@ -127,10 +166,10 @@ def test_evaluate_tab_runs_an_uploaded_set(server, browser, tmp_path):
     upload.write_text("".join(json.dumps(r) + "\n" for r in rows))
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(server)
-    page.get_by_role("tab", name="Evaluate").click(timeout=120_000)
-    page.locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_test_id("stSidebarNav").get_by_text("Evaluate").click(timeout=120_000)
+    page.get_by_test_id("stMainBlockContainer").locator("input[type=file]").set_input_files(str(upload))
     page.get_by_role("button", name="Run evaluation").click(timeout=30_000)
-    page.get_by_text("citation_validity").first.wait_for(timeout=60_000)
+    page.get_by_text("citation_validity").first.wait_for(timeout=120_000)
     page.get_by_role("button", name="Download the report (zip: Markdown, JSON, charts)").wait_for(timeout=30_000)
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "04-evaluate.png"), full_page=True)

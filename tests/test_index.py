@@ -118,19 +118,19 @@ def test_committed_index_matches_corpus():
     assert meta["corpus_digest"] == corpus_digest(load_corpus(ROOT / "corpus")), "rebuild with: ipchat build"
     assert meta["model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert meta["chunker"] == ChunkerSettings().as_dict()
-    assert meta["corpus_path"] == "corpus"
+    assert meta["corpus_path"] == "../corpus"  # relative to the index: works wherever both are copied
 
 
 def test_committed_index_refuses_fetched_text(tmp_path, monkeypatch):
     from ipchat import index as index_module
     from ipchat.errors import IpchatError
-    from ipchat.settings import COMMITTED_INDEX
+    from ipchat.settings import committed_index
     from ipchat.types import Document, Section
 
     [article] = load_corpus(ROOT / "corpus")
     fetched = Document("nimh-brain-stimulation", "Brain Stimulation Therapies", "https://www.nimh.nih.gov/", "web-page",
                        "public domain", "Fetched text.", (Section("S", 0, 13),))
-    settings = load_settings(environ={}, index=COMMITTED_INDEX)
+    settings = load_settings(environ={}, index=committed_index({}))
     with pytest.raises(IpchatError, match="data/index"):
         index_module._refuse_unshippable_text(settings, [article, fetched])
     index_module._refuse_unshippable_text(settings, [article])  # the bundled corpus alone is fine
@@ -138,9 +138,9 @@ def test_committed_index_refuses_fetched_text(tmp_path, monkeypatch):
 
 
 def test_default_index_moves_out_of_the_repository_once_text_is_fetched(tmp_path):
-    from ipchat.settings import COMMITTED_INDEX, LOCAL_INDEX, default_index
+    from ipchat.settings import committed_index, default_index, local_index
 
     environ = {"IPCHAT_FETCHED_DIR": str(tmp_path), "IPCHAT_ADDED_DIR": str(tmp_path / "added")}
-    assert default_index(environ) == COMMITTED_INDEX
+    assert default_index(environ) == committed_index(environ)
     (tmp_path / "nimh-brain-stimulation.md").write_text("# T\n\nText.\n")
-    assert default_index(environ) == LOCAL_INDEX
+    assert default_index(environ) == local_index(environ)

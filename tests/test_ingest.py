@@ -24,7 +24,7 @@ from ipchat.ingest import (
     IngestError, UnknownDocumentError, add_documents, extract, remove_document, target_index,
 )
 from ipchat.retrieval import Retriever
-from ipchat.settings import COMMITTED_INDEX, LOCAL_INDEX, default_index, load_settings
+from ipchat.settings import committed_index, default_index, load_settings, local_index
 
 PAGE_1 = ["The Riverside clinic gives ketamine infusions over forty minutes.",
           "Blood pressure is checked before every infusion."]
@@ -377,8 +377,8 @@ def test_committed_index_never_receives_added_documents(tmp_path):
     from ipchat import index as index_module
     from ipchat.types import Document, Section
 
-    settings = load_settings(environ={}, index=COMMITTED_INDEX)
-    assert target_index(settings) == LOCAL_INDEX
+    settings = load_settings(environ={}, index=committed_index({}))
+    assert target_index(settings) == local_index({})
     assert target_index(settings.replace(index=tmp_path / "mine")) == tmp_path / "mine"
     [article] = load_corpus(ROOT / "corpus")
     mine = Document("clinic", "Clinic", "", "pdf", "added", "Text.", (Section("Page 1", 0, 5),), ((0, 5),))
@@ -388,11 +388,11 @@ def test_committed_index_never_receives_added_documents(tmp_path):
 
 def test_default_index_moves_out_of_the_repository_once_a_document_is_added(tmp_path, hashing_index, files):
     environ = {"IPCHAT_FETCHED_DIR": str(tmp_path / "fetched"), "IPCHAT_ADDED_DIR": str(tmp_path / "added")}
-    assert default_index(environ) == COMMITTED_INDEX
+    assert default_index(environ) == committed_index(environ)
     add_documents([files / "notes.md"], hashing_index, HashingEmbedder(64), added_dir=tmp_path / "added")
-    assert default_index(environ) == LOCAL_INDEX
+    assert default_index(environ) == local_index(environ)
     remove_document("notes", hashing_index, HashingEmbedder(64), added_dir=tmp_path / "added")
-    assert default_index(environ) == COMMITTED_INDEX
+    assert default_index(environ) == committed_index(environ)
 
 
 # -- remove ------------------------------------------------------------------------------------------
@@ -495,7 +495,7 @@ def test_adding_to_the_project_corpus_reuses_the_committed_vectors(real_embedder
     index = load_index(settings)
     clinic = [c for c in index.chunks if c.doc_id == "clinic"]
     assert Counting.embedded == len(clinic) + sum(len(c.sentences) for c in clinic)
-    assert index.meta["reused_chunks"] == read_meta(COMMITTED_INDEX)["chunks"]
+    assert index.meta["reused_chunks"] == read_meta(committed_index({}))["chunks"]
     answerer = Answerer(Retriever(index, real_embedder, settings), settings)
     reply = answerer.ask("Is parking free at the Riverside clinic?")
     assert not reply.abstained
