@@ -239,6 +239,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             level = "crisis"  # a sign beside what reads as risk
             rule_ids += [*reading.signs, "crisis.in_context"]
         raised = verdict.level
+        if reading.level == "none" and not (reading.signs or reading.distress or reading.self_risk) and any(
+                rule_id.startswith("idiom.") for rule_id in reading.rule_ids):
+            # The rules found the risky words to be an idiom ("ended it with him tonight", "goodbye cards
+            # on my last day"): the nearness in meaning is the idiom's. One step less, never a crisis.
+            raised = {"crisis": "concern", "concern": "none"}.get(raised, raised)
         if raised == "crisis" and any(not f.decision.startswith("crisis.") for f in reading.findings):
             # The rules read the risk words and judged them past, denied, hypothetical or someone else's
             # ("No, I'm not going to hurt myself"): near in meaning is not the same meaning.

@@ -128,7 +128,9 @@ _SINGLE_QUOTE = re.compile(r"(?:(?<=\s)|^|(?<=[:(\[]))'([^']{2,500}?)'(?=[\s.,?!
 
 # Sentences end at . ! ? ; or a line break (not inside "2.5"); clauses at commas, colons,
 # dashes and "but", so "I'm not suicidal, I just want to die" is read as two statements.
-_SENTENCE_SPLIT = re.compile(r"\.{2,}|(?<!\d)[.!?]+(?!\d)|[;\n\r]+|[!?]+")
+# "Bought a rope today!! for the climbing wall": a fragment that opens with "for" or "because" finishes
+# the sentence before it.
+_SENTENCE_SPLIT = re.compile(r"(?>\.{2,}|(?<!\d)[.!?]+(?!\d)|[;\n\r]+|[!?]+)(?!\s*(?:for|because|cos|coz|cause)\s)")
 _CLAUSE_SPLIT = re.compile(r"\s*,\s*|(?<!\d)\s*:\s*(?!\d)|\s+-+\s+|\s+(?:but|though|although|however|yet)\s+")
 
 # A subject is never hundreds of characters from its predicate. Clauses longer than this
@@ -185,6 +187,7 @@ class Idiom:
     requires: re.Pattern | None = None  # only in a sentence that also matches this
     unless: re.Pattern | None = None  # never in a sentence that also matches this
     replacement: str = " _ "  # what is left in its place (a topic word keeps a clinical topic visible)
+    nearby: bool = False  # requires / unless read the sentences either side too ("I'm done. Handed my notice in")
 
 
 @dataclass(frozen=True)
@@ -314,7 +317,7 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
     idioms = tuple(
         Idiom(entry.id, entry.pattern, _condition(entry.get("requires"), lexicon, f"idioms.toml ({entry.id})"),
               _condition(entry.get("unless"), lexicon, f"idioms.toml ({entry.id})"),
-              " " + entry.get("leaves", "_") + " ")
+              " " + entry.get("leaves", "_") + " ", bool(entry.get("requires_nearby", False)))
         for entry in idiom_entries)
     person_noun = re.compile(noun + r"(?:'s|s)?\b")
     return Rules(rules=rules, idioms=idioms, cues=cues, subject=subject, owner=owner, pills=pills,
@@ -393,11 +396,12 @@ def _extract_quotes(text: str) -> tuple[str, list[str]]:
     return text, quotes
 
 
-def _neutralise_idioms(R: Rules, sentence: str, fired: list[str]) -> str:
+def _neutralise_idioms(R: Rules, sentence: str, fired: list[str], nearby: str = "") -> str:
     for idiom in R.idioms:
-        if idiom.requires is not None and not idiom.requires.search(sentence):
+        where = nearby if idiom.nearby and nearby else sentence
+        if idiom.requires is not None and not idiom.requires.search(where):
             continue
-        if idiom.unless is not None and idiom.unless.search(sentence):
+        if idiom.unless is not None and idiom.unless.search(where):
             continue
         sentence, n = idiom.pattern.subn(idiom.replacement, sentence)
         if n:
@@ -715,11 +719,12 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
     """Run the rules over every clause of `text`, adding what fires to `scan`."""
     topic = False
     last = ""
-    for number, sentence in enumerate(_SENTENCE_SPLIT.split(text)):
-        sentence = sentence.strip()
+    sentences = [s.strip() for s in _SENTENCE_SPLIT.split(text)]
+    for number, sentence in enumerate(sentences):
         if not sentence:
             continue
-        sentence = _neutralise_idioms(R, sentence, scan.fired)
+        nearby = " ".join(s for s in sentences[max(0, number - 1):number + 2] if s)
+        sentence = _neutralise_idioms(R, sentence, scan.fired, nearby)
         if R.cues["topic"].search(sentence):
             topic = True
         # Read with the sentence before, for what refers back to it ("hope is a skill. I've run out of it").
@@ -877,7 +882,10 @@ def read_message(text: str, context: bool = False) -> Reading:
     signs = tuple(dict.fromkeys(scan.signs))
     # A sign is a crisis beside risk the writer states, hopelessness, a time or place ("for tonight"),
     # a second sign, or earlier context.
-    planned = bool(signs) and bool(R.cues["plan"].search(norm))
+    # ... but not the time of something else in a question the writer says is not about them ("how much
+    # antifreeze would kill an adult? not me, it was on the news tonight").
+    planned = bool(signs) and bool(R.cues["plan"].search(norm)) and not (
+        R.cues["generic_target"].search(norm) and not self_risk)
     several = len(scan.sign_places) > 1  # two signs in different words (one may be of the past: "a tin from years back")
     if signs and (self_risk or scan.distress or planned or several or context):
         item = next((r.item for r in R.rules if r.rule_id == signs[0]), "cssrs.preparation")
