@@ -21,7 +21,7 @@ from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passin
 from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
-from .lexicon import aspects_asked
+from .lexicon import aspects_asked, broader_class
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -162,13 +162,26 @@ class Answerer:
         uncovered = self.coverage.uncovered(query, mentions)
         covered_topics = {name for name, _s, _e in mentions if self.coverage.covered(name)}
         decline = False
+        # "How long do SSRIs take to work?": the sources never name SSRIs but speak of antidepressants.
+        by_class = {name: broader_class(name) for name in uncovered}
+        by_class = {name: broader for name, broader in by_class.items() if broader and self._mentions(broader)
+                    and not _PICKS_AMONG.search(query)}  # "which SSRI ...?" asks what the class cannot say
         if uncovered:
             masked = query
             for _name, start, end in mentions:
                 masked = masked[:start] + " " * (end - start) + masked[end:]
-            asked_about = [name for (name, _s, _e), context in zip(mentions, passing) if name in uncovered and not context]
-            decline = bool(asked_about) and not covered_topics and not topics_in(masked)
-            notes.append(f"The indexed sources never mention {_join(uncovered)}.")
+            asked_about = [name for (name, _s, _e), context in zip(mentions, passing)
+                           if name in uncovered and name not in by_class and not context]
+            # Compared with, or taken with, what the sources never mention ("ECT vs VNS", "hold the lithium
+            # before ECT?"): nothing in them can answer, whatever else the question names.
+            decline = bool(asked_about) and (not covered_topics and not topics_in(masked)
+                                             or bool(_RELATION.search(query)))
+            unnamed = [name for name in uncovered if name not in by_class]
+            if unnamed:
+                notes.append(f"The indexed sources never mention {_join(unnamed)}.")
+            for broader in dict.fromkeys(by_class.values()):
+                members = [name for name, b in by_class.items() if b == broader]
+                notes.append(f"The indexed sources never mention {_join(members)}; they speak of {broader} in general.")
         missing_aspects: list[str] = []
         for aspect in aspects_asked(query):
             # "Can I drive after ECT?": what is asked is driving, and no pooled sentence speaks of it.
@@ -364,6 +377,11 @@ def _shown(top: Sequence[Hit], pool: Sequence[Hit], citations: Sequence[Citation
     return sorted(chosen, key=lambda h: h.rank)
 
 
+_RELATION = re.compile(
+    r"\b(?:vs\.?|versus|compared? (?:to|with)|comparisons?|better than|worse than|safer than|rather than|instead of"
+    r"|prefer(?:red|able)?|which (?:is|one|works) (?:better|best|safer)|interact\w*|combined? with|together with"
+    r"|while (?:on|taking)|hold(?:ing)?|stop(?:ping)?|continu(?:e|ing)|taper\w*|discontinu\w*)\b", re.I)
+_PICKS_AMONG = re.compile(r"\b(?:which|what kind of|what type of|best|safest|fewest|least|most)\b", re.I)
 _LATER_CLAUSE = re.compile(
     r"(?:[;?]|,?\s\b(?:and|but|also|then)\s+(?:what|how|can|could|is|are|does|do|will|would|should|when|who|why|where)\b)",
     re.I)

@@ -28,6 +28,7 @@ class Treatment:
     aliases: tuple[str, ...]
     topic: str | None  # the conversation topic it opens, if any
     topic_aliases: tuple[str, ...]  # further ways of naming that topic
+    broader: str | None = None  # the class it belongs to ("antidepressants" for sertraline)
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,11 @@ def build_lexicon(data: dict) -> Lexicon:
         if name in names:
             raise LexiconError(f"{where}: duplicate name {name!r}")
         names.add(name)
+        broader = entry.get("broader")
+        if broader is not None and (not isinstance(broader, str) or not broader.strip()):
+            raise LexiconError(f"{where}: broader must be a non-empty string")
         treatments.append(Treatment(name, _strings(entry, "aliases", where), entry.get("topic"),
-                                    _strings(entry, "topic_aliases", where, False)))
+                                    _strings(entry, "topic_aliases", where, False), broader))
         examples_of("treatment", name, entry, where)
     for n, entry in enumerate(data.get("topic", []), start=1):
         where = f"lexicon.toml [[topic]] #{n}"
@@ -171,6 +175,14 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
             if match:
                 additions.append((match.end(), treatment.name))
                 break
+    for treatment in load_lexicon().treatments:
+        # "how long do SSRIs take": the sources may speak of the class ("antidepressants") instead.
+        broader = treatment.broader
+        if not broader or broader.lower() in lowered or not all(known(w) for w in broader.lower().split()):
+            continue
+        match = next((m for m in (_alias_pattern(a).search(query) for a in (treatment.name, *treatment.aliases)) if m), None)
+        if match:
+            additions.append((match.end(), broader))
     for entry in load_lexicon().lay:
         if entry.source.lower() in lowered or not all(known(w) for w in entry.source.lower().replace("-", " ").split()):
             continue
@@ -185,6 +197,11 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
 @lru_cache(maxsize=None)
 def _alias_pattern(alias: str) -> re.Pattern:
     return words_pattern([alias])
+
+
+def broader_class(name: str) -> str | None:
+    """The class the treatment `name` belongs to, when the lexicon names one."""
+    return next((t.broader for t in load_lexicon().treatments if t.name == name), None)
 
 
 def aspects_asked(question: str) -> list[Aspect]:

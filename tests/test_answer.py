@@ -195,3 +195,25 @@ def test_an_aspect_asked_in_a_later_question_is_a_note_not_a_refusal(answerer):
     assert "No indexed passage discusses driving." in reply.notes
     # Asked first, the same aspect decides.
     assert answerer.ask("Can I drive home after ECT, and what is it?").declined
+
+
+def test_a_treatment_the_sources_know_only_by_its_class_is_answered_with_a_note(answerer):
+    reply = answerer.ask("how long do SSRIs take to kick in fully")
+    assert not reply.declined and any("four to eight weeks" in c.quote for c in reply.citations)
+    assert reply.notes == ("The indexed sources never mention SSRIs; they speak of antidepressants in general.",)
+
+
+@pytest.mark.parametrize("question", [
+    "ECT vs vagus nerve stimulation for TRD, which is better?",
+    "which induction agent is preferred for ECT, propofol or methohexital?",
+    "Pt is on lithium and we're planning ECT next week. Should we hold the lithium beforehand?",
+    "does ketamine interact with clonazepam",
+])
+def test_compared_or_combined_with_what_the_sources_never_mention_declines(answerer, question):
+    reply = answerer.ask(question)
+    assert reply.declined and any("never mention" in note for note in reply.notes)
+
+
+def test_fasting_before_a_procedure_is_an_aspect_the_sources_do_not_discuss(answerer):
+    reply = answerer.ask("how long do i have to fast before shock therapy")
+    assert reply.declined and "No indexed passage discusses fasting." in reply.notes

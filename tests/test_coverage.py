@@ -147,7 +147,7 @@ def test_answers_figures_the_sources_state(answerer, question, quoted):
 def test_uncovered_treatment_beside_a_covered_subject_is_a_note(answerer):
     reply = answerer.ask("my pt on sertraline is pregnant, is she a candidate for procedural therapy?")
     assert not reply.abstained
-    assert reply.notes == ("The indexed sources never mention sertraline.",)
+    assert reply.notes == ("The indexed sources never mention sertraline; they speak of antidepressants in general.",)
     assert any("pregnan" in c.quote for c in reply.citations)
 
 
@@ -209,7 +209,8 @@ def test_treatments_named_as_history_are_context():
 def test_history_mention_is_a_note_not_a_refusal(answerer):
     reply = answerer.ask("My patient failed sertraline and bupropion; what options are there for treatment-resistant depression?")
     assert not reply.declined and reply.citations
-    assert reply.notes == ("The indexed sources never mention sertraline or bupropion.",)
+    assert reply.notes == ("The indexed sources never mention sertraline or bupropion; they speak of antidepressants "
+                           "in general.",)
 
 
 def test_first_figure_asked_decides(answerer):
@@ -231,4 +232,5 @@ def test_followup_naming_an_uncovered_treatment_does_not_borrow_the_topic(answer
     assert reply.declined and reply.notes == ("The indexed sources never mention esketamine.",)
     reply = answerer.ask("and is it safe with lithium?", ["what is ECT"])
     assert reply.rewritten_query == "and is ECT safe with lithium?"
-    assert not reply.declined and reply.notes == ("The indexed sources never mention lithium.",)
+    # Safe with what the sources never mention: nothing in them can say.
+    assert reply.declined and "The indexed sources never mention lithium." in reply.notes

@@ -84,3 +84,17 @@ def test_topics_come_from_the_lexicon_with_treatment_topics_first():
 def test_a_broken_lexicon_is_reported_with_its_entry(data, message):
     with pytest.raises(LexiconError, match=re.escape(message)):
         build_lexicon(data)
+
+
+def test_a_broader_class_is_a_topic_the_lexicon_knows():
+    lexicon = load_lexicon()
+    topics = {alias.lower() for topic in lexicon.topics for alias in (topic.name, *topic.aliases)}
+    classes = {t.broader for t in lexicon.treatments if t.broader}
+    assert classes and all(c.lower() in topics for c in classes)
+
+
+def test_a_treatment_named_only_by_its_class_gets_the_class_added():
+    assert expand_lay("how long does sertraline take to work") == "how long does sertraline (antidepressants) take to work"
+    assert expand_lay("do antidepressants and sertraline differ") == "do antidepressants and sertraline differ"
+    assert expand_lay("how long does sertraline take", known=lambda w: w != "antidepressants") == \
+        "how long does sertraline take"

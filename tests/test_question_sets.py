@@ -14,6 +14,7 @@ FOLLOWUPS = QUESTIONS_DIR / "followups.jsonl"
 HELDOUT = QUESTIONS_DIR / "heldout.jsonl"  # written apart from the seed set
 BLIND = QUESTIONS_DIR / "blind.jsonl"  # written apart from both, scored once the answer rules were set
 CLINICIAN = QUESTIONS_DIR / "clinician.jsonl"  # clinicians' own words, written apart from all the others
+CLINICIAN2 = QUESTIONS_DIR / "clinician2.jsonl"  # the same brief, a second writer, after the first was learnt from
 ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
 
 MIN_IN_SCOPE = 50
@@ -53,7 +54,8 @@ def followup_rows() -> list[dict]:
 def _both(seed_rows, followup_rows):
     """Every question set with its name."""
     return [("seed.jsonl", seed_rows), ("followups.jsonl", followup_rows), ("heldout.jsonl", _load(HELDOUT)),
-            ("blind.jsonl", _load(BLIND)), ("clinician.jsonl", _load(CLINICIAN))]
+            ("blind.jsonl", _load(BLIND)), ("clinician.jsonl", _load(CLINICIAN)),
+            ("clinician2.jsonl", _load(CLINICIAN2))]
 
 
 def _check_common_fields(name: str, row: dict) -> None:
@@ -92,10 +94,11 @@ def test_heldout_fields(path):
     assert sum(r["scope"] == "in" for r in rows) >= 30 and sum(r["scope"] == "out" for r in rows) >= 20
 
 
-def test_clinician_fields():
-    rows = _load(CLINICIAN)
+@pytest.mark.parametrize("path", [CLINICIAN, CLINICIAN2], ids=lambda p: p.name)
+def test_clinician_fields(path):
+    rows = _load(path)
     for row in rows:
-        _check_common_fields(CLINICIAN.name, row)
+        _check_common_fields(path.name, row)
     assert sum(r["scope"] == "in" for r in rows) >= 40 and sum(r["scope"] == "out" for r in rows) >= 15
 
 
