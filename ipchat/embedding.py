@@ -80,6 +80,24 @@ def resolve_model(name: str) -> str:
     return str(path)
 
 
+#: Calls with at most this many texts are queries (a question, and for a long one its sentences).
+QUERY_TEXTS = 8
+QUERY_THREADS_ENV = "IPCHAT_QUERY_THREADS"
+
+
+def query_threads(environ=None) -> int:
+    """Torch threads for embedding a query: $IPCHAT_QUERY_THREADS, default 1 (see eval/concurrency.py)."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get(QUERY_THREADS_ENV, "").strip()
+    try:
+        value = int(raw) if raw else 1
+    except ValueError:
+        raise ModelError(f"{QUERY_THREADS_ENV}={raw!r} is not a whole number.") from None
+    if value < 1:
+        raise ModelError(f"{QUERY_THREADS_ENV} must be at least 1, got {value}.")
+    return value
+
+
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model by name or path; the default loads offline from its package."""
 
@@ -100,6 +118,11 @@ class SentenceTransformerEmbedder:
         getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(getter())
         self.max_tokens = int(self.model.max_seq_length) if self.model.max_seq_length else None
+        import torch
+
+        self._torch = torch
+        self.build_threads = torch.get_num_threads()
+        self.query_threads = query_threads()
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
@@ -109,8 +132,14 @@ class SentenceTransformerEmbedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Batches of similar length pad less: on medquad this is about a third fewer tokens to run.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        # A query (a handful of short texts) runs on one thread: on a busy 2-core machine more threads
+        # only contend with each other and with a build; a build uses them all. Set per batch, so a
+        # query in another session only slows a build's current batch.
+        threads = self.query_threads if len(texts) <= QUERY_TEXTS else self.build_threads
         for begin in range(0, len(texts), self.batch_size):
             rows = order[begin:begin + self.batch_size]
+            if self._torch.get_num_threads() != threads:
+                self._torch.set_num_threads(threads)
             out[rows] = self.model.encode(
                 [texts[i] for i in rows], batch_size=self.batch_size, normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=False,
