@@ -83,6 +83,13 @@ def _strings(entry: dict, key: str, where: str, required: bool = True) -> tuple[
     return tuple(value)
 
 
+def _name(entry: dict, where: str) -> str:
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        raise LexiconError(f"{where}: name is missing")
+    return name
+
+
 def _regex(patterns: tuple[str, ...], where: str) -> re.Pattern:
     try:
         return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
@@ -101,9 +108,7 @@ def build_lexicon(data: dict) -> Lexicon:
 
     for n, entry in enumerate(data.get("treatment", []), start=1):
         where = f"lexicon.toml [[treatment]] #{n}"
-        name = entry.get("name")
-        if not isinstance(name, str) or not name:
-            raise LexiconError(f"{where}: name is missing")
+        name = _name(entry, where)
         if name in names:
             raise LexiconError(f"{where}: duplicate name {name!r}")
         names.add(name)
@@ -115,9 +120,7 @@ def build_lexicon(data: dict) -> Lexicon:
         examples_of("treatment", name, entry, where)
     for n, entry in enumerate(data.get("topic", []), start=1):
         where = f"lexicon.toml [[topic]] #{n}"
-        name = entry.get("name")
-        if not isinstance(name, str) or not name:
-            raise LexiconError(f"{where}: name is missing")
+        name = _name(entry, where)
         topics.append(Topic(name, _strings(entry, "aliases", where)))
         examples_of("topic", name, entry, where)
     for n, entry in enumerate(data.get("shorthand", []), start=1):
@@ -136,9 +139,7 @@ def build_lexicon(data: dict) -> Lexicon:
         examples_of("lay", source, entry, where)
     for n, entry in enumerate(data.get("aspect", []), start=1):
         where = f"lexicon.toml [[aspect]] #{n}"
-        name = entry.get("name")
-        if not isinstance(name, str) or not name:
-            raise LexiconError(f"{where}: name is missing")
+        name = _name(entry, where)
         aspects.append(Aspect(name, _regex(_strings(entry, "asked", where), where),
                               _regex(_strings(entry, "answered", where), where)))
         examples_of("aspect", name, entry, where)

@@ -86,20 +86,13 @@ def test_seed_fields(seed_rows):
         _check_common_fields("seed.jsonl", row)
 
 
-@pytest.mark.parametrize("path", [HELDOUT, BLIND], ids=lambda p: p.name)
-def test_heldout_fields(path):
+@pytest.mark.parametrize(("path", "min_in", "min_out"), [(HELDOUT, 30, 20), (BLIND, 30, 20), (CLINICIAN, 40, 15),
+                                                         (CLINICIAN2, 40, 15)], ids=lambda p: getattr(p, "name", p))
+def test_written_apart_sets_fields(path, min_in, min_out):
     rows = _load(path)
     for row in rows:
         _check_common_fields(path.name, row)
-    assert sum(r["scope"] == "in" for r in rows) >= 30 and sum(r["scope"] == "out" for r in rows) >= 20
-
-
-@pytest.mark.parametrize("path", [CLINICIAN, CLINICIAN2], ids=lambda p: p.name)
-def test_clinician_fields(path):
-    rows = _load(path)
-    for row in rows:
-        _check_common_fields(path.name, row)
-    assert sum(r["scope"] == "in" for r in rows) >= 40 and sum(r["scope"] == "out" for r in rows) >= 15
+    assert sum(r["scope"] == "in" for r in rows) >= min_in and sum(r["scope"] == "out" for r in rows) >= min_out
 
 
 def test_followup_fields(followup_rows):
