@@ -43,19 +43,38 @@ def _emit(obj: dict) -> None:
     sys.stdout.flush()
 
 
+def _duration(seconds: float) -> str:
+    """'42 s', '3 min 05 s', '1 h 02 min' for a time left."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 def _progress_bar(label: str, unit: str = "it", *, leave: bool = True,
                   logger: logging.Logger = log) -> tuple[Callable[[int, int], None], Callable[[], None]]:
     """A tqdm bar on stderr; when stderr is not a terminal, a log line (INFO, to `logger`) every tenth instead.
     A new bar starts when the total changes or the count goes back (BEIR: the index build, then the queries)."""
     from tqdm import tqdm
 
-    state = {"bar": None, "logged": -1}
+    state = {"bar": None, "logged": -1, "started": None, "total": None}
 
     def update(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if state["started"] is None or state["total"] != total:
+            state["started"], state["total"] = now, total
         tenth = done * 10 // max(total, 1)
         if not sys.stderr.isatty() and tenth != state["logged"]:
             state["logged"] = tenth
-            logger.info("%s: %d/%d", label, done, total)
+            elapsed = now - state["started"]
+            if done and elapsed > 0:
+                rate = done / elapsed
+                logger.info("%s: %d/%d (%.1f %s/s, %s left)", label, done, total, rate, unit,
+                            _duration((total - done) / rate))
+            else:
+                logger.info("%s: %d/%d", label, done, total)
         bar = state["bar"]
         if bar is None or bar.total != total or done < bar.n:
             if bar is not None:

@@ -118,3 +118,22 @@ def test_console_script_exit_status(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().startswith("ipchat: No index at")
     assert "Traceback" not in result.stderr
+
+
+def test_progress_in_a_log_says_the_rate_and_the_time_left(caplog, monkeypatch):
+    import logging
+
+    from ipchat import cli
+
+    clock = iter([100.0, 110.0, 120.0])
+    monkeypatch.setattr(cli.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: False, raising=False)
+    update, close = cli._progress_bar("Embedding", unit="chunk", logger=logging.getLogger("ipchat.test"))
+    with caplog.at_level(logging.INFO, logger="ipchat.test"):
+        update(0, 400)
+        update(100, 400)   # 100 chunks in 10 s: 300 left at 10/s
+        update(200, 400)
+    close()
+    assert "Embedding: 100/400 (10.0 chunk/s, 30 s left)" in caplog.text
+    assert "Embedding: 200/400 (10.0 chunk/s, 20 s left)" in caplog.text
+    assert cli._duration(3725) == "1 h 02 min" and cli._duration(185) == "3 min 05 s"
