@@ -419,7 +419,7 @@ def _safe_name(name: str, avoid: str) -> str:
     return f"original-{safe}" if safe == avoid else safe
 
 
-def _store(folder: Path, doc_id: str, path: Path, extracted: Extracted) -> AddedEntry:
+def _store(folder: Path, doc_id: str, path: Path, extracted: Extracted, source: str) -> AddedEntry:
     """Write the copy and its text under `folder/doc_id/<hash>/`; returns the manifest entry."""
     version = Path(doc_id) / extracted.sha256[:16]
     original = version / _safe_name(path.name, extracted.text_name)
@@ -438,7 +438,7 @@ def _store(folder: Path, doc_id: str, path: Path, extracted: Extracted) -> Added
     return AddedEntry(
         id=doc_id, title=extracted.title, url=extracted.url, kind=extracted.kind, original_name=path.name,
         sha256=extracted.sha256, size=len(extracted.data), added_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        added_from=str(path.resolve()), original=original.as_posix(), text=text.as_posix(), pages=extracted.pages,
+        added_from=source, original=original.as_posix(), text=text.as_posix(), pages=extracted.pages,
     )
 
 
@@ -463,12 +463,14 @@ def _corpus_ids(settings: Settings, folder: Path) -> set[str]:
 
 
 def add_documents(paths: Iterable[Path | str], settings: Settings, embedder: Embedder, progress: Progress | None = None,
-                  *, added_dir: Path | None = None) -> list[AddResult]:
+                  *, added_dir: Path | None = None, sources: Sequence[str] | None = None) -> list[AddResult]:
     """Add the files to the corpus and update the index; returns one AddResult per path, in order.
 
     Each file is copied into the added folder (`added_dir`, default data/added/ for the project corpus)
     with its extracted text. A file whose content is already there is "unchanged"; a changed file added
-    again from the same place replaces its earlier version under the same id. A file that can't be used
+    again from the same place replaces its earlier version under the same id. "The same place" is the
+    file's resolved path, or its entry in `sources` when given (the app's uploads, which arrive through
+    a temporary folder, pass "upload:<name>"). A file that can't be used
     is "failed" with the reason and the others are still added. Only the chunks of added or updated
     documents are embedded; the index is `target_index(settings)`, swapped in whole.
 
@@ -478,6 +480,8 @@ def add_documents(paths: Iterable[Path | str], settings: Settings, embedder: Emb
     propagates. Either way the folder, its manifest and the index are left as they were.
     """
     paths = [Path(p) for p in paths]
+    if sources is not None and len(sources) != len(paths):
+        raise IpchatError(f"{len(sources)} sources given for {len(paths)} files.")
     folder = added_folder(settings, added_dir)
     target = target_index(settings)
     results: dict[int, AddResult] = {}
@@ -499,11 +503,11 @@ def add_documents(paths: Iterable[Path | str], settings: Settings, embedder: Emb
                 if same is not None:
                     results[position] = AddResult(path, "unchanged", same.id)
                     continue
-                source = str(path.resolve())
+                source = sources[position] if sources is not None else str(path.resolve())
                 earlier = next((e for e in entries if e.added_from == source), None)
                 doc_id = earlier.id if earlier is not None else _new_id(path.stem, taken)
                 taken.add(doc_id)
-                entry = _store(folder, doc_id, path, extracted)
+                entry = _store(folder, doc_id, path, extracted, source)
                 if earlier is not None:
                     entries[entries.index(earlier)] = entry
                     replaced.append(earlier)

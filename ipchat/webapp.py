@@ -333,7 +333,9 @@ def add_uploads(settings, uploads) -> None:
             path.write_bytes(upload.getvalue())
             paths.append(path)
         try:
-            results = add_documents(paths, settings, get_embedder(settings.model_name, settings.batch_size), progress)
+            # An upload of the same name is the same document: a changed version replaces the earlier one.
+            results = add_documents(paths, settings, get_embedder(settings.model_name, settings.batch_size), progress,
+                                    sources=[f"upload:{path.name}" for path in paths])
         except IpchatError as exc:
             results, messages = [], [("warning", str(exc))]
     for result in results:

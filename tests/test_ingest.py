@@ -324,6 +324,22 @@ def test_a_changed_file_replaces_its_earlier_version(hashing_index, files, added
     assert (result.status, result.doc_id) == ("added", "notes-2")
 
 
+def test_an_upload_of_the_same_name_replaces_its_earlier_version(hashing_index, tmp_path, added_dir):
+    # The app writes each upload to a fresh temporary folder; the name it was uploaded under is its place.
+    first, second = tmp_path / "a" / "notes.md", tmp_path / "b" / "notes.md"
+    for path, hours in ((first, "six"), (second, "eight")):
+        path.parent.mkdir()
+        path.write_text(f"# Ward notes\n\nPatients fast for {hours} hours before ECT.\n", encoding="utf-8")
+    [added] = add_documents([first], hashing_index, HashingEmbedder(64), added_dir=added_dir, sources=["upload:notes.md"])
+    [updated] = add_documents([second], hashing_index, HashingEmbedder(64), added_dir=added_dir, sources=["upload:notes.md"])
+    assert (added.status, updated.status, updated.doc_id) == ("added", "updated", added.doc_id)
+    [entry] = read_added_manifest(added_dir)
+    assert entry.added_from == "upload:notes.md"
+    assert "eight hours" in load_index(hashing_index).documents[added.doc_id].text
+    with pytest.raises(IpchatError, match="2 sources given for 1 files"):
+        add_documents([first], hashing_index, HashingEmbedder(64), added_dir=added_dir, sources=["x", "y"])
+
+
 def test_ids_never_clash_with_the_corpus(hashing_index, tmp_path, added_dir):
     path = tmp_path / "Pets.txt"
     path.write_text("Rabbits need hay.\n", encoding="utf-8")
