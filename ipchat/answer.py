@@ -21,7 +21,7 @@ from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passin
 from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
-from .lexicon import aspects_asked, broader_class
+from .lexicon import aspects_asked, broader_class, cue
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -165,7 +165,7 @@ class Answerer:
         # "How long do SSRIs take to work?": the sources never name SSRIs but speak of antidepressants.
         by_class = {name: broader_class(name) for name in uncovered}
         by_class = {name: broader for name, broader in by_class.items() if broader and self._mentions(broader)
-                    and not _PICKS_AMONG.search(query)}  # "which SSRI ...?" asks what the class cannot say
+                    and not cue("picks_among").search(query)}  # "which SSRI ...?" asks what the class cannot say
         if uncovered:
             masked = query
             for _name, start, end in mentions:
@@ -175,24 +175,24 @@ class Answerer:
             # Compared with, or taken with, what the sources never mention ("ECT vs VNS", "hold the lithium
             # before ECT?"): nothing in them can answer, whatever else the question names.
             decline = bool(asked_about) and (not covered_topics and not topics_in(masked)
-                                             or bool(_RELATION.search(query)))
+                                             or bool(cue("relation").search(query)))
             unnamed = [name for name in uncovered if name not in by_class]
             if unnamed:
                 notes.append(f"The indexed sources never mention {_join(unnamed)}.")
             for broader in dict.fromkeys(by_class.values()):
                 members = [name for name, b in by_class.items() if b == broader]
                 notes.append(f"The indexed sources never mention {_join(members)}; they speak of {broader} in general.")
-        missing_aspects: list[str] = []
+        noted_figures: set[str] = set()
         for aspect in aspects_asked(query):
             # "Can I drive after ECT?": what is asked is driving, and no pooled sentence speaks of it.
             # Asked in a later clause ("what is ECT, and can I drive after it?") it is a note.
             if not any(aspect.answered.search(self._sentence(c)) for c in candidates):
                 decline = decline or not _in_later_clause(query, aspect.asked.search(query).start())
                 notes.append(f"No indexed passage discusses {aspect.name}.")
-                missing_aspects.append(aspect.name)
+                noted_figures.update(aspect.figures)
         for i, kind in enumerate(expected_types(query)):
-            if any(kind.split(":")[0] in name.split() for name in missing_aspects):
-                continue  # "what do they cost?": the aspect's note already says it
+            if kind.split(":")[0] in noted_figures:
+                continue  # "what do they cost?": the aspect's note ("cost or insurance") already says it
             if not any(states(self._sentence(c), kind) and self._on_topic(c, covered_topics) for c in candidates):
                 decline = decline or i == 0
                 notes.append(f"No retrieved passage{' on ' + _join(sorted(covered_topics)) if covered_topics else ''} "
@@ -377,11 +377,6 @@ def _shown(top: Sequence[Hit], pool: Sequence[Hit], citations: Sequence[Citation
     return sorted(chosen, key=lambda h: h.rank)
 
 
-_RELATION = re.compile(
-    r"\b(?:vs\.?|versus|compared? (?:to|with)|comparisons?|better than|worse than|safer than|rather than|instead of"
-    r"|prefer(?:red|able)?|which (?:is|one|works) (?:better|best|safer)|interact\w*|combined? with|together with"
-    r"|while (?:on|taking)|hold(?:ing)?|stop(?:ping)?|continu(?:e|ing)|taper\w*|discontinu\w*)\b", re.I)
-_PICKS_AMONG = re.compile(r"\b(?:which|what kind of|what type of|best|safest|fewest|least|most)\b", re.I)
 _LATER_CLAUSE = re.compile(
     r"(?:[;?]|,?\s\b(?:and|but|also|then)\s+(?:what|how|can|could|is|are|does|do|will|would|should|when|who|why|where)\b)",
     re.I)

@@ -56,6 +56,7 @@ class Aspect:
     name: str
     asked: re.Pattern
     answered: re.Pattern
+    figures: tuple[str, ...] = ()  # kinds of figure (coverage.expected_types) the aspect's note stands for
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Lexicon:
     shorthand: tuple[Shorthand, ...]
     lay: tuple[Lay, ...]
     aspects: tuple[Aspect, ...]
+    cues: dict[str, re.Pattern]  # named patterns the answer's coverage check reads ("relation", "picks_among")
     examples: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...]  # (kind, name, must_match, must_not_match)
 
 
@@ -141,11 +143,18 @@ def build_lexicon(data: dict) -> Lexicon:
         where = f"lexicon.toml [[aspect]] #{n}"
         name = _name(entry, where)
         aspects.append(Aspect(name, _regex(_strings(entry, "asked", where), where),
-                              _regex(_strings(entry, "answered", where), where)))
+                              _regex(_strings(entry, "answered", where), where),
+                              _strings(entry, "figures", where, False)))
         examples_of("aspect", name, entry, where)
+    cues: dict[str, re.Pattern] = {}
+    for name, entry in data.get("cue", {}).items():
+        where = f"lexicon.toml [cue.{name}]"
+        cues[name] = _regex(_strings(entry, "pattern", where), where)
+        examples_of("cue", name, entry, where)
     if not treatments:
         raise LexiconError("lexicon.toml holds no treatments")
-    return Lexicon(tuple(treatments), tuple(topics), tuple(shorthand), tuple(lay), tuple(aspects), tuple(examples))
+    return Lexicon(tuple(treatments), tuple(topics), tuple(shorthand), tuple(lay), tuple(aspects), cues,
+                   tuple(examples))
 
 
 @lru_cache(maxsize=1)
@@ -203,6 +212,14 @@ def _alias_pattern(alias: str) -> re.Pattern:
 def broader_class(name: str) -> str | None:
     """The class the treatment `name` belongs to, when the lexicon names one."""
     return next((t.broader for t in load_lexicon().treatments if t.name == name), None)
+
+
+def cue(name: str) -> re.Pattern:
+    """The lexicon's cue `name` ([cue.NAME]). Raises LexiconError when there is none."""
+    try:
+        return load_lexicon().cues[name]
+    except KeyError:
+        raise LexiconError(f"lexicon.toml has no [cue.{name}]") from None
 
 
 def aspects_asked(question: str) -> list[Aspect]:

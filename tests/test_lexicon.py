@@ -98,3 +98,21 @@ def test_a_treatment_named_only_by_its_class_gets_the_class_added():
     assert expand_lay("do antidepressants and sertraline differ") == "do antidepressants and sertraline differ"
     assert expand_lay("how long does sertraline take", known=lambda w: w != "antidepressants") == \
         "how long does sertraline take"
+
+
+@pytest.mark.parametrize(("name", "text"), _cases("cue", 2))
+def test_cues_match_their_examples(name, text):
+    assert LEXICON.cues[name].search(text), text
+
+
+@pytest.mark.parametrize(("name", "text"), _cases("cue", 3))
+def test_cues_leave_other_questions_alone(name, text):
+    assert not LEXICON.cues[name].search(text), text
+
+
+def test_an_aspects_figures_are_kinds_the_figure_check_knows():
+    from ipchat.coverage import TYPE_LABELS
+
+    figures = {f for aspect in LEXICON.aspects for f in aspect.figures}
+    assert figures and figures <= set(TYPE_LABELS)
+    assert {"relation", "picks_among"} <= set(LEXICON.cues)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Sequence
 
 from .data import Entry, Lexicon, SafetyDataError, literal_heads, load_entries, load_lexicon, word_heads
 from .languages import fold, is_foreign, read_languages
@@ -396,9 +396,15 @@ def _extract_quotes(text: str) -> tuple[str, list[str]]:
     return text, quotes
 
 
-def _neutralise_idioms(R: Rules, sentence: str, fired: list[str], nearby: str = "") -> str:
+def _neutralise_idioms(R: Rules, sentence: str, fired: list[str], around: Sequence[str] = ()) -> str:
+    """`sentence` with the idioms blanked out. `around` holds it with the sentences either side, which
+    idioms marked `requires_nearby` read for their conditions."""
+    nearby = None
     for idiom in R.idioms:
-        where = nearby if idiom.nearby and nearby else sentence
+        where = sentence
+        if idiom.nearby and around:
+            nearby = nearby if nearby is not None else " ".join(s for s in around if s)
+            where = nearby
         if idiom.requires is not None and not idiom.requires.search(where):
             continue
         if idiom.unless is not None and idiom.unless.search(where):
@@ -723,8 +729,7 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
     for number, sentence in enumerate(sentences):
         if not sentence:
             continue
-        nearby = " ".join(s for s in sentences[max(0, number - 1):number + 2] if s)
-        sentence = _neutralise_idioms(R, sentence, scan.fired, nearby)
+        sentence = _neutralise_idioms(R, sentence, scan.fired, sentences[max(0, number - 1):number + 2])
         if R.cues["topic"].search(sentence):
             topic = True
         # Read with the sentence before, for what refers back to it ("hope is a skill. I've run out of it").
