@@ -232,6 +232,7 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         # Three-letter misspellings are too short for the spelling step.
         (r"\bkil\b", "kill"),
         (r"\bwnt\b", "want"),
+        (r"\bded\b", "dead"),
         (r"\bidk\b", "i do not know"),
         (r"\bidc\b", "i do not care"),
         (r"\bu\b", "you"),

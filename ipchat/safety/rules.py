@@ -130,7 +130,8 @@ _SINGLE_QUOTE = re.compile(r"(?:(?<=\s)|^|(?<=[:(\[]))'([^']{2,500}?)'(?=[\s.,?!
 # dashes and "but", so "I'm not suicidal, I just want to die" is read as two statements.
 # "Bought a rope today!! for the climbing wall": a fragment that opens with "for" or "because" finishes
 # the sentence before it.
-_SENTENCE_SPLIT = re.compile(r"(?>\.{2,}|(?<!\d)[.!?]+(?!\d)|[;\n\r]+|[!?]+)(?!\s*(?:for|because|cos|coz|cause)\s)")
+# A slash between spaces ("hi / quick q / ...") stands for a line break, as people type on phones.
+_SENTENCE_SPLIT = re.compile(r"(?>\.{2,}|(?<!\d)[.!?]+(?!\d)|[;\n\r]+|[!?]+|\s+/\s+)(?!\s*(?:for|because|cos|coz|cause)\s)")
 _CLAUSE_SPLIT = re.compile(r"\s*,\s*|(?<!\d)\s*:\s*(?!\d)|\s+-+\s+|\s+(?:but|though|although|however|yet)\s+")
 
 # A subject is never hundreds of characters from its predicate. Clauses longer than this
