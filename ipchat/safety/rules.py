@@ -130,8 +130,10 @@ _SINGLE_QUOTE = re.compile(r"(?:(?<=\s)|^|(?<=[:(\[]))'([^']{2,500}?)'(?=[\s.,?!
 # dashes and "but", so "I'm not suicidal, I just want to die" is read as two statements.
 # "Bought a rope today!! for the climbing wall": a fragment that opens with "for" or "because" finishes
 # the sentence before it.
-# A slash between spaces ("hi / quick q / ...") stands for a line break, as people type on phones.
-_SENTENCE_SPLIT = re.compile(r"(?>\.{2,}|(?<!\d)[.!?]+(?!\d)|[;\n\r]+|[!?]+|\s+/\s+)(?!\s*(?:for|because|cos|coz|cause)\s)")
+# A slash between spaces ("hi / quick q / ...") stands for a line break, as people type on phones. A
+# full stop after a title or an initial ("Mrs H.", "Dr. Patel") does not end the sentence.
+_SENTENCE_SPLIT = re.compile(r"(?>\.{2,}|(?<!\d)(?<!\s[a-z])(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bprof)[.!?]+(?!\d)"
+                             r"|[;\n\r]+|[!?]+|\s+/\s+)(?!\s*(?:for|because|cos|coz|cause)\s)")
 _CLAUSE_SPLIT = re.compile(r"\s*,\s*|(?<!\d)\s*:\s*(?!\d)|\s+-+\s+|\s+(?:but|though|although|however|yet)\s+")
 
 # A subject is never hundreds of characters from its predicate. Clauses longer than this
@@ -570,6 +572,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     if person == "first" and subject is not None and cues["reporter"].search(
             (previous + " " + before_subject).strip() + " "):
         return ("concern", "concern.reported_speech")
+
+    if person == "you" and cues["self_as_you"].search(message or sentence):
+        person = "first"  # "you just get to the point where ... you wish you weren't": the writer, told as "you"
 
     if kind == "means":
         if pronoun == "you" and subject is not None and subject.person in ("third", "generic"):
