@@ -196,6 +196,7 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         # Contractions and their apostrophe-less spellings.
         (r"\bcan'?t\b|\bcannot\b", "can not"),
         (r"\bwon'?t\b", "will not"),
+        (r"\bshan'?t\b", "shall not"),
         (r"\bain'?t\b", "am not"),
         (r"\b(do|does|did|is|are|was|were|have|has|had|would|should|could|must|need|might)n'?t\b", r"\1 not"),
         (r"\bi'?m\b", "i am"),

@@ -725,6 +725,8 @@ class _Scan:
     other_means: bool = False  # one of them is preparation: means got, belongings given away
     distress: bool = False
     note: bool = False  # the message is a clinical note about a patient: subjectless clauses are theirs
+    implicit_signs: list[tuple[str, tuple[int, int]]] = field(default_factory=list)  # subjectless signs, by place
+    third_sentences: set[int] = field(default_factory=set)  # sentences with a finding about someone else
 
 
 def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
@@ -786,6 +788,8 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                                 scan.sign_places.add(place)
                             if found == "crisis":
                                 scan.signs.append(rule.rule_id)
+                                if decision_id == "crisis.implicit_first_person":
+                                    scan.implicit_signs.append((rule.rule_id, place))
                         elif found in RISK_LEVELS:  # someone else's sign, or one in their quoted words
                             scan.other_signs.append(rule.rule_id)
                             if rule.item == "cssrs.preparation":
@@ -798,6 +802,8 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                     if found in RISK_LEVELS and item:
                         scan.fired.append(item)
                     scan.findings.append(Finding(rule.rule_id, item, found, decision_id))
+                    if decision_id in ("concern.third_person", "concern.reported_speech"):
+                        scan.third_sentences.add(number)
                     if RANK[found] > RANK[scan.level]:
                         scan.level = found
             previous = clause
@@ -887,6 +893,14 @@ def read_message(text: str, context: bool = False) -> Reading:
                 scan.fired.extend((finding.rule_id, "crisis.for_me"))
                 scan.level = "crisis"
     self_risk = any(f.decision.startswith(_SELF_DECISIONS) for f in scan.findings)
+    if not self_risk:
+        # A sign with no subject of its own, in a sentence about someone else, is theirs: "he'd made a
+        # ligature from his bedsheet but took it off".
+        for rule_id, place in scan.implicit_signs:
+            if place[0] in scan.third_sentences and rule_id in scan.signs:
+                scan.signs.remove(rule_id)
+                scan.sign_places.discard(place)
+                scan.other_signs.append(rule_id)
     if R.cues["booking"].search(norm):
         # "Finally got the date, booked for the 14th": an appointment, not a plan.
         scan.signs = [sign for sign in scan.signs if sign != "context.date_picked"]
