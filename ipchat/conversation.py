@@ -90,11 +90,15 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
         return Rewrite(_replace_topic(turn.strip(), topic, new))
     if own or topic is None:
         return Rewrite(question)
-    if _PRONOUN.search(question):
-        def substitute(match: re.Match) -> str:
-            word = match.group(0).lower()
-            return f"{topic}'s" if word in ("its", "their") else topic
-        return Rewrite(_PRONOUN.sub(substitute, question, count=1))
+    pronouns = list(_PRONOUN.finditer(question))
+    if pronouns:
+        target = pronouns[0]
+        if target.group(0).lower() == "they":
+            # "how do they give it?": "they" are the staff who give it; "it" is the treatment.
+            target = next((m for m in pronouns[1:] if m.group(0).lower() in ("it", "its", "it's")), target)
+        word = target.group(0).lower()
+        replacement = f"{topic}'s" if word in ("its", "their") else topic
+        return Rewrite(question[:target.start()] + replacement + question[target.end():])
     if named:
         return Rewrite(question)  # "What is deep brain stimulation?" names its own subject
     # A question that names no topic is read in the conversation's: "how many does a patient usually

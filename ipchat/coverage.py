@@ -32,7 +32,11 @@ from .quantities import extract_quantities
 # "How quickly does ketamine work?" is not typed: "so quickly" answers it without a figure.
 # A wh-phrase counts where a clause begins: "how long does it last", "..., and how long is each
 # session" — not "could it shorten how long treatment takes" (a yes/no question).
-_CLAUSE = r"(?:^|[,;:(]\s*|\b(?:and|or|but)\s+|\?\s*)"
+# Where a clause starts: the text's start, after punctuation or a conjunction, then any hedging adverbs
+# ("My mum's booked in. Roughly how many treatments ...?").
+_CLAUSE = (r"(?:^|[,;:(.!]\s*|\b(?:and|or|but|so|also|then)\s+|\?\s*)"
+           r"(?:(?:roughly|approximately|approx|about|around|typically|usually|generally|normally|on average|just"
+           r"|so|ok|okay|also|out of interest|quick question|quick q|sorry|please|and|but)\s*,?\s+)*")
 _SHORT_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
 _LONG_UNIT = r"(?:days?|weeks?|months?|years?|decades?)"
 _TIME_UNIT = r"(?:" + _SHORT_UNIT + "|" + _LONG_UNIT + ")"
@@ -96,12 +100,26 @@ def expected_types(question: str) -> tuple[str, ...]:
         if match:
             asked.append((match.start(), kind))
     kinds = [kind for _start, kind in sorted(asked)]
+    if "count" in kinds and "frequency" in kinds and re.search(r"\bhow many times (?:a|an|per|each|every)\b", question, re.I):
+        kinds.remove("count")  # "how many times a week" asks how often
     if "count" in kinds and re.search(r"\bhow many " + _TIME_UNIT + r"\b", question, re.I) and \
             not re.search(_CLAUSE + r"how many (?!" + _TIME_UNIT + r"\b)", question, re.I):
         kinds.remove("count")
     if "duration" in kinds:
-        short = re.search(r"\b" + _SHORT_UNIT + r"\b", question, re.I)
-        long_ = re.search(r"\b" + _LONG_UNIT + r"\b", question, re.I)
+        # The units of the clause that asks "how long", not of a later question ("how long does each
+        # appointment last and how many times a week ...?").
+        asked_at = QUESTION_TYPES["duration"][0].search(question)
+        clause = question[asked_at.start() + asked_at.group(0).lower().find("how"):] if asked_at else question
+        end = re.search(r"\b(?:and|or|but)\s+(?:how|what|when|which|where|is|are|do|does|can|will|would)\b|[?;]", clause[1:])
+        clause = clause[: end.start() + 1] if end else clause
+        short = re.search(r"\b" + _SHORT_UNIT + r"\b", clause, re.I)
+        long_ = re.search(r"\b" + _LONG_UNIT + r"\b", clause, re.I)
+        # "How long does each session take?": one sitting lasts minutes or hours, not weeks.
+        one_sitting = re.search(r"\b(?:each|a single|one|per|every|an?|the) (?:\w+ )?(?:session|treatment|infusion|appointment"
+                                r"|procedure|sitting|visit)\b", clause, re.I) and not re.search(
+                                r"\bcourse|\bhow long (?:until|before|till|for)\b|\b(?:work|effects?|benefits?|help|kick in)\b", clause, re.I)
+        if one_sitting and not long_:
+            short = True
         if bool(short) != bool(long_):
             kinds[kinds.index("duration")] = "duration:short" if short else "duration:long"
     if "frequency" in kinds:
