@@ -616,6 +616,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         recent = cues["recent"].search(clause[sub_start : match.end()] + local_after)
         joined = _CONJUNCTION.search(after)
         distant = cues["distant"].search(clause[: match.end()] + (after[: joined.start()] if joined else after))
+        if distant and not recent and distant.end() <= match.start():
+            # "14 months clean and tonight I've got enough ...": a time named after the past one is now.
+            recent = cues["recent"].search(clause, distant.end(), match.start())
         if rule.tense == "event":
             past = distant and not recent
         else:
