@@ -45,7 +45,8 @@ TOPIC_BONUS = 0.1  # eval/answers.py: 0.05-0.15 gave the same figures; none hurt
 # A bare web address states nothing: it is quoted only when the question asks for links or sources.
 LINK_PENALTY = 0.3
 _BARE_LINK = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.I)
-_LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|online|sources?|references?|cited|cites?|citations?)\b", re.I)
+_LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|online|sources?|references?|cited|cites?|citations?"
+                            r"|resources|orgs|organi[sz]ations?|societ(?:y|ies)|further reading|learn(?:ing)? more|read more)\b", re.I)
 DUPLICATE_COSINE = 0.9
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+$")
 
@@ -188,7 +189,10 @@ class Answerer:
             # "Can I drive after ECT?": what is asked is driving, and no pooled sentence speaks of it.
             # Asked in a later clause ("what is ECT, and can I drive after it?") it is a note.
             if not any(aspect.answered.search(self._sentence(c)) for c in candidates):
-                decline = decline or not _in_later_clause(query, aspect.asked.search(query).start())
+                # Named only in the background ("The consent form talked about a 'course'. How many
+                # treatments ...?") it is a note too.
+                asked_at = aspect.asked.search(query).start()
+                decline = decline or not (_in_later_clause(query, asked_at) or _in_background(query, asked_at))
                 notes.append(f"No indexed passage discusses {aspect.name}.")
                 noted_figures.update(aspect.figures)
         for i, kind in enumerate(expected_types(query)):
@@ -381,6 +385,34 @@ def _shown(top: Sequence[Hit], pool: Sequence[Hit], citations: Sequence[Citation
 _LATER_CLAUSE = re.compile(
     r"(?:[;?]|,?\s\b(?:and|but|also|then)\s+(?:what|how|can|could|is|are|does|do|will|would|should|when|who|why|where)\b)",
     re.I)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+_ASKING = re.compile(r"^\W*(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|should|"
+                     r"would|will|may|might|must|has|have|any|anything|tell me|explain|describe|list)\b", re.I)
+
+
+_POINTS_BACK = re.compile(r"\b(?:she|he|her|him|his|hers|they|them|their|it|this|that|these|those|still|such|like (?:her|him|me|them|this))\b", re.I)
+
+
+def _in_background(question: str, position: int) -> bool:
+    """True when `position` lies in a statement before the question proper ("My wife starts ECT on Monday.
+    The consent form talked about a 'course'. How many treatments ...?"): a sentence that neither asks
+    nor ends in a question mark, in a message where another sentence does."""
+    start = 0
+    sentences = []
+    for match in _SENTENCE_END.finditer(question):
+        sentences.append((start, match.start()))
+        start = match.end()
+    sentences.append((start, len(question)))
+    asks = [s.rstrip().endswith("?") or bool(_ASKING.match(s)) for s in (question[a:b] for a, b in sentences)]
+    if len(sentences) < 2 or not any(asks):
+        return False
+    # A question that points back at the background ("My mother has a pacemaker. Is she still able to
+    # have TMS?") asks about it.
+    if any(ask and _POINTS_BACK.search(question[a:b]) for (a, b), ask in zip(sentences, asks)):
+        return False
+    return any(a <= position < b and not ask for (a, b), ask in zip(sentences, asks))
 
 
 def _in_later_clause(question: str, position: int) -> bool:

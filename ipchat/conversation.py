@@ -20,7 +20,9 @@ TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
     (t.topic, t.aliases + t.topic_aliases) for t in load_lexicon().treatments if t.topic
 ) + tuple((t.name, t.aliases) for t in load_lexicon().topics)
 
-_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|this treatment|the treatment|the procedure)\b", re.I)
+# "this" and "that" refer to the treatment, except in "is that it?" and "after that" (an event, not the treatment).
+_PRONOUN = re.compile(r"\b((?<!is that )(?<!that is )(?<!that's )it|its|it's|they|them|their|(?<!after )(?<!before )(?<!than )(?:this|that)(?! it\b)|these|those"
+                      r"|this treatment|the treatment|the procedure)\b", re.I)
 _ELLIPSIS = re.compile(r"^\s*(and|what about|how about|same for|and for|and what about|what of|or)\b", re.I)
 _SHORT_WORDS = 6
 
