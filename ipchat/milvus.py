@@ -76,6 +76,9 @@ def _pymilvus():
         raise IpchatError("The Milvus store needs pymilvus and milvus-lite: pip install 'ipchat[milvus]'") from None
     # pymilvus logs every failed call at ERROR before raising it; ipchat says what went wrong itself.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    # Milvus Lite serves pymilvus from a thread of this process and logs a traceback for each call it
+    # does not implement (AllocTimestamp, which pymilvus asks for and then does without).
+    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     return pymilvus
 
 
@@ -455,21 +458,30 @@ def _generations(client, address: StoreAddress) -> set[str]:
 # -- build and update -------------------------------------------------------------------------------
 
 def build_milvus(address: StoreAddress, settings, embedder, progress: Callable[[int, int], None] | None = None,
-                 documents: list[Document] | None = None, *, added_dir: Path | None = None) -> dict:
+                 documents: list[Document] | None = None, *, added_dir: Path | None = None,
+                 reuse_from: Sequence[Path] = ()) -> dict:
     """Build the corpus of `settings` (or `documents`) into the store at `address`, embedding every
-    chunk once; returns the meta record. The new collections are switched to only when complete: on
+    chunk once — or taking the vectors of a document from an index folder in `reuse_from` that holds
+    it unchanged, built with the same model and chunker; returns the meta record. The new collections are switched to only when complete: on
     any failure the store is left as it was and the new collections are dropped.
 
     Raises CorpusError / ManifestError for a bad corpus, ModelError for a bad model, IpchatError when
     there is nothing to index, StoreUnavailableError when Milvus fails."""
-    return _build(address, settings, embedder, progress, documents, added_dir=added_dir).meta
+    return _build(address, settings, embedder, progress, documents, added_dir=added_dir, reuse_from=reuse_from).meta
 
 
-def _build(address: StoreAddress, settings, embedder, progress, documents, *, added_dir) -> BuildReport:
+def _build(address: StoreAddress, settings, embedder, progress, documents, *, added_dir,
+           reuse_from: Sequence[Path] = ()) -> BuildReport:
+    from .index import _stored_documents
+
     started = time.perf_counter()
     if documents is None:
         documents = load_corpus(settings.corpus, added_dir=added_dir)
-    parts, embedded = chunk_and_embed(settings, embedder, documents, None, progress)
+    stored: dict[str, _Stored] = {}
+    for directory in reuse_from:
+        for doc_id, item in _stored_documents(Path(directory), settings, embedder).items():
+            stored.setdefault(doc_id, item)
+    parts, embedded = chunk_and_embed(settings, embedder, documents, stored, progress)
     chunks = sum(len(p.chunks) for p in parts)
     if not chunks:
         raise IpchatError(f"Corpus {settings.corpus} produced no text to index.")
