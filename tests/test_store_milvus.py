@@ -384,3 +384,20 @@ def test_the_milvus_store_holds_the_corpus_as_the_index_does(two_stores):
     ids = [c.chunk_id for c in faiss.index.chunks]
     for a, b in zip(faiss.index.sentence_vectors_of(ids), milvus.index.sentence_vectors_of(ids)):
         assert np.allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.milvus
+@pytest.mark.model
+def test_the_app_answers_from_a_milvus_store(milvus_settings, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("IPCHAT_STORE", milvus_settings.store)
+    monkeypatch.setenv("IPCHAT_FEEDBACK", str(tmp_path / "feedback.jsonl"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception
+    at.chat_input[0].set_value("How many ECT treatments are usually given?").run()
+    assert not at.exception
+    assert "six to twelve treatments" in "\n".join(e.value for e in at.markdown)
+    _settings, answerer = at.session_state["_ipchat"]
+    assert answerer.index.location == str(parse_store(milvus_settings.store))
