@@ -47,7 +47,7 @@ from ipchat.evaluation import load_question_rows
 from ipchat.index import read_meta
 from ipchat.retrieval import Retriever
 from ipchat.settings import load_settings
-from ipchat.stores import build_store, open_store, parse_store
+from ipchat.stores import open_store, parse_store
 
 K = 5
 

@@ -16,8 +16,7 @@ from typing import Callable, Sequence
 
 from .corpus import load_manifest
 from .embedding import load_embedder
-from .errors import IndexMismatchError, IndexMissingError, InputError, IpchatError, ManifestError
-from .index import check_index, read_meta
+from .errors import InputError, IpchatError, ManifestError
 from .settings import Settings
 from .workspace import workspace
 from .types import Reply

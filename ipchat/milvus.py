@@ -42,7 +42,7 @@ import numpy as np
 
 from .corpus import corpus_digest, load_corpus
 from .errors import IndexMismatchError, IndexMissingError, IpchatError
-from .index import BuildReport, _Stored, _portable_path, _versions, check_index, chunk_and_embed, passage_text
+from .index import BuildReport, _Stored, _versions, check_index, chunk_and_embed, passage_text
 from .keywords import SpellingMap, keyword_tokens
 from .stores import StoreAddress
 from .types import Chunk, Document, Section

@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT
 from ipchat.embedding import HashingEmbedder
 from ipchat.errors import IndexMismatchError, IndexMissingError, IpchatError
-from ipchat.index import Index, build_index
+from ipchat.index import Index
 from ipchat.retrieval import Retriever
 from ipchat.settings import load_settings
 from ipchat.stores import StoreAddressError, open_store, parse_store
