@@ -508,7 +508,8 @@ def _build(address: StoreAddress, settings, embedder, progress, documents, *, ad
                      "build_seconds": round(time.perf_counter() - started, 2)})
         _write_meta(client, address, meta)  # the switch: readers see the old generation or the new one
     except BaseException:
-        _drop(client, names.all())
+        if not _is_live(client, address, generation):  # a record written before its flush failed is in use
+            _drop(client, names.all())
         raise
     stale = _generations(client, address) - {generation}
     if old_generation:
@@ -516,6 +517,16 @@ def _build(address: StoreAddress, settings, embedder, progress, documents, *, ad
     for old in stale:  # the old generation, and any left by a build that was killed
         _drop(client, Names.of(address.collection, old).all())
     return BuildReport(meta, embedded, counts)
+
+
+def _is_live(client, address: StoreAddress, generation: str) -> bool:
+    """True when the meta record points at `generation` (or cannot be read: then keep it, to be safe)."""
+    try:
+        return _read_meta(client, address).get("generation") == generation
+    except (IndexMissingError, IndexMismatchError):
+        return False
+    except Exception:
+        return True
 
 
 def update_milvus(address: StoreAddress, settings, embedder, progress: Callable[[int, int], None] | None = None,

@@ -213,6 +213,25 @@ def test_a_failed_build_leaves_the_store_as_it_was(milvus_small, monkeypatch, wh
 
 
 @pytest.mark.milvus
+def test_a_build_that_fails_after_switching_keeps_the_generation_it_switched_to(milvus_small, monkeypatch):
+    from ipchat import milvus
+    from ipchat.stores import build_store, read_store_meta
+
+    real_write = milvus._write_meta
+
+    def write_then_fail(client, address, meta):
+        real_write(client, address, meta)
+        raise RuntimeError("flush timed out")
+
+    monkeypatch.setattr(milvus, "_write_meta", write_then_fail)
+    with pytest.raises(RuntimeError):
+        build_store(milvus_small, HashingEmbedder(64))
+    monkeypatch.undo()
+    hits = Retriever(open_store(milvus_small), HashingEmbedder(64), milvus_small).search("fleas", 1)
+    assert "Fleas and ticks" in hits[0].chunk.text and read_store_meta(milvus_small)["state"] == "ready"
+
+
+@pytest.mark.milvus
 def test_a_rebuild_replaces_the_generation_and_drops_the_old_one(milvus_small):
     from ipchat import milvus
     from ipchat.stores import build_store, read_store_meta
