@@ -7,7 +7,8 @@ manifest.json with its sha256. The corpus loader reads them from there, so a ful
 same index. Updating the index embeds only the chunks of new or changed documents; removing one
 embeds nothing: the other documents' vectors are taken from the current index and the FAISS and
 BM25 structures are rebuilt from them. The new index is built in a temporary directory and swapped
-in; if that fails, the manifest and the folder are put back as they were.
+in; if that fails, the manifest and the folder are put back as they were. A Milvus store (`--store`)
+is changed in place by document id instead: see ipchat/milvus.py.
 """
 
 from __future__ import annotations
@@ -351,7 +352,7 @@ def target_index(settings: Settings) -> Path | str:
 def reuse_sources(settings: Settings, target: Path) -> list[Path]:
     """Indexes whose vectors may be reused when updating `target`, best first: the target, the one
     the settings name, and for the project corpus the committed index (it holds the bundled article).
-    None for a Milvus store, which keeps the vectors of unchanged documents where they are."""
+    Empty for a Milvus store, which keeps the vectors of unchanged documents where they are."""
     if store_address(settings).is_milvus:
         return []
     sources = [target, Path(settings.index)]
