@@ -477,6 +477,7 @@ def _build(address: StoreAddress, settings, embedder, progress, documents, *, ad
     started = time.perf_counter()
     if documents is None:
         documents = load_corpus(settings.corpus, added_dir=added_dir)
+    client = connect(address, create=True)  # an unreachable server fails now, not after the embedding
     stored: dict[str, _Stored] = {}
     for directory in reuse_from:
         for doc_id, item in _stored_documents(Path(directory), settings, embedder).items():
@@ -485,7 +486,6 @@ def _build(address: StoreAddress, settings, embedder, progress, documents, *, ad
     chunks = sum(len(p.chunks) for p in parts)
     if not chunks:
         raise IpchatError(f"Corpus {settings.corpus} produced no text to index.")
-    client = connect(address, create=True)
     generation = f"g{time.strftime('%Y%m%d%H%M%S', time.gmtime())}_{secrets.token_hex(3)}"
     names = Names.of(address.collection, generation)
     try:

@@ -173,8 +173,13 @@ def test_an_unreachable_server_is_named(hashing_settings):
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    settings = hashing_settings.replace(store=f"milvus://127.0.0.1:{port}/ipchat")
     with pytest.raises(StoreUnavailableError, match=f"Cannot reach the Milvus server.*127.0.0.1:{port}"):
-        open_store(hashing_settings.replace(store=f"milvus://127.0.0.1:{port}/ipchat"))
+        open_store(settings)
+    from ipchat.stores import build_store
+
+    with pytest.raises(StoreUnavailableError):  # before any embedding: this embedder would raise RuntimeError
+        build_store(settings, ExplodingEmbedder(64))
 
 
 class ExplodingEmbedder(HashingEmbedder):
