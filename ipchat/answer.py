@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
+import numpy as np
+
 from . import safety
 from .conversation import rewrite_followup, topics_in
 from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passing, named_treatments, phrase_pattern,
@@ -56,7 +58,7 @@ class Candidate:
     """A sentence of a retrieved passage, scored against the question."""
 
     hit: Hit
-    row: int  # row in the index's sentence vectors
+    vector: np.ndarray | None  # the sentence's vector, as the store holds it
     start: int
     end: int
     score: float
@@ -90,19 +92,19 @@ def list_block(chunk: Chunk, doc_text: str, start: int, end: int) -> tuple[int, 
     return spans[first][0], spans[last][1]
 
 
-def sentence_matches(index, query: str, vector, hits: Sequence[Hit]) -> Iterator[tuple[Hit, int, int, int, str, float, float]]:
-    """Every sentence of the hits as (hit, row in the sentence vectors, start, end, text, cosine to
+def sentence_matches(index, query: str, vector, hits: Sequence[Hit]) -> Iterator[tuple[Hit, np.ndarray, int, int, str, float, float]]:
+    """Every sentence of the hits as (hit, the sentence's vector, start, end, text, cosine to
     `vector`, share of the query's keywords found in the sentence or its section heading)."""
-    vocab = index.bm25.vocab_dict
+    vocab = index.vocabulary
     wanted = set(query_token_ids(keyword_tokens(query), vocab, index.spelling))
-    for hit in hits:
+    blocks = index.sentence_vectors_of([hit.chunk.chunk_id for hit in hits])  # one call to the store
+    for hit, block in zip(hits, blocks):
         chunk = hit.chunk
-        rows = index.sentence_rows(chunk.chunk_id)
-        cosines = index.sentence_vectors[rows.start:rows.stop] @ vector
-        for (start, end), row, cosine in zip(chunk.sentences, rows, cosines):
+        cosines = block @ vector
+        for (start, end), sentence_vector, cosine in zip(chunk.sentences, block, cosines):
             text = chunk.text[start - chunk.start:end - chunk.start]
             words = {vocab[t] for t in keyword_tokens(f"{chunk.section} {text}") if t in vocab}
-            yield hit, row, start, end, text, float(cosine), len(wanted & words) / len(wanted) if wanted else 0.0
+            yield hit, sentence_vector, start, end, text, float(cosine), len(wanted & words) / len(wanted) if wanted else 0.0
 
 
 def citation(index, n: int, chunk: Chunk, start: int, end: int) -> Citation:
@@ -208,7 +210,7 @@ class Answerer:
         return self.index.documents[candidate.hit.chunk.doc_id].text[candidate.start:candidate.end]
 
     def _on_topic_hit(self, hit: Hit, topics: set[str]) -> bool:
-        return self._on_topic(Candidate(hit, -1, 0, 0, 0.0), topics)
+        return self._on_topic(Candidate(hit, None, 0, 0, 0.0), topics)
 
     def _on_topic(self, candidate: Candidate, topics: set[str]) -> bool:
         """True when the candidate's passage (with its section heading) names one of `topics`, or there are none."""
@@ -229,7 +231,7 @@ class Answerer:
         topics = {name for name, _s, _e in named_treatments(query)}
         wants_links = bool(_LINK_QUESTION.search(query))
         candidates = []
-        for hit, row, start, end, text, cosine, coverage in sentence_matches(
+        for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
                 self.index, query, self.retriever.embed_query(query), hits):
             score = SENTENCE_WEIGHT * cosine + KEYWORD_WEIGHT * coverage + PASSAGE_WEIGHT * hit.score / top_passage
             if any(states(text, kind) for kind in kinds):
@@ -238,7 +240,7 @@ class Answerer:
                 score += TOPIC_BONUS
             if not wants_links and _BARE_LINK.match(text):
                 score -= LINK_PENALTY
-            candidates.append(Candidate(hit, row, start, end, score))
+            candidates.append(Candidate(hit, sentence_vector, start, end, score))
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
         return candidates
 
@@ -248,7 +250,7 @@ class Answerer:
         if not candidates:
             return 0.0
         index = self.index
-        return candidates[0].score - UNKNOWN_PENALTY * unknown_share(query, index.bm25.vocab_dict, index.spelling)
+        return candidates[0].score - UNKNOWN_PENALTY * unknown_share(query, index.vocabulary, index.spelling)
 
     def select(self, candidates: list[Candidate]) -> list[tuple[Candidate, int, int]]:
         """The quotes to answer with: (candidate, start, end), lists kept whole, near-duplicates dropped."""
@@ -264,8 +266,7 @@ class Answerer:
             if any(c.hit.chunk.doc_id == candidate.hit.chunk.doc_id and s <= candidate.start and candidate.end <= e
                    for c, s, e in chosen):
                 continue  # already quoted as part of a list
-            vectors = self.index.sentence_vectors
-            if any(float(vectors[c.row] @ vectors[candidate.row]) > DUPLICATE_COSINE for c, _, _ in chosen):
+            if any(float(c.vector @ candidate.vector) > DUPLICATE_COSINE for c, _, _ in chosen):
                 continue
             chosen.append((candidate, start, end))
         return chosen

@@ -16,8 +16,7 @@ from typing import Callable, Sequence
 
 from .corpus import load_manifest
 from .embedding import load_embedder
-from .errors import IndexMismatchError, IndexMissingError, InputError, IpchatError, ManifestError
-from .index import check_index, read_meta
+from .errors import InputError, IpchatError, ManifestError
 from .settings import Settings
 from .workspace import workspace
 from .types import Reply
@@ -52,22 +51,21 @@ def check_question(text: str) -> str:
 
 
 def index_status(settings: Settings) -> str | None:
-    """None when the index at `settings.index` is ready, else why it must be (re)built."""
-    try:
-        check_index(read_meta(settings.index), settings, settings.index)
-    except (IndexMissingError, IndexMismatchError) as exc:
-        return str(exc)
-    return None
+    """None when the index the settings name (the folder `settings.index`, or `settings.store`) is
+    ready, else why it must be (re)built."""
+    from .stores import store_status
+
+    return store_status(settings)
 
 
 def ensure_index(settings: Settings, progress: Callable[[int, int], None] | None = None, embedder=None) -> bool:
     """Build the index when it is missing or stale, embedding only what changed; True if it was built.
     `embedder` is the model to build with when the caller has it loaded already."""
-    from .index import update_index
+    from .stores import update_store
 
     if index_status(settings) is None:
         return False
-    update_index(settings, embedder or load_embedder(settings.model_name, settings.batch_size), progress=progress)
+    update_store(settings, embedder or load_embedder(settings.model_name, settings.batch_size), progress=progress)
     return True
 
 

@@ -24,10 +24,15 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
+STORE_HELP = ("where the index lives: faiss (default: the --index folder), milvus://HOST[:PORT]/COLLECTION "
+              "(a Milvus server), or milvus-lite:///PATH.db/COLLECTION (a local Milvus Lite file); default IPCHAT_STORE")
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(
         corpus=getattr(args, "corpus", None), index=getattr(args, "index", None), model=getattr(args, "model", None),
         k=getattr(args, "k", None), mode=getattr(args, "mode", None), chunk_tokens=getattr(args, "chunk_tokens", None),
+        store=getattr(args, "store", None),
     )
 
 
@@ -91,18 +96,18 @@ def _progress_bar(label: str, unit: str = "it", *, leave: bool = True,
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .embedding import load_embedder
-    from .index import build_index
+    from .stores import build_store, store_location
 
     settings = _settings(args)
     started = time.perf_counter()
     embedder = load_embedder(settings.model_name, settings.batch_size)
     update, close = _progress_bar("Embedding", unit="chunk")
     try:
-        meta = build_index(settings, embedder, progress=update)
+        meta = build_store(settings, embedder, progress=update)
     finally:
         close()
     print(f"Indexed {meta['documents']} document(s), {meta['chunks']} chunks with {meta['model']} "
-          f"({meta['dimension']}-d, {meta['dense_index']}) into {settings.index} in {time.perf_counter() - started:.1f}s.")
+          f"({meta['dimension']}-d, {meta['dense_index']}) into {store_location(settings)} in {time.perf_counter() - started:.1f}s.")
     return 0
 
 
@@ -358,6 +363,7 @@ def add_ingest_arguments(parser: argparse.ArgumentParser, command: str = "add") 
     parser.add_argument("--index", type=Path,
                         help="index to update (default: data/index/ — the committed index/ never holds added documents)")
     parser.add_argument("--model", help="embedding model (default: the index's, or IPCHAT_MODEL)")
+    parser.add_argument("--store", metavar="URI", help=STORE_HELP)
     parser.add_argument("--added-dir", type=Path,
                         help="where copies of added files are kept (default: data/added/, or IPCHAT_ADDED_DIR; never commit it)")
     return parser
@@ -424,6 +430,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--model", help="embedding model (default: the index's; with --beir, all-MiniLM-L6-v2)")
     parser.add_argument("--mode", choices=RETRIEVAL_MODES, help="retrieval mode (default hybrid)")
     parser.add_argument("--chunk-tokens", type=int, help="with --beir: chunk size of a newly built index")
+    parser.add_argument("--store", metavar="URI", help=STORE_HELP + " (question sets only)")
     return parser
 
 
@@ -464,6 +471,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             result = evaluate_safety(load_safety_rows(source)[:args.limit], update, assess=assess, source=name)
         elif chosen[0] == "beir":
             from .embedding import load_embedder
+            from .stores import store_address
+
+            if store_address(settings).is_milvus:
+                raise InputError("--beir builds an index of its own corpus in a folder; --store applies to question sets.")
 
             embedder = load_embedder(settings.model_name, settings.batch_size)
             result = evaluate_beir(source, settings, embedder, update, index_dir=args.index, limit=args.limit)
@@ -497,18 +508,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     """The workspace, the corpus and the index in use: where ipchat reads and writes."""
     from .corpus import read_added_manifest
-    from .index import index_digest, read_meta
+    from .index import index_digest
     from .settings import committed_index, default_added_dir, default_fetched_dir
+    from .stores import read_store_meta, store_address
     from .workspace import workspace
 
     space = workspace()
     settings = _settings(args)
+    address = store_address(settings)
     added = default_added_dir()
     fetched = default_fetched_dir()
     info: dict = {
         "workspace": str(space.home), "workspace_reason": space.reason, "project": space.project,
-        "corpus": str(Path(settings.corpus).resolve()), "index": str(Path(settings.index).resolve()),
-        "index_kind": "bundled" if Path(settings.index).resolve() == committed_index().resolve() else "local",
+        "corpus": str(Path(settings.corpus).resolve()),
+        "index": str(address) if address.is_milvus else str(Path(settings.index).resolve()),
+        "index_kind": address.kind if address.is_milvus else
+        "bundled" if Path(settings.index).resolve() == committed_index().resolve() else "local",
         "added_dir": str(added), "added_documents": len(read_added_manifest(added)) if added.is_dir() else 0,
         "fetched_dir": str(fetched),
         "fetched_documents": sum(p.suffix == ".md" for p in fetched.iterdir()) if fetched.is_dir() else 0,
@@ -519,11 +534,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     from .chat import index_status
 
     try:
-        meta = read_meta(settings.index)
+        meta = read_store_meta(settings)
     except IpchatError as exc:
         info["index_status"] = str(exc)
     else:
-        info.update({"index_status": index_status(settings) or "ready", "index_digest": index_digest(settings.index),
+        digest = meta.get("generation", "") if address.is_milvus else index_digest(settings.index)
+        info.update({"index_status": index_status(settings) or "ready", "index_digest": digest,
                      "documents": meta["documents"], "passages": meta["chunks"], "model": meta["model"],
                      "built_at": meta["built_at"], "corpus_digest": meta["corpus_digest"][:12]})
     if args.json:
@@ -560,6 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def index_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index", type=Path, help="index directory (default: index/, or IPCHAT_INDEX)")
+        p.add_argument("--store", metavar="URI", help=STORE_HELP)
         p.add_argument("--model", help="sentence-transformers model name or path (default: the index's, or IPCHAT_MODEL)")
 
     p = sub.add_parser("build", help="build the index of a corpus")

@@ -17,7 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -149,6 +149,70 @@ class Index:
             self._sentence_offsets = {c.chunk_id: span for c, span in zip(self.chunks, _sentence_spans(self.chunks))}
         return self._sentence_offsets[chunk_id]
 
+    # -- the store interface (ipchat.stores.Store): what retrieval and answers call -----------------
+
+    @property
+    def location(self) -> str:
+        """Where the index lives, as messages name it."""
+        return str(self.directory)
+
+    @property
+    def vocabulary(self) -> Mapping[str, int]:
+        """Every keyword token of the indexed passages (keywords.keyword_tokens), with an id."""
+        return self.bm25.vocab_dict
+
+    def chunk(self, key: int) -> Chunk:
+        """The chunk stored under `key` (its row)."""
+        return self.chunks[key]
+
+    def dense_search(self, vector: np.ndarray, n: int) -> dict[int, float]:
+        """The n chunks nearest `vector` by inner product: {key: score}."""
+        scores, ids = self.dense.search(np.asarray(vector, dtype=np.float32)[None, :], min(n, self.dense.ntotal))
+        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+
+    def dense_scores(self, vector: np.ndarray, keys: Sequence[int]) -> dict[int, float]:
+        """Inner product of `vector` with the given chunks."""
+        stored = np.vstack([self.dense.reconstruct(int(i)) for i in keys]) if keys else np.zeros((0, len(vector)))
+        return {int(i): float(s) for i, s in zip(keys, stored @ vector)}
+
+    def keyword_search(self, terms: Sequence[str], n: int) -> tuple[list[int], Mapping[int, float]]:
+        """BM25 over `terms` (index words, as keywords.query_terms gives them): the n best chunks with a
+        positive score, best first (ties by key), and the score of every chunk (0 for none)."""
+        vocabulary = self.vocabulary
+        ids = [vocabulary[t] for t in terms if t in vocabulary]
+        if not ids:
+            return [], _ArrayScores(np.zeros(len(self.chunks), dtype=np.float32))
+        scores = np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)
+        top = [int(i) for i in np.argsort(-scores, kind="stable")[:n] if scores[i] > 0]
+        return top, _ArrayScores(scores)
+
+    def sentence_vectors_of(self, chunk_ids: Sequence[str]) -> list[np.ndarray]:
+        """For each chunk id, the vectors of its sentences in order (one row per sentence)."""
+        out = []
+        for chunk_id in chunk_ids:
+            rows = self.sentence_rows(chunk_id)
+            out.append(self.sentence_vectors[rows.start:rows.stop])
+        return out
+
+
+class _ArrayScores(Mapping):
+    """A score per chunk row, read from an array: the Mapping keyword_search returns."""
+
+    def __init__(self, scores: np.ndarray):
+        self._scores = scores
+
+    def __getitem__(self, key: int) -> float:
+        return float(self._scores[key])
+
+    def get(self, key, default=0.0):
+        return float(self._scores[key]) if 0 <= key < len(self._scores) else default
+
+    def __iter__(self):
+        return iter(range(len(self._scores)))
+
+    def __len__(self) -> int:
+        return len(self._scores)
+
 
 def _write_jsonl(path: Path, rows) -> None:
     with open(path, "w", encoding="utf-8") as handle:
@@ -217,38 +281,10 @@ def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int
         for doc_id, item in _stored_documents(Path(directory), settings, embedder).items():
             stored.setdefault(doc_id, item)
 
-    chunker = Chunker(settings.chunker, embedder.count_tokens, embedder.max_tokens)
-    parts: list[_Stored] = []
-    for doc in documents:
-        old = stored.get(doc.doc_id)
-        # Chunks and what is embedded depend only on the text and its sections; a new title or URL keeps them.
-        if old is not None and old.document.text == doc.text and old.document.sections == doc.sections:
-            parts.append(dataclasses.replace(old, document=doc))
-        else:
-            parts.append(_Stored(doc, chunker.chunk(doc), None, None))
+    parts, embedded = chunk_and_embed(settings, embedder, documents, stored, progress)
     chunks = [c for part in parts for c in part.chunks]
     if not chunks:
         raise IpchatError(f"Corpus {settings.corpus} produced no text to index.")
-
-    fresh = [i for i, part in enumerate(parts) if part.vectors is None]
-    # Passages for retrieval and single sentences for quoting, embedded in one pass.
-    texts_per_doc = [[passage_text(c) for c in parts[i].chunks] +
-                     [sentence_text(c, j) for c in parts[i].chunks for j in range(len(c.sentences))] for i in fresh]
-    texts = [t for group in texts_per_doc for t in group]
-    embedded: dict[str, tuple[int, float]] = {}
-    if texts:
-        mark = time.perf_counter()
-        all_vectors = embedder.embed(texts, progress=progress)
-        seconds = time.perf_counter() - mark
-        if all_vectors.shape != (len(texts), embedder.dimension):
-            raise IpchatError(f"Embedder returned shape {all_vectors.shape}, expected ({len(texts)}, {embedder.dimension}).")
-        offset = 0
-        for i, group in zip(fresh, texts_per_doc):
-            n = len(parts[i].chunks)
-            parts[i] = dataclasses.replace(parts[i], vectors=all_vectors[offset:offset + n],
-                                           sentence_vectors=all_vectors[offset + n:offset + len(group)])
-            offset += len(group)
-            embedded[parts[i].document.doc_id] = (n, seconds * len(group) / len(texts))
     dimension = embedder.dimension
     vectors = np.vstack([np.asarray(part.vectors, dtype=np.float32).reshape(-1, dimension) for part in parts])
     sentence_vectors = np.vstack([np.asarray(part.sentence_vectors, dtype=np.float32).reshape(-1, dimension)
@@ -293,6 +329,51 @@ def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return BuildReport(meta, embedded, {part.document.doc_id: len(part.chunks) for part in parts})
+
+
+def chunk_and_embed(settings: Settings, embedder: Embedder, documents: Sequence[Document],
+                    stored: Mapping[str, _Stored] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> tuple[list[_Stored], dict[str, tuple[int, float]]]:
+    """Each document with its chunks and their vectors, in order: taken from `stored` when it holds the
+    document with the same text and sections, else chunked and embedded (passages and sentences in one
+    pass). Returns (documents with vectors, {doc_id: (chunks, seconds)} for those embedded).
+
+    Raises IpchatError when the embedder returns vectors of the wrong shape; whatever it raises."""
+    stored = stored or {}
+    chunker = Chunker(settings.chunker, embedder.count_tokens, embedder.max_tokens)
+    parts: list[_Stored] = []
+    for doc in documents:
+        old = stored.get(doc.doc_id)
+        # Chunks and what is embedded depend only on the text and its sections; a new title or URL keeps them.
+        if old is not None and old.document.text == doc.text and old.document.sections == doc.sections:
+            parts.append(dataclasses.replace(old, document=doc))
+        else:
+            parts.append(_Stored(doc, chunker.chunk(doc), None, None))
+
+    fresh = [i for i, part in enumerate(parts) if part.vectors is None]
+    # Passages for retrieval and single sentences for quoting, embedded in one pass.
+    texts_per_doc = [[passage_text(c) for c in parts[i].chunks] +
+                     [sentence_text(c, j) for c in parts[i].chunks for j in range(len(c.sentences))] for i in fresh]
+    texts = [t for group in texts_per_doc for t in group]
+    embedded: dict[str, tuple[int, float]] = {}
+    if texts:
+        mark = time.perf_counter()
+        all_vectors = embedder.embed(texts, progress=progress)
+        seconds = time.perf_counter() - mark
+        if all_vectors.shape != (len(texts), embedder.dimension):
+            raise IpchatError(f"Embedder returned shape {all_vectors.shape}, expected ({len(texts)}, {embedder.dimension}).")
+        offset = 0
+        for i, group in zip(fresh, texts_per_doc):
+            n = len(parts[i].chunks)
+            parts[i] = dataclasses.replace(parts[i], vectors=all_vectors[offset:offset + n],
+                                           sentence_vectors=all_vectors[offset + n:offset + len(group)])
+            offset += len(group)
+            embedded[parts[i].document.doc_id] = (n, seconds * len(group) / len(texts))
+    for i, part in enumerate(parts):
+        if part.vectors is None:  # a document with no chunks: nothing to embed
+            parts[i] = dataclasses.replace(part, vectors=np.zeros((0, embedder.dimension), dtype=np.float32),
+                                           sentence_vectors=np.zeros((0, embedder.dimension), dtype=np.float32))
+    return parts, embedded
 
 
 def _stored_documents(directory: Path, settings: Settings, embedder: Embedder) -> dict[str, _Stored]:
@@ -403,11 +484,16 @@ def read_meta(directory: Path) -> dict:
         raise IndexMismatchError(f"{path} is corrupt. Rebuild with: ipchat build --index {directory}") from None
 
 
-def check_index(meta: dict, settings: Settings, directory: Path, check_corpus: bool = True) -> None:
-    """Raise IndexMismatchError when the index doesn't fit the settings or its corpus has changed."""
-    rebuild = f"Rebuild it with: ipchat build --index {directory}"
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise IndexMismatchError(f"Index at {directory} has format {meta.get('format_version')}, this ipchat reads {FORMAT_VERSION}. {rebuild}")
+def check_index(meta: dict, settings: Settings, directory: Path | str, check_corpus: bool = True, *,
+                rebuild: str | None = None, format_version: int = FORMAT_VERSION) -> None:
+    """Raise IndexMismatchError when the index doesn't fit the settings or its corpus has changed.
+
+    `directory` names the index in messages (a folder, or a store's address); `rebuild` is the command
+    that rebuilds it (default: ipchat build --index DIRECTORY); `format_version` the format this ipchat
+    reads for that kind of store."""
+    rebuild = f"Rebuild it with: {rebuild or f'ipchat build --index {directory}'}"
+    if meta.get("format_version") != format_version:
+        raise IndexMismatchError(f"Index at {directory} has format {meta.get('format_version')}, this ipchat reads {format_version}. {rebuild}")
     if settings.model and settings.model != meta["model"]:
         raise IndexMismatchError(f"Index at {directory} was built with model {meta['model']!r}, not {settings.model!r}. {rebuild} --model {settings.model}")
     if ChunkerSettings(**meta["chunker"]) != settings.chunker:

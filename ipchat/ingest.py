@@ -7,7 +7,8 @@ manifest.json with its sha256. The corpus loader reads them from there, so a ful
 same index. Updating the index embeds only the chunks of new or changed documents; removing one
 embeds nothing: the other documents' vectors are taken from the current index and the FAISS and
 BM25 structures are rebuilt from them. The new index is built in a temporary directory and swapped
-in; if that fails, the manifest and the folder are put back as they were.
+in; if that fails, the manifest and the folder are put back as they were. A Milvus store (`--store`)
+is changed in place by document id instead: see ipchat/milvus.py.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ from .corpus import (
     read_added_manifest, resolve_added_dir,
 )
 from .embedding import Embedder, load_embedder
-from .errors import IpchatError, ModelError
+from .errors import IndexMismatchError, IndexMissingError, IpchatError, ModelError
 from .files import write_atomic
 from .index import CHUNKS, META, update_index
 from .settings import ADDED_MANIFEST, Settings, committed_index, local_index, project_corpus
+from .stores import read_store_meta, store_address, update_store
 
 Progress = Callable[[int, int], None]
 
@@ -314,7 +316,7 @@ class RemoveResult:
     doc_id: str
     title: str
     chunks: int
-    index: Path
+    index: Path | str
     seconds: float
 
     def line(self) -> str:
@@ -336,16 +338,23 @@ def added_folder(settings: Settings, added_dir: Path | None = None) -> Path:
     return folder
 
 
-def target_index(settings: Settings) -> Path:
+def target_index(settings: Settings) -> Path | str:
     """The index that holds added documents: `settings.index`, except that the bundled index (index/,
-    bundled text only) is never written — the workspace's data/index/ is used instead."""
+    bundled text only) is never written — the workspace's data/index/ is used instead; or the Milvus
+    store `settings.store` names (its address)."""
+    address = store_address(settings)
+    if address.is_milvus:
+        return str(address)
     index = Path(settings.index)
     return local_index() if index.resolve() == committed_index().resolve() else index
 
 
 def reuse_sources(settings: Settings, target: Path) -> list[Path]:
     """Indexes whose vectors may be reused when updating `target`, best first: the target, the one
-    the settings name, and for the project corpus the committed index (it holds the bundled article)."""
+    the settings name, and for the project corpus the committed index (it holds the bundled article).
+    Empty for a Milvus store, which keeps the vectors of unchanged documents where they are."""
+    if store_address(settings).is_milvus:
+        return []
     sources = [target, Path(settings.index)]
     if Path(settings.corpus).resolve() == project_corpus().resolve():
         sources.append(committed_index())
@@ -522,8 +531,7 @@ def add_documents(paths: Iterable[Path | str], settings: Settings, embedder: Emb
             _write_manifest(folder, entries)
             written = True
             documents = load_corpus(settings.corpus, added_dir=folder)
-            report = update_index(settings.replace(index=target), embedder, progress, documents,
-                                  reuse_from=reuse_sources(settings, target), added_dir=folder)
+            report = _update(settings, target, embedder, progress, documents, folder)
         except BaseException as exc:
             if written:
                 _restore_manifest(folder, previous)
@@ -568,7 +576,7 @@ def remove_document(doc_id: str, settings: Settings, embedder: Embedder | None =
                 raise UnknownDocumentError(f"{doc_id!r} is part of the corpus, not a document added with ipchat add; "
                                            f"only added documents can be removed (added: {known}).")
             raise UnknownDocumentError(f"No added document {doc_id!r} (added: {known}).")
-        before = _chunks_in_index(target, doc_id)
+        before = _chunks_in_store(settings, target, doc_id)
         manifest = folder / ADDED_MANIFEST
         previous = manifest.read_bytes()
         remaining = [e for e in entries if e.id != doc_id]
@@ -576,13 +584,29 @@ def remove_document(doc_id: str, settings: Settings, embedder: Embedder | None =
         try:
             documents = load_corpus(settings.corpus, added_dir=folder)
             sources = reuse_sources(settings, target)
-            update_index(settings.replace(index=target), embedder or index_embedder(settings, sources), progress,
-                         documents, reuse_from=sources, added_dir=folder)
+            _update(settings, target, embedder or index_embedder(settings, sources), progress, documents, folder)
         except BaseException:
             _restore_manifest(folder, previous)
             raise
         shutil.rmtree(folder / doc_id, ignore_errors=True)
     return RemoveResult(doc_id, entry.title, before, target, time.perf_counter() - started)
+
+
+def _update(settings: Settings, target: Path | str, embedder: Embedder, progress: Progress | None, documents, folder: Path):
+    """Bring the target index (a folder, or the Milvus store) to `documents`, embedding only what changed."""
+    if store_address(settings).is_milvus:
+        return update_store(settings, embedder, progress, documents, added_dir=folder)
+    return update_index(settings.replace(index=target), embedder, progress, documents,
+                        reuse_from=reuse_sources(settings, target), added_dir=folder)
+
+
+def _chunks_in_store(settings: Settings, target: Path | str, doc_id: str) -> int:
+    address = store_address(settings)
+    if address.is_milvus:
+        from .milvus import count_chunks
+
+        return count_chunks(address, doc_id)
+    return _chunks_in_index(Path(target), doc_id)
 
 
 def _chunks_in_index(directory: Path, doc_id: str) -> int:
@@ -619,17 +643,33 @@ class _DeferredEmbedder:
         return self._load().count_tokens(text)
 
 
+def _metas(settings: Settings, sources: Sequence[Path]) -> Iterator[dict]:
+    """What built the Milvus store the settings name, or each index folder in `sources` that has a meta.json."""
+    if store_address(settings).is_milvus:
+        try:
+            yield read_store_meta(settings)
+        except (IndexMissingError, IndexMismatchError):
+            pass
+        return
+    for source in sources:
+        try:
+            meta = json.loads((Path(source) / META).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict):
+            yield meta
+
+
 def index_embedder(settings: Settings, sources: Sequence[Path]) -> Embedder:
     """The embedder to update an index with: `settings.model` when set, else the model of the first
     index in `sources` that has a meta.json (loaded only when needed), else the default model.
 
     Raises ModelError when the model can't be loaded.
     """
-    for source in sources:
+    for meta in _metas(settings, sources):
         try:
-            meta = json.loads((Path(source) / META).read_text(encoding="utf-8"))
             name, dimension, max_tokens = meta["model"], int(meta["dimension"]), meta.get("model_max_tokens")
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             continue
         if settings.model in (None, name):
             return _DeferredEmbedder(name, dimension, max_tokens, settings.batch_size)

@@ -87,15 +87,20 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
-def query_token_ids(tokens: list[str], vocabulary: Mapping[str, int], spelling: SpellingMap | None) -> list[int]:
-    """Vocabulary ids of the query tokens; unknown tokens are replaced by their close index words."""
-    ids: list[int] = []
+def query_terms(tokens: list[str], vocabulary: Mapping[str, int], spelling: SpellingMap | None) -> list[str]:
+    """The query tokens the index knows, in order; an unknown token is replaced by its close index words."""
+    terms: list[str] = []
     for token in tokens:
         if token in vocabulary:
-            ids.append(vocabulary[token])
+            terms.append(token)
         elif spelling is not None:
-            ids.extend(vocabulary[w] for w in spelling.candidates(token)[:3])
-    return ids
+            terms.extend(spelling.candidates(token)[:3])
+    return terms
+
+
+def query_token_ids(tokens: list[str], vocabulary: Mapping[str, int], spelling: SpellingMap | None) -> list[int]:
+    """Vocabulary ids of the query tokens; unknown tokens are replaced by their close index words."""
+    return [vocabulary[t] for t in query_terms(tokens, vocabulary, spelling)]
 
 
 def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMap | None) -> float:

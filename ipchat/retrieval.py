@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (FAISS) and keyword (BM25) candidates, fused into ranked Hits."""
+"""Hybrid retrieval: dense and keyword (BM25) candidates from a store (FAISS + bm25s files, or Milvus),
+fused into ranked Hits."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from .lexicon import expand_lay
 from .coverage import without_links
 from .embedding import Embedder, load_embedder
 from .errors import InputError
-from .index import Index, load_index, passage_text
-from .keywords import keyword_tokens, query_token_ids, surface_words
+from .index import Index, passage_text
+from .keywords import keyword_tokens, query_terms, surface_words
 from .settings import Settings
 from .types import Hit
 
@@ -100,8 +101,11 @@ class Retriever:
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> "Retriever":
-        """Load the index at `settings.index` and the model it was built with (or `embedder`)."""
-        index = load_index(settings)
+        """Open the store the settings name (the index at `settings.index`, or `settings.store`) and load
+        the model it was built with (or use `embedder`)."""
+        from .stores import open_store
+
+        index = open_store(settings)
         embedder = embedder or load_embedder(index.model, settings.batch_size)
         return cls(index, embedder, settings)
 
@@ -147,24 +151,18 @@ class Retriever:
                 self._vectors.popitem(last=False)
 
     def dense_scores(self, query: str, ids: Sequence[int]) -> dict[int, float]:
-        """Cosine similarity of the query with the given chunks."""
-        vector = self.embed_query(query)
-        stored = np.vstack([self.index.dense.reconstruct(int(i)) for i in ids]) if ids else np.zeros((0, len(vector)))
-        return {int(i): float(s) for i, s in zip(ids, stored @ vector)}
+        """Cosine similarity of the query with the given chunks (keys of the store)."""
+        return self.index.dense_scores(self.embed_query(query), list(ids))
 
     def dense_search(self, query: str, n: int) -> dict[int, float]:
         """The n chunks nearest the query by inner product, with their scores."""
-        vector = self.embed_query(query)
-        scores, ids = self.index.dense.search(vector[None, :].astype(np.float32), min(n, self.index.dense.ntotal))
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+        return self.index.dense_search(self.embed_query(query), n)
 
-    def keyword_scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk; misspelt query words count as their nearest index words."""
-        bm25 = self.index.bm25
-        ids = query_token_ids(keyword_tokens(query), bm25.vocab_dict, self.index.spelling)
-        if not ids:
-            return np.zeros(len(self.index.chunks), dtype=np.float32)
-        return np.asarray(bm25.get_scores_from_ids(ids), dtype=np.float32)
+    def keyword_search(self, query: str, n: int) -> tuple[list[int], Mapping[int, float]]:
+        """The n best chunks by BM25 (positive scores only, best first) and a score for every chunk the
+        store can score (0 for the others); misspelt query words count as their nearest index words."""
+        terms = query_terms(keyword_tokens(query), self.index.vocabulary, self.index.spelling)
+        return self.index.keyword_search(terms, n)
 
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         """The top-k chunks for `query` as Hits, best first.
@@ -180,19 +178,18 @@ class Retriever:
         k = k or self.settings.k
         mode = mode or self.settings.mode
         n = max(self.settings.candidates, k)
-        keyword = self.keyword_scores(query)
+        keyword_top, keyword = self.keyword_search(query, n)
         if mode == "keyword":
-            fused = {int(i): float(keyword[i]) for i in np.argsort(-keyword, kind="stable")[:n] if keyword[i] > 0}
+            fused = {i: float(keyword[i]) for i in keyword_top}
             dense: dict[int, float] = {}
         else:
             dense = self.dense_search(query, n)
             if mode == "dense":
                 fused = dict(dense)
             else:
-                keyword_top = [int(i) for i in np.argsort(-keyword, kind="stable")[:n] if keyword[i] > 0]
                 missing = [i for i in keyword_top if i not in dense]
                 dense.update(self.dense_scores(query, missing))
-                candidates = {i: float(keyword[i]) for i in dense}
+                candidates = {i: float(keyword.get(i, 0.0)) for i in dense}
                 if self.settings.fusion == "rrf":
                     dense_rank = top_k(dense, n)
                     fused = reciprocal_rank_fusion([dense_rank, keyword_top], self.settings.rrf_k)
@@ -201,8 +198,8 @@ class Retriever:
         hits = []
         for rank, i in enumerate(top_k(fused, k), start=1):
             hits.append(Hit(
-                chunk=self.index.chunks[i], score=round(fused[i], 6), rank=rank,
+                chunk=self.index.chunk(i), score=round(fused[i], 6), rank=rank,
                 dense_score=round(dense[i], 6) if i in dense else None,
-                bm25_score=round(float(keyword[i]), 6),
+                bm25_score=round(float(keyword.get(i, 0.0)), 6),
             ))
         return hits

@@ -110,6 +110,7 @@ class Settings:
     llm_model: str | None = None
     llm_timeout: float = 20.0
     safety_backstop: bool = True  # the semantic safety backstop, when the model's vectors carry meaning
+    store: str | None = None  # where the index lives: None/"faiss" = the folder `index`; or a Milvus address (stores.py)
 
     def __post_init__(self) -> None:
         if self.mode not in RETRIEVAL_MODES:
@@ -124,6 +125,10 @@ class Settings:
             raise IpchatError(f"IPCHAT_POOL must be at least 1, got {self.pool}.")
         if self.llm_url and not self.llm_model:
             raise IpchatError("IPCHAT_LLM_URL is set but IPCHAT_LLM_MODEL is not; set both to use generated phrasing.")
+        if self.store is not None:
+            from .stores import parse_store
+
+            parse_store(self.store)  # a malformed address fails here, before any work
         if self.chunker.max_tokens < 16:
             raise IpchatError(f"Chunk size must be at least 16 tokens, got {self.chunker.max_tokens}.")
 
@@ -143,6 +148,12 @@ class Settings:
         data["corpus"] = str(self.corpus)
         data["index"] = str(self.index)
         data.pop("llm_url")  # where the endpoint lives does not change what an answer may say
+        if self.store is None:
+            data.pop("store")  # the default store: digests stay as they were before stores could be chosen
+        else:
+            from .stores import parse_store
+
+            data["store"] = str(parse_store(self.store))  # never a password
         blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -194,6 +205,7 @@ def load_settings(environ=None, **overrides) -> Settings:
         "llm_model": _env("IPCHAT_LLM_MODEL", str, environ),
         "llm_timeout": _env("IPCHAT_LLM_TIMEOUT", float, environ),
         "safety_backstop": _env("IPCHAT_SAFETY_BACKSTOP", _flag, environ),
+        "store": _env("IPCHAT_STORE", str, environ),
     }
     if env_values["index"] is None and overrides.get("index") is None:
         env_values["index"] = default_index(environ)

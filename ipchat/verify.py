@@ -513,7 +513,7 @@ def claim_unknown_share(claim: str, index) -> float:
     """Share of the claim's content words the sources never use, leaving out numbers and units
     ("twenty sessions" is a claim about a number, not about an unknown topic)."""
     words = [w for w in re.findall(r"[A-Za-z]+", claim) if w.lower() not in NUMBERISH]
-    return unknown_share(" ".join(words), index.bm25.vocab_dict, index.spelling) if words else 0.0
+    return unknown_share(" ".join(words), index.vocabulary, index.spelling) if words else 0.0
 
 
 def _list_item_coverage(claim: str, evidence: Evidence, index) -> float:
@@ -636,7 +636,7 @@ def _not_found_reason(claim: str, candidates, closest, index) -> str:
 
 
 def _unknown_words(claim: str, index) -> list[str]:
-    vocab, spelling = index.bm25.vocab_dict, index.spelling
+    vocab, spelling = index.vocabulary, index.spelling
     out = []
     for word in re.findall(r"[A-Za-z][A-Za-z\-]+|\d+", claim):
         stems = keyword_tokens(word)

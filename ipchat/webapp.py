@@ -24,7 +24,7 @@ from ipchat.corpus import ADDED_KINDS, read_added_manifest
 from ipchat.embedding import load_embedder
 from ipchat.errors import IpchatError
 from ipchat.evaluation import evaluate_questions, evaluate_safety, metric_table, parse_question_rows, parse_safety_rows, write_report
-from ipchat.index import read_meta
+from ipchat.stores import read_store_meta
 from ipchat.ingest import SUPPORTED, add_documents, remove_document
 from ipchat.settings import RETRIEVAL_MODES, default_added_dir, load_settings
 from ipchat.verify import MAX_TEXT_CHARS, verify_text
@@ -199,7 +199,7 @@ def prepare():
             ensure_index(settings, progress=lambda done, total: bar.progress(done / total, text=f"Embedding passages {done}/{total}"),
                          embedder=get_embedder(settings.model_name, settings.batch_size))
             status.update(label="Index built", state="complete", expanded=False)
-    meta = read_meta(settings.index)
+    meta = read_store_meta(settings)
     with st.spinner("Loading the model and index…"):
         return settings, get_answerer(settings.digest(), f"{meta['corpus_digest']}:{meta['built_at']}", meta["model"])
 

@@ -86,3 +86,33 @@ def real_retriever(real_embedder):
 
     environ = {name: os.environ[name] for name in ("IPCHAT_FETCHED_DIR", "IPCHAT_ADDED_DIR")}
     return Retriever.from_settings(load_settings(environ=environ), real_embedder)
+
+
+# The retrieval and answer tests run against each store: the default FAISS + bm25s folder, and a
+# Milvus Lite file built from the same corpus (marked `milvus`: `pytest -m milvus` runs them alone,
+# `-m "not milvus"` leaves them out).
+STORES = ["faiss", pytest.param("milvus", marks=pytest.mark.milvus)]
+
+
+@pytest.fixture(scope="session")
+def milvus_settings(real_embedder, tmp_path_factory):
+    """Settings naming a Milvus Lite file that holds the bundled corpus, built as `ipchat build --store`
+    builds it (chunked and embedded with the real model), once per session."""
+    from ipchat.settings import load_settings
+    from ipchat.stores import build_store
+
+    environ = {name: os.environ[name] for name in ("IPCHAT_FETCHED_DIR", "IPCHAT_ADDED_DIR")}
+    folder = tmp_path_factory.mktemp("milvus")
+    settings = load_settings(environ=environ, store=f"milvus-lite://{folder}/bundled.db/ipchat")
+    build_store(settings, real_embedder)
+    return settings
+
+
+@pytest.fixture(scope="session", params=STORES)
+def store_retriever(request, real_embedder, real_retriever):
+    """A retriever over the bundled corpus with the real model, in each store."""
+    if request.param == "faiss":
+        return real_retriever
+    from ipchat.retrieval import Retriever
+
+    return Retriever.from_settings(request.getfixturevalue("milvus_settings"), real_embedder)

@@ -12,8 +12,8 @@ FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.js
 
 
 @pytest.fixture(scope="module")
-def answerer(real_retriever):
-    return Answerer(real_retriever)
+def answerer(store_retriever):
+    return Answerer(store_retriever)
 
 
 @pytest.fixture(scope="module")

@@ -86,13 +86,13 @@ def top_texts(retriever, query, k=1):
     return [h.chunk.text for h in retriever.search(query, k)]
 
 
-def test_nmda_finds_the_sources_ndma_passage(real_retriever):
-    assert "NDMA receptors" in top_texts(real_retriever, "How does ketamine act on NMDA receptors?")[0]
-    assert "NDMA receptors" in top_texts(real_retriever, "nmda", 3)[0]
+def test_nmda_finds_the_sources_ndma_passage(store_retriever):
+    assert "NDMA receptors" in top_texts(store_retriever, "How does ketamine act on NMDA receptors?")[0]
+    assert "NDMA receptors" in top_texts(store_retriever, "nmda", 3)[0]
 
 
-def test_percentage_finds_the_tms_figure(real_retriever):
-    assert "About 83% of patients" in top_texts(real_retriever, "what does 83% refer to")[0]
+def test_percentage_finds_the_tms_figure(store_retriever):
+    assert "About 83% of patients" in top_texts(store_retriever, "what does 83% refer to")[0]
 
 
 SEED_CHECKS = {
@@ -106,8 +106,8 @@ SEED_CHECKS = {
 
 
 @pytest.mark.parametrize("question, expected", SEED_CHECKS.items())
-def test_seed_questions_find_their_passage_in_top_three(real_retriever, question, expected):
-    assert any(expected in text for text in top_texts(real_retriever, question, 3))
+def test_seed_questions_find_their_passage_in_top_three(store_retriever, question, expected):
+    assert any(expected in text for text in top_texts(store_retriever, question, 3))
 
 
 def test_real_model_weights_are_hash_checked(real_embedder):
