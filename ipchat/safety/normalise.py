@@ -168,6 +168,8 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\blikkle\b", "little"),
         (r"\bhar\b", "her"),
         (r"\bgo fit\b", "would"),
+        (r"\b(it|e|they|dem|them|these|those|tablets|pills|drugs)\s+go\s+(?=(?:do|kill|finish|work|end)\b)", r"\1 will "),
+        (r"\b(?:i|i am|i'm|am)\s+don\s+tire\b", "i am so tired"),
         (r"\bwan\b(?=\s+(?:sleep|die|kill|end|go|rest|disappear|leave|stop|jump|drink|take)\b)", "want to"),
         # Dropped g's: "sayin", "kiddin", "takin".
         (r"\b(say|do|go|walk|hunt|feel|try|look|talk|think|wait|drink|jump|keep|hang|bleed|kill|end|dy|know|want|need"

@@ -503,6 +503,14 @@ def _group_of(match: re.Match, value: str) -> str:
                 if match.groupdict().get(name) == value)
 
 
+# A finding named as part of a condition or a group ("depression with suicidal thinking", "patients with
+# self-harm"): the topic, not anyone's.
+_CONDITION_WITH = re.compile(r"\b(?:depression|illness|disorder|psychosis|patients?|people|those|cases|adults|"
+                             r"adolescents|teens|teenagers|children|anyone|someone|somebody|individuals|presentations?)"
+                             r"\s+(?:\w+\s+)?(?:with|and|having|presenting with)\s+(?:active\s+|acute\s+|severe\s+|"
+                             r"chronic\s+|passive\s+|current\s+)?$")
+
+
 def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             sentence: str, message: str = "") -> tuple[str, str] | None:
     """(level, decision id) for one match, or None when the match does not count. `message` is the
@@ -522,6 +530,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     person, pronoun = _who(match, R.person_noun)
     anchor = match.start()
     owner_text = ""
+    if kind == "nominal" and _CONDITION_WITH.search(prefix):
+        return ("clinical", "clinical.topic")  # "how ECT is used for depression with suicidal thinking"
     if kind == "nominal":
         owner = R.owner.search(prefix)
         if owner is None:
@@ -888,6 +898,13 @@ def read_message(text: str, context: bool = False) -> Reading:
     for quote in quotes:
         _scan(R, quote, scan, reported=True)
     _scan_languages(text, scan)
+    if R.cues["generic_question"].search(norm) and any(f.decision == "concern.reported_speech" for f in scan.findings):
+        # Words put in the mouth of anyone at all ("how do you explain that when a patient says 'I want
+        # to die' the nurse must ask about a plan?") are an example for teaching, not someone's report.
+        scan.findings = [Finding(f.rule_id, f.item, "clinical", "clinical.generic_person")
+                         if f.decision == "concern.reported_speech" else f for f in scan.findings]
+        scan.fired.append("clinical.generic_person")
+        scan.level = max((f.level for f in scan.findings), key=RANK.__getitem__, default="none")
     if R.cues["for_me"].search(norm):
         # "if someone wanted to ... which floor would do the job. ok not hypothetical, asking for me"
         for n, finding in enumerate(scan.findings):
