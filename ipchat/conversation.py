@@ -23,7 +23,8 @@ TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
 # "this" and "that" refer to the treatment, except in "is that it?" and "after that" (an event, not the treatment).
 _PRONOUN = re.compile(r"\b((?<!is that )(?<!that is )(?<!that's )it|its|it's|they|them|their|(?<!after )(?<!before )(?<!than )(?:this|that)(?! it\b)|these|those"
                       r"|this treatment|the treatment|the procedure)\b", re.I)
-_ELLIPSIS = re.compile(r"^\s*(and|what about|how about|same for|and for|and what about|what of|or)\b", re.I)
+_ELLIPSIS = re.compile(r"^\s*(and|what about|how about|same for|and for|and what about|what of|or|same (?:question|thing|q) (?:for|about|with)"
+                       r"|likewise for|ditto for)\b", re.I)
 _SHORT_WORDS = 6
 
 
