@@ -18,6 +18,7 @@ CLINICIAN2 = QUESTIONS_DIR / "clinician2.jsonl"  # the same brief, a second writ
 CLINICIAN3 = QUESTIONS_DIR / "clinician3.jsonl"  # a third writer, scored once, then learnt from
 CLINICIAN4 = QUESTIONS_DIR / "clinician4.jsonl"  # a fourth writer, scored once, then learnt from
 CLINICIAN5 = QUESTIONS_DIR / "clinician5.jsonl"  # a fifth writer, scored once, then learnt from
+CLINICIAN6 = QUESTIONS_DIR / "clinician6.jsonl"  # a sixth writer, scored once, then learnt from
 ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
 
 MIN_IN_SCOPE = 50
@@ -59,7 +60,8 @@ def _both(seed_rows, followup_rows):
     return [("seed.jsonl", seed_rows), ("followups.jsonl", followup_rows), ("heldout.jsonl", _load(HELDOUT)),
             ("blind.jsonl", _load(BLIND)), ("clinician.jsonl", _load(CLINICIAN)),
             ("clinician2.jsonl", _load(CLINICIAN2)), ("clinician3.jsonl", _load(CLINICIAN3)),
-            ("clinician4.jsonl", _load(CLINICIAN4)), ("clinician5.jsonl", _load(CLINICIAN5))]
+            ("clinician4.jsonl", _load(CLINICIAN4)), ("clinician5.jsonl", _load(CLINICIAN5)),
+            ("clinician6.jsonl", _load(CLINICIAN6))]
 
 
 def _check_common_fields(name: str, row: dict) -> None:
@@ -74,12 +76,12 @@ def _check_common_fields(name: str, row: dict) -> None:
 
 
 def test_files_exist():
-    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, CLINICIAN, CLINICIAN2, CLINICIAN3, CLINICIAN4, CLINICIAN5, ARTICLE):
+    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, CLINICIAN, CLINICIAN2, CLINICIAN3, CLINICIAN4, CLINICIAN5, CLINICIAN6, ARTICLE):
         assert path.is_file(), f"missing {path.relative_to(ROOT)}"
 
 
 def test_every_line_parses():
-    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, CLINICIAN, CLINICIAN2, CLINICIAN3, CLINICIAN4, CLINICIAN5):
+    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, CLINICIAN, CLINICIAN2, CLINICIAN3, CLINICIAN4, CLINICIAN5, CLINICIAN6):
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert line.strip(), f"{path.name}:{lineno} is blank"
             assert isinstance(json.loads(line), dict), f"{path.name}:{lineno} is not an object"
