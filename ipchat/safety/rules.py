@@ -503,14 +503,6 @@ def _group_of(match: re.Match, value: str) -> str:
                 if match.groupdict().get(name) == value)
 
 
-# A finding named as part of a condition or a group ("depression with suicidal thinking", "patients with
-# self-harm"): the topic, not anyone's.
-_CONDITION_WITH = re.compile(r"\b(?:depression|illness|disorder|psychosis|patients?|people|those|cases|adults|"
-                             r"adolescents|teens|teenagers|children|anyone|someone|somebody|individuals|presentations?)"
-                             r"\s+(?:\w+\s+)?(?:with|and|having|presenting with)\s+(?:active\s+|acute\s+|severe\s+|"
-                             r"chronic\s+|passive\s+|current\s+)?$")
-
-
 def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             sentence: str, message: str = "") -> tuple[str, str] | None:
     """(level, decision id) for one match, or None when the match does not count. `message` is the
@@ -530,7 +522,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     person, pronoun = _who(match, R.person_noun)
     anchor = match.start()
     owner_text = ""
-    if kind == "nominal" and _CONDITION_WITH.search(prefix):
+    if kind == "nominal" and cues["condition_with"].search(prefix):
         return ("clinical", "clinical.topic")  # "how ECT is used for depression with suicidal thinking"
     if kind == "nominal":
         owner = R.owner.search(prefix)
@@ -898,7 +890,7 @@ def read_message(text: str, context: bool = False) -> Reading:
     for quote in quotes:
         _scan(R, quote, scan, reported=True)
     _scan_languages(text, scan)
-    if R.cues["generic_question"].search(norm) and any(f.decision == "concern.reported_speech" for f in scan.findings):
+    if any(f.decision == "concern.reported_speech" for f in scan.findings) and R.cues["generic_question"].search(norm):
         # Words put in the mouth of anyone at all ("how do you explain that when a patient says 'I want
         # to die' the nurse must ask about a plan?") are an example for teaching, not someone's report.
         scan.findings = [Finding(f.rule_id, f.item, "clinical", "clinical.generic_person")
