@@ -124,7 +124,7 @@ _MENTION = re.compile(
 # Quotation marks: double quotes anywhere; single quotes only where they open after a space
 # and close before punctuation, so apostrophes ("patient's") are not taken for quotes.
 _DOUBLE_QUOTE = re.compile(r'"([^"]{1,500})"')
-_SINGLE_QUOTE = re.compile(r"(?:(?<=\s)|^|(?<=[:(\[]))'([^']{2,500}?)'(?=[\s.,?!;:)\]]|$)")
+_SINGLE_QUOTE = re.compile(r"(?:(?<=\s)|^|(?<=[:(\[]))'((?:[^']|(?<=\w)'(?=\w)){2,500}?)'(?=[\s.,?!;:)\]]|$)")
 
 # Sentences end at . ! ? ; or a line break (not inside "2.5"); clauses at commas, colons,
 # dashes and "but", so "I'm not suicidal, I just want to die" is read as two statements.
@@ -204,6 +204,11 @@ class Rules:
     owner: re.Pattern
     pills: re.Pattern
     person_noun: re.Pattern  # a person noun, possessive or not ("girlfriend's", "son")
+
+    @property
+    def date_picked(self) -> re.Pattern:
+        """The pattern of the sign "I've picked a date" (read again beside a booking)."""
+        return next(rule.pattern for rule in self.rules if rule.rule_id == "context.date_picked")
 
 
 def _took_pills(cues: dict[str, re.Pattern], pills: re.Pattern):
@@ -371,11 +376,15 @@ _QUOTE_AS_TERM = re.compile(r"\b(?:difference between|explain(?:ing)?|the terms?
                             r"|['\"]\s+(?:and|or|vs\.?|versus)\s*$")
 
 _OWN_QUOTE = re.compile(
-    r"\b(?:i|i have|i had)\s+(?:\w+\s+){0,3}?(?:wrote|written|texted|typed|posted|said|noted|put|messaged|sent)\b"
+    r"\b(?:i|i have|i had|i am)\s+(?:\w+\s+){0,3}?(?:wrote|written|writing|texted|typed|posted|said|noted|put|messaged|sent)\b"
     r"[^\"]{0,130}$|\b(?:from|in|on)\s+my\s+(?:own\s+)?(?:notes(?: app)?|journal|diary|phone|drafts|note)\b[^\"]{0,250}$"
-    r"|\bmy\s+(?:own\s+)?(?:journal|diary|notes app|drafts?)\b[^\"]{0,250}$|\bthis is from (?:last night|yesterday|my|this morning)\b[^\"]{0,40}$"
+    r"|\bmy\s+(?:own\s+)?(?:journal|diary|notes app|drafts?)\b[^\"]{0,250}$|\b(?:diary|journal|log|mood log) entr(?:y|ies)\b(?![^\"]{0,60}\b(?:his|her|their|my (?:son|daughter|\w+ year old|friend|sister|brother|partner|wife|husband|mum|mom|dad))\b)[^\"]{0,250}$"
+    r"|^\W*(?:journal|diary)\b[^\"]{0,40}$|\b(?:writing|wrote) (?:this|it) (?:like|as) a note\b[^\"]{0,80}$|\b(?:they are|it is|this is|these are) about me\b[^\"]{0,80}$|\babout myself\b[^\"]{0,80}$|\bthis is from (?:last night|yesterday|my|this morning)\b[^\"]{0,40}$"
     r"|\b(?:to send|should i send|i am sending|going to send|want to send|thinking of sending|i drafted|my draft|sound ok|read ok|look ok)\b[^\"]{0,60}$"
 )
+
+
+_PATIENT_ME = re.compile(r"\b(?:pt|patient|client|the patient|subject)\s*\(\s*(?:me|myself|that is me|= me|i)\s*\)")
 
 
 def _extract_quotes(text: str) -> tuple[str, list[str]]:
@@ -883,6 +892,8 @@ def read_message(text: str, context: bool = False) -> Reading:
     scan = _Scan()
     # Misspelt English risk words are corrected only in English: "suizidal" is German, not a typo.
     norm = normalise(text, correct=not is_foreign(text))
+    # A note the writer writes about themselves ("Pt (me) reports ...") is theirs: "pt (me)" is "i".
+    norm = _PATIENT_ME.sub("i", norm)
     scan.note = bool(R.cues["clinical_note"].search(norm))
     norm = _set_aside_mentions(R, norm, scan.fired)
     norm, quotes = _extract_quotes(norm)
@@ -913,8 +924,12 @@ def read_message(text: str, context: bool = False) -> Reading:
                 scan.signs.remove(rule_id)
                 scan.sign_places.discard(place)
                 scan.other_signs.append(rule_id)
-    if R.cues["booking"].search(norm):
-        # "Finally got the date, booked for the 14th": an appointment, not a plan.
+    sentences = _SENTENCE_SPLIT.split(norm)
+    if "context.date_picked" in scan.signs and all(
+            R.cues["booking"].search(" ".join(sentences[n:n + 2]))
+            for n, sentence in enumerate(sentences) if R.date_picked.search(sentence)):
+        # "Finally got the date!! booked for the 14th": an appointment, not a plan. (The booking must be in
+        # that sentence or the next: a TMS question elsewhere does not make "I've picked a date" one.)
         scan.signs = [sign for sign in scan.signs if sign != "context.date_picked"]
     signs = tuple(dict.fromkeys(scan.signs))
     # A sign is a crisis beside risk the writer states, hopelessness, a time or place ("for tonight"),
