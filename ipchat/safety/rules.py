@@ -845,16 +845,17 @@ class Reading:
     means_named: bool = False  # names a method or its means (cue.method_named, the pill words)
     refers_back: bool = False  # refers to someone or something named earlier (cue.refers_back)
     safe_now: bool = False  # says they are safe, were joking, or take it back (cue.safe_now)
+    semantic_risk: bool = False  # the backstop heard the writer's own risk in it (set by assess, for history)
 
     @property
     def writer_at_risk(self) -> bool:
-        """True when the writer stated risk of their own now (a crisis finding)."""
-        return any(f.decision.startswith("crisis.") for f in self.findings)
+        """True when the writer stated risk of their own now (a crisis finding, or one the backstop heard)."""
+        return self.semantic_risk or any(f.decision.startswith("crisis.") for f in self.findings)
 
     @property
     def gives_context(self) -> bool:
         """True when this message makes a later sign a crisis."""
-        return bool(self.signs) or self.self_risk or self.distress
+        return bool(self.signs) or self.self_risk or self.distress or self.semantic_risk
 
 
 _SELF_DECISIONS = ("crisis.", "concern.past_self")
