@@ -293,12 +293,18 @@ class Answerer:
         mark = time.perf_counter()
         # The backstop reads the vector retrieval needs anyway (and, for a long question, its sentences',
         # made in the same model call); the retriever keeps that vector, so it is not made again.
-        vector, sentence_vectors = None, []
+        vector, sentence_vectors, history_vectors = None, [], []
+        history = tuple(history)
         if self.backstop is not None:
             vector, sentence_vectors = safety.embed_for_backstop(self.retriever.embedder, question)
             self.retriever.remember(question, vector)
-        assessment = safety.assess(question, history=tuple(history), region=self.region, vector=vector,
-                                   backstop=self.backstop, sentence_vectors=sentence_vectors)
+            # The earlier questions were embedded when they were asked: their vectors come from the cache.
+            window = history[-safety.HISTORY_WINDOW:]
+            history_vectors = [None] * (len(history) - len(window)) + self.retriever.embed_queries(
+                [turn.strip() for turn in window])
+        assessment = safety.assess(question, history=history, region=self.region, vector=vector,
+                                   backstop=self.backstop, sentence_vectors=sentence_vectors,
+                                   history_vectors=history_vectors)
         timings["safety"] = (time.perf_counter() - mark) * 1000
         if assessment.level == "crisis" and not clinical_context:
             timings["total"] = (time.perf_counter() - started) * 1000

@@ -255,8 +255,10 @@ def cmd_safety(args: argparse.Namespace) -> int:
         if embedder is None:
             return safety.assess(message, history=args.history or (), region=args.region)
         vector, sentence_vectors = safety.embed_for_backstop(embedder, message)
-        return safety.assess(message, history=args.history or (), region=args.region, vector=vector,
-                             backstop=backstop, sentence_vectors=sentence_vectors)
+        history = args.history or ()
+        history_vectors = list(embedder.embed(list(history))) if history else []
+        return safety.assess(message, history=history, region=args.region, vector=vector,
+                             backstop=backstop, sentence_vectors=sentence_vectors, history_vectors=history_vectors)
 
     if args.message == "-":
         # One message per line; the output never repeats what was typed.
@@ -417,7 +419,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.epilog = ("Exit status: 0 when every --min/--max holds, 3 when one fails (each named on stderr), "
                      "1 on an input or index error.")
     parser.add_argument("questions", nargs="?", type=Path, help="question set, JSON lines (eval/questions format)")
-    parser.add_argument("--safety", type=Path, metavar="CASES.tsv", help="score safety cases (label<TAB>text) instead")
+    parser.add_argument("--safety", type=Path, metavar="CASES",
+                        help="score safety cases instead: label<TAB>text (.tsv), or conversations (.jsonl: messages, "
+                             "label) whose last message is judged with the earlier ones as history")
     parser.add_argument("--semantic", action="store_true",
                         help="with --safety: the semantic backstop reads each case too (loads the model; timings include embedding)")
     parser.add_argument("--beir", type=Path, metavar="DIR", help="score retrieval on a BEIR set (corpus.jsonl, queries.jsonl, qrels/*.tsv) instead")
@@ -465,9 +469,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 embedder = load_embedder(settings.model_name, settings.batch_size)
                 backstop = safety.backstop_for(embedder)
 
-                def assess(text: str):
+                def assess(text: str, history=()):
                     vector, sentences = safety.embed_for_backstop(embedder, text)
-                    return safety.assess(text, vector=vector, backstop=backstop, sentence_vectors=sentences)
+                    earlier = list(embedder.embed(list(history))) if history else []
+                    return safety.assess(text, history, vector=vector, backstop=backstop, sentence_vectors=sentences,
+                                         history_vectors=earlier)
             result = evaluate_safety(load_safety_rows(source)[:args.limit], update, assess=assess, source=name)
         elif chosen[0] == "beir":
             from .embedding import load_embedder

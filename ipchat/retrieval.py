@@ -137,6 +137,17 @@ class Retriever:
         self.remember(query, vector)
         return vector
 
+    def embed_queries(self, queries: Sequence[str]) -> list[np.ndarray]:
+        """The vectors of `queries`, from the cache where it has them; the others in one model call."""
+        with self._vectors_lock:
+            found = {query: self._vectors.get(query) for query in queries}
+        missing = list(dict.fromkeys(query for query, vector in found.items() if vector is None))
+        if missing:
+            for query, vector in zip(missing, self.embedder.embed(missing)):
+                found[query] = vector
+                self.remember(query, vector)
+        return [found[query] for query in queries]
+
     def forget_queries(self) -> None:
         """Empty the query-vector cache (benchmarks time cold queries with it)."""
         with self._vectors_lock:

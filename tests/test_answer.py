@@ -1,6 +1,7 @@
 import json
 import re
 
+import numpy as np
 import pytest
 
 from conftest import ROOT
@@ -217,3 +218,23 @@ def test_compared_or_combined_with_what_the_sources_never_mention_declines(answe
 def test_fasting_before_a_procedure_is_an_aspect_the_sources_do_not_discuss(answerer):
     reply = answerer.ask("how long do i have to fast before shock therapy")
     assert reply.declined and "No indexed passage discusses fasting." in reply.notes
+
+
+def test_the_backstop_also_hears_the_earlier_questions_from_the_vector_cache(answerer, monkeypatch):
+    real, heard = answerer.backstop, []
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def judge_message(self, vector, sentence_vectors=()):
+            heard.append(np.asarray(vector))
+            return real.judge_message(vector, sentence_vectors)
+
+    monkeypatch.setattr(answerer, "backstop", Spy())
+    earlier = "my exams went badly this term and everything feels flat"
+    answerer.ask(earlier)
+    remembered = answerer.retriever.embed_query(earlier)
+    heard.clear()
+    answerer.ask("How does TMS work?", [earlier])
+    assert any(np.allclose(vector, remembered) for vector in heard)  # the earlier question, as it was embedded

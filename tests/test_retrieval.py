@@ -134,3 +134,26 @@ def test_embedding_order_does_not_depend_on_batching(real_embedder):
     together = real_embedder.embed(texts)
     one_by_one = np.vstack([real_embedder.embed([t]) for t in texts])
     assert np.allclose(together, one_by_one, atol=1e-5)
+
+
+class _CountingEmbedder(HashingEmbedder):
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim)
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts):
+        self.calls.append(list(texts))
+        return super().embed(texts)
+
+
+def test_embed_queries_takes_known_vectors_from_the_cache_and_embeds_the_rest_in_one_call(hashing_index):
+    embedder = _CountingEmbedder(64)
+    retriever = Retriever(load_index(hashing_index), embedder, hashing_index)
+    known = retriever.embed_query("dog ear infections")
+    embedder.calls.clear()
+    vectors = retriever.embed_queries(["dog ear infections", "how long do cats sleep", "vet", "vet"])
+    assert embedder.calls == [["how long do cats sleep", "vet"]]
+    assert np.array_equal(vectors[0], known) and np.array_equal(vectors[2], vectors[3])
+    assert np.allclose(vectors[1], HashingEmbedder(64).embed(["how long do cats sleep"])[0])
+    retriever.embed_queries(["vet"])
+    assert len(embedder.calls) == 1  # remembered

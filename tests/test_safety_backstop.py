@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from ipchat.errors import InputError
 from ipchat.safety import assess, embed_for_backstop
 from ipchat.safety import backstop as bs
 from ipchat.safety.data import SafetyDataError, data_file
@@ -237,3 +238,59 @@ _TURNS = [json.loads(line) for line in
 def test_folded_conversation(row) -> None:
     result = assess(row["messages"][-1], history=row["messages"][:-1])
     assert result.level == row["label"], f"{row['why']}: got {result.level} via {result.rule_ids}"
+
+
+class _Hears:
+    """A backstop that gives one verdict to every vector, and counts what it judged."""
+
+    def __init__(self, level: str) -> None:
+        self.level, self.judged = level, 0
+
+    def judge_message(self, vector, sentence_vectors=()) -> bs.Verdict:
+        self.judged += 1
+        return bs.Verdict(self.level, (f"semantic.{self.level}.x",) if self.level != "none" else (), 0.9, 0.1)
+
+
+_UNHEARD = "most days I figure the guys who didn't come home got the better deal"  # the rules read nothing here
+_NEXT = "does the pharmacy on main street close at 10 or 11?"
+
+
+def test_risk_the_backstop_hears_in_an_earlier_message_keeps_the_next_one_a_crisis() -> None:
+    assert assess(_UNHEARD).level == "none" and assess(_NEXT, history=[_UNHEARD]).level == "none"
+    heard = _Hears("crisis")
+    result = assess(_NEXT, history=[_UNHEARD], backstop=heard, history_vectors=[np.ones(4)])
+    assert result.level == "crisis" and "crisis.in_conversation" in result.rule_ids
+    assert result.history_level == "crisis" and result.show_resources and heard.judged == 1
+    ordinary = "can my sister drive me to the first TMS session?"
+    assert assess(ordinary, history=[_UNHEARD], backstop=_Hears("crisis"), history_vectors=[np.ones(4)]).level == "crisis"
+    assert assess(ordinary, history=[_UNHEARD], backstop=_Hears("none"), history_vectors=[np.ones(4)]).level == "none"
+
+
+def test_an_earlier_message_heard_as_concern_gives_context_to_a_sign_not_a_crisis_by_itself() -> None:
+    sign = "I bought a rope yesterday"
+    assert assess(sign).level != "crisis"
+    ordinary = "can my sister drive me to the first TMS session?"
+    assert assess(ordinary, history=[_UNHEARD], backstop=_Hears("concern"), history_vectors=[np.ones(4)]).level == "none"
+    assert assess(sign, history=[_UNHEARD], backstop=_Hears("concern"), history_vectors=[np.ones(4)]).level == "crisis"
+
+
+@pytest.mark.parametrize("earlier", [
+    "I'm not suicidal at all, just curious how ECT works",  # the rules read it (a denial): the backstop is not asked
+    "my brother keeps saying he wants to die",  # someone else's risk, read by the rules
+])
+def test_the_backstop_does_not_overrule_what_the_rules_read_in_an_earlier_message(earlier) -> None:
+    heard = _Hears("crisis")
+    result = assess(_NEXT, history=[earlier], backstop=heard, history_vectors=[np.ones(4)])
+    assert result.level != "crisis" and heard.judged == 0
+
+
+def test_history_without_vectors_or_with_an_unknown_one_is_read_by_the_rules_alone() -> None:
+    heard = _Hears("crisis")
+    assert assess(_NEXT, history=[_UNHEARD], backstop=heard).level == "none"
+    assert assess(_NEXT, history=[_UNHEARD], backstop=heard, history_vectors=[None]).level == "none"
+    assert heard.judged == 0
+
+
+def test_history_vectors_must_match_the_history() -> None:
+    with pytest.raises(InputError, match="one vector"):
+        assess(_NEXT, history=[_UNHEARD, "hello"], backstop=_Hears("none"), history_vectors=[np.ones(4)])

@@ -70,7 +70,11 @@ Conversation rule: `assess` also reads the last `HISTORY_WINDOW` earlier user me
 `show_resources` stays True for the following turns, and `session_footer` holds the footer to show
 when the current message carries none. Earlier messages also give context: after risk or
 hopelessness, a sign in the current message is a crisis ("I've been thinking about ending it" ...
-"I have the pills saved"), and after a sign, risk or hopelessness in the current one is.
+"I have the pills saved"), and after a sign, risk or hopelessness in the current one is. With their
+vectors (`history_vectors`) the backstop hears the earlier messages too: risk it hears in the writer's
+voice, in one the rules read nothing in, counts there as a rule's crisis finding would (and nearness to
+concern as hopelessness), so "most days I figure the guys who didn't come home got the better deal" ...
+"cleaned the rifle tonight" is a crisis.
 
 Privacy: nothing the user typed is logged or stored. The logger ``ipchat.safety`` receives only
 the level, the rule ids and the elapsed time.
@@ -80,7 +84,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -91,7 +95,7 @@ from .backstop import Backstop, backstop_for, sentence_spans
 
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
-from .rules import LEVELS, RANK, RISK_LEVELS, in_writers_voice, read_message
+from .rules import LEVELS, RANK, RISK_LEVELS, Reading, in_writers_voice, read_message
 
 __all__ = [
     "LEVELS",
@@ -169,9 +173,28 @@ def embed_for_backstop(embedder, text: str) -> tuple[np.ndarray, list[np.ndarray
     return vectors[0], list(vectors[1:])
 
 
+def _heard(reading: Reading, message: str, vector: np.ndarray | None, backstop: Backstop) -> Reading:
+    """An earlier message's Reading with what the backstop hears in it. Risk in the writer's voice that the
+    rules missed ("most days I figure the guys who didn't come home got the better deal") gives context to
+    what follows, as a crisis finding would; nearness to concern counts as hopelessness. A message the rules
+    read at any level (clinical, someone else's or past risk, a crisis), or taken back, is left as it is."""
+    if vector is None or reading.level != "none" or reading.safe_now:
+        return reading
+    level = backstop.judge_message(vector).level
+    if level != "none" and reading.level == "none" and not (reading.signs or reading.distress) and any(
+            rule_id.startswith("idiom.") for rule_id in reading.rule_ids):
+        level = {"crisis": "concern", "concern": "none"}[level]  # the nearness is the idiom's (as for the message)
+    if level == "none" or not in_writers_voice(message, message):
+        return reading
+    if level == "crisis":
+        return replace(reading, semantic_risk=True)
+    return replace(reading, distress=True)
+
+
 def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
            vector: np.ndarray | None = None, backstop: Backstop | None = None,
-           sentence_vectors: Sequence[np.ndarray | None] = ()) -> Assessment:
+           sentence_vectors: Sequence[np.ndarray | None] = (),
+           history_vectors: Sequence[np.ndarray | None] = ()) -> Assessment:
     """Return the safety Assessment of `text`, the user's current message.
 
     `history` holds the earlier user messages, oldest first; the last `HISTORY_WINDOW` of them decide
@@ -179,10 +202,12 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     `region` picks the resources (default: $IPCHAT_REGION, else US). With `vector` (the message's
     embedding) and `backstop`, the semantic backstop may raise the level; it never lowers it.
     `sentence_vectors` (for backstop.sentence_spans(text), see embed_for_backstop) let it judge each
-    sentence of a long message too.
+    sentence of a long message too. `history_vectors` (one per earlier message, None where unknown) let it
+    hear risk in the earlier messages that the rules missed: that gives context to this one, as a rule's
+    finding there would (see `_heard`).
 
-    Raises InputError if `text` is not a string or is longer than `MAX_TEXT_CHARS`, or if
-    `history` is not a sequence of strings; IpchatError if the region is unknown; ValueError if
+    Raises InputError if `text` is not a string or is longer than `MAX_TEXT_CHARS`, if `history` is not
+    a sequence of strings, or if `history_vectors` is given and does not match it in length; IpchatError if the region is unknown; ValueError if
     `vector` does not fit the backstop's model.
     """
     started = time.perf_counter()
@@ -194,7 +219,14 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         raise InputError("history must be a sequence of earlier messages, each a string.")
     code = _resolve_region(region)
 
-    earlier = [read_message(message[-MAX_TEXT_CHARS:]) for message in tuple(history)[-HISTORY_WINDOW:]]
+    if history_vectors and len(history_vectors) != len(history):
+        raise InputError(f"history_vectors must hold one vector (or None) per earlier message: "
+                         f"{len(history_vectors)} for {len(history)} messages.")
+    window = tuple(history)[-HISTORY_WINDOW:]
+    earlier = [read_message(message[-MAX_TEXT_CHARS:]) for message in window]
+    if history_vectors and backstop is not None:
+        earlier = [_heard(reading, message, vec, backstop)
+                   for reading, message, vec in zip(earlier, window, tuple(history_vectors)[-len(window):])]
     reading = read_message(text, context=any(r.gives_context for r in earlier))
     level, rule_ids = reading.level, list(reading.rule_ids)
     # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis; after the
@@ -257,7 +289,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             level = raised
             rule_ids += verdict.rule_ids
     rule_ids = tuple(dict.fromkeys(rule_ids))
-    history_level = max((r.level for r in earlier), key=RANK.__getitem__, default="none")
+    history_level = max(("crisis" if r.semantic_risk else r.level for r in earlier), key=RANK.__getitem__,
+                        default="none")
     show_resources = level in RISK_LEVELS or history_level in RISK_LEVELS
     session_footer = resources_footer(code) if show_resources and level == "none" else ""
 
