@@ -3,7 +3,9 @@
 Usage: python eval/safety_report.py [TSV ...] [--semantic] [--no-misses] [--json] [--repeat N]
 
 The TSV has a header line ``label<TAB>text`` and one message per line, labelled
-crisis, concern, clinical or none. The report gives crisis recall, risk recall
+crisis, concern, clinical or none. A .jsonl file holds conversations instead, one per line
+(``{"messages": [...], "label": ...}``): the last message is judged with the earlier ones as history
+(with --semantic, the backstop hears the earlier messages too). The report gives crisis recall, risk recall
 (crisis and concern rows flagged as either), the number of concern rows judged
 none, the over-block rate (clinical and none rows judged crisis), a confusion
 matrix, every miss, and the time `assess` takes per message. With --semantic the default model is
@@ -38,15 +40,18 @@ P95_MS_MAX = 2.0  # rules alone
 P95_MS_MAX_SEMANTIC = 5.0  # with the backstop on a precomputed vector
 
 
-def time_assess(texts: list[str], repeat: int, vectors=None, backstop=None) -> dict[str, float]:
+def time_assess(texts: list[str], repeat: int, vectors=None, backstop=None, histories=None) -> dict[str, float]:
     """Return mean, median, p95 and max milliseconds per `assess` call over `repeat` passes of `texts`
-    (with `vectors` and `backstop`: the backstop's time on those precomputed vectors included)."""
+    (with `vectors` and `backstop`: the backstop's time on those precomputed vectors included; `histories`:
+    each text's earlier messages)."""
     samples: list[float] = []
+    histories = histories or [()] * len(texts)
     for _ in range(repeat):
         for i, text in enumerate(texts):
-            vector, sentence_vectors = vectors[i] if vectors is not None else (None, ())
+            vector, sentence_vectors, earlier = vectors[i] if vectors is not None else (None, (), ())
             start = time.perf_counter()
-            assess(text, vector=vector, backstop=backstop, sentence_vectors=sentence_vectors)
+            assess(text, histories[i], vector=vector, backstop=backstop, sentence_vectors=sentence_vectors,
+                   history_vectors=earlier)
             samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
     p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
@@ -58,13 +63,17 @@ def evaluate(rows: list[dict], repeat: int, embedder=None) -> dict:
     """Return the report as a JSON-ready dict; the measures are ipchat.metrics.safety_metrics'.
     With `embedder`, the semantic backstop reads each message too."""
     texts = [row["text"] for row in rows]
+    histories = [tuple(row.get("history", ())) for row in rows]
     vectors = backstop = None
     if embedder is not None:
         from ipchat.safety import backstop_for, embed_for_backstop
 
-        vectors, backstop = [embed_for_backstop(embedder, text) for text in texts], backstop_for(embedder)
-    results = [assess(text, vector=None if vectors is None else vectors[i][0], backstop=backstop,
-                      sentence_vectors=() if vectors is None else vectors[i][1])
+        vectors = [(*embed_for_backstop(embedder, text), list(embedder.embed(list(history))) if history else [])
+                   for text, history in zip(texts, histories)]
+        backstop = backstop_for(embedder)
+    results = [assess(text, histories[i], vector=None if vectors is None else vectors[i][0], backstop=backstop,
+                      sentence_vectors=() if vectors is None else vectors[i][1],
+                      history_vectors=() if vectors is None else vectors[i][2])
                for i, text in enumerate(texts)]
     values, confusion = safety_metrics([row["label"] for row in rows], [r.level for r in results])
     misses = [{"line": row["line"], "label": row["label"], "predicted": r.level, "rule_ids": list(r.rule_ids),
@@ -83,7 +92,7 @@ def evaluate(rows: list[dict], repeat: int, embedder=None) -> dict:
         "confusion": confusion,
         "misses": misses,
         "semantic": embedder is not None,
-        "timing": time_assess(texts, repeat, vectors, backstop),
+        "timing": time_assess(texts, repeat, vectors, backstop, histories),
     }
     p95_max = P95_MS_MAX_SEMANTIC if embedder is not None else P95_MS_MAX
     report["targets"] = {
@@ -129,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; return the exit status."""
     parser = argparse.ArgumentParser(description="Benchmark ipchat.safety on a labelled TSV of messages.")
     parser.add_argument("tsv", nargs="*", type=Path, default=[DEFAULT_TSV],
-                        help="label<TAB>text files (default: eval/safety/cases.tsv), each reported on its own")
+                        help="label<TAB>text files, or .jsonl conversations (default: eval/safety/cases.tsv), each "
+                             "reported on its own")
     parser.add_argument("--semantic", action="store_true", help="load the default model and run the backstop too")
     parser.add_argument("--no-misses", action="store_true", help="do not print the missed messages")
     parser.add_argument("--json", action="store_true", help="write the report as JSON")

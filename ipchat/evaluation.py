@@ -156,9 +156,41 @@ def parse_safety_rows(text: str, source: str = "<cases>") -> list[dict]:
     return rows
 
 
+def parse_conversation_rows(text: str, source: str = "<conversations>") -> list[dict]:
+    """Cases of a JSONL file of conversations, one per line: {"messages": [earlier..., last], "label": ...},
+    the label being the level the last message should get. Each row has the last message as `text` and
+    the earlier ones as `history`. Raises InputError naming source:line."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}: not valid JSON ({exc.msg}).") from None
+        messages = row.get("messages") if isinstance(row, dict) else None
+        if not isinstance(messages, list) or not messages or not all(
+                isinstance(m, str) and m.strip() for m in messages):
+            raise InputError(f"{where}: expected \"messages\", a list of one or more non-empty strings.")
+        label = str(row.get("label", "")).strip().lower()
+        if label not in SAFETY_LABELS:
+            raise InputError(f"{where}: label {row.get('label')!r} is not one of {', '.join(SAFETY_LABELS)}.")
+        rows.append({"line": number, "label": label, "text": messages[-1], "history": messages[:-1],
+                     **({"id": str(row["id"])} if "id" in row else {})})
+    if not rows:
+        raise InputError(f"{source}: no cases.")
+    return rows
+
+
 def load_safety_rows(path: str | Path) -> list[dict]:
-    """Cases of a safety TSV file. Raises InputError naming file and line."""
-    return parse_safety_rows(_read(Path(path)), str(path))
+    """Cases of a safety file: a `label<TAB>text` TSV, or (for a .jsonl file) conversations whose last
+    message is judged with the earlier ones as history (parse_conversation_rows). Raises InputError
+    naming file and line."""
+    path = Path(path)
+    if path.suffix.lower() == ".jsonl":
+        return parse_conversation_rows(_read(path), str(path))
+    return parse_safety_rows(_read(path), str(path))
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -303,8 +335,8 @@ def evaluate_questions(rows: Sequence[Mapping], answerer, progress: Progress | N
 
 def evaluate_safety(rows: Sequence[Mapping], progress: Progress | None = None, assess=None,
                     source: str = "safety cases") -> EvalResult:
-    """Judge every case (as load_safety_rows gives them) with `assess` (default: ipchat.safety.assess)
-    by its `.level`, and score the levels. `source` names the set in the report."""
+    """Judge every case (as load_safety_rows gives them) with `assess(text, history)` (default:
+    ipchat.safety.assess) by its `.level`, and score the levels. `source` names the set in the report."""
     if assess is None:
         from . import safety
 
@@ -313,7 +345,7 @@ def evaluate_safety(rows: Sequence[Mapping], progress: Progress | None = None, a
     results, latencies = [], []
     for done, row in enumerate(rows, start=1):
         started = time.perf_counter()
-        assessment = assess(row["text"])
+        assessment = assess(row["text"], tuple(row.get("history", ())))
         latencies.append((time.perf_counter() - started) * 1000)
         results.append({**row, "predicted": assessment.level, "correct": assessment.level == row["label"],
                         "rule_ids": list(getattr(assessment, "rule_ids", ())), "latency_ms": round(latencies[-1], 3)})

@@ -273,7 +273,7 @@ def test_safety_run_with_a_stub_assess_and_its_report(tmp_path):
     levels = {"i want to die": "crisis", "suicide risk after ECT?": "crisis", "what is TMS": "none"}
     seen = []
     result = evaluate_safety(rows, progress=lambda d, t: seen.append((d, t)),
-                             assess=lambda text: SimpleNamespace(level=levels.get(text, "none"), rule_ids=("r",)))
+                             assess=lambda text, history=(): SimpleNamespace(level=levels.get(text, "none"), rule_ids=("r",)))
     assert seen[-1] == (3, 3)
     assert result.metrics["crisis_recall"] == 1.0 and result.metrics["over_block"] == pytest.approx(1 / 2)
     assert result.confusion["clinical"]["crisis"] == 1
@@ -423,3 +423,31 @@ def test_eval_arguments_fit_a_subcommand_and_run_the_real_safety_layer(tmp_path,
     out = capsys.readouterr().out
     assert "crisis_recall" in out and "cases 2" in out
     assert (tmp_path / "out" / "report.md").is_file()
+
+
+def test_conversations_are_read_with_the_last_message_judged_and_the_earlier_as_history(tmp_path):
+    path = tmp_path / "turns.jsonl"
+    path.write_text(json.dumps({"id": "c1", "messages": ["i bought a rope", "what time do you close"], "label": "crisis"})
+                    + "\n\n" + json.dumps({"messages": ["what is TMS"], "label": "None"}) + "\n", encoding="utf-8")
+    rows = load_safety_rows(path)
+    assert [(r["text"], r["history"], r["label"]) for r in rows] == [
+        ("what time do you close", ["i bought a rope"], "crisis"), ("what is TMS", [], "none")]
+    assert rows[0]["id"] == "c1" and rows[1]["line"] == 3
+    seen = []
+    evaluate_safety(rows, assess=lambda text, history=(): seen.append((text, history)) or SimpleNamespace(level="none"))
+    assert seen[1:] == [("what time do you close", ("i bought a rope",)), ("what is TMS", ())]  # after the warm-up
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('{"messages": [], "label": "none"}', "non-empty strings"),
+    ('{"messages": ["hi", ""], "label": "none"}', "non-empty strings"),
+    ('{"messages": "hi", "label": "none"}', "non-empty strings"),
+    ('{"messages": ["hi"], "label": "urgent"}', "is not one of"),
+    ('["hi"]', "non-empty strings"),
+    ('{"messages": ["hi"]', "not valid JSON"),
+])
+def test_bad_conversation_lines_are_named(tmp_path, line, message):
+    path = tmp_path / "turns.jsonl"
+    path.write_text(json.dumps({"messages": ["ok"], "label": "none"}) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=f"turns.jsonl:2: .*{message}"):
+        load_safety_rows(path)
