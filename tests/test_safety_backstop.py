@@ -179,9 +179,11 @@ def test_backstop_reads_each_sentence_of_a_long_message(real_embedder) -> None:
                "My family will be fine, I've made sure of that, it's my turn to rest now. Do I need someone to drive me?")
     vector, sentences = embed_for_backstop(real_embedder, message)
     assert len(sentences) == 3 and all(s is not None for s in sentences)
-    whole = backstop.judge(vector)
-    per_sentence = backstop.judge_message(vector, sentences)
-    assert {"none": 0, "concern": 1, "crisis": 2}[per_sentence.level] > {"none": 0, "concern": 1, "crisis": 2}[whole.level]
+    # The risky sentence is heard on its own, the ordinary ones are not, and the message gets the risky one's verdict
+    # (whether or not the whole message's vector would have carried it: the head may hear it there too).
+    assert backstop.judge(sentences[1]).level == "crisis"
+    assert backstop.judge(sentences[0]).level == "none" and backstop.judge(sentences[2]).level == "none"
+    assert backstop.judge_message(vector, sentences).level == "crisis"
 
 
 @pytest.mark.model
