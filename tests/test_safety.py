@@ -301,12 +301,18 @@ def test_history_keeps_resources_visible_without_changing_level() -> None:
 
 
 def test_history_concern_also_counts() -> None:
+    # Someone else's risk in the message before stays in view for the next question...
     result = assess("What is ECT?", history=["my friend keeps saying she wants to kill herself"])
+    assert (result.level, result.history_level, result.show_resources) == ("concern", "concern", True)
+    # ... and further back it keeps the resources shown without setting the level.
+    result = assess("What is ECT?", history=["my friend keeps saying she wants to kill herself", "thanks, that helps"])
     assert (result.level, result.history_level, result.show_resources) == ("none", "concern", True)
+    # The writer's own past does not carry to an unrelated question.
+    assert assess("what is TMS?", history=["I attempted in 2015, I'm well now"]).level == "none"
 
 
 def test_clinical_message_already_carries_the_footer() -> None:
-    result = assess("Does TMS reduce suicidal ideation?", history=["my friend keeps saying she wants to die"])
+    result = assess("Does TMS reduce suicidal ideation?", history=["is ECT safe in pregnancy?"])
     assert result.level == "clinical"
     assert result.message == resources_footer()
     assert result.session_footer == ""

@@ -248,6 +248,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         # Walgreens on Main close at 10?").
         level = "crisis"
         rule_ids += ["context.risk_still_open", "crisis.in_conversation"]
+    if level != "crisis" and reading.for_me and any(r.means_talk or r.means_named for r in earlier[-FOLLOW_UP:]):
+        # "if someone took a lot of it with alcohol what happens" ... "asking for me btw": the means were theirs.
+        level = "crisis"
+        rule_ids += ["context.for_me_after_means", "crisis.in_conversation"]
     # Taking back earlier risk ("joking obviously, I'm safe") keeps the topic: clinical, with the footer.
     if reading.safe_now and RANK[level] < RANK["clinical"] and any(r.writer_at_risk for r in earlier[-FOLLOW_UP:]):
         level = "clinical"
@@ -256,7 +260,12 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # topic of the message it follows.
     # ... unless it takes the earlier words back ("to be clear, I'm not suicidal").
     denied = any(f.decision == "clinical.negated" for f in reading.findings)
-    if reading.refers_back and earlier and RANK[level] < RANK["concern"] and not denied:
+    # Someone else's risk told in the message before stays in view for the next, even without a word that
+    # refers back ("my patient told me she has a plan for the weekend" ... "how fast can urgent ECT be
+    # arranged?"); the writer's own past does not.
+    others = earlier and any(f.level == "concern" and f.decision not in ("concern.past_self", "concern.hypothetical_self")
+                             for f in earlier[-1].findings)
+    if (reading.refers_back or others) and earlier and RANK[level] < RANK["concern"] and not denied:
         carried = min(max((r.level for r in earlier[-FOLLOW_UP:]), key=RANK.__getitem__), "concern",
                       key=RANK.__getitem__)
         if RANK[carried] > RANK[level]:

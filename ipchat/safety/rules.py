@@ -846,6 +846,7 @@ class Reading:
     refers_back: bool = False  # refers to someone or something named earlier (cue.refers_back)
     safe_now: bool = False  # says they are safe, were joking, or take it back (cue.safe_now)
     semantic_risk: bool = False  # the backstop heard the writer's own risk in it (set by assess, for history)
+    for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
 
     @property
     def writer_at_risk(self) -> bool:
@@ -964,7 +965,7 @@ def read_message(text: str, context: bool = False) -> Reading:
                    means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
                                     or R.pills.search(norm)),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
-                   safe_now=bool(R.cues["safe_now"].search(norm)))
+                   safe_now=bool(R.cues["safe_now"].search(norm)), for_me=bool(R.cues["for_me"].search(norm)))
 
 
 def evaluate(text: str) -> tuple[str, tuple[str, ...]]:
