@@ -44,9 +44,12 @@ QUANTITY_BONUS = 0.2
 # A question naming a treatment ("how many ECT sessions") is answered from a passage about it, not from
 # one comparing it with psychotherapy: sentences of passages naming one of its treatments get this.
 TOPIC_BONUS = 0.1  # eval/answers.py: 0.05-0.15 gave the same figures; none hurt a set
-# A bare web address states nothing: it is quoted only when the question asks for links or sources.
+# A bare web address states nothing: it is quoted only when the question asks for links or sources. Nor
+# does an entry of a reference list ("Ganti, Latha; ... McGraw-Hill, 2018"), whose author and title words
+# can outscore the sentence that answers ("psych essay" → "Psychiatry Clerkship").
 LINK_PENALTY = 0.3
 _BARE_LINK = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.I)
+_REFERENCE_SECTION = re.compile(r"^\s*(?:references?|bibliography|works cited|citations|sources|notes and references)\s*$", re.I)
 _LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|online|sources?|references?|cited|cites?|citations?"
                             r"|resources|orgs|organi[sz]ations?|societ(?:y|ies)|further reading|learn(?:ing)? more|read more)\b", re.I)
 DUPLICATE_COSINE = 0.9
@@ -238,7 +241,7 @@ class Answerer:
                 score += QUANTITY_BONUS
             if topics and self._on_topic_hit(hit, topics):
                 score += TOPIC_BONUS
-            if not wants_links and _BARE_LINK.match(text):
+            if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")):
                 score -= LINK_PENALTY
             candidates.append(Candidate(hit, sentence_vector, start, end, score))
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
