@@ -23,7 +23,7 @@ from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passin
 from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
-from .lexicon import aspects_asked, broader_class, cue
+from .lexicon import aspects_asked, broader_class, cue, lay_sources_added
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -44,6 +44,10 @@ QUANTITY_BONUS = 0.2
 # A question naming a treatment ("how many ECT sessions") is answered from a passage about it, not from
 # one comparing it with psychotherapy: sentences of passages naming one of its treatments get this.
 TOPIC_BONUS = 0.1  # eval/answers.py: 0.05-0.15 gave the same figures; none hurt a set
+# A lay word the lexicon translates ("selling points" → benefits, "as a pill" → intravenously) says what is
+# asked more surely than the question's other words, which dilute it in a long question: a sentence
+# holding the sources' word gets this.
+LAY_BONUS = 0.1
 # A bare web address states nothing: it is quoted only when the question asks for links or sources. Nor
 # does an entry of a reference list ("Ganti, Latha; ... McGraw-Hill, 2018"), whose author and title words
 # can outscore the sentence that answers ("psych essay" → "Psychiatry Clerkship").
@@ -65,6 +69,7 @@ class Candidate:
     start: int
     end: int
     score: float
+    lift: float = 0.0  # the part of `score` owed to the lay-word bonus: it orders, it does not set the keep margin
 
 
 def _is_list_item(text: str, start: int) -> bool:
@@ -233,6 +238,7 @@ class Answerer:
         kinds = expected_types(query)
         topics = {name for name, _s, _e in named_treatments(query)}
         wants_links = bool(_LINK_QUESTION.search(query))
+        lay = [phrase_pattern(source) for source in lay_sources_added(query)]
         candidates = []
         for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
                 self.index, query, self.retriever.embed_query(query), hits):
@@ -241,9 +247,11 @@ class Answerer:
                 score += QUANTITY_BONUS
             if topics and self._on_topic_hit(hit, topics):
                 score += TOPIC_BONUS
+            lift = LAY_BONUS if any(pattern.search(text) for pattern in lay) else 0.0
+            score += lift
             if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")):
                 score -= LINK_PENALTY
-            candidates.append(Candidate(hit, sentence_vector, start, end, score))
+            candidates.append(Candidate(hit, sentence_vector, start, end, score, lift))
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
         return candidates
 
@@ -259,11 +267,15 @@ class Answerer:
         """The quotes to answer with: (candidate, start, end), lists kept whole, near-duplicates dropped."""
         if not candidates:
             return []
-        best = candidates[0].score
+        # The margin is read without the lay-word bonus, so that the bonus puts the sentence it favours
+        # first without crowding out its neighbours ("addictive" beside "substance use disorder").
+        best = max(c.score - c.lift for c in candidates)
         chosen: list[tuple[Candidate, int, int]] = []
         for candidate in candidates:
-            if len(chosen) >= self.settings.max_quotes or candidate.score < best - KEEP_MARGIN:
+            if len(chosen) >= self.settings.max_quotes:
                 break
+            if candidate.score - candidate.lift < best - KEEP_MARGIN:
+                continue
             doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
             start, end = list_block(candidate.hit.chunk, doc_text, candidate.start, candidate.end)
             if any(c.hit.chunk.doc_id == candidate.hit.chunk.doc_id and s <= candidate.start and candidate.end <= e

@@ -204,6 +204,13 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
     return query
 
 
+def lay_sources_added(query: str) -> list[str]:
+    """The sources' words that `expand_lay` added to `query` (each as "(source)" after a lay word for it)."""
+    lowered = query.lower()
+    return [entry.source for entry in load_lexicon().lay
+            if f"({entry.source.lower()})" in lowered and entry.pattern.search(query)]
+
+
 @lru_cache(maxsize=None)
 def _alias_pattern(alias: str) -> re.Pattern:
     return words_pattern([alias])
