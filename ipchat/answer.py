@@ -23,7 +23,7 @@ from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passin
 from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
-from .lexicon import aspects_asked, broader_class, cue, lay_sources_added
+from .lexicon import aspects_asked, broader_class, conditions_named, cue, lay_sources_added
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -56,6 +56,8 @@ _BARE_LINK = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.I)
 _REFERENCE_SECTION = re.compile(r"^\s*(?:references?|bibliography|works cited|citations|sources|notes and references)\s*$", re.I)
 _LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|online|sources?|references?|cited|cites?|citations?"
                             r"|resources|orgs|organi[sz]ations?|societ(?:y|ies)|further reading|learn(?:ing)? more|read more)\b", re.I)
+# Figures that hold only for the people they were measured in: asked for a condition, they must be stated of it.
+POPULATION_FIGURES = ("percentage",)
 DUPLICATE_COSINE = 0.9
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+$")
 
@@ -205,13 +207,18 @@ class Answerer:
                 decline = decline or not (_in_later_clause(query, asked_at) or _in_background(query, asked_at))
                 notes.append(f"No indexed passage discusses {aspect.name}.")
                 noted_figures.update(aspect.figures)
+        conditions = conditions_named(query)
         for i, kind in enumerate(expected_types(query)):
             if kind.split(":")[0] in noted_figures:
                 continue  # "what do they cost?": the aspect's note ("cost or insurance") already says it
-            if not any(states(self._sentence(c), kind) and self._on_topic(c, covered_topics) for c in candidates):
+            # A rate is the rate of the people it was measured in: "what percentage of people with OCD
+            # respond to TMS?" is not answered by 83% of patients with depression.
+            of = conditions if kind in POPULATION_FIGURES else []
+            if not any(states(self._sentence(c), kind) and self._on_topic(c, covered_topics)
+                       and (not of or set(of) & set(conditions_named(self._sentence(c)))) for c in candidates):
                 decline = decline or i == 0
                 notes.append(f"No retrieved passage{' on ' + _join(sorted(covered_topics)) if covered_topics else ''} "
-                             f"states {TYPE_LABELS[kind]}.")
+                             f"states {TYPE_LABELS[kind]}{' for ' + _join(of) if of else ''}.")
         return decline, notes
 
     def _sentence(self, candidate: Candidate) -> str:
