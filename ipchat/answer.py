@@ -254,7 +254,7 @@ class Answerer:
                 score += QUANTITY_BONUS
             if topics and self._on_topic_hit(hit, topics):
                 score += TOPIC_BONUS
-            lift = LAY_BONUS if any(pattern.search(text) for pattern in lay) else 0.0
+            lift = LAY_BONUS * sum(bool(pattern.search(text)) for pattern in lay) / len(lay) if lay else 0.0
             score += lift
             if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")):
                 score -= LINK_PENALTY
