@@ -243,7 +243,7 @@ class Answerer:
         """Every sentence of the hits, scored: cosine to the query, share of query words, passage score."""
         top_passage = max((h.score for h in hits), default=1.0) or 1.0
         kinds = expected_types(query)
-        topics = {name for name, _s, _e in named_treatments(query)}
+        topics = asked_topics(query)
         wants_links = bool(_LINK_QUESTION.search(query))
         lay = [phrase_pattern(source) for source in lay_sources_added(query)]
         candidates = []
@@ -436,6 +436,38 @@ def _in_background(question: str, position: int) -> bool:
     if any(ask and _POINTS_BACK.search(question[a:b]) for (a, b), ask in zip(sentences, asks)):
         return False
     return any(a <= position < b and not ask for (a, b), ask in zip(sentences, asks))
+
+
+_REFERS_BACK = re.compile(r"\b(?:it|its|it's|itself|this|that|the treatment|the procedure|this treatment|that treatment)\b", re.I)
+
+
+def asked_topics(question: str) -> set[str]:
+    """The treatments `question` asks about: those its asking sentence names; when that sentence names none
+    but points back ("A caller is scared TMS will wipe their memory the way shock treatment can. How bad
+    are its side effects?"), the first one named before it, the subject; else every one named."""
+    named = named_treatments(question)
+    sentences = _sentences(question)
+    asking = [(a, b) for a, b in sentences if question[a:b].rstrip().endswith("?") or _ASKING.match(question[a:b])]
+    if len(sentences) < 2 or not asking or not named:
+        return {name for name, _s, _e in named}
+    a, b = asking[-1]
+    own = {name for name, start, _e in named if a <= start < b}
+    if own:
+        return own
+    earlier = [name for name, start, _e in named if start < a]
+    if earlier and _REFERS_BACK.search(question[a:b]):
+        return {earlier[0]}
+    return {name for name, _s, _e in named}
+
+
+def _sentences(question: str) -> list[tuple[int, int]]:
+    start = 0
+    spans = []
+    for match in _SENTENCE_END.finditer(question):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(question)))
+    return spans
 
 
 def _in_later_clause(question: str, position: int) -> bool:

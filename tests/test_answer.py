@@ -4,7 +4,7 @@ import re
 import pytest
 
 from conftest import ROOT
-from ipchat.answer import _BARE_LINK, ABSTAIN_TEXT, Answerer, list_block, reply_to_dict
+from ipchat.answer import _BARE_LINK, ABSTAIN_TEXT, Answerer, asked_topics, list_block, reply_to_dict
 from ipchat.llm import numbers_in
 
 SEED = [json.loads(l) for l in (ROOT / "eval" / "questions" / "seed.jsonl").read_text().splitlines() if l.strip()]
@@ -217,3 +217,27 @@ def test_compared_or_combined_with_what_the_sources_never_mention_declines(answe
 def test_fasting_before_a_procedure_is_an_aspect_the_sources_do_not_discuss(answerer):
     reply = answerer.ask("how long do i have to fast before shock therapy")
     assert reply.declined and "No indexed passage discusses fasting." in reply.notes
+
+
+@pytest.mark.parametrize(("question", "topics"), [
+    # The asking sentence points back at the subject of the background, not at what it is compared with.
+    ("A caller is scared TMS will wipe their memory the way they heard shock treatment can. How bad are its side effects?",
+     {"transcranial magnetic stimulation"}),
+    # The asking sentence names its own treatment.
+    ("My mother had ECT years ago. Is TMS much gentler?", {"transcranial magnetic stimulation"}),
+    # One sentence: every treatment it names.
+    ("ECT vs TMS side effects?", {"electroconvulsive therapy", "transcranial magnetic stimulation"}),
+])
+def test_the_treatments_asked_about_are_read_from_the_asking_sentence(question, topics):
+    assert asked_topics(question) == topics
+
+
+def test_a_percentage_asked_for_a_condition_must_be_stated_of_it(answerer):
+    reply = answerer.ask("What percentage of people with OCD respond to TMS?")
+    assert reply.declined and any("obsessive-compulsive disorder" in note for note in reply.notes)
+    assert not answerer.ask("what % of depressed pts respond to TMS").abstained
+
+
+def test_a_reference_list_entry_is_not_quoted_unless_sources_are_asked_for(answerer):
+    reply = answerer.ask("For my psych essay: what exactly is this new branch of psychiatry aiming at inside the brain?")
+    assert reply.citations and reply.citations[0].section != "References"
