@@ -58,6 +58,10 @@ _LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|onlin
                             r"|resources|orgs|organi[sz]ations?|societ(?:y|ies)|further reading|learn(?:ing)? more|read more)\b", re.I)
 # Figures that hold only for the people they were measured in: asked for a condition, they must be stated of it.
 POPULATION_FIGURES = ("percentage",)
+# A question for organisations, links or further reading is answered from a list of resources, which
+# states little else for the other words of the question to find.
+RESOURCE_BONUS = 0.1
+_RESOURCE_SECTION = re.compile(r"\b(?:resources|further reading|useful links|see also|learn more|organi[sz]ations)\b", re.I)
 DUPLICATE_COSINE = 0.9
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+$")
 
@@ -256,6 +260,8 @@ class Answerer:
                 score += TOPIC_BONUS
             lift = LAY_BONUS * sum(bool(pattern.search(text)) for pattern in lay) / len(lay) if lay else 0.0
             score += lift
+            if wants_links and _RESOURCE_SECTION.search(hit.chunk.section or ""):
+                score += RESOURCE_BONUS
             if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")):
                 score -= LINK_PENALTY
             candidates.append(Candidate(hit, sentence_vector, start, end, score, lift))
