@@ -23,7 +23,7 @@ from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passin
 from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
-from .lexicon import aspects_asked, broader_class, cue
+from .lexicon import aspects_asked, broader_class, conditions_named, cue, lay_sources_added
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -44,11 +44,24 @@ QUANTITY_BONUS = 0.2
 # A question naming a treatment ("how many ECT sessions") is answered from a passage about it, not from
 # one comparing it with psychotherapy: sentences of passages naming one of its treatments get this.
 TOPIC_BONUS = 0.1  # eval/answers.py: 0.05-0.15 gave the same figures; none hurt a set
-# A bare web address states nothing: it is quoted only when the question asks for links or sources.
+# A lay word the lexicon translates ("selling points" → benefits, "as a pill" → intravenously) says what is
+# asked more surely than the question's other words, which dilute it in a long question: a sentence
+# holding the sources' word gets this.
+LAY_BONUS = 0.1
+# A bare web address states nothing: it is quoted only when the question asks for links or sources. Nor
+# does an entry of a reference list ("Ganti, Latha; ... McGraw-Hill, 2018"), whose author and title words
+# can outscore the sentence that answers ("psych essay" → "Psychiatry Clerkship").
 LINK_PENALTY = 0.3
 _BARE_LINK = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.I)
+_REFERENCE_SECTION = re.compile(r"^\s*(?:references?|bibliography|works cited|citations|sources|notes and references)\s*$", re.I)
 _LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|online|sources?|references?|cited|cites?|citations?"
                             r"|resources|orgs|organi[sz]ations?|societ(?:y|ies)|further reading|learn(?:ing)? more|read more)\b", re.I)
+# Figures that hold only for the people they were measured in: asked for a condition, they must be stated of it.
+POPULATION_FIGURES = ("percentage",)
+# A question for organisations, links or further reading is answered from a list of resources, which
+# states little else for the other words of the question to find.
+RESOURCE_BONUS = 0.1
+_RESOURCE_SECTION = re.compile(r"\b(?:resources|further reading|useful links|see also|learn more|organi[sz]ations)\b", re.I)
 DUPLICATE_COSINE = 0.9
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+$")
 
@@ -62,6 +75,7 @@ class Candidate:
     start: int
     end: int
     score: float
+    lift: float = 0.0  # the part of `score` owed to the lay-word bonus: it orders, it does not set the keep margin
 
 
 def _is_list_item(text: str, start: int) -> bool:
@@ -197,13 +211,18 @@ class Answerer:
                 decline = decline or not (_in_later_clause(query, asked_at) or _in_background(query, asked_at))
                 notes.append(f"No indexed passage discusses {aspect.name}.")
                 noted_figures.update(aspect.figures)
+        conditions = conditions_named(query)
         for i, kind in enumerate(expected_types(query)):
             if kind.split(":")[0] in noted_figures:
                 continue  # "what do they cost?": the aspect's note ("cost or insurance") already says it
-            if not any(states(self._sentence(c), kind) and self._on_topic(c, covered_topics) for c in candidates):
+            # A rate is the rate of the people it was measured in: "what percentage of people with OCD
+            # respond to TMS?" is not answered by 83% of patients with depression.
+            of = conditions if kind in POPULATION_FIGURES else []
+            if not any(states(self._sentence(c), kind) and self._on_topic(c, covered_topics)
+                       and (not of or set(of) & set(conditions_named(self._sentence(c)))) for c in candidates):
                 decline = decline or i == 0
                 notes.append(f"No retrieved passage{' on ' + _join(sorted(covered_topics)) if covered_topics else ''} "
-                             f"states {TYPE_LABELS[kind]}.")
+                             f"states {TYPE_LABELS[kind]}{' for ' + _join(of) if of else ''}.")
         return decline, notes
 
     def _sentence(self, candidate: Candidate) -> str:
@@ -228,8 +247,9 @@ class Answerer:
         """Every sentence of the hits, scored: cosine to the query, share of query words, passage score."""
         top_passage = max((h.score for h in hits), default=1.0) or 1.0
         kinds = expected_types(query)
-        topics = {name for name, _s, _e in named_treatments(query)}
+        topics = asked_topics(query)
         wants_links = bool(_LINK_QUESTION.search(query))
+        lay = [phrase_pattern(source) for source in lay_sources_added(query)]
         candidates = []
         for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
                 self.index, query, self.retriever.embed_query(query), hits):
@@ -238,9 +258,13 @@ class Answerer:
                 score += QUANTITY_BONUS
             if topics and self._on_topic_hit(hit, topics):
                 score += TOPIC_BONUS
-            if not wants_links and _BARE_LINK.match(text):
+            lift = LAY_BONUS * sum(bool(pattern.search(text)) for pattern in lay) / len(lay) if lay else 0.0
+            score += lift
+            if wants_links and _RESOURCE_SECTION.search(hit.chunk.section or ""):
+                score += RESOURCE_BONUS
+            if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")):
                 score -= LINK_PENALTY
-            candidates.append(Candidate(hit, sentence_vector, start, end, score))
+            candidates.append(Candidate(hit, sentence_vector, start, end, score, lift))
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
         return candidates
 
@@ -256,11 +280,15 @@ class Answerer:
         """The quotes to answer with: (candidate, start, end), lists kept whole, near-duplicates dropped."""
         if not candidates:
             return []
-        best = candidates[0].score
+        # The margin is read without the lay-word bonus, so that the bonus puts the sentence it favours
+        # first without crowding out its neighbours ("addictive" beside "substance use disorder").
+        best = max(c.score - c.lift for c in candidates)
         chosen: list[tuple[Candidate, int, int]] = []
         for candidate in candidates:
-            if len(chosen) >= self.settings.max_quotes or candidate.score < best - KEEP_MARGIN:
+            if len(chosen) >= self.settings.max_quotes:
                 break
+            if candidate.score - candidate.lift < best - KEEP_MARGIN:
+                continue
             doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
             start, end = list_block(candidate.hit.chunk, doc_text, candidate.start, candidate.end)
             if any(c.hit.chunk.doc_id == candidate.hit.chunk.doc_id and s <= candidate.start and candidate.end <= e
@@ -420,6 +448,38 @@ def _in_background(question: str, position: int) -> bool:
     if any(ask and _POINTS_BACK.search(question[a:b]) for (a, b), ask in zip(sentences, asks)):
         return False
     return any(a <= position < b and not ask for (a, b), ask in zip(sentences, asks))
+
+
+_REFERS_BACK = re.compile(r"\b(?:it|its|it's|itself|this|that|the treatment|the procedure|this treatment|that treatment)\b", re.I)
+
+
+def asked_topics(question: str) -> set[str]:
+    """The treatments `question` asks about: those its asking sentence names; when that sentence names none
+    but points back ("A caller is scared TMS will wipe their memory the way shock treatment can. How bad
+    are its side effects?"), the first one named before it, the subject; else every one named."""
+    named = named_treatments(question)
+    sentences = _sentences(question)
+    asking = [(a, b) for a, b in sentences if question[a:b].rstrip().endswith("?") or _ASKING.match(question[a:b])]
+    if len(sentences) < 2 or not asking or not named:
+        return {name for name, _s, _e in named}
+    a, b = asking[-1]
+    own = {name for name, start, _e in named if a <= start < b}
+    if own:
+        return own
+    earlier = [name for name, start, _e in named if start < a]
+    if earlier and _REFERS_BACK.search(question[a:b]):
+        return {earlier[0]}
+    return {name for name, _s, _e in named}
+
+
+def _sentences(question: str) -> list[tuple[int, int]]:
+    start = 0
+    spans = []
+    for match in _SENTENCE_END.finditer(question):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(question)))
+    return spans
 
 
 def _in_later_clause(question: str, position: int) -> bool:

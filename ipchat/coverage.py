@@ -34,7 +34,12 @@ from .quantities import extract_quantities
 # session" — not "could it shorten how long treatment takes" (a yes/no question).
 # Where a clause starts: the text's start, after punctuation or a conjunction, then any hedging adverbs
 # ("My mum's booked in. Roughly how many treatments ...?").
-_CLAUSE = (r"(?:^|[,;:(.!]\s*|\b(?:and|or|but|so|also|then)\s+|\?\s*)"
+# A terse question may lead with its topic ("ECT how many sessions", "ketamine infusions how long"): one
+# or two leading words that are neither an auxiliary nor a pronoun ("could it shorten how long ..." asks
+# yes or no) still start the clause.
+_LEAD = (r"^\W*(?:(?!(?:is|are|was|were|do|does|did|can|could|should|would|will|may|might|must|has|have|had|it|this"
+         r"|that|they|he|she|i|we|you)\b)[\w/-]+\s+){1,2}(?=how\b)")
+_CLAUSE = (r"(?:^|" + _LEAD + r"|[,;:(.!]\s*|\b(?:and|or|but|so|also|then)\s+|\?\s*)"
            r"(?:(?:roughly|approximately|approx|about|around|typically|usually|generally|normally|on average|just"
            r"|so|ok|okay|also|out of interest|quick question|quick q|sorry|please|and|but)\s*,?\s+)*")
 _SHORT_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"

@@ -60,6 +60,12 @@ class Aspect:
 
 
 @dataclass(frozen=True)
+class Condition:
+    name: str
+    pattern: re.Pattern  # any of its names, as people and the sources write them
+
+
+@dataclass(frozen=True)
 class Lexicon:
     treatments: tuple[Treatment, ...]
     topics: tuple[Topic, ...]
@@ -68,6 +74,7 @@ class Lexicon:
     aspects: tuple[Aspect, ...]
     cues: dict[str, re.Pattern]  # named patterns the answer's coverage check reads ("relation", "picks_among")
     examples: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...]  # (kind, name, must_match, must_not_match)
+    conditions: tuple[Condition, ...] = ()
 
 
 def words_pattern(words) -> re.Pattern:
@@ -146,6 +153,12 @@ def build_lexicon(data: dict) -> Lexicon:
                               _regex(_strings(entry, "answered", where), where),
                               _strings(entry, "figures", where, False)))
         examples_of("aspect", name, entry, where)
+    conditions = []
+    for n, entry in enumerate(data.get("condition", []), start=1):
+        where = f"lexicon.toml [[condition]] #{n}"
+        name = _name(entry, where)
+        conditions.append(Condition(name, words_pattern(_strings(entry, "aliases", where))))
+        examples_of("condition", name, entry, where)
     cues: dict[str, re.Pattern] = {}
     for name, entry in data.get("cue", {}).items():
         where = f"lexicon.toml [cue.{name}]"
@@ -154,7 +167,7 @@ def build_lexicon(data: dict) -> Lexicon:
     if not treatments:
         raise LexiconError("lexicon.toml holds no treatments")
     return Lexicon(tuple(treatments), tuple(topics), tuple(shorthand), tuple(lay), tuple(aspects), cues,
-                   tuple(examples))
+                   tuple(examples), tuple(conditions))
 
 
 @lru_cache(maxsize=1)
@@ -204,6 +217,13 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
     return query
 
 
+def lay_sources_added(query: str) -> list[str]:
+    """The sources' words that `expand_lay` added to `query` (each as "(source)" after a lay word for it)."""
+    lowered = query.lower()
+    return [entry.source for entry in load_lexicon().lay
+            if f"({entry.source.lower()})" in lowered and entry.pattern.search(query)]
+
+
 @lru_cache(maxsize=None)
 def _alias_pattern(alias: str) -> re.Pattern:
     return words_pattern([alias])
@@ -225,3 +245,8 @@ def cue(name: str) -> re.Pattern:
 def aspects_asked(question: str) -> list[Aspect]:
     """The aspects `question` asks about, in lexicon order."""
     return [aspect for aspect in load_lexicon().aspects if aspect.asked.search(question)]
+
+
+def conditions_named(text: str) -> list[str]:
+    """The conditions (lexicon [[condition]]) `text` names, in lexicon order."""
+    return [c.name for c in load_lexicon().conditions if c.pattern.search(text)]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from ipchat.answer import _BARE_LINK, ABSTAIN_TEXT, Answerer, list_block, reply_to_dict
+from ipchat.answer import _BARE_LINK, ABSTAIN_TEXT, Answerer, asked_topics, list_block, reply_to_dict
 from ipchat.llm import numbers_in
 
 SEED = [json.loads(l) for l in (ROOT / "eval" / "questions" / "seed.jsonl").read_text().splitlines() if l.strip()]
@@ -238,3 +238,27 @@ def test_the_backstop_also_hears_the_earlier_questions_from_the_vector_cache(ans
     heard.clear()
     answerer.ask("How does TMS work?", [earlier])
     assert any(np.allclose(vector, remembered) for vector in heard)  # the earlier question, as it was embedded
+
+
+@pytest.mark.parametrize(("question", "topics"), [
+    # The asking sentence points back at the subject of the background, not at what it is compared with.
+    ("A caller is scared TMS will wipe their memory the way they heard shock treatment can. How bad are its side effects?",
+     {"transcranial magnetic stimulation"}),
+    # The asking sentence names its own treatment.
+    ("My mother had ECT years ago. Is TMS much gentler?", {"transcranial magnetic stimulation"}),
+    # One sentence: every treatment it names.
+    ("ECT vs TMS side effects?", {"electroconvulsive therapy", "transcranial magnetic stimulation"}),
+])
+def test_the_treatments_asked_about_are_read_from_the_asking_sentence(question, topics):
+    assert asked_topics(question) == topics
+
+
+def test_a_percentage_asked_for_a_condition_must_be_stated_of_it(answerer):
+    reply = answerer.ask("What percentage of people with OCD respond to TMS?")
+    assert reply.declined and any("obsessive-compulsive disorder" in note for note in reply.notes)
+    assert not answerer.ask("what % of depressed pts respond to TMS").abstained
+
+
+def test_a_reference_list_entry_is_not_quoted_unless_sources_are_asked_for(answerer):
+    reply = answerer.ask("For my psych essay: what exactly is this new branch of psychiatry aiming at inside the brain?")
+    assert reply.citations and reply.citations[0].section != "References"

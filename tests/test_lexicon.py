@@ -8,7 +8,7 @@ import pytest
 
 from ipchat.conversation import topics_in
 from ipchat.coverage import named_treatments
-from ipchat.lexicon import LexiconError, aspects_asked, build_lexicon, expand_lay, load_lexicon
+from ipchat.lexicon import LexiconError, aspects_asked, build_lexicon, conditions_named, expand_lay, load_lexicon
 
 LEXICON = load_lexicon()
 
@@ -35,6 +35,16 @@ def test_lay_words_add_the_sources_word(source, text):
 @pytest.mark.parametrize(("source", "text"), _cases("lay", 3))
 def test_lay_words_leave_other_questions_alone(source, text):
     assert f"({source})" not in expand_lay(text), text
+
+
+@pytest.mark.parametrize(("name", "text"), _cases("condition", 2))
+def test_conditions_are_read(name, text):
+    assert name in conditions_named(text), text
+
+
+@pytest.mark.parametrize(("name", "text"), _cases("condition", 3))
+def test_conditions_are_not_read_into_other_text(name, text):
+    assert name not in conditions_named(text), text
 
 
 @pytest.mark.parametrize(("name", "text"), _cases("aspect", 2))

@@ -92,8 +92,14 @@ def installed(wheel, tmp_path_factory) -> Path:
     return venv
 
 
+def _outside_env() -> dict[str, str]:
+    """This environment without ipchat's settings and without a PYTHONPATH, which could put a checkout
+    before the installed copy."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("IPCHAT_") and k != "PYTHONPATH"}
+
+
 def _run(venv: Path, cwd: Path, home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IPCHAT_")}
+    env = _outside_env()
     env.update({"IPCHAT_HOME": str(home), "HOME": str(cwd / "user-home"), "HF_HUB_OFFLINE": "1"})
     result = subprocess.run([str(venv / "bin" / "ipchat"), *args], cwd=cwd, env=env, input=stdin,
                             capture_output=True, text=True, timeout=600)
@@ -106,7 +112,8 @@ def test_installed_ipchat_answers_from_an_empty_folder_and_writes_only_into_its_
     folder.mkdir()
     home = tmp_path / "home"
     package = Path(subprocess.run([str(installed / "bin" / "python"), "-c", "import ipchat; print(ipchat.__file__)"],
-                                  cwd=folder, capture_output=True, text=True, check=True).stdout.strip()).parent
+                                  cwd=folder, env=_outside_env(), capture_output=True, text=True,
+                                  check=True).stdout.strip()).parent
     assert ROOT not in package.parents  # the wheel's copy, not the checkout
     before_source, before_package = _listing(ROOT), _listing(package)
 
