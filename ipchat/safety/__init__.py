@@ -248,6 +248,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         # Walgreens on Main close at 10?").
         level = "crisis"
         rule_ids += ["context.risk_still_open", "crisis.in_conversation"]
+    if level != "crisis" and reading.not_a_joke and any(
+            r.means_named or r.findings or any(i.startswith("idiom.") for i in r.rule_ids) for r in earlier[-FOLLOW_UP:]):
+        # "I just want to jump off the balcony after this week 😅" ... "honestly that wasn't only a joke".
+        level = "crisis"
+        rule_ids += ["context.not_a_joke", "crisis.in_conversation"]
     if level != "crisis" and reading.for_me and any(r.means_talk or r.means_named for r in earlier[-FOLLOW_UP:]):
         # "if someone took a lot of it with alcohol what happens" ... "asking for me btw": the means were theirs.
         level = "crisis"
@@ -263,11 +268,19 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # Someone else's risk told in the message before stays in view for the next, even without a word that
     # refers back ("my patient told me she has a plan for the weekend" ... "how fast can urgent ECT be
     # arranged?"); the writer's own past does not.
-    others = earlier and any(f.level == "concern" and f.decision not in ("concern.past_self", "concern.hypothetical_self")
+    others = earlier and any(f.level == "concern" and f.item != "bereavement"
+                             and f.decision not in ("concern.past_self", "concern.hypothetical_self")
                              for f in earlier[-1].findings)
-    if (reading.refers_back or others) and earlier and RANK[level] < RANK["concern"] and not denied:
-        carried = min(max((r.level for r in earlier[-FOLLOW_UP:]), key=RANK.__getitem__), "concern",
-                      key=RANK.__getitem__)
+    # ... and a question about means asked of people in general, once the writer says it was not about them
+    # ("how would someone die from a ketamine overdose" ... "I'm writing a novel, not about me at all").
+    generic_only = all(f.decision == "concern.generic_means" for r in earlier[-FOLLOW_UP:] for f in r.findings
+                       if f.level == "concern")
+    if (reading.refers_back or (others and not reading.safe_now)) and earlier and RANK[level] < RANK["concern"] and not denied \
+            and not (reading.safe_now and generic_only):
+        # Someone lost to suicide is grief, not risk now: it carries as the topic it is, not as a concern.
+        carried = min(max(("clinical" if r.level == "concern" and all(
+            f.item == "bereavement" for f in r.findings if f.level == "concern") else r.level
+            for r in earlier[-FOLLOW_UP:]), key=RANK.__getitem__), "concern", key=RANK.__getitem__)
         if RANK[carried] > RANK[level]:
             level = carried
             rule_ids += ["context.follow_up", f"{carried}.follow_up"]

@@ -367,6 +367,9 @@ _NEGATED_LIST = re.compile(r"\b(?:no|not|never|without|nor)\b[^,.;!?]*\b(?:or|no
 # A fictional character the sentence is about ("the main character has ECT after a suicide attempt").
 _FICTION_SUBJECT = re.compile(r"\b(?:the|a|this|that)\s+(?:main\s+|lead\s+|central\s+)?(?:character|protagonist|hero|heroine|narrator|villain)\b")
 
+# "if the urge to end my life ever comes back": the predicate sits in a conditional of its own.
+_IF_URGE = re.compile(r"\bif\s+(?:the|my|these|those|that)\s+(?:urges?|thoughts?|feelings?|wish)\s+(?:to|of)\s*$")
+
 _AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|hrs?)\s+ago\b|\bjust now\b")
 
 # Quoted terms being explained or compared ("the difference between 'wish to be dead' and ..."): the words
@@ -457,6 +460,11 @@ def _noun_person(clause: str, match: re.Match) -> str:
     return "third"  # "a patient told me", "the client said"
 
 
+# Means after a possessive person noun ("my dad's old revolver"): the person owns them.
+_OWNED_MEANS = re.compile(r"\s*(?:old\s+|spare\s+|hunting\s+|service\s+|liquid\s+|prescription\s+)?(?:guns?|rifles?|pistol|revolver|"
+                          r"shotgun|firearm|pills|tablets|meds|medication|morphine|insulin|rope|belt|tabs)\b")
+
+
 def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     """Return the nearest subject before position `anchor` in the clause, or None."""
     matches = list(R.subject.finditer(clause, 0, anchor))
@@ -486,6 +494,9 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     else:
         if _OBJECT_NOUN_BEFORE.search(clause, 0, last.start()) and len(matches) > 1:
             return _walk_back(R, clause, last.start())  # "left things for the kids ...": an object
+        if _OWNED_MEANS.match(clause, last.end()) and last.group(0).endswith("s"):
+            # "cleaned my granddad's rifle and loaded it": the owner of the means, not who acts on it.
+            return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
         person = _noun_person(clause, last)
     return _Subject(person, last.start(), last.end())
 
@@ -620,7 +631,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if negated:
             return ("clinical", "clinical.negated")
         if subject is not None and (cues["hypothetical"].search(before_subject)
-                                    or cues["hypothetical_ahead"].search(before_subject)) \
+                                    or cues["hypothetical_ahead"].search(before_subject)
+                                    or _IF_URGE.search(clause, 0, match.start())) \
                 and not _AGO.search(clause[sub_start:]):
             # "if I took 40 of my seroquel an hour ago" is no hypothetical.
             return ("concern", "concern.hypothetical_self")
@@ -847,6 +859,7 @@ class Reading:
     safe_now: bool = False  # says they are safe, were joking, or take it back (cue.safe_now)
     semantic_risk: bool = False  # the backstop heard the writer's own risk in it (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
+    not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
 
     @property
     def writer_at_risk(self) -> bool:
@@ -965,7 +978,8 @@ def read_message(text: str, context: bool = False) -> Reading:
                    means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
                                     or R.pills.search(norm)),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
-                   safe_now=bool(R.cues["safe_now"].search(norm)), for_me=bool(R.cues["for_me"].search(norm)))
+                   safe_now=bool(R.cues["safe_now"].search(norm)), for_me=bool(R.cues["for_me"].search(norm)),
+                   not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)))
 
 
 def evaluate(text: str) -> tuple[str, tuple[str, ...]]:
