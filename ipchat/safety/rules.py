@@ -205,6 +205,35 @@ class Rules:
     pills: re.Pattern
     person_noun: re.Pattern  # a person noun, possessive or not ("girlfriend's", "son")
 
+    def candidates(self, heads: set[str], sentence_heads: set[str] | None) -> list[Rule]:
+        """The rules that may match a clause with these word beginnings, in file order: those whose
+        heads meet them, the sentence-scope ones by the sentence's (`sentence_heads`, or None to leave
+        them out: they are read once per sentence), and those whose heads can't be known."""
+        found: set[int] = set(self._index[0])
+        for head in heads:
+            found.update(self._index[1].get(head, ()))
+        if sentence_heads is not None:
+            found.update(self._index[2])
+            for head in sentence_heads:
+                found.update(self._index[3].get(head, ()))
+        return [self.rules[i] for i in sorted(found)]
+
+    @property
+    def _index(self) -> tuple:
+        """(clause rules always read, clause rules by head, sentence rules always read, sentence rules by head)."""
+        index = self.__dict__.get("_head_index")
+        if index is None:
+            index = ([], {}, [], {})
+            for i, rule in enumerate(self.rules):
+                always, by_head = (index[2], index[3]) if rule.sentence_scope else (index[0], index[1])
+                if rule.heads is None:
+                    always.append(i)
+                else:
+                    for head in rule.heads:
+                        by_head.setdefault(head, []).append(i)
+            object.__setattr__(self, "_head_index", index)
+        return index
+
     @property
     def date_picked(self) -> re.Pattern:
         """The pattern of the sign "I've picked a date" (read again beside a booking)."""
@@ -785,12 +814,9 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
         for n, clause in enumerate(clauses):
             context = sentence if len(sentence) <= 2 * _MAX_CLAUSE else clause
             heads = word_heads(clause)
-            for rule in R.rules:
-                if rule.heads is not None and rule.heads.isdisjoint(sentence_heads if rule.sentence_scope else heads):
-                    continue
+            # Only the rules that can match these words (a sentence-scope rule is read once, at the first clause).
+            for rule in R.candidates(heads, None if n else sentence_heads):
                 if rule.sentence_scope:
-                    if n:
-                        continue  # read once, over the whole sentence
                     matches = [m for text in whole for m in rule.pattern.finditer(text)]
                 else:
                     matches = rule.pattern.finditer(clause)
