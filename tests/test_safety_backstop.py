@@ -296,3 +296,11 @@ def test_history_without_vectors_or_with_an_unknown_one_is_read_by_the_rules_alo
 def test_history_vectors_must_match_the_history() -> None:
     with pytest.raises(InputError, match="one vector"):
         assess(_NEXT, history=[_UNHEARD, "hello"], backstop=_Hears("none"), history_vectors=[np.ones(4)])
+
+
+def test_the_backstop_does_not_make_a_crisis_of_a_message_that_says_it_is_not_about_the_writer() -> None:
+    said = "not talking about me, i just need to know how long a session lasts"
+    assert assess(said).level == "none"
+    assert assess(said, vector=np.ones(4), backstop=_Hears("crisis")).level == "concern"
+    plain = "i just need to know how long a session lasts"
+    assert assess(plain, vector=np.ones(4), backstop=_Hears("crisis")).level == "crisis"

@@ -298,6 +298,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             # The rules found the risky words to be an idiom ("ended it with him tonight", "goodbye cards
             # on my last day"): the nearness in meaning is the idiom's. One step less, never a crisis.
             raised = {"crisis": "concern", "concern": "none"}.get(raised, raised)
+        if raised == "crisis" and reading.safe_now:
+            raised = "concern"  # "not talking about me, how long is a session?": near in meaning, not meant
         if raised == "crisis" and any(not f.decision.startswith("crisis.") for f in reading.findings):
             # The rules read the risk words and judged them past, denied, hypothetical or someone else's
             # ("No, I'm not going to hurt myself"): near in meaning is not the same meaning.
