@@ -105,6 +105,8 @@ def expected_types(question: str) -> tuple[str, ...]:
         if match:
             asked.append((match.start(), kind))
     kinds = [kind for _start, kind in sorted(asked)]
+    if "count" in kinds and "percentage" not in kinds and _HOW_MANY_RESPOND.search(question):
+        kinds[kinds.index("count")] = "percentage"  # "how many actually improve?" asks for a response rate
     if "count" in kinds and "frequency" in kinds and re.search(r"\bhow many times (?:a|an|per|each|every)\b", question, re.I):
         kinds.remove("count")  # "how many times a week" asks how often
     if "count" in kinds and re.search(r"\bhow many " + _TIME_UNIT + r"\b", question, re.I) and \
@@ -135,6 +137,11 @@ def expected_types(question: str) -> tuple[str, ...]:
     return tuple(kinds)
 
 
+# "How many (patients) improve / respond / get better": the share of those treated, which the sources give as a percentage.
+_HOW_MANY_RESPOND = re.compile(
+    r"\bhow many\s+(?:(?:of\s+)?(?:them|those|the|these|patients|pts|people|ppl|\w+\s+patients)\s+)?(?:actually\s+|really\s+|tend to\s+|will\s+|would\s+|do\s+)?"
+    r"(?:improve|improved|respond|responded|recover|recovered|get better|got better|benefit|benefited|benefitted|remit|remitted|relapse|relapsed)\b",
+    re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 
 
