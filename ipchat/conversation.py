@@ -130,10 +130,10 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
     if topic is None:
         return Rewrite(question)
     if own:
-        # "how many infusions to start with?", "so where does the magnet go": a follow-up that names the
-        # conversation's topic only by description gets the topic's name, as one naming nothing does.
-        if topic in own and not _named_plainly(question, topic):
-            return Rewrite(f"{question.rstrip(' ?.!')} ({topic})?")
+        # "how many infusions to start with?", "so where does the magnet go", "magnet one the same?" after
+        # an ECT question: a follow-up that names its topic only by description gets the topic's name.
+        if not _named_plainly(question, own[0]):
+            return Rewrite(f"{question.rstrip(' ?.!')} ({own[0]})?")
         return Rewrite(question)
     pronouns = list(_PRONOUN.finditer(question))
     if pronouns:
