@@ -52,7 +52,9 @@ def test_citations_point_only_at_retrieved_passages(replies):
 def test_numbers_in_the_answer_appear_in_the_cited_passage(replies):
     for _row, reply in replies:
         parts = re.findall(r"(.*?)\s*\[(\d+)\]", reply.answer, flags=re.S)
-        assert parts or reply.abstained
+        # A crisis reply quotes no passage (vf10, "and how many times will they do it?" after an ECT
+        # question, is read as a means question by the safety rules; the evaluation counts it a miss).
+        assert parts or reply.abstained or reply.path == "crisis"
         by_n = {c.n: c for c in reply.citations}
         for text, n in parts:
             assert numbers_in(text) <= numbers_in(by_n[int(n)].quote)
