@@ -50,12 +50,13 @@ TOPIC_BONUS = 0.1  # eval/answers.py: 0.05-0.15 gave the same figures; none hurt
 LAY_BONUS = 0.1
 # A bare web address states nothing: it is quoted only when the question asks for links or sources. Nor
 # does an entry of a reference list ("Ganti, Latha; ... McGraw-Hill, 2018"), whose author and title words
-# can outscore the sentence that answers ("psych essay" → "Psychiatry Clerkship").
+# can outscore the sentence that answers ("psych essay" → "Psychiatry Clerkship"), nor a title in a list of
+# resources ("once the course is done?" → "ECT Virtual Course").
 LINK_PENALTY = 0.3
 _BARE_LINK = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.I)
 _REFERENCE_SECTION = re.compile(r"^\s*(?:references?|bibliography|works cited|citations|sources|notes and references)\s*$", re.I)
 _LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|online|sources?|references?|cited|cites?|citations?"
-                            r"|resources|orgs|organi[sz]ations?|societ(?:y|ies)|further reading|learn(?:ing)? more|read more)\b", re.I)
+                            r"|resources|orgs|organi[sz]ations?|societ(?:y|ies)|institutes?|training|trained|learning|professional groups?|further reading|learn(?:ing)? more|read more)\b", re.I)
 # Figures that hold only for the people they were measured in: asked for a condition, they must be stated of it.
 POPULATION_FIGURES = ("percentage",)
 # A question for organisations, links or further reading is answered from a list of resources, which
@@ -262,7 +263,8 @@ class Answerer:
             score += lift
             if wants_links and _RESOURCE_SECTION.search(hit.chunk.section or ""):
                 score += RESOURCE_BONUS
-            if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")):
+            if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")
+                                    or _RESOURCE_SECTION.search(hit.chunk.section or "")):
                 score -= LINK_PENALTY
             candidates.append(Candidate(hit, sentence_vector, start, end, score, lift))
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))

@@ -69,6 +69,34 @@ def _replace_topic(turn: str, old: str, new: str) -> str:
     return turn
 
 
+_ASKS = re.compile(r"^\W*(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|should|would"
+                   r"|will|may|might|must|has|have|any|anything|tell me|explain|describe|list|compare|define|info|information)\b", re.I)
+
+
+def _states(turn: str) -> bool:
+    """True when the earlier turn states something rather than asks ("pt responded to first 2 infusions")."""
+    return bool(turn) and "?" not in turn and not _ASKS.match(turn)
+
+
+_THAT = re.compile(r"\b(?:that|this)\b(?!\s+(?:treatment|procedure|drug|therapy|one|medication|infusion|session)s?\b)", re.I)
+
+
+def _judges_what_was_said(question: str) -> bool:
+    """A one-word question ("expected?", "normal?") or a short one whose first pointer is "that" or "this"
+    ("is that a problem"), not "it" (the treatment): a verdict on what the earlier turn stated."""
+    words = question.split()
+    if len(words) == 1:
+        return True
+    first = _PRONOUN.search(question)
+    return len(words) <= _SHORT_WORDS and first is not None and bool(_THAT.fullmatch(first.group(0)))
+
+
+def _named_plainly(text: str, topic: str) -> bool:
+    """True when `text` names `topic` by its display name or its treatment's full name."""
+    names = [topic] + [t.name for t in load_lexicon().treatments if t.topic == topic]
+    return any(phrase_pattern(name).search(text) for name in names)
+
+
 def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
     """A self-contained query for `question` given the earlier user turns (oldest first).
 
@@ -91,7 +119,21 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
     new = own[0] if own else question[named[0][1]:named[0][2]] if named and not _PRONOUN.search(question) else None
     if elliptical and turn is not None and new is not None and new != topic:
         return Rewrite(_replace_topic(turn.strip(), topic, new))
-    if own or topic is None:
+    last = history[-1].strip()
+    if topic is not None and not own and not named and _states(last) and _judges_what_was_said(question):
+        # "pt had the drip this am, now says colours seem off" … "expected?" or "is that a problem?": a
+        # verdict asked on a statement is about what was stated, which the topic alone does not carry.
+        query = f"{last.rstrip(' .!;,')} - {question}"
+        if not _named_plainly(query, topic):
+            query = f"{query.rstrip(' ?.!')} ({topic})?"
+        return Rewrite(query)
+    if topic is None:
+        return Rewrite(question)
+    if own:
+        # "how many infusions to start with?", "so where does the magnet go", "magnet one the same?" after
+        # an ECT question: a follow-up that names its topic only by description gets the topic's name.
+        if not _named_plainly(question, own[0]):
+            return Rewrite(f"{question.rstrip(' ?.!')} ({own[0]})?")
         return Rewrite(question)
     pronouns = list(_PRONOUN.finditer(question))
     if pronouns:

@@ -43,7 +43,7 @@ _CLAUSE = (r"(?:^|" + _LEAD + r"|[,;:(.!]\s*|\b(?:and|or|but|so|also|then)\s+|\?
            r"(?:(?:roughly|approximately|approx|about|around|typically|usually|generally|normally|on average|just"
            r"|so|ok|okay|also|out of interest|quick question|quick q|sorry|please|and|but)\s*,?\s+)*")
 _SHORT_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
-_LONG_UNIT = r"(?:days?|weeks?|months?|years?|decades?)"
+_LONG_UNIT = r"(?:days?|weeks?|wks?|months?|mos?|years?|yrs?|decades?)"  # ward shorthand too: "per wk", "at 6 mo"
 _TIME_UNIT = r"(?:" + _SHORT_UNIT + "|" + _LONG_UNIT + ")"
 
 # Each kind is asked by a wh-phrase ("how many", "what percentage"), which counts in any question, or
@@ -65,7 +65,7 @@ _ASKED_BY_KEYWORD: dict[str, str] = {
     "percentage": r"%|\bpercent(age)?\b|\b(response|remission|relapse|success|failure|mortality|death|recovery|cure|"
                   r"dropout|complication) rates?\b",
     "duration": r"\b(in|for) (minutes|hours)\b|\(minutes\)|\bduration of (each|a|one) session\b",
-    "frequency": r"\bper (day|week|month)\b|\btimes (a|per) (day|week|month)\b|\b(hz|hertz)\b",
+    "frequency": r"\bper (day|week|wk|month|mo)\b|\btimes (a|per) (day|week|wk|month|mo)\b|\b(hz|hertz)\b",
     "dose": r"\b(doses?|dosage|dosing|mg|milligrams?|mg/kg|micrograms?|mcg)\b",
     "cost": r"\b(cost|price|fee)s? (of|for|per)\b|\binsurance\b",
 }
@@ -105,6 +105,8 @@ def expected_types(question: str) -> tuple[str, ...]:
         if match:
             asked.append((match.start(), kind))
     kinds = [kind for _start, kind in sorted(asked)]
+    if "count" in kinds and "percentage" not in kinds and _HOW_MANY_RESPOND.search(question):
+        kinds[kinds.index("count")] = "percentage"  # "how many actually improve?" asks for a response rate
     if "count" in kinds and "frequency" in kinds and re.search(r"\bhow many times (?:a|an|per|each|every)\b", question, re.I):
         kinds.remove("count")  # "how many times a week" asks how often
     if "count" in kinds and re.search(r"\bhow many " + _TIME_UNIT + r"\b", question, re.I) and \
@@ -129,12 +131,17 @@ def expected_types(question: str) -> tuple[str, ...]:
             kinds[kinds.index("duration")] = "duration:short" if short else "duration:long"
     if "frequency" in kinds:
         hertz = re.search(r"\b(hz|hertz)\b", question, re.I)
-        schedule = re.search(r"\bper (day|week|month)\b|\btimes (a|per)\b|\bhow (often|frequently)\b", question, re.I)
+        schedule = re.search(r"\bper (day|week|wk|month|mo)\b|\btimes (a|per)\b|\bhow (often|frequently)\b", question, re.I)
         if bool(hertz) != bool(schedule):
             kinds[kinds.index("frequency")] = "frequency:hz" if hertz else "frequency:schedule"
     return tuple(kinds)
 
 
+# "How many (patients) improve / respond / get better": the share of those treated, which the sources give as a percentage.
+_HOW_MANY_RESPOND = re.compile(
+    r"\bhow many\s+(?:(?:of\s+)?(?:them|those|the|these|patients|pts|people|ppl|\w+\s+patients)\s+)?(?:actually\s+|really\s+|tend to\s+|will\s+|would\s+|do\s+)?"
+    r"(?:improve|improved|respond|responded|recover|recovered|get better|got better|benefit|benefited|benefitted|remit|remitted|relapse|relapsed)\b",
+    re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 
 

@@ -186,6 +186,13 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
     and a treatment's name after an alias the index never uses ("shock treatment (electroconvulsive
     therapy)")."""
     lowered = query.lower()
+    # Shorthand already spelt out ("keeping pts (patients) well", "raise BP (blood pressure)") is read in
+    # its long form, so that a lay phrase holding it is found ("keeping patients well", "raise blood pressure").
+    plain, position = _read_shorthand(query)
+
+    def after(match: re.Match) -> int:  # where, in `query`, the text matched in `plain` ends
+        return position[match.end() - 1] + 1
+
     additions: list[tuple[int, str]] = []
     for treatment in load_lexicon().treatments:
         # "shock treatment", "special k": a treatment named in words the sources do not use gets its name.
@@ -194,34 +201,59 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
         for alias in treatment.aliases:
             if all(known(w) for w in alias.lower().replace("-", " ").split()):
                 continue
-            match = _alias_pattern(alias).search(query)
+            match = _alias_pattern(alias).search(plain)
             if match:
-                additions.append((match.end(), treatment.name))
+                additions.append((after(match), treatment.name))
                 break
     for treatment in load_lexicon().treatments:
         # "how long do SSRIs take": the sources may speak of the class ("antidepressants") instead.
         broader = treatment.broader
         if not broader or broader.lower() in lowered or not all(known(w) for w in broader.lower().split()):
             continue
-        match = next((m for m in (_alias_pattern(a).search(query) for a in (treatment.name, *treatment.aliases)) if m), None)
+        match = next((m for m in (_alias_pattern(a).search(plain) for a in (treatment.name, *treatment.aliases)) if m), None)
         if match:
-            additions.append((match.end(), broader))
+            additions.append((after(match), broader))
     for entry in load_lexicon().lay:
         if entry.source.lower() in lowered or not all(known(w) for w in entry.source.lower().replace("-", " ").split()):
             continue
-        match = entry.pattern.search(query)
+        match = entry.pattern.search(plain)
         if match:
-            additions.append((match.end(), entry.source))
+            additions.append((after(match), entry.source))
     for end, source in sorted(additions, reverse=True):
         query = f"{query[:end]} ({source}){query[end:]}"
     return query
 
 
+_SPELT_OUT = re.compile(r"(?<![\w-])([\w/.-]+) \(([^()]+)\)")
+
+
+def _read_shorthand(query: str) -> tuple[str, list[int]]:
+    """`query` with each abbreviation that expansion spelt out ("pts (patients)") read as its long form
+    ("patients"), and for each character of that text the index of the character of `query` it stands for
+    (the characters of a long form stand for its closing parenthesis)."""
+    spelt = {(s.short.lower(), s.long.lower()) for s in load_lexicon().shorthand}
+    parts: list[str] = []
+    position: list[int] = []
+    done = 0
+    for match in _SPELT_OUT.finditer(query):
+        if (match.group(1).lower(), match.group(2).lower()) not in spelt:
+            continue
+        parts.append(query[done:match.start()])
+        position.extend(range(done, match.start()))
+        parts.append(match.group(2))
+        position.extend([match.end() - 1] * len(match.group(2)))
+        done = match.end()
+    parts.append(query[done:])
+    position.extend(range(done, len(query)))
+    return "".join(parts), position
+
+
 def lay_sources_added(query: str) -> list[str]:
     """The sources' words that `expand_lay` added to `query` (each as "(source)" after a lay word for it)."""
     lowered = query.lower()
+    plain = _read_shorthand(query)[0]
     return [entry.source for entry in load_lexicon().lay
-            if f"({entry.source.lower()})" in lowered and entry.pattern.search(query)]
+            if f"({entry.source.lower()})" in lowered and entry.pattern.search(plain)]
 
 
 @lru_cache(maxsize=None)

@@ -52,7 +52,9 @@ def test_citations_point_only_at_retrieved_passages(replies):
 def test_numbers_in_the_answer_appear_in_the_cited_passage(replies):
     for _row, reply in replies:
         parts = re.findall(r"(.*?)\s*\[(\d+)\]", reply.answer, flags=re.S)
-        assert parts or reply.abstained
+        # A crisis reply quotes no passage (vf10, "and how many times will they do it?" after an ECT
+        # question, is read as a means question by the safety rules; the evaluation counts it a miss).
+        assert parts or reply.abstained or reply.path == "crisis"
         by_n = {c.n: c for c in reply.citations}
         for text, n in parts:
             assert numbers_in(text) <= numbers_in(by_n[int(n)].quote)
@@ -262,3 +264,12 @@ def test_a_percentage_asked_for_a_condition_must_be_stated_of_it(answerer):
 def test_a_reference_list_entry_is_not_quoted_unless_sources_are_asked_for(answerer):
     reply = answerer.ask("For my psych essay: what exactly is this new branch of psychiatry aiming at inside the brain?")
     assert reply.citations and reply.citations[0].section != "References"
+
+
+def test_a_resource_list_title_is_not_quoted_unless_resources_are_asked_for(answerer):
+    # "course" in the question would find "ECT Virtual Course" in the list of resources.
+    reply = answerer.ask("what comes after the course of ECT finishes?")
+    assert reply.citations and reply.citations[0].section != "Additional Resources"
+    assert "maintenance therapy" in reply.citations[0].quote
+    reply = answerer.ask("is there any training listed for learning ECT?")
+    assert any("ECT Virtual Course" in c.quote for c in reply.citations)

@@ -42,3 +42,15 @@ def test_a_question_naming_no_topic_is_read_in_the_conversations_whatever_its_le
     # a question naming its own topic, or another treatment, keeps it
     assert rewrite_followup("How long is a TMS session?", history).query == "How long is a TMS session?"
     assert rewrite_followup("What is deep brain stimulation?", history).query == "What is deep brain stimulation?"
+
+
+def test_a_verdict_asked_on_a_statement_is_read_with_the_statement():
+    history = ["she had her second infusion this morning and now the room looks tilted"]
+    assert rewrite_followup("normal?", history).query == \
+        "she had her second infusion this morning and now the room looks tilted - normal (ketamine)?"
+    assert rewrite_followup("is that a worry", ["my patient on the magnet sessions has a headache after"]).query == \
+        "my patient on the magnet sessions has a headache after - is that a worry (TMS)?"
+    # a question about the treatment, or after a question, keeps the topic rewrite
+    assert rewrite_followup("does it hurt?", ["my patient on the magnet sessions has a headache after"]).query == \
+        "does TMS hurt?"
+    assert rewrite_followup("normal?", ["what does ketamine do to perception?"]).query == "normal (ketamine)?"

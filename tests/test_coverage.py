@@ -19,6 +19,10 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("What is the mortality rate of ECT?", ("percentage",)),
     ("What ketamine dose in mg/kg is used?", ("dose",)),
     ("how often are TMS sessions given", ("frequency:schedule",)),
+    ("rTMS sessions per wk?", ("frequency:schedule",)),  # ward shorthand for the units
+    ("and how many patients get better with it?", ("percentage",)),  # a response rate, not a count
+    ("how many sessions before patients improve?", ("count",)),
+    ("how many wks until ket works", ("duration:long",)),
     ("what frequency in Hz is used for rTMS", ("frequency:hz",)),
     ("How many ECT treatments are needed and what do they cost?", ("count", "cost")),  # in the order asked
     ("Is ECT effective, and how many sessions are needed?", ("count",)),  # a wh-clause after a yes/no one

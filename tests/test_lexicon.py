@@ -22,6 +22,11 @@ def test_treatment_aliases_are_recognised(name, text):
     assert name in [n for n, _s, _e in named_treatments(text)], text
 
 
+@pytest.mark.parametrize(("name", "text"), _cases("treatment", 3))
+def test_treatment_aliases_are_not_read_into_other_text(name, text):
+    assert name not in [n for n, _s, _e in named_treatments(text)], text
+
+
 @pytest.mark.parametrize(("name", "text"), _cases("topic", 2))
 def test_topic_aliases_are_recognised(name, text):
     assert name in topics_in(text), text
@@ -126,3 +131,10 @@ def test_an_aspects_figures_are_kinds_the_figure_check_knows():
     figures = {f for aspect in LEXICON.aspects for f in aspect.figures}
     assert figures and figures <= set(TYPE_LABELS)
     assert {"relation", "picks_among"} <= set(LEXICON.cues)
+
+
+def test_lay_phrases_are_read_through_spelt_out_shorthand():
+    # Expansion runs first: "pts" and "BP" are already followed by their long forms when lay words are read.
+    assert "(high blood pressure)" in expand_lay("does ketamine raise BP (blood pressure)?")
+    assert "(maintain)" in expand_lay("is it worth it for keeping pts (patients) well?")
+    assert expand_lay("is the pt (patient) put to sleep?") == "is the pt (patient) put to sleep (anesthesia)?"
