@@ -88,19 +88,25 @@ def _string_list(row: dict, key: str, where: str) -> list[str]:
     return value
 
 
-def parse_question_rows(text: str, source: str = "<questions>") -> list[dict]:
-    """Rows of a question set given as JSON-lines text. Raises InputError naming source:line."""
-    from .retrieval import MAX_QUERY_CHARS
-
-    rows, seen = [], {}
+def _json_lines(text: str, source: str):
+    """(line number, "source:line", object) for each non-blank line of JSON-lines text. Raises
+    InputError naming source:line for a line that is not JSON."""
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{source}:{number}"
         try:
-            row = json.loads(line)
+            yield number, where, json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{where}: not valid JSON ({exc.msg}).") from None
+
+
+def parse_question_rows(text: str, source: str = "<questions>") -> list[dict]:
+    """Rows of a question set given as JSON-lines text. Raises InputError naming source:line."""
+    from .retrieval import MAX_QUERY_CHARS
+
+    rows, seen = [], {}
+    for number, where, row in _json_lines(text, source):
         if not isinstance(row, dict):
             raise InputError(f"{where}: expected a JSON object with id, question, gold, facts and scope.")
         rid = row.get("id")
@@ -161,14 +167,7 @@ def parse_conversation_rows(text: str, source: str = "<conversations>") -> list[
     the label being the level the last message should get. Each row has the last message as `text` and
     the earlier ones as `history`. Raises InputError naming source:line."""
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{source}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON ({exc.msg}).") from None
+    for number, where, row in _json_lines(text, source):
         messages = row.get("messages") if isinstance(row, dict) else None
         if not isinstance(messages, list) or not messages or not all(
                 isinstance(m, str) and m.strip() for m in messages):
