@@ -204,35 +204,21 @@ class Rules:
     owner: re.Pattern
     pills: re.Pattern
     person_noun: re.Pattern  # a person noun, possessive or not ("girlfriend's", "son")
+    # (clause rules always read, clause rules by head, sentence rules always read, sentence rules by head)
+    head_index: tuple = ((), {}, (), {})
 
     def candidates(self, heads: set[str], sentence_heads: set[str] | None) -> list[Rule]:
         """The rules that may match a clause with these word beginnings, in file order: those whose
         heads meet them, the sentence-scope ones by the sentence's (`sentence_heads`, or None to leave
         them out: they are read once per sentence), and those whose heads can't be known."""
-        found: set[int] = set(self._index[0])
+        found: set[int] = set(self.head_index[0])
         for head in heads:
-            found.update(self._index[1].get(head, ()))
+            found.update(self.head_index[1].get(head, ()))
         if sentence_heads is not None:
-            found.update(self._index[2])
+            found.update(self.head_index[2])
             for head in sentence_heads:
-                found.update(self._index[3].get(head, ()))
+                found.update(self.head_index[3].get(head, ()))
         return [self.rules[i] for i in sorted(found)]
-
-    @property
-    def _index(self) -> tuple:
-        """(clause rules always read, clause rules by head, sentence rules always read, sentence rules by head)."""
-        index = self.__dict__.get("_head_index")
-        if index is None:
-            index = ([], {}, [], {})
-            for i, rule in enumerate(self.rules):
-                always, by_head = (index[2], index[3]) if rule.sentence_scope else (index[0], index[1])
-                if rule.heads is None:
-                    always.append(i)
-                else:
-                    for head in rule.heads:
-                        by_head.setdefault(head, []).append(i)
-            object.__setattr__(self, "_head_index", index)
-        return index
 
     @property
     def date_picked(self) -> re.Pattern:
@@ -358,7 +344,21 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
         for entry in idiom_entries)
     person_noun = re.compile(noun + r"(?:'s|s)?\b")
     return Rules(rules=rules, idioms=idioms, cues=cues, subject=subject, owner=owner, pills=pills,
-                 person_noun=person_noun)
+                 person_noun=person_noun, head_index=_head_index(rules))
+
+
+def _head_index(rules: tuple[Rule, ...]) -> tuple:
+    """Rule positions for Rules.candidates: (clause rules always read, clause rules by head, sentence
+    rules always read, sentence rules by head)."""
+    index: tuple = ([], {}, [], {})
+    for i, rule in enumerate(rules):
+        always, by_head = (index[2], index[3]) if rule.sentence_scope else (index[0], index[1])
+        if rule.heads is None:
+            always.append(i)
+        else:
+            for head in rule.heads:
+                by_head.setdefault(head, []).append(i)
+    return index
 
 
 @lru_cache(maxsize=1)
