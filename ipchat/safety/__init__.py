@@ -95,7 +95,7 @@ from .backstop import Backstop, backstop_for, sentence_spans
 
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
-from .rules import LEVELS, RANK, RISK_LEVELS, Reading, in_writers_voice, read_message
+from .rules import LEVELS, RANK, RISK_LEVELS, Reading, in_writers_voice, read_message, tells_of_someone_else
 
 __all__ = [
     "LEVELS",
@@ -177,14 +177,20 @@ def _heard(reading: Reading, message: str, vector: np.ndarray | None, backstop: 
     """An earlier message's Reading with what the backstop hears in it. Risk in the writer's voice that the
     rules missed ("most days I figure the guys who didn't come home got the better deal") gives context to
     what follows, as a crisis finding would; nearness to concern counts as hopelessness. A message the rules
-    read at any level (clinical, someone else's or past risk, a crisis), or taken back, is left as it is."""
+    read at any level (clinical, someone else's or past risk, a crisis), or taken back, is left as it is.
+    Risk heard in a message about someone else ("mom found weeks of his heart pills hidden in the garage")
+    is theirs: it carries to the next message as someone else's risk told by the rules would."""
     if vector is None or reading.level != "none" or reading.safe_now:
         return reading
     level = backstop.judge_message(vector).level
     if level != "none" and reading.level == "none" and not (reading.signs or reading.distress) and any(
             rule_id.startswith("idiom.") for rule_id in reading.rule_ids):
         level = {"crisis": "concern", "concern": "none"}[level]  # the nearness is the idiom's (as for the message)
-    if level == "none" or not in_writers_voice(message, message):
+    if level == "none":
+        return reading
+    if tells_of_someone_else(message):
+        return replace(reading, semantic_other=True)
+    if not in_writers_voice(message, message):
         return reading
     if level == "crisis":
         return replace(reading, semantic_risk=True)
@@ -232,7 +238,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis; after the
     # writer said they are at risk, talk of means, places, times or amounts does too ("which pharmacies
     # are open after 10pm?").
-    if level != "crisis" and (reading.self_risk or reading.distress or reading.signs) and any(
+    if level != "crisis" and (reading.self_risk or reading.distress or reading.signs) and not reading.safe_now and any(
             r.signs or (r.means_named and (reading.self_risk or reading.distress)) for r in earlier):
         level = "crisis"
         rule_ids += ["context.earlier_sign", "crisis.in_conversation"]
@@ -268,18 +274,22 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # Someone else's risk told in the message before stays in view for the next, even without a word that
     # refers back ("my patient told me she has a plan for the weekend" ... "how fast can urgent ECT be
     # arranged?"); the writer's own past does not.
-    others = earlier and any(f.level == "concern" and f.item != "bereavement"
-                             and f.decision not in ("concern.past_self", "concern.hypothetical_self")
-                             for f in earlier[-1].findings)
+    others = earlier and (earlier[-1].semantic_other or any(
+        f.level == "concern" and f.item != "bereavement" and f.decision not in ("concern.past_self", "concern.hypothetical_self")
+        for f in earlier[-1].findings))
     # ... and a question about means asked of people in general, once the writer says it was not about them
     # ("how would someone die from a ketamine overdose" ... "I'm writing a novel, not about me at all").
-    generic_only = all(f.decision == "concern.generic_means" for r in earlier[-FOLLOW_UP:] for f in r.findings
-                       if f.level == "concern")
+    # ... nor a question put to the writer ("asked if I've had thoughts of ...") once they say they are safe
+    # ("I haven't, never have, I'm safe. what else do they screen for?"); their own past still does.
+    writers_own_only = all(f.decision in ("concern.generic_means", "concern.hypothetical_self")
+                       for r in earlier[-FOLLOW_UP:] for f in r.findings if f.level == "concern") and not any(
+        r.semantic_other for r in earlier[-FOLLOW_UP:])
     if (reading.refers_back or (others and not reading.safe_now)) and earlier and RANK[level] < RANK["concern"] and not denied \
-            and not (reading.safe_now and generic_only):
+            and not (reading.safe_now and writers_own_only):
         # Someone lost to suicide is grief, not risk now: it carries as the topic it is, not as a concern.
         carried = min(max(("clinical" if r.level == "concern" and all(
-            f.item == "bereavement" for f in r.findings if f.level == "concern") else r.level
+            f.item == "bereavement" for f in r.findings if f.level == "concern") else
+            "concern" if r.semantic_other else r.level
             for r in earlier[-FOLLOW_UP:]), key=RANK.__getitem__), "concern", key=RANK.__getitem__)
         if RANK[carried] > RANK[level]:
             level = carried
@@ -313,7 +323,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             level = raised
             rule_ids += verdict.rule_ids
     rule_ids = tuple(dict.fromkeys(rule_ids))
-    history_level = max(("crisis" if r.semantic_risk else r.level for r in earlier), key=RANK.__getitem__,
+    history_level = max(("crisis" if r.semantic_risk else "concern" if r.semantic_other else r.level for r in earlier),
+                        key=RANK.__getitem__,
                         default="none")
     show_resources = level in RISK_LEVELS or history_level in RISK_LEVELS
     session_footer = resources_footer(code) if show_resources and level == "none" else ""

@@ -728,6 +728,25 @@ def _about_writer(R: Rules, sentence: str) -> bool:
     return bool(first is not None and first.group("first"))
 
 
+def _someone_else(R: Rules, text: str) -> bool:
+    """Whether `text` opens with someone else or reports their words ("my son keeps saying", "pt endorsed")."""
+    return bool(R.cues["reporter"].search(text + " ")) or bool(R.cues["other_opening"].search(text))
+
+
+def tells_of_someone_else(message: str) -> bool:
+    """Whether `message` tells of someone else, not of people in general: it is not in the writer's voice
+    (`in_writers_voice`), or it names someone else ("mom found weeks of his pills hidden", "gestern meinte
+    er ...") with no first-person word in any of the six languages. What the backstop hears in it is that
+    person's risk."""
+    R = load_rules()
+    whole = normalise(message, correct=False)
+    if R.cues["generic_target"].search(whole):
+        return False
+    if not in_writers_voice(message, message):
+        return True
+    return bool(R.cues["third_person"].search(whole)) and not R.cues["first_person_any"].search(whole)
+
+
 def in_writers_voice(sentence: str, message: str = "") -> bool:
     """Whether a semantic verdict on `sentence` (of `message`) is about the writer: not when it opens
     with someone else or reports their words ("my son keeps saying ...", "pt endorsed ...", "mi hermano
@@ -737,7 +756,7 @@ def in_writers_voice(sentence: str, message: str = "") -> bool:
     R = load_rules()
 
     def someone_else(text: str) -> bool:
-        return bool(R.cues["reporter"].search(text + " ")) or bool(R.cues["other_opening"].search(text))
+        return _someone_else(R, text)
 
     norm = normalise(sentence, correct=False)
     whole = normalise(message, correct=False) if message else norm
@@ -884,6 +903,7 @@ class Reading:
     refers_back: bool = False  # refers to someone or something named earlier (cue.refers_back)
     safe_now: bool = False  # says they are safe, were joking, or take it back (cue.safe_now)
     semantic_risk: bool = False  # the backstop heard the writer's own risk in it (set by assess, for history)
+    semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
 
@@ -998,13 +1018,18 @@ def read_message(text: str, context: bool = False) -> Reading:
             scan.findings.append(Finding(sign, "cssrs.preparation", "concern", "concern.third_person_in_context"))
         scan.level = "concern"
     folded = fold(text)
+    # The writer denying risk of their own ("not suicidal at all", "I'd never hurt myself") with nothing at
+    # risk beside it says they are safe, as the safe_now cue does.
+    denies_own = scan.level == "clinical" and not signs and any(
+        f.decision == "clinical.negated" for f in scan.findings) and not any(
+        f.level in RISK_LEVELS for f in scan.findings) and in_writers_voice(text, text)
     return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs, self_risk,
                    scan.distress,
                    means_talk=bool(R.cues["means_talk"].search(norm) or R.cues["means_talk"].search(folded)),
                    means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
                                     or R.pills.search(norm)),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
-                   safe_now=bool(R.cues["safe_now"].search(norm)), for_me=bool(R.cues["for_me"].search(norm)),
+                   safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own, for_me=bool(R.cues["for_me"].search(norm)),
                    not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)))
 
 
