@@ -19,6 +19,11 @@ What is measured:
   first --passages chunks of a BEIR corpus (--beir) or, without it, the corpus chunks repeated to 500;
   --rounds runs per side in alternating order, best kept. encode() sorts its input by length before
   batching and ipchat's embedder batches in order, so the padded token counts of both are shown.
+- build / encode: the whole build (chunk, embed, FAISS, BM25, write) against the model's own fp32
+  encode() of the same passage texts (passage_text of every chunk), --rounds times each in alternating
+  order, in one process: the corpus, and with --beir the first BEIR documents that make --passages
+  chunks. Each round's ratio is shown, and the ratio of the medians, in wall-clock seconds and in this
+  process's CPU seconds (all threads), which other work on a busy machine disturbs less.
 - recall (--beir only): recall@10 of the HNSW index ipchat builds above its threshold against exact
   inner-product search, over the BEIR queries (`text` field), with single-query search latencies.
 
@@ -184,6 +189,52 @@ def measure_throughput(embedder, texts: list[str], rounds: int) -> tuple[dict, n
     return result, ours
 
 
+def measure_build_ratio(settings, embedder, documents, rounds: int, label: str) -> dict:
+    """Seconds of a whole build_index of `documents` (None: the corpus of `settings`) and of a plain fp32
+    model.encode of the passage texts of the chunks it indexes, `rounds` times each, alternating which
+    goes first; the builds go to a temporary directory."""
+    with tempfile.TemporaryDirectory(prefix="ipchat-ratio-") as tmp:
+        settings = settings.replace(index=Path(tmp) / "index")
+        meta = build_index(settings, embedder, documents=documents)  # warm-up, and the chunks to encode
+        index = load_index(settings, check_corpus=False)
+        texts = [passage_text(c) for c in index.chunks]
+        seconds: dict[str, list[float]] = {"build": [], "encode": []}
+        cpu: dict[str, list[float]] = {"build": [], "encode": []}
+        for round_ in range(rounds):
+            for side in (("build", "encode") if round_ % 2 == 0 else ("encode", "build")):
+                log(f"# build / encode round {round_ + 1}/{rounds}: {side}, {label}")
+                started, started_cpu = time.perf_counter(), time.process_time()
+                if side == "build":
+                    build_index(settings, embedder, documents=documents)
+                else:
+                    embedder.model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
+                                          show_progress_bar=False)
+                seconds[side].append(time.perf_counter() - started)
+                cpu[side].append(time.process_time() - started_cpu)
+    return {
+        "source": label, "documents": meta["documents"], "chunks": meta["chunks"],
+        "sentences": int(len(index.sentence_vectors)), "rounds": rounds,
+        "build_seconds_all": seconds["build"], "encode_seconds_all": seconds["encode"],
+        "build_cpu_seconds_all": cpu["build"], "encode_cpu_seconds_all": cpu["encode"],
+        "ratio_per_round": [b / e for b, e in zip(seconds["build"], seconds["encode"])],
+        "ratio_of_medians": float(np.median(seconds["build"]) / np.median(seconds["encode"])),
+        "cpu_ratio_per_round": [b / e for b, e in zip(cpu["build"], cpu["encode"])],
+        "cpu_ratio_of_medians": float(np.median(cpu["build"]) / np.median(cpu["encode"])),
+    }
+
+
+def beir_documents_for(beir: Path, settings, embedder, passages: int):
+    """The first documents of a BEIR corpus whose chunks number at least `passages` (all if fewer)."""
+    chunker = Chunker(settings.chunker, embedder.count_tokens, embedder.max_tokens)
+    chosen, chunks = [], 0
+    for document in load_beir(beir / "corpus.jsonl"):
+        if chunks >= passages:
+            break
+        chosen.append(document)
+        chunks += len(chunker.chunk(document))
+    return chosen
+
+
 def measure_recall(vectors: np.ndarray, queries: np.ndarray, ef_search: int, repeat: int) -> dict:
     import faiss
 
@@ -280,6 +331,20 @@ def report(results: dict) -> str:
         f"  {'padded tokens, length-sorted (encode)':<40}{tp['padded_tokens_length_sorted']:>9}",
         f"  {'max |vector difference|':<40}{tp['max_abs_vector_difference']:>9.1e}",
     ]
+    for ratio in results.get("build_ratio", []):
+        lines += [
+            "",
+            f"build / plain encode: {ratio['source']} ({ratio['documents']} documents, {ratio['chunks']} chunks, "
+            f"{ratio['sentences']} sentences), {ratio['rounds']} rounds alternating",
+            f"  {'build_index, whole':<40}{float(np.median(ratio['build_seconds_all'])):>9.2f} s median "
+            f"(runs {' '.join(f'{t:.2f}' for t in ratio['build_seconds_all'])})",
+            f"  {'model.encode(passage texts), fp32':<40}{float(np.median(ratio['encode_seconds_all'])):>9.2f} s median "
+            f"(runs {' '.join(f'{t:.2f}' for t in ratio['encode_seconds_all'])})",
+            f"  {'ratio build / encode':<40}{ratio['ratio_of_medians']:>9.2f} "
+            f"(per round {' '.join(f'{r:.2f}' for r in ratio['ratio_per_round'])})",
+            f"  {'ratio build / encode, CPU seconds':<40}{ratio['cpu_ratio_of_medians']:>9.2f} "
+            f"(per round {' '.join(f'{r:.2f}' for r in ratio['cpu_ratio_per_round'])})",
+        ]
     rec = results.get("recall")
     if rec:
         lines += [
@@ -303,10 +368,10 @@ def main() -> int:
     parser.add_argument("--beir", type=Path, help="BEIR directory with corpus.jsonl and queries.jsonl")
     parser.add_argument("--repeat", type=int, default=5, help="timed passes over the questions (default 5)")
     parser.add_argument("-k", type=int, default=5, help="hits per search (default 5)")
-    parser.add_argument("--passages", type=int, default=1000, help="BEIR chunks for throughput and recall (default 1000)")
+    parser.add_argument("--passages", type=int, default=1000, help="BEIR chunks for throughput, build / encode and recall (default 1000)")
     parser.add_argument("--hnsw-all", action="store_true", help="recall over all BEIR chunks, not just --passages")
     parser.add_argument("--ef-search", type=int, default=64, help="HNSW efSearch for the recall test (default 64)")
-    parser.add_argument("--rounds", type=int, default=2, help="throughput runs per side, alternating order; best kept (default 2)")
+    parser.add_argument("--rounds", type=int, default=2, help="throughput and build / encode runs per side, alternating order (default 2)")
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's own choice)")
     parser.add_argument("--json", type=Path, help="also write results here")
     args = parser.parse_args()
@@ -368,7 +433,11 @@ def main() -> int:
         throughput, vectors = measure_throughput(embedder, texts, args.rounds)
         results["throughput"] = {"source": source, **throughput}
 
+    results["build_ratio"] = [measure_build_ratio(base, embedder, None, args.rounds, str(base.corpus))]
     if args.beir:
+        documents = beir_documents_for(args.beir, base, embedder, args.passages)
+        results["build_ratio"].append(measure_build_ratio(base.replace(corpus=args.beir / "corpus.jsonl"), embedder,
+                                                          documents, args.rounds, f"{args.beir} (first {args.passages} chunks)"))
         if args.hnsw_all and len(all_texts) > len(texts):
             log(f"# recall: embedding the remaining {len(all_texts) - len(texts)} chunks")
             rest = embedder.embed(all_texts[len(texts):], progress=progress_printer("embed rest"))
