@@ -22,6 +22,9 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("rTMS sessions per wk?", ("frequency:schedule",)),  # ward shorthand for the units
     ("and how many patients get better with it?", ("percentage",)),  # a response rate, not a count
     ("how many sessions before patients improve?", ("count",)),
+    ("and how many are still ok after a year?", ("percentage",)),  # still well: a rate too
+    ("how many people are still feeling better a year down the line", ("percentage",)),
+    ("how many sessions are ok in a week?", ("count",)),
     ("how many wks until ket works", ("duration:long",)),
     ("what frequency in Hz is used for rTMS", ("frequency:hz",)),
     ("How many ECT treatments are needed and what do they cost?", ("count", "cost")),  # in the order asked
