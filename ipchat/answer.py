@@ -264,7 +264,9 @@ class Answerer:
         kinds = expected_types(query)
         topics = asked_topics(query)
         wants_links = bool(_LINK_QUESTION.search(query))
-        lay = [phrase_pattern(source) for source in lay_sources_added(query)]
+        # A lay word in the background of a long message ("all I keep picturing is that scene from One Flew
+        # Over the Cuckoo's Nest. ... Will he be awake?") says what worries the writer, not what is asked.
+        lay = [phrase_pattern(source) for source in lay_sources_added(query, _asking_part(query))]
         aspects = [aspect.answered for aspect in aspects_asked(query)]
         candidates = []
         for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
@@ -467,6 +469,20 @@ def _in_background(question: str, position: int) -> bool:
     if any(ask and _POINTS_BACK.search(question[a:b]) for (a, b), ask in zip(sentences, asks)):
         return False
     return any(a <= position < b and not ask for (a, b), ask in zip(sentences, asks))
+
+
+_POINTS_AT_STATEMENT = re.compile(r"\b(?:this|that|these|those|such)\b", re.I)
+
+
+def _asking_part(question: str) -> str | None:
+    """The text of `question` from its first asking sentence on, when statements come before it (a background);
+    None when there are none, or when the question points back at them ("... her muscles ache too. Is this
+    something that's known to happen?")."""
+    sentences = _sentences(question)
+    asking = [a for a, b in sentences if question[a:b].rstrip().endswith("?") or _ASKING.match(question[a:b])]
+    if not asking or asking[0] == sentences[0][0] or _POINTS_AT_STATEMENT.search(question[asking[0]:]):
+        return None
+    return question[asking[0]:]
 
 
 _REFERS_BACK = re.compile(r"\b(?:it|its|it's|itself|this|that|the treatment|the procedure|this treatment|that treatment)\b", re.I)

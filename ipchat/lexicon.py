@@ -258,10 +258,11 @@ def _read_shorthand(query: str) -> tuple[str, list[int]]:
     return "".join(parts), position
 
 
-def lay_sources_added(query: str) -> list[str]:
-    """The sources' words that `expand_lay` added to `query` (each as "(source)" after a lay word for it)."""
+def lay_sources_added(query: str, within: str | None = None) -> list[str]:
+    """The sources' words that `expand_lay` added to `query` (each as "(source)" after a lay word for it);
+    with `within` (a part of `query`), only those whose lay word is in that part."""
     lowered = query.lower()
-    plain = _read_shorthand(query)[0]
+    plain = _read_shorthand(query if within is None else within)[0]
     return [entry.source for entry in load_lexicon().lay
             if f"({entry.source.lower()})" in lowered and entry.pattern.search(plain)]
 
