@@ -23,7 +23,7 @@ from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passin
 from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
-from .lexicon import aspects_asked, broader_class, conditions_named, cue, lay_sources_added
+from .lexicon import aspects_asked, broader_class, conditions_named, cue, is_medication, lay_sources_added, topic_of
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -63,6 +63,10 @@ POPULATION_FIGURES = ("percentage",)
 # states little else for the other words of the question to find.
 RESOURCE_BONUS = 0.1
 _RESOURCE_SECTION = re.compile(r"\b(?:resources|further reading|useful links|see also|learn more|organi[sz]ations)\b", re.I)
+# A question asking about an aspect (pregnancy, driving, cost; lexicon.toml) is answered by a sentence that
+# speaks to it, not by the treatment's other sentences ("ok in pregnancy?" after an ECT question quoted its
+# side effects): such sentences get this.
+ASPECT_BONUS = 0.2
 DUPLICATE_COSINE = 0.9
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+$")
 
@@ -202,15 +206,25 @@ class Answerer:
                 members = [name for name, b in by_class.items() if b == broader]
                 notes.append(f"The indexed sources never mention {_join(members)}; they speak of {broader} in general.")
         noted_figures: set[str] = set()
+        # The drugs asked about, not named as the patient's history ("my pt on sertraline is pregnant, is she a
+        # candidate for procedural therapy?" asks about the procedures).
+        asked = asked_topics(query) - {name for (name, _s, _e), context in zip(mentions, passing) if context}
+        medications = {name for name in asked if is_medication(name)}
+        if set(topics_in(query)) - {topic_of(name) for name in medications}:
+            medications = set()  # a procedure or another topic is asked about too
         for aspect in aspects_asked(query):
             # "Can I drive after ECT?": what is asked is driving, and no pooled sentence speaks of it.
             # Asked in a later clause ("what is ECT, and can I drive after it?") it is a note.
-            if not any(aspect.answered.search(self._sentence(c)) for c in candidates):
+            # Asked of a drug alone ("ketamine ok in pregnancy?"), only a sentence naming the drug answers.
+            speaking = [c for c in candidates if aspect.answered.search(self._sentence(c))]
+            of_drug = medications if aspect.medication_named and medications == asked and speaking else set()
+            if not any(not of_drug or of_drug & {n for n, _s, _e in named_treatments(self._sentence(c))}
+                       for c in speaking):
                 # Named only in the background ("The consent form talked about a 'course'. How many
                 # treatments ...?") it is a note too.
                 asked_at = aspect.asked.search(query).start()
                 decline = decline or not (_in_later_clause(query, asked_at) or _in_background(query, asked_at))
-                notes.append(f"No indexed passage discusses {aspect.name}.")
+                notes.append(f"No indexed passage discusses {aspect.name}{' for ' + _join(sorted(of_drug)) if of_drug else ''}.")
                 noted_figures.update(aspect.figures)
         conditions = conditions_named(query)
         for i, kind in enumerate(expected_types(query)):
@@ -250,7 +264,10 @@ class Answerer:
         kinds = expected_types(query)
         topics = asked_topics(query)
         wants_links = bool(_LINK_QUESTION.search(query))
-        lay = [phrase_pattern(source) for source in lay_sources_added(query)]
+        # A lay word in the background of a long message ("all I keep picturing is that scene from One Flew
+        # Over the Cuckoo's Nest. ... Will he be awake?") says what worries the writer, not what is asked.
+        lay = [phrase_pattern(source) for source in lay_sources_added(query, _asking_part(query))]
+        aspects = [aspect.answered for aspect in aspects_asked(query)]
         candidates = []
         for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
                 self.index, query, self.retriever.embed_query(query), hits):
@@ -259,6 +276,8 @@ class Answerer:
                 score += QUANTITY_BONUS
             if topics and self._on_topic_hit(hit, topics):
                 score += TOPIC_BONUS
+            if any(answered.search(text) for answered in aspects):
+                score += ASPECT_BONUS
             lift = LAY_BONUS * sum(bool(pattern.search(text)) for pattern in lay) / len(lay) if lay else 0.0
             score += lift
             if wants_links and _RESOURCE_SECTION.search(hit.chunk.section or ""):
@@ -450,6 +469,20 @@ def _in_background(question: str, position: int) -> bool:
     if any(ask and _POINTS_BACK.search(question[a:b]) for (a, b), ask in zip(sentences, asks)):
         return False
     return any(a <= position < b and not ask for (a, b), ask in zip(sentences, asks))
+
+
+_POINTS_AT_STATEMENT = re.compile(r"\b(?:this|that|these|those|such)\b", re.I)
+
+
+def _asking_part(question: str) -> str | None:
+    """The text of `question` from its first asking sentence on, when statements come before it (a background);
+    None when there are none, or when the question points back at them ("... her muscles ache too. Is this
+    something that's known to happen?")."""
+    sentences = _sentences(question)
+    asking = [a for a, b in sentences if question[a:b].rstrip().endswith("?") or _ASKING.match(question[a:b])]
+    if not asking or asking[0] == sentences[0][0] or _POINTS_AT_STATEMENT.search(question[asking[0]:]):
+        return None
+    return question[asking[0]:]
 
 
 _REFERS_BACK = re.compile(r"\b(?:it|its|it's|itself|this|that|the treatment|the procedure|this treatment|that treatment)\b", re.I)

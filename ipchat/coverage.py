@@ -140,7 +140,10 @@ def expected_types(question: str) -> tuple[str, ...]:
 # "How many (patients) improve / respond / get better": the share of those treated, which the sources give as a percentage.
 _HOW_MANY_RESPOND = re.compile(
     r"\bhow many\s+(?:(?:of\s+)?(?:them|those|the|these|patients|pts|people|ppl|\w+\s+patients)\s+)?(?:actually\s+|really\s+|tend to\s+|will\s+|would\s+|do\s+)?"
-    r"(?:improve|improved|respond|responded|recover|recovered|get better|got better|benefit|benefited|benefitted|remit|remitted|relapse|relapsed)\b",
+    r"(?:improve|improved|respond|responded|recover|recovered|get better|got better|benefit|benefited|benefitted|remit|remitted|relapse|relapsed"
+    # ... or are (still) well: "how many are still ok after a year", "how many people are still feeling better"
+    r"|(?:still\s+)?(?:(?:are|were|stay|stayed|remain|remained|feel|felt|keep|kept|end up|ended up)\s+)?(?:still\s+)?"
+    r"(?:(?:feeling|doing|staying|keeping)\s+)?(?:ok|okay|well|better|improved|symptom[- ]free|in remission))\b",
     re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 

@@ -29,6 +29,7 @@ class Treatment:
     topic: str | None  # the conversation topic it opens, if any
     topic_aliases: tuple[str, ...]  # further ways of naming that topic
     broader: str | None = None  # the class it belongs to ("antidepressants" for sertraline)
+    medication: bool = False  # a drug, not a procedure
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class Aspect:
     asked: re.Pattern
     answered: re.Pattern
     figures: tuple[str, ...] = ()  # kinds of figure (coverage.expected_types) the aspect's note stands for
+    # For a medication, only a sentence naming it answers: what the sources say of procedures in pregnancy
+    # ("offered to patients ... who are pregnant, as certain medications can be harmful") is no answer for a drug.
+    medication_named: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,11 @@ def build_lexicon(data: dict) -> Lexicon:
         broader = entry.get("broader")
         if broader is not None and (not isinstance(broader, str) or not broader.strip()):
             raise LexiconError(f"{where}: broader must be a non-empty string")
+        medication = entry.get("medication", False)
+        if not isinstance(medication, bool):
+            raise LexiconError(f"{where}: medication must be true or false")
         treatments.append(Treatment(name, _strings(entry, "aliases", where), entry.get("topic"),
-                                    _strings(entry, "topic_aliases", where, False), broader))
+                                    _strings(entry, "topic_aliases", where, False), broader, medication))
         examples_of("treatment", name, entry, where)
     for n, entry in enumerate(data.get("topic", []), start=1):
         where = f"lexicon.toml [[topic]] #{n}"
@@ -149,9 +156,12 @@ def build_lexicon(data: dict) -> Lexicon:
     for n, entry in enumerate(data.get("aspect", []), start=1):
         where = f"lexicon.toml [[aspect]] #{n}"
         name = _name(entry, where)
+        medication_named = entry.get("medication_named", False)
+        if not isinstance(medication_named, bool):
+            raise LexiconError(f"{where}: medication_named must be true or false")
         aspects.append(Aspect(name, _regex(_strings(entry, "asked", where), where),
                               _regex(_strings(entry, "answered", where), where),
-                              _strings(entry, "figures", where, False)))
+                              _strings(entry, "figures", where, False), medication_named))
         examples_of("aspect", name, entry, where)
     conditions = []
     for n, entry in enumerate(data.get("condition", []), start=1):
@@ -248,10 +258,11 @@ def _read_shorthand(query: str) -> tuple[str, list[int]]:
     return "".join(parts), position
 
 
-def lay_sources_added(query: str) -> list[str]:
-    """The sources' words that `expand_lay` added to `query` (each as "(source)" after a lay word for it)."""
+def lay_sources_added(query: str, within: str | None = None) -> list[str]:
+    """The sources' words that `expand_lay` added to `query` (each as "(source)" after a lay word for it);
+    with `within` (a part of `query`), only those whose lay word is in that part."""
     lowered = query.lower()
-    plain = _read_shorthand(query)[0]
+    plain = _read_shorthand(query if within is None else within)[0]
     return [entry.source for entry in load_lexicon().lay
             if f"({entry.source.lower()})" in lowered and entry.pattern.search(plain)]
 
@@ -264,6 +275,16 @@ def _alias_pattern(alias: str) -> re.Pattern:
 def broader_class(name: str) -> str | None:
     """The class the treatment `name` belongs to, when the lexicon names one."""
     return next((t.broader for t in load_lexicon().treatments if t.name == name), None)
+
+
+def is_medication(name: str) -> bool:
+    """True when the lexicon marks the treatment `name` as a medication (a drug, not a procedure)."""
+    return any(t.medication for t in load_lexicon().treatments if t.name == name)
+
+
+def topic_of(name: str) -> str | None:
+    """The conversation topic the treatment `name` opens, if any ("ketamine" for ketamine)."""
+    return next((t.topic for t in load_lexicon().treatments if t.name == name), None)
 
 
 def cue(name: str) -> re.Pattern:

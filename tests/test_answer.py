@@ -166,6 +166,16 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     ("Is the patient put to sleep for ECT?", (), "anesthesia"),
     # a follow-up with no pronoun is read in the conversation's topic
     ("How many does a patient usually start with?", ("Tell me about ketamine infusions.",), "one to three infusions"),
+    # A lay word in the background ("that scene from One Flew Over ...") is what worries the writer; the lay
+    # word of the question proper ("awake while") says what is asked.
+    ("My dad is booked in for shock treatment on Tuesday and all I keep picturing is that scene from One Flew "
+     "Over the Cuckoo's Nest. My brother says it's nothing like that now. Will he be awake while they do it?", (),
+     "anesthesia"),
+    # ... unless the question points back at the background ("Is this something that's known to happen?").
+    ("Since she started ECT she keeps forgetting conversations and her muscles ache. I don't want to worry the "
+     "team over nothing. Is this something that's known to happen?", (), "memory loss"),
+    # "shorter overall" is the sources' "reduce the overall duration of treatment".
+    ("because these work faster, does that mean the whole treatment ends up shorter overall?", (), "overall duration"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)

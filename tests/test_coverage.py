@@ -22,6 +22,9 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("rTMS sessions per wk?", ("frequency:schedule",)),  # ward shorthand for the units
     ("and how many patients get better with it?", ("percentage",)),  # a response rate, not a count
     ("how many sessions before patients improve?", ("count",)),
+    ("and how many are still ok after a year?", ("percentage",)),  # still well: a rate too
+    ("how many people are still feeling better a year down the line", ("percentage",)),
+    ("how many sessions are ok in a week?", ("count",)),
     ("how many wks until ket works", ("duration:long",)),
     ("what frequency in Hz is used for rTMS", ("frequency:hz",)),
     ("How many ECT treatments are needed and what do they cost?", ("count", "cost")),  # in the order asked
@@ -129,6 +132,13 @@ def answerer(real_retriever):
     ("Which SSRI has the fewest sexual side effects?", "never mention SSRIs"),
     # The article's only percentages are about TMS: they do not answer an ECT question.
     ("What percentage of ECT patients relapse?", "on electroconvulsive therapy states a percentage"),
+    # What the sources never give: the trial behind a figure, waiting lists, carrying on with a drug through ECT.
+    ("which trial did the 83% TMS figure come from and what was the sample size?", "discusses the studies behind a figure"),
+    ("how long is the waiting list for TMS at this hospital?", "discusses waiting lists"),
+    ("Can she keep taking her lithium while she is having ECT or does she have to stop it?", "never mention lithium"),
+    # Pregnancy is spoken of for the procedures ("certain medications can be harmful to a developing fetus"):
+    # it is no answer for a drug.
+    ("can you have ketamine infusions when pregnant?", "discusses pregnancy for ketamine"),
 ])
 def test_declines_what_the_sources_do_not_hold(answerer, question, note):
     reply = answerer.ask(question)
@@ -146,6 +156,13 @@ def test_answers_figures_the_sources_state(answerer, question, quoted):
     reply = answerer.ask(question)
     assert not reply.abstained and reply.notes == ()
     assert quoted in reply.citations[0].quote
+
+
+def test_pregnancy_asked_of_a_drug_after_the_drug_declines_and_of_a_procedure_answers(answerer):
+    after_ketamine = answerer.ask("ok in pregnancy?", history=["what are the side effects of ketamine?"])
+    assert after_ketamine.declined and "No indexed passage discusses pregnancy for ketamine." in after_ketamine.notes
+    after_ect = answerer.ask("ok in pregnancy?", history=["what is ECT used for?"])
+    assert not after_ect.abstained and any("pregnan" in c.quote for c in after_ect.citations)
 
 
 def test_uncovered_treatment_beside_a_covered_subject_is_a_note(answerer):

@@ -95,6 +95,7 @@ def test_topics_come_from_the_lexicon_with_treatment_topics_first():
     ({"treatment": [{"name": "a", "aliases": ["a"]}], "aspect": [{"name": "x", "asked": ["("], "answered": ["y"]}]},
      "bad pattern"),
     ({"topic": [{"name": "t", "aliases": ["t"]}]}, "no treatments"),
+    ({"treatment": [{"name": "a", "aliases": ["a"], "medication": "yes"}]}, "medication must be true or false"),
 ])
 def test_a_broken_lexicon_is_reported_with_its_entry(data, message):
     with pytest.raises(LexiconError, match=re.escape(message)):
@@ -131,6 +132,14 @@ def test_an_aspects_figures_are_kinds_the_figure_check_knows():
     figures = {f for aspect in LEXICON.aspects for f in aspect.figures}
     assert figures and figures <= set(TYPE_LABELS)
     assert {"relation", "picks_among"} <= set(LEXICON.cues)
+
+
+def test_drugs_are_marked_as_medications_and_procedures_are_not():
+    from ipchat.lexicon import is_medication
+
+    assert is_medication("ketamine") and is_medication("esketamine") and is_medication("lithium")
+    assert not is_medication("electroconvulsive therapy") and not is_medication("transcranial magnetic stimulation")
+    assert {a.name for a in LEXICON.aspects if a.medication_named} == {"pregnancy", "breastfeeding"}
 
 
 def test_lay_phrases_are_read_through_spelt_out_shorthand():

@@ -194,6 +194,10 @@ def test_backstop_reads_each_sentence_of_a_long_message(real_embedder) -> None:
     "How fast does ketamine reduce suicidal thoughts?",
     "this exam is killing me, does TMS help with focus?",
     "I'm not suicidal, just curious how TMS works",
+    # How long a medication takes to work shares only the drug and a number with "I took my whole month of
+    # antidepressants": these were read as a crisis before the bank held questions of the kind.
+    "how many weeks do antidepressants take to reach full effect? exam q",
+    "how long till antidepressants fully kick in",
 ])
 def test_backstop_leaves_clinical_questions_and_idioms_alone(real_embedder, message) -> None:
     backstop = bs.backstop_for(real_embedder)
