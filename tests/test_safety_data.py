@@ -8,7 +8,8 @@ import pytest
 from ipchat.safety import assess, normalise
 from ipchat.safety.data import SafetyDataError, build_entries, build_lexicon, load_entries, load_lexicon
 from ipchat.safety.languages import load_phrases
-from ipchat.safety.rules import build_rules, read_message
+from ipchat.safety.data import word_heads
+from ipchat.safety.rules import build_rules, load_rules, read_message
 
 RULES = load_entries("patterns.toml", "rule")
 PHRASES = load_phrases()[2]
@@ -108,3 +109,35 @@ def test_a_new_rule_in_data_changes_the_verdict_without_code() -> None:
     rules = build_rules(lexicon, entries, ())
     assert [r.rule_id for r in rules.rules] == ["test.rule"]
     assert rules.rules[0].pattern.search("i want to vanish")
+
+
+def test_word_heads_index_rules_by_first_and_required_words() -> None:
+    import re
+
+    from ipchat.safety.data import literal_heads, required_heads, word_heads
+
+    starts = re.compile(r"\b(?:took|swallowed)\s+(?:all|every)\s+(?:pills|tablets)\b")
+    assert literal_heads(starts) == {"too", "swa"}
+    # A pattern that may start anywhere is known by a word it cannot skip, the fewest: the two pill words.
+    inside = re.compile(r"(?:\w+\s+){0,3}?\s+(?:pills|tablets)\s+(?:hidden|saved|stashed)\b")
+    assert literal_heads(inside) is None
+    assert required_heads(inside) == {"pil", "tab"}
+    assert inside.search("found her pills hidden") and not required_heads(inside).isdisjoint(word_heads("found her pills hidden"))
+    # Each alternative of the pattern must be known, else nothing is.
+    assert required_heads(re.compile(r"\w+\s+pills\b|\d+\s*mg")) is None
+    # A word the pattern may skip (optional) or only looks ahead at is no requirement.
+    assert required_heads(re.compile(r"\w+(?:\s+tonight)?(?!\s+pills)")) is None
+
+
+def test_every_rule_skipped_by_its_words_could_not_have_matched() -> None:
+    # The index by word beginning must never hide a match: over every example the data files carry.
+    R = load_rules()
+    examples = [text for entry in load_entries("patterns.toml", "rule", ("pattern",))
+                for text in (*entry.get("must_match", ()), *entry.get("must_not_match", ()))]
+    for text in examples:
+        norm = normalise(text)
+        heads = word_heads(norm)
+        chosen = set(id(rule) for rule in R.candidates(heads, heads))
+        for rule in R.rules:
+            if id(rule) not in chosen:
+                assert not rule.pattern.search(norm), (rule.rule_id, text)

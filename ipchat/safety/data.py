@@ -121,6 +121,57 @@ def literal_heads(pattern: re.Pattern) -> frozenset[str] | None:
     return frozenset(heads)
 
 
+def _word_start(node) -> bool:
+    """Whether what follows the parsed `node` starts a word: a word boundary, or one or more spaces."""
+    op, av = node
+    if op is _sre.AT:
+        return av in (_sre.AT_BOUNDARY, _sre.AT_BEGINNING)
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+        inner = list(av[2])
+        return len(inner) == 1 and _is_space(inner[0])
+    return _is_space(node)
+
+
+def _is_space(node) -> bool:
+    op, av = node
+    return op is _sre.IN and list(av) == [(_sre.CATEGORY, _sre.CATEGORY_SPACE)]
+
+
+def _required_in(nodes) -> frozenset[str] | None:
+    """Heads one of which every match of the parsed sequence `nodes` holds as a word: the most selective
+    set among the word-initial literals (after a word boundary or spaces) the sequence cannot skip."""
+    best: frozenset[str] | None = None
+    nodes = list(nodes)
+    for i, (op, _) in enumerate(nodes):
+        if op not in (_sre.LITERAL, _sre.SUBPATTERN, _sre.BRANCH) or i == 0 or not _word_start(nodes[i - 1]):
+            continue
+        starts = _literal_starts(nodes[i:])
+        if not starts or any(not re.match(r"[a-z0-9][a-z0-9']", start) for start in starts):
+            continue
+        heads = frozenset(re.match(r"[a-z0-9']+", start).group(0)[:HEAD] for start in starts)
+        if best is None or len(heads) < len(best):
+            best = heads
+    return best
+
+
+def required_heads(pattern: re.Pattern) -> frozenset[str] | None:
+    """The beginnings of words one of which every match of `pattern` holds somewhere (not only at its
+    start, as `literal_heads`), or None when that can't be known: a text with none of them among its
+    words cannot match, which lets a caller skip the pattern cheaply."""
+    try:
+        nodes = list(_sre_parse.parse(pattern.pattern))
+    except Exception:  # a private parser: if it ever changes, the pattern is simply never skipped
+        return None
+    branches = nodes[0][1][1] if len(nodes) == 1 and nodes[0][0] is _sre.BRANCH else [nodes]
+    heads: set[str] = set()
+    for branch in branches:
+        found = _required_in(branch)
+        if found is None:
+            return None
+        heads |= found
+    return frozenset(heads)
+
+
 def word_heads(text: str) -> set[str]:
     """The beginnings of the words of `text` that `literal_heads` sets are compared with."""
     words = _HEAD_WORD.findall(text)

@@ -145,15 +145,20 @@ def _foreign_counts(folded: str) -> tuple[int, int]:
     return english, foreign
 
 
+@lru_cache(maxsize=1)
+def _foreign_only() -> frozenset[str]:
+    """The five languages' function words that English does not share."""
+    _, languages, _ = load_phrases()
+    return frozenset(w for lang in languages.values() for w in lang.function_words) - _ENGLISH - _SHARED
+
+
 def _may_be_foreign(folded: str) -> bool:
     """False only when `folded` is surely English: no function word of the five languages (beyond
     those English shares) and every word found in the English word list."""
     from .normalise import english_words
 
-    _, languages, _ = load_phrases()
     words = re.findall(r"[a-z]+", folded)
-    if any(w in lang.function_words and w not in _ENGLISH and w not in _SHARED
-           for w in words for lang in languages.values()):
+    if not _foreign_only().isdisjoint(words):
         return True
     english = english_words()
     return english is None or not all(w in english for w in words if len(w) > 3)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Sequence
 
-from .data import Entry, Lexicon, SafetyDataError, literal_heads, load_entries, load_lexicon, word_heads
+from .data import Entry, Lexicon, SafetyDataError, literal_heads, load_entries, load_lexicon, required_heads, word_heads
 from .languages import fold, is_foreign, read_languages
 from .normalise import normalise
 
@@ -302,7 +302,7 @@ def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
         raise SafetyDataError(f"{where}: scope must be clause or sentence, not {scope!r}")
     return Rule(entry.id, entry.get("item", ""), entry.pattern, kind, tense, default,
                 fixed if kind == "fixed" else None, CHECKS[check](cues, pills) if check else None, needs_context,
-                scope == "sentence", literal_heads(entry.pattern))
+                scope == "sentence", literal_heads(entry.pattern) or required_heads(entry.pattern))
 
 
 def _condition(value, lexicon: Lexicon, where: str) -> re.Pattern | None:
