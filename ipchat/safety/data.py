@@ -142,15 +142,31 @@ def _required_in(nodes) -> frozenset[str] | None:
     set among the word-initial literals (after a word boundary or spaces) the sequence cannot skip."""
     best: frozenset[str] | None = None
     nodes = list(nodes)
-    for i, (op, _) in enumerate(nodes):
+
+    def keep(heads: frozenset[str] | None) -> None:
+        nonlocal best
+        if heads and (best is None or len(heads) < len(best)):
+            best = heads
+
+    for i, (op, av) in enumerate(nodes):
+        if op is _sre.BRANCH or (op is _sre.SUBPATTERN and len(av[3]) == 1 and av[3][0][0] is _sre.BRANCH):
+            # One of the alternatives must match: each read with what comes before and after it
+            # ("\b(?:took|swallowed ...)|\b(?:...)" is parsed as a boundary, then the alternatives).
+            alternatives = av[1] if op is _sre.BRANCH else av[3][0][1][1]
+            found: set[str] = set()
+            for alternative in alternatives:
+                inner = _required_in(nodes[max(i - 1, 0):i] + list(alternative) + nodes[i + 1:])
+                if inner is None:
+                    break
+                found |= inner
+            else:
+                keep(frozenset(found))
         if op not in (_sre.LITERAL, _sre.SUBPATTERN, _sre.BRANCH) or i == 0 or not _word_start(nodes[i - 1]):
             continue
         starts = _literal_starts(nodes[i:])
         if not starts or any(not re.match(r"[a-z0-9][a-z0-9']", start) for start in starts):
             continue
-        heads = frozenset(re.match(r"[a-z0-9']+", start).group(0)[:HEAD] for start in starts)
-        if best is None or len(heads) < len(best):
-            best = heads
+        keep(frozenset(re.match(r"[a-z0-9']+", start).group(0)[:HEAD] for start in starts))
     return best
 
 
