@@ -310,3 +310,51 @@ def test_the_backstop_does_not_make_a_crisis_of_a_message_that_says_it_is_not_ab
     assert assess(said, vector=np.ones(4), backstop=_Hears("crisis")).level == "concern"
     plain = "i just need to know how long a session lasts"
     assert assess(plain, vector=np.ones(4), backstop=_Hears("crisis")).level == "crisis"
+
+
+_ABOUT_HIM = [
+    "mom found a ziploc of his heart pills hidden in the garage, like weeks worth he didnt take",
+    "gestern meinte er, wenn das auch nicht hilft, springt er von der Brücke",
+]
+
+
+@pytest.mark.parametrize("earlier", _ABOUT_HIM)
+def test_risk_heard_in_a_message_about_someone_else_carries_to_the_next_as_a_concern(earlier) -> None:
+    after = "is there any way to get his ECT moved up?"
+    assert assess(earlier).level == "none" and assess(after, history=[earlier]).level == "none"
+    result = assess(after, history=[earlier], backstop=_Hears("concern"), history_vectors=[np.ones(4)])
+    assert result.level == "concern" and "concern.follow_up" in result.rule_ids
+    assert result.history_level == "concern" and result.show_resources
+    assert assess(after, history=[earlier], backstop=_Hears("none"), history_vectors=[np.ones(4)]).level == "none"
+
+
+def test_a_message_that_may_be_the_writers_own_counts_as_theirs_too() -> None:
+    from ipchat.safety.rules import tells_of_someone_else
+
+    earlier = "wife would be better off. tired of being a burden"  # a third person, and no "I"
+    assert tells_of_someone_else(earlier) and tells_of_someone_else(_ABOUT_HIM[0])
+    assert not tells_of_someone_else("I keep thinking my wife would be better off without me")
+    assert not tells_of_someone_else(_UNHEARD)
+    result = assess("how long is a TMS session", history=[earlier], backstop=_Hears("crisis"),
+                    history_vectors=[np.ones(4)])
+    assert result.level == "crisis"
+
+
+@pytest.mark.parametrize("message", [
+    "I don't want to kill myself, I just don't want to be here",
+    "i'm okay now, just feel hopeless",
+])
+def test_saying_one_is_safe_beside_hopelessness_after_a_sign_is_still_a_crisis(message) -> None:
+    assert assess(message, history=["I bought a rope today"]).level == "crisis"
+
+
+def test_words_taken_back_with_a_denial_do_not_carry() -> None:
+    earlier = ["sometimes i think everyone would be better off without me",
+               "wait that came out wrong lol i meant at work, like my team would be better off without me on it. "
+               "not suicidal at all"]
+    assert assess(earlier[0]).level == "crisis"
+    assert assess("anyway does TMS help with burnout?", history=earlier).level != "crisis"
+    asked = "before approving TMS my psychiatrist asked if I've had thoughts of hurting myself"
+    answer = "I haven't, never have, I'm safe. I'm just nervous about answering wrong. what else do they usually screen for?"
+    assert assess(asked).level == "concern"
+    assert assess(answer, history=[asked]).level in ("none", "clinical")

@@ -66,7 +66,8 @@ finding contributes its rule id, its decision (``crisis.first_person``, ``concer
 ...) and, when it is a risk, its item.
 
 Conversation rule: `assess` also reads the last `HISTORY_WINDOW` earlier user messages.
-`Assessment.history_level` is the most severe of their own levels; when it is crisis or concern,
+`Assessment.history_level` is the most severe of their own levels (risk the backstop heard in one
+counts: the writer's as crisis, someone else's as concern); when it is crisis or concern,
 `show_resources` stays True for the following turns, and `session_footer` holds the footer to show
 when the current message carries none. Earlier messages also give context: after risk or
 hopelessness, a sign in the current message is a crisis ("I've been thinking about ending it" ...
@@ -74,7 +75,9 @@ hopelessness, a sign in the current message is a crisis ("I've been thinking abo
 vectors (`history_vectors`) the backstop hears the earlier messages too: risk it hears in the writer's
 voice, in one the rules read nothing in, counts there as a rule's crisis finding would (and nearness to
 concern as hopelessness), so "most days I figure the guys who didn't come home got the better deal" ...
-"cleaned the rifle tonight" is a crisis.
+"cleaned the rifle tonight" is a crisis; risk it hears in a message about someone else keeps the next
+message a concern ("mom found weeks of his heart pills hidden" ... "can his ECT be moved up?"). A writer
+who says they are safe, or denies risk of their own with no hopelessness beside it, ends what carried.
 
 Privacy: nothing the user typed is logged or stored. The logger ``ipchat.safety`` receives only
 the level, the rule ids and the elapsed time.
@@ -178,8 +181,9 @@ def _heard(reading: Reading, message: str, vector: np.ndarray | None, backstop: 
     rules missed ("most days I figure the guys who didn't come home got the better deal") gives context to
     what follows, as a crisis finding would; nearness to concern counts as hopelessness. A message the rules
     read at any level (clinical, someone else's or past risk, a crisis), or taken back, is left as it is.
-    Risk heard in a message about someone else ("mom found weeks of his heart pills hidden in the garage")
-    is theirs: it carries to the next message as someone else's risk told by the rules would."""
+    Risk heard in a message about someone else (not in the writer's voice) is theirs: it carries to the next
+    message as someone else's risk told by the rules would. A message that may be either's ("mom found
+    weeks of his heart pills hidden in the garage": a third person and no "I") counts as both."""
     if vector is None or reading.level != "none" or reading.safe_now:
         return reading
     level = backstop.judge_message(vector).level
@@ -188,13 +192,13 @@ def _heard(reading: Reading, message: str, vector: np.ndarray | None, backstop: 
         level = {"crisis": "concern", "concern": "none"}[level]  # the nearness is the idiom's (as for the message)
     if level == "none":
         return reading
-    if tells_of_someone_else(message):
-        return replace(reading, semantic_other=True)
+    other = tells_of_someone_else(message)
     if not in_writers_voice(message, message):
-        return reading
-    if level == "crisis":
-        return replace(reading, semantic_risk=True)
-    return replace(reading, distress=True)
+        return replace(reading, semantic_other=True) if other else reading
+    # In the writer's voice but naming someone else with no "I" ("wife would be better off. tired of being a
+    # burden", "mom found weeks of his pills hidden"): it may be either's, so it counts as both.
+    heard = replace(reading, semantic_risk=True) if level == "crisis" else replace(reading, distress=True)
+    return replace(heard, semantic_other=True) if other else heard
 
 
 def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
@@ -238,7 +242,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis; after the
     # writer said they are at risk, talk of means, places, times or amounts does too ("which pharmacies
     # are open after 10pm?").
-    if level != "crisis" and (reading.self_risk or reading.distress or reading.signs) and not reading.safe_now and any(
+    if level != "crisis" and (reading.self_risk or reading.distress or reading.signs) and not (
+            reading.safe_now and not (reading.self_risk or reading.distress)) and any(
             r.signs or (r.means_named and (reading.self_risk or reading.distress)) for r in earlier):
         level = "crisis"
         rule_ids += ["context.earlier_sign", "crisis.in_conversation"]

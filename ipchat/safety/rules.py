@@ -901,7 +901,7 @@ class Reading:
     means_talk: bool = False  # speaks of means, places, times or amounts (cue.means_talk)
     means_named: bool = False  # names a method or its means (cue.method_named, the pill words)
     refers_back: bool = False  # refers to someone or something named earlier (cue.refers_back)
-    safe_now: bool = False  # says they are safe, were joking, or take it back (cue.safe_now)
+    safe_now: bool = False  # says they are safe, were joking, or take it back (cue.safe_now), or denies risk of their own with no hopelessness beside it
     semantic_risk: bool = False  # the backstop heard the writer's own risk in it (set by assess, for history)
     semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
@@ -1018,11 +1018,10 @@ def read_message(text: str, context: bool = False) -> Reading:
             scan.findings.append(Finding(sign, "cssrs.preparation", "concern", "concern.third_person_in_context"))
         scan.level = "concern"
     folded = fold(text)
-    # The writer denying risk of their own ("not suicidal at all", "I'd never hurt myself") with nothing at
-    # risk beside it says they are safe, as the safe_now cue does.
-    denies_own = scan.level == "clinical" and not signs and any(
-        f.decision == "clinical.negated" for f in scan.findings) and not any(
-        f.level in RISK_LEVELS for f in scan.findings) and in_writers_voice(text, text)
+    # The writer denying risk of their own ("not suicidal at all", "I'd never hurt myself") with no sign,
+    # risk or hopelessness beside it says they are safe, as the safe_now cue does.
+    denies_own = scan.level == "clinical" and not (signs or self_risk or scan.distress) and any(
+        f.decision == "clinical.negated" for f in scan.findings) and in_writers_voice(text, text)
     return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs, self_risk,
                    scan.distress,
                    means_talk=bool(R.cues["means_talk"].search(norm) or R.cues["means_talk"].search(folded)),
