@@ -97,16 +97,23 @@ def _literal_starts(nodes, limit: int = 200) -> set[str] | None:
     return out
 
 
-def literal_heads(pattern: re.Pattern) -> frozenset[str] | None:
-    """The first HEAD (or two) letters of every word a match of `pattern` can start with, or None when that can't
-    be known (the pattern does not start at a word boundary with literal words). A text none of whose
-    words begins so cannot match, which lets a caller skip the pattern cheaply."""
+def _top_branches(pattern: re.Pattern) -> list | None:
+    """The parsed alternatives of `pattern` ("a|b"; one when it has none), or None if it can't be parsed.
+    A pattern is known (`literal_heads`, `required_heads`) when every alternative is."""
     try:
         nodes = list(_sre_parse.parse(pattern.pattern))
     except Exception:  # a private parser: if it ever changes, the pattern is simply never skipped
         return None
-    # A pattern of alternatives ("a|b") is known when every alternative is.
-    branches = nodes[0][1][1] if len(nodes) == 1 and nodes[0][0] is _sre.BRANCH else [nodes]
+    return list(nodes[0][1][1]) if len(nodes) == 1 and nodes[0][0] is _sre.BRANCH else [nodes]
+
+
+def literal_heads(pattern: re.Pattern) -> frozenset[str] | None:
+    """The first HEAD (or two) letters of every word a match of `pattern` can start with, or None when that can't
+    be known (the pattern does not start at a word boundary with literal words). A text none of whose
+    words begins so cannot match, which lets a caller skip the pattern cheaply."""
+    branches = _top_branches(pattern)
+    if branches is None:
+        return None
     heads: set[str] = set()
     for branch in branches:
         branch = list(branch)
@@ -174,11 +181,9 @@ def required_heads(pattern: re.Pattern) -> frozenset[str] | None:
     """The beginnings of words one of which every match of `pattern` holds somewhere (not only at its
     start, as `literal_heads`), or None when that can't be known: a text with none of them among its
     words cannot match, which lets a caller skip the pattern cheaply."""
-    try:
-        nodes = list(_sre_parse.parse(pattern.pattern))
-    except Exception:  # a private parser: if it ever changes, the pattern is simply never skipped
+    branches = _top_branches(pattern)
+    if branches is None:
         return None
-    branches = nodes[0][1][1] if len(nodes) == 1 and nodes[0][0] is _sre.BRANCH else [nodes]
     heads: set[str] = set()
     for branch in branches:
         found = _required_in(branch)
