@@ -157,12 +157,14 @@ def _required_in(nodes) -> frozenset[str] | None:
 
     for i, (op, av) in enumerate(nodes):
         if op is _sre.BRANCH or (op is _sre.SUBPATTERN and len(av[3]) == 1 and av[3][0][0] is _sre.BRANCH):
-            # One of the alternatives must match: each read with what comes before and after it
-            # ("\b(?:took|swallowed ...)|\b(?:...)" is parsed as a boundary, then the alternatives).
+            # One of the alternatives must match: each read with the node before it, which says whether it
+            # starts a word ("\b(?:took|swallowed ...)|\b(?:...)" is parsed as a boundary, then the
+            # alternatives). What follows is left out: a word cut short there still begins the same way,
+            # and reading it again for every alternative would multiply.
             alternatives = av[1] if op is _sre.BRANCH else av[3][0][1][1]
             found: set[str] = set()
             for alternative in alternatives:
-                inner = _required_in(nodes[max(i - 1, 0):i] + list(alternative) + nodes[i + 1:])
+                inner = _required_in(nodes[max(i - 1, 0):i] + list(alternative))
                 if inner is None:
                     break
                 found |= inner
