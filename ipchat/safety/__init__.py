@@ -176,6 +176,25 @@ def embed_for_backstop(embedder, text: str) -> tuple[np.ndarray, list[np.ndarray
     return vectors[0], list(vectors[1:])
 
 
+_STEP_DOWN = {"crisis": "concern", "concern": "none"}
+
+
+def _idiom_only(reading: Reading) -> bool:
+    """True when the rules read a message's risky words as an idiom and nothing else ("ended it with him
+    tonight", "goodbye cards on my last day"): nearness in meaning is then the idiom's, one step less."""
+    return reading.level == "none" and not (reading.signs or reading.distress or reading.self_risk) and any(
+        rule_id.startswith("idiom.") for rule_id in reading.rule_ids)
+
+
+def _carries_as(reading: Reading) -> str:
+    """The level an earlier message passes to a follow-up (capped at concern by the caller): someone lost
+    to suicide is grief, not risk now, and carries as the topic it is; risk the backstop heard of someone
+    else carries as a concern."""
+    if reading.level == "concern" and all(f.item == "bereavement" for f in reading.findings if f.level == "concern"):
+        return "clinical"
+    return "concern" if reading.semantic_other else reading.level
+
+
 def _heard(reading: Reading, message: str, vector: np.ndarray | None, backstop: Backstop) -> Reading:
     """An earlier message's Reading with what the backstop hears in it. Risk in the writer's voice that the
     rules missed ("most days I figure the guys who didn't come home got the better deal") gives context to
@@ -187,13 +206,13 @@ def _heard(reading: Reading, message: str, vector: np.ndarray | None, backstop: 
     if vector is None or reading.level != "none" or reading.safe_now:
         return reading
     level = backstop.judge_message(vector).level
-    if level != "none" and reading.level == "none" and not (reading.signs or reading.distress) and any(
-            rule_id.startswith("idiom.") for rule_id in reading.rule_ids):
-        level = {"crisis": "concern", "concern": "none"}[level]  # the nearness is the idiom's (as for the message)
+    if _idiom_only(reading):
+        level = _STEP_DOWN.get(level, level)  # the nearness is the idiom's (as for the message)
     if level == "none":
         return reading
-    other = tells_of_someone_else(message)
-    if not in_writers_voice(message, message):
+    in_voice = in_writers_voice(message, message)
+    other = tells_of_someone_else(message, in_voice)
+    if not in_voice:
         return replace(reading, semantic_other=True) if other else reading
     # In the writer's voice but naming someone else with no "I" ("wife would be better off. tired of being a
     # burden", "mom found weeks of his pills hidden"): it may be either's, so it counts as both.
@@ -286,16 +305,13 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # ("how would someone die from a ketamine overdose" ... "I'm writing a novel, not about me at all").
     # ... nor a question put to the writer ("asked if I've had thoughts of ...") once they say they are safe
     # ("I haven't, never have, I'm safe. what else do they screen for?"); their own past still does.
-    writers_own_only = all(f.decision in ("concern.generic_means", "concern.hypothetical_self")
-                       for r in earlier[-FOLLOW_UP:] for f in r.findings if f.level == "concern") and not any(
+    only_questions = all(f.decision in ("concern.generic_means", "concern.hypothetical_self")
+                         for r in earlier[-FOLLOW_UP:] for f in r.findings if f.level == "concern") and not any(
         r.semantic_other for r in earlier[-FOLLOW_UP:])
     if (reading.refers_back or (others and not reading.safe_now)) and earlier and RANK[level] < RANK["concern"] and not denied \
-            and not (reading.safe_now and writers_own_only):
-        # Someone lost to suicide is grief, not risk now: it carries as the topic it is, not as a concern.
-        carried = min(max(("clinical" if r.level == "concern" and all(
-            f.item == "bereavement" for f in r.findings if f.level == "concern") else
-            "concern" if r.semantic_other else r.level
-            for r in earlier[-FOLLOW_UP:]), key=RANK.__getitem__), "concern", key=RANK.__getitem__)
+            and not (reading.safe_now and only_questions):
+        carried = min(max((_carries_as(r) for r in earlier[-FOLLOW_UP:]), key=RANK.__getitem__), "concern",
+                      key=RANK.__getitem__)
         if RANK[carried] > RANK[level]:
             level = carried
             rule_ids += ["context.follow_up", f"{carried}.follow_up"]
@@ -308,11 +324,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             level = "crisis"  # a sign beside what reads as risk
             rule_ids += [*reading.signs, "crisis.in_context"]
         raised = verdict.level
-        if reading.level == "none" and not (reading.signs or reading.distress or reading.self_risk) and any(
-                rule_id.startswith("idiom.") for rule_id in reading.rule_ids):
-            # The rules found the risky words to be an idiom ("ended it with him tonight", "goodbye cards
-            # on my last day"): the nearness in meaning is the idiom's. One step less, never a crisis.
-            raised = {"crisis": "concern", "concern": "none"}.get(raised, raised)
+        if _idiom_only(reading):
+            raised = _STEP_DOWN.get(raised, raised)  # never a crisis from an idiom's nearness
         if raised == "crisis" and reading.safe_now:
             raised = "concern"  # "not talking about me, how long is a session?": near in meaning, not meant
         if raised == "crisis" and any(not f.decision.startswith("crisis.") for f in reading.findings):

@@ -733,16 +733,16 @@ def _someone_else(R: Rules, text: str) -> bool:
     return bool(R.cues["reporter"].search(text + " ")) or bool(R.cues["other_opening"].search(text))
 
 
-def tells_of_someone_else(message: str) -> bool:
+def tells_of_someone_else(message: str, in_voice: bool | None = None) -> bool:
     """Whether `message` tells of someone else, not of people in general: it is not in the writer's voice
-    (`in_writers_voice`), or it names someone else ("mom found weeks of his pills hidden", "gestern meinte
-    er ...") with no first-person word in any of the six languages. What the backstop hears in it is that
-    person's risk."""
+    (`in_writers_voice`, passed as `in_voice` when already known), or it names someone else ("mom found
+    weeks of his pills hidden", "gestern meinte er ...") with no first-person word in any of the six
+    languages. What the backstop hears in it is that person's risk."""
     R = load_rules()
     whole = normalise(message, correct=False)
     if R.cues["generic_target"].search(whole):
         return False
-    if not in_writers_voice(message, message):
+    if not (in_writers_voice(message, message) if in_voice is None else in_voice):
         return True
     return bool(R.cues["third_person"].search(whole)) and not R.cues["first_person_any"].search(whole)
 
@@ -754,18 +754,14 @@ def in_writers_voice(sentence: str, message: str = "") -> bool:
     is not about the writer ("not about me"), nor, when the sentence names no one, when any sentence of
     the message is about someone else. The backstop reads meaning, not who."""
     R = load_rules()
-
-    def someone_else(text: str) -> bool:
-        return _someone_else(R, text)
-
     norm = normalise(sentence, correct=False)
     whole = normalise(message, correct=False) if message else norm
     parts = [part.strip() for part in _SENTENCE_SPLIT.split(whole) if part.strip()]
-    if someone_else(norm) or (parts and someone_else(parts[0])) or R.cues["generic_target"].search(whole):
+    if _someone_else(R, norm) or (parts and _someone_else(R, parts[0])) or R.cues["generic_target"].search(whole):
         return False
     if _FIRST_CUE.search(norm):
         return True
-    return not any(someone_else(part) for part in parts)
+    return not any(_someone_else(R, part) for part in parts)
 
 
 _UPGRADABLE = frozenset({"cssrs.wish_dead", "cssrs.active_thoughts", "cssrs.method"})
