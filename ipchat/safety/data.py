@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 from ipchat.errors import IpchatError
 
@@ -97,35 +98,38 @@ def _literal_starts(nodes, limit: int = 200) -> set[str] | None:
     return out
 
 
-def _top_branches(pattern: re.Pattern) -> list | None:
-    """The parsed alternatives of `pattern` ("a|b"; one when it has none), or None if it can't be parsed.
-    A pattern is known (`literal_heads`, `required_heads`) when every alternative is."""
+def _over_alternatives(pattern: re.Pattern, read: Callable[[list], frozenset[str] | None]) -> frozenset[str] | None:
+    """The heads `read` finds in each parsed alternative of `pattern` ("a|b"; one when it has none), together;
+    None when it finds none for one of them, or when the pattern can't be parsed."""
     try:
         nodes = list(_sre_parse.parse(pattern.pattern))
     except Exception:  # a private parser: if it ever changes, the pattern is simply never skipped
         return None
-    return list(nodes[0][1][1]) if len(nodes) == 1 and nodes[0][0] is _sre.BRANCH else [nodes]
+    heads: set[str] = set()
+    for branch in (nodes[0][1][1] if len(nodes) == 1 and nodes[0][0] is _sre.BRANCH else [nodes]):
+        found = read(list(branch))
+        if found is None:
+            return None
+        heads |= found
+    return frozenset(heads)
 
 
 def literal_heads(pattern: re.Pattern) -> frozenset[str] | None:
     """The first HEAD (or two) letters of every word a match of `pattern` can start with, or None when that can't
     be known (the pattern does not start at a word boundary with literal words). A text none of whose
     words begins so cannot match, which lets a caller skip the pattern cheaply."""
-    branches = _top_branches(pattern)
-    if branches is None:
+    return _over_alternatives(pattern, _opening_heads)
+
+
+def _opening_heads(branch: list) -> frozenset[str] | None:
+    while branch and branch[0][0] in (_sre.ASSERT, _sre.ASSERT_NOT):
+        branch = branch[1:]  # a lookbehind before the word boundary ("(?<!non )\bsuicidal")
+    if not branch or branch[0][0] is not _sre.AT or branch[0][1] not in (_sre.AT_BOUNDARY, _sre.AT_BEGINNING):
         return None
-    heads: set[str] = set()
-    for branch in branches:
-        branch = list(branch)
-        while branch and branch[0][0] in (_sre.ASSERT, _sre.ASSERT_NOT):
-            branch = branch[1:]  # a lookbehind before the word boundary ("(?<!non )\bsuicidal")
-        if not branch or branch[0][0] is not _sre.AT or branch[0][1] not in (_sre.AT_BOUNDARY, _sre.AT_BEGINNING):
-            return None
-        starts = _literal_starts(branch)
-        if not starts or any(not re.match(r"[a-z0-9']{2,}", start) for start in starts):
-            return None
-        heads |= {re.match(r"[a-z0-9']+", start).group(0)[:HEAD] for start in starts}
-    return frozenset(heads)
+    starts = _literal_starts(branch)
+    if not starts or any(not re.match(r"[a-z0-9']{2,}", start) for start in starts):
+        return None
+    return frozenset(re.match(r"[a-z0-9']+", start).group(0)[:HEAD] for start in starts)
 
 
 def _word_start(node) -> bool:
@@ -183,16 +187,7 @@ def required_heads(pattern: re.Pattern) -> frozenset[str] | None:
     """The beginnings of words one of which every match of `pattern` holds somewhere (not only at its
     start, as `literal_heads`), or None when that can't be known: a text with none of them among its
     words cannot match, which lets a caller skip the pattern cheaply."""
-    branches = _top_branches(pattern)
-    if branches is None:
-        return None
-    heads: set[str] = set()
-    for branch in branches:
-        found = _required_in(branch)
-        if found is None:
-            return None
-        heads |= found
-    return frozenset(heads)
+    return _over_alternatives(pattern, _required_in)
 
 
 def word_heads(text: str) -> set[str]:
