@@ -455,13 +455,8 @@ def _in_background(question: str, position: int) -> bool:
     """True when `position` lies in a statement before the question proper ("My wife starts ECT on Monday.
     The consent form talked about a 'course'. How many treatments ...?"): a sentence that neither asks
     nor ends in a question mark, in a message where another sentence does."""
-    start = 0
-    sentences = []
-    for match in _SENTENCE_END.finditer(question):
-        sentences.append((start, match.start()))
-        start = match.end()
-    sentences.append((start, len(question)))
-    asks = [s.rstrip().endswith("?") or bool(_ASKING.match(s)) for s in (question[a:b] for a, b in sentences)]
+    sentences = _sentences(question)
+    asks = [_asks(question[a:b]) for a, b in sentences]
     if len(sentences) < 2 or not any(asks):
         return False
     # A question that points back at the background ("My mother has a pacemaker. Is she still able to
@@ -479,7 +474,7 @@ def _asking_part(question: str) -> str | None:
     None when there are none, or when the question points back at them ("... her muscles ache too. Is this
     something that's known to happen?")."""
     sentences = _sentences(question)
-    asking = [a for a, b in sentences if question[a:b].rstrip().endswith("?") or _ASKING.match(question[a:b])]
+    asking = [a for a, b in sentences if _asks(question[a:b])]
     if not asking or asking[0] == sentences[0][0] or _POINTS_AT_STATEMENT.search(question[asking[0]:]):
         return None
     return question[asking[0]:]
@@ -505,6 +500,11 @@ def asked_topics(question: str) -> set[str]:
     if earlier and _REFERS_BACK.search(question[a:b]):
         return {earlier[0]}
     return {name for name, _s, _e in named}
+
+
+def _asks(sentence: str) -> bool:
+    """True when `sentence` asks: it ends in a question mark or opens with a question word."""
+    return sentence.rstrip().endswith("?") or bool(_ASKING.match(sentence))
 
 
 def _sentences(question: str) -> list[tuple[int, int]]:
