@@ -22,6 +22,7 @@ CLINICIAN6 = QUESTIONS_DIR / "clinician6.jsonl"  # a sixth writer, scored once, 
 CLINICIAN7 = QUESTIONS_DIR / "clinician7.jsonl"  # a seventh writer, scored once, then learnt from
 CLINICIAN8 = QUESTIONS_DIR / "clinician8.jsonl"  # an eighth writer (ward shorthand), scored twice unread, then learnt from
 CLINICIAN9 = QUESTIONS_DIR / "clinician9.jsonl"  # a ninth writer (patients, relatives, students, GPs), kept aside, scored once, then learnt from
+CLINICIANS = (CLINICIAN, CLINICIAN2, CLINICIAN3, CLINICIAN4, CLINICIAN5, CLINICIAN6, CLINICIAN7, CLINICIAN8, CLINICIAN9)
 ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
 
 MIN_IN_SCOPE = 50
@@ -61,11 +62,7 @@ def followup_rows() -> list[dict]:
 def _both(seed_rows, followup_rows):
     """Every question set with its name."""
     return [("seed.jsonl", seed_rows), ("followups.jsonl", followup_rows), ("heldout.jsonl", _load(HELDOUT)),
-            ("blind.jsonl", _load(BLIND)), ("clinician.jsonl", _load(CLINICIAN)),
-            ("clinician2.jsonl", _load(CLINICIAN2)), ("clinician3.jsonl", _load(CLINICIAN3)),
-            ("clinician4.jsonl", _load(CLINICIAN4)), ("clinician5.jsonl", _load(CLINICIAN5)),
-            ("clinician6.jsonl", _load(CLINICIAN6)), ("clinician7.jsonl", _load(CLINICIAN7)),
-            ("clinician8.jsonl", _load(CLINICIAN8)), ("clinician9.jsonl", _load(CLINICIAN9))]
+            ("blind.jsonl", _load(BLIND)), *((path.name, _load(path)) for path in CLINICIANS)]
 
 
 def _check_common_fields(name: str, row: dict) -> None:
@@ -80,12 +77,12 @@ def _check_common_fields(name: str, row: dict) -> None:
 
 
 def test_files_exist():
-    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, CLINICIAN, CLINICIAN2, CLINICIAN3, CLINICIAN4, CLINICIAN5, CLINICIAN6, CLINICIAN7, CLINICIAN8, CLINICIAN9, ARTICLE):
+    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, *CLINICIANS, ARTICLE):
         assert path.is_file(), f"missing {path.relative_to(ROOT)}"
 
 
 def test_every_line_parses():
-    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, CLINICIAN, CLINICIAN2, CLINICIAN3, CLINICIAN4, CLINICIAN5, CLINICIAN6, CLINICIAN7, CLINICIAN8, CLINICIAN9):
+    for path in (SEED, FOLLOWUPS, HELDOUT, BLIND, *CLINICIANS):
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert line.strip(), f"{path.name}:{lineno} is blank"
             assert isinstance(json.loads(line), dict), f"{path.name}:{lineno} is not an object"
