@@ -144,6 +144,28 @@ def test_a_crisis_in_another_language_gets_the_crisis_message() -> None:
         assert result.level == "crisis" and result.message == crisis_message(), text
 
 
+@pytest.mark.parametrize(("text", "level"), [
+    ("ya escribí las cartas de despedida", "crisis"),
+    ("mi hermano dejó una carta de despedida en la mesa", "concern"),
+    ("anoche mi hija escribió cartas de despedida", "concern"),
+    ("le escribí a mi hermano una carta de despedida", "crisis"),  # the brother is the one written to
+    ("meu irmão deixou uma carta de despedida", "concern"),  # a Portuguese subject, read by the Spanish phrase too
+    ("j'ai écrit une lettre d'adieu", "crisis"),
+    ("mon frère a laissé une lettre d'adieu", "concern"),
+    ("mein Bruder hat einen Abschiedsbrief geschrieben", "concern"),
+    ("ho scritto una lettera d'addio", "crisis"),
+])
+def test_a_phrase_naming_no_one_takes_its_person_from_the_clause(text: str, level: str) -> None:
+    assert assess(text).level == level
+
+
+def test_a_threat_told_of_someone_else_under_a_condition_is_theirs_not_a_denial() -> None:
+    # "se ... non funziona" is a condition, however many words it holds; "si ammazza" is his.
+    result = assess("mio padre ha detto che se la prossima seduta di ECT non funziona si ammazza")
+    assert result.level == "concern" and "concern.third_person" in result.rule_ids
+    assert assess("mio padre si ammazza di lavoro").level == "none"
+
+
 @pytest.mark.parametrize("region", sorted(REGION_NUMBERS))
 def test_region_concern_and_footer(region: str) -> None:
     emergency, _ = REGION_NUMBERS[region]

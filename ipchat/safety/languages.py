@@ -3,7 +3,9 @@
 Patterns and per-language cue words are data (ipchat/data/safety/languages.toml). In these languages
 the verb form carries the person ("quiero morir" is the writer, "quiere morir" someone else), so each
 phrase says whose statement it is; this engine only reads negation, a hypothetical and a distant past
-around the match, with the same decisions as the English rules.
+around the match, with the same decisions as the English rules. A phrase that names no person ("una
+carta de despedida") is the writer's unless its clause opens with someone else ("mi hermano dejó una
+carta de despedida": the language's `third_subjects`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .data import Entry, SafetyDataError, build_entries, literal_heads, load_lex
 LANGUAGES = ("es", "fr", "de", "pt", "it")
 _SENTENCE = re.compile(r"[.!?;\n\r]+")
 _CLAUSE = re.compile(r",|\b(?:pero|aber|y ahora|e agora|et maintenant|und jetzt|e ora)\b")
-_CONDITIONAL_NOT = re.compile(r"\b(?:si|se|wenn|falls|if)\s+(?:\w+\s+){0,2}?(?:no|non|nao|ne|nicht|not)\b")
+_CONDITIONAL_NOT = re.compile(r"\b(?:si|se|wenn|falls|if)\s+(?:\w+\s+){0,5}?(?:no|non|nao|ne|nicht|not)\b")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00b4": "'", "`": "'"})
 
 
@@ -27,7 +29,7 @@ class Phrase:
     rule_id: str
     lang: str
     item: str
-    person: str  # "first" | "third"
+    person: str  # "first" | "third" | "clause" (no person in the phrase: the clause's subject decides)
     tense: str  # "state" | "event"
     pattern: re.Pattern
     negation_inside: bool = False  # a negator inside the match counts too ("ich wurde mich nie umbringen")
@@ -46,6 +48,7 @@ class Language:
     function_words: frozenset[str]
     distress: re.Pattern | None = None
     fillers: tuple[str, ...] = ()  # adverbs dropped before matching ("he pensado seriamente en ...")
+    third_subject: re.Pattern | None = None  # someone else opening a clause ("mi hermano", "elle")
 
 
 def fold(text: str) -> str:
@@ -76,6 +79,10 @@ def _language(code: str, spec: dict) -> Language:
             function_words=frozenset(spec.get("function_words", ())),
             distress=re.compile(r"\b" + _words(spec["distress"], where + " distress")) if spec.get("distress") else None,
             fillers=tuple(spec.get("fillers", ())),
+            # Within the clause's first three words ("anoche mi hermano dejó ..."), not later as an
+            # object ("le escribí a mi hermano una carta de despedida" is the writer's).
+            third_subject=re.compile(r"^\s*(?:\S+\s+){0,2}?" + _words(spec["third_subjects"], where + " third_subjects")
+                                     + r"\b") if spec.get("third_subjects") else None,
         )
     except re.error as exc:
         raise SafetyDataError(f"{where}: a pattern does not compile: {exc}") from None
@@ -94,8 +101,8 @@ def build_phrases(raw: dict) -> tuple[tuple[Phrase, ...], dict[str, Language], t
         lang, person, tense = entry.get("lang"), entry.get("person"), entry.get("tense", "state")
         if lang not in languages:
             raise SafetyDataError(f"{where}: language {lang!r} has no [language.{lang}] table")
-        if person not in ("first", "third") or tense not in ("state", "event"):
-            raise SafetyDataError(f"{where}: person must be first or third, tense state or event")
+        if person not in ("first", "third", "clause") or tense not in ("state", "event"):
+            raise SafetyDataError(f"{where}: person must be first, third or clause, tense state or event")
         phrases.append(Phrase(entry.id, lang, entry.get("item"), person, tense, entry.pattern,
                               bool(entry.get("negation_inside", False)), bool(entry.get("needs_context", False)),
                               literal_heads(entry.pattern)))
@@ -106,6 +113,13 @@ def build_phrases(raw: dict) -> tuple[tuple[Phrase, ...], dict[str, Language], t
 def load_phrases() -> tuple[tuple[Phrase, ...], dict[str, Language], tuple[Entry, ...]]:
     """The bundled phrases and languages (cached). Raises SafetyDataError when the file is broken."""
     return build_phrases(read_table("languages.toml"))
+
+
+def _someone_else_opens(before: str) -> bool:
+    """True when the clause before a match opens with someone else in any of the five languages (the
+    patterns are shared: "mi hermano dejó una carta" is read by the Portuguese phrase too)."""
+    _, languages, _ = load_phrases()
+    return any(lang.third_subject is not None and lang.third_subject.search(before) for lang in languages.values())
 
 
 def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match) -> tuple[str, str]:
@@ -119,7 +133,7 @@ def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match) 
         phrase.negation_inside and language.negator.search(" " + match.group(0) + " "))
     if negated:
         return "clinical", "clinical.negated"
-    if phrase.person == "third":
+    if phrase.person == "third" or (phrase.person == "clause" and _someone_else_opens(before)):
         return "concern", "concern.third_person"
     if language.hypothetical_before.search(before):
         return "concern", "concern.hypothetical_self"
