@@ -66,9 +66,9 @@ def evaluate(rows: list[dict], repeat: int, embedder=None) -> dict:
     histories = [tuple(row.get("history", ())) for row in rows]
     vectors = backstop = None
     if embedder is not None:
-        from ipchat.safety import backstop_for, embed_for_backstop
+        from ipchat.safety import backstop_for, embed_for_backstop, embed_history
 
-        vectors = [(*embed_for_backstop(embedder, text), list(embedder.embed(list(history))) if history else [])
+        vectors = [(*embed_for_backstop(embedder, text), embed_history(embedder.embed, list(history)))
                    for text, history in zip(texts, histories)]
         backstop = backstop_for(embedder)
     results = [assess(text, histories[i], vector=None if vectors is None else vectors[i][0], backstop=backstop,

@@ -341,16 +341,16 @@ class Answerer:
 
         mark = time.perf_counter()
         # The backstop reads the vector retrieval needs anyway (and, for a long question, its sentences',
-        # made in the same model call); the retriever keeps that vector, so it is not made again.
+        # made in the same model call) through the retriever's cache: retrieval finds the question's vector
+        # there, and the next turns find its sentences'. The earlier questions and their sentences were
+        # embedded when they were asked.
         vector, sentence_vectors, history_vectors = None, [], []
         history = tuple(history)
         if self.backstop is not None:
-            vector, sentence_vectors = safety.embed_for_backstop(self.retriever.embedder, question)
-            self.retriever.remember(question, vector)
-            # The earlier questions were embedded when they were asked: their vectors come from the cache.
             window = history[-safety.HISTORY_WINDOW:]
-            history_vectors = [None] * (len(history) - len(window)) + self.retriever.embed_queries(
-                [turn.strip() for turn in window])
+            (vector, sentence_vectors), *earlier = safety.embed_history(
+                self.retriever.embed_queries, [question, *(turn.strip() for turn in window)])
+            history_vectors = [None] * (len(history) - len(window)) + earlier
         assessment = safety.assess(question, history=history, region=self.region, vector=vector,
                                    backstop=self.backstop, sentence_vectors=sentence_vectors,
                                    history_vectors=history_vectors)

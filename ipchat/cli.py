@@ -256,7 +256,7 @@ def cmd_safety(args: argparse.Namespace) -> int:
             return safety.assess(message, history=args.history or (), region=args.region)
         vector, sentence_vectors = safety.embed_for_backstop(embedder, message)
         history = args.history or ()
-        history_vectors = list(embedder.embed(list(history))) if history else []
+        history_vectors = safety.embed_history(embedder.embed, list(history))
         return safety.assess(message, history=history, region=args.region, vector=vector,
                              backstop=backstop, sentence_vectors=sentence_vectors, history_vectors=history_vectors)
 
@@ -471,7 +471,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
                 def assess(text: str, history=()):
                     vector, sentences = safety.embed_for_backstop(embedder, text)
-                    earlier = list(embedder.embed(list(history))) if history else []
+                    earlier = safety.embed_history(embedder.embed, list(history))
                     return safety.assess(text, history, vector=vector, backstop=backstop, sentence_vectors=sentences,
                                          history_vectors=earlier)
             result = evaluate_safety(load_safety_rows(source)[:args.limit], update, assess=assess, source=name)

@@ -358,3 +358,45 @@ def test_words_taken_back_with_a_denial_do_not_carry() -> None:
     answer = "I haven't, never have, I'm safe. I'm just nervous about answering wrong. what else do they usually screen for?"
     assert assess(asked).level == "concern"
     assert assess(answer, history=[asked]).level in ("none", "clinical")
+
+
+class _HearsSentence:
+    """A backstop that hears crisis in one sentence only: a sentence vector of ones."""
+
+    def judge_message(self, vector, sentence_vectors=()) -> bs.Verdict:
+        for n, sentence in enumerate(sentence_vectors):
+            if sentence is not None and float(np.min(sentence)) == 1.0:
+                return bs.Verdict("crisis", ("semantic.crisis.x",), 0.9, 0.1, n)
+        return bs.Verdict("none", (), 0.1, 0.9)
+
+
+def test_an_earlier_message_is_heard_one_sentence_at_a_time_in_that_sentences_voice() -> None:
+    own = "Psych resident here. Between call shifts I have been looking up insulin doses for myself."
+    others = "My brother texted me. He says he has everything ready for tonight."
+    assert assess(own).level == "none" and len(bs.sentence_spans(own)) == 2
+    whole_only = [np.zeros(4)]
+    by_sentence = [(np.zeros(4), [np.zeros(4), np.ones(4)])]
+    assert assess(_NEXT, history=[own], backstop=_HearsSentence(), history_vectors=whole_only).level == "none"
+    assert assess(_NEXT, history=[own], backstop=_HearsSentence(), history_vectors=by_sentence).level == "crisis"
+    # The sentence heard is someone else's: it carries as their risk, not the writer's crisis.
+    follow = "can his ECT be moved up?"
+    assert assess(follow, history=[others], backstop=_HearsSentence(), history_vectors=by_sentence).level == "concern"
+
+
+def test_embed_history_makes_every_message_and_sentence_vector_in_one_call() -> None:
+    from ipchat.safety import embed_history
+
+    calls: list[list[str]] = []
+
+    def embed(texts):
+        calls.append(list(texts))
+        return [np.full(4, float(len(text))) for text in texts]
+
+    pairs = embed_history(embed, ["One sentence only", "First one here. And a second one."])
+    assert len(calls) == 1 and len(pairs) == 2
+    assert pairs[0][0][0] == len("One sentence only") and len(pairs[0][1]) == len(bs.sentence_spans("One sentence only"))
+    vector, sentences = pairs[1]
+    spans = bs.sentence_spans("First one here. And a second one.")
+    assert len(spans) == 2 and vector[0] == len("First one here. And a second one.")
+    assert [s[0] for s in sentences] == [end - start for start, end in spans]
+    assert embed_history(embed, []) == [] and len(calls) == 1

@@ -72,7 +72,8 @@ counts: the writer's as crisis, someone else's as concern); when it is crisis or
 when the current message carries none. Earlier messages also give context: after risk or
 hopelessness, a sign in the current message is a crisis ("I've been thinking about ending it" ...
 "I have the pills saved"), and after a sign, risk or hopelessness in the current one is. With their
-vectors (`history_vectors`) the backstop hears the earlier messages too: risk it hears in the writer's
+vectors (`history_vectors`, with each sentence's: `embed_history`) the backstop hears the earlier
+messages too, one sentence at a time as it hears the current one: risk it hears in the writer's
 voice, in one the rules read nothing in, counts there as a rule's crisis finding would (and nearness to
 concern as hopelessness), so "most days I figure the guys who didn't come home got the better deal" ...
 "cleaned the rifle tonight" is a crisis; risk it hears in a message about someone else keeps the next
@@ -114,6 +115,7 @@ __all__ = [
     "backstop_for",
     "sentence_spans",
     "embed_for_backstop",
+    "embed_history",
 ]
 
 _log = logging.getLogger("ipchat.safety")
@@ -168,12 +170,27 @@ class Assessment:
 
 
 
+def embed_history(embed, messages: Sequence[str]) -> list[tuple[np.ndarray, list[np.ndarray]]]:
+    """Each message's vector and, for a message of several sentences, each sentence's vector, from one
+    call to `embed` (a function from a list of texts to their vectors: an embedder's `embed`, or a cache
+    in front of it), for `assess(history_vectors=)`."""
+    texts, sizes = [], []
+    for message in messages:
+        parts = [message] + [message[start:end] for start, end in sentence_spans(message)]
+        texts += parts
+        sizes.append(len(parts))
+    vectors = list(embed(texts)) if texts else []
+    pairs, at = [], 0
+    for size in sizes:
+        pairs.append((vectors[at], vectors[at + 1: at + size]))
+        at += size
+    return pairs
+
+
 def embed_for_backstop(embedder, text: str) -> tuple[np.ndarray, list[np.ndarray]]:
     """The message's vector and, for a message of several sentences, each sentence's vector, from one
     call to `embedder` (one batch), for `assess(vector=, sentence_vectors=)`."""
-    spans = sentence_spans(text)
-    vectors = embedder.embed([text] + [text[start:end] for start, end in spans])
-    return vectors[0], list(vectors[1:])
+    return embed_history(embedder.embed, [text])[0]
 
 
 _STEP_DOWN = {"crisis": "concern", "concern": "none"}
@@ -195,22 +212,29 @@ def _carries_as(reading: Reading) -> str:
     return "concern" if reading.semantic_other else reading.level
 
 
-def _heard(reading: Reading, message: str, vector: np.ndarray | None, backstop: Backstop) -> Reading:
+def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Reading:
     """An earlier message's Reading with what the backstop hears in it. Risk in the writer's voice that the
     rules missed ("most days I figure the guys who didn't come home got the better deal") gives context to
     what follows, as a crisis finding would; nearness to concern counts as hopelessness. A message the rules
     read at any level (clinical, someone else's or past risk, a crisis), or taken back, is left as it is.
     Risk heard in a message about someone else (not in the writer's voice) is theirs: it carries to the next
     message as someone else's risk told by the rules would. A message that may be either's ("mom found
-    weeks of his heart pills hidden in the garage": a third person and no "I") counts as both."""
+    weeks of his heart pills hidden in the garage": a third person and no "I") counts as both.
+    `vectors`: the message's vector, or the pair `embed_history` gives (its vector and its sentences'), or
+    None. A sentence heard alone is read in the voice of that sentence ("Psych resident here. Between
+    call shifts I've been looking up insulin doses for myself.")."""
+    vector, sentences = vectors if isinstance(vectors, tuple) else (vectors, ())
     if vector is None or reading.level != "none" or reading.safe_now:
         return reading
-    level = backstop.judge_message(vector).level
+    verdict = backstop.judge_message(vector, sentences)
+    level = verdict.level
     if _idiom_only(reading):
         level = _STEP_DOWN.get(level, level)  # the nearness is the idiom's (as for the message)
     if level == "none":
         return reading
-    in_voice = in_writers_voice(message, message)
+    spans = sentence_spans(message) if verdict.sentence >= 0 else []
+    judged = message[slice(*spans[verdict.sentence])] if verdict.sentence < len(spans) and spans else message
+    in_voice = in_writers_voice(judged, message)
     other = tells_of_someone_else(message, in_voice)
     if not in_voice:
         return replace(reading, semantic_other=True) if other else reading
@@ -223,7 +247,7 @@ def _heard(reading: Reading, message: str, vector: np.ndarray | None, backstop: 
 def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
            vector: np.ndarray | None = None, backstop: Backstop | None = None,
            sentence_vectors: Sequence[np.ndarray | None] = (),
-           history_vectors: Sequence[np.ndarray | None] = ()) -> Assessment:
+           history_vectors: Sequence = ()) -> Assessment:
     """Return the safety Assessment of `text`, the user's current message.
 
     `history` holds the earlier user messages, oldest first; the last `HISTORY_WINDOW` of them decide
@@ -231,7 +255,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     `region` picks the resources (default: $IPCHAT_REGION, else US). With `vector` (the message's
     embedding) and `backstop`, the semantic backstop may raise the level; it never lowers it.
     `sentence_vectors` (for backstop.sentence_spans(text), see embed_for_backstop) let it judge each
-    sentence of a long message too. `history_vectors` (one per earlier message, None where unknown) let it
+    sentence of a long message too. `history_vectors` (one per earlier message: its vector, or the pair
+    `embed_history` gives with its sentences' vectors, or None where unknown) let it
     hear risk in the earlier messages that the rules missed: that gives context to this one, as a rule's
     finding there would (see `_heard`).
 
