@@ -333,6 +333,17 @@ def test_history_concern_also_counts() -> None:
     assert assess("what is TMS?", history=["I attempted in 2015, I'm well now"]).level == "none"
 
 
+def test_someone_elses_risk_two_messages_back_stays_in_view_until_something_closes_it() -> None:
+    told = "found cuts on my daughters thighs last night"
+    question = "is tms even approved for teenagers"
+    assert assess(question, history=[told, "shes 16"]).level == "concern"
+    assert assess(question, history=[told, "thanks, that helps"]).level == "none"
+    assert assess(question, history=[told, "she is doing much better now, back at school"]).level == "none"
+    # Three messages back it no longer sets the level (the resources stay shown).
+    result = assess(question, history=[told, "shes 16", "she lives with her dad"])
+    assert (result.level, result.show_resources) == ("none", True)
+
+
 def test_clinical_message_already_carries_the_footer() -> None:
     result = assess("Does TMS reduce suicidal ideation?", history=["is ECT safe in pregnancy?"])
     assert result.level == "clinical"

@@ -320,12 +320,15 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # topic of the message it follows.
     # ... unless it takes the earlier words back ("to be clear, I'm not suicidal").
     denied = any(f.decision == "clinical.negated" for f in reading.findings)
-    # Someone else's risk told in the message before stays in view for the next, even without a word that
-    # refers back ("my patient told me she has a plan for the weekend" ... "how fast can urgent ECT be
-    # arranged?"); the writer's own past does not.
-    others = earlier and (earlier[-1].semantic_other or any(
+    # Someone else's risk told in the message before, or the one before that, stays in view, even without
+    # a word that refers back ("my patient told me she has a plan for the weekend" ... "how fast can urgent
+    # ECT be arranged?"; "found cuts on my daughter's thighs" ... "she's 16" ... "is TMS approved for
+    # teenagers?"), unless the message between closes it ("thanks, that helps", "he's himself again");
+    # the writer's own past does not.
+    in_view = earlier[-1:] if len(earlier) < 2 or earlier[-1].closes else earlier[-FOLLOW_UP:]
+    others = earlier and any(r.semantic_other or any(
         f.level == "concern" and f.item != "bereavement" and f.decision not in ("concern.past_self", "concern.hypothetical_self")
-        for f in earlier[-1].findings))
+        for f in r.findings) for r in in_view)
     # ... and a question about means asked of people in general, once the writer says it was not about them
     # ("how would someone die from a ketamine overdose" ... "I'm writing a novel, not about me at all").
     # ... nor a question put to the writer ("asked if I've had thoughts of ...") once they say they are safe

@@ -902,6 +902,7 @@ class Reading:
     semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
+    closes: bool = False  # thanks for an answer, or the person spoken of is well again (cue.closing)
 
     @property
     def writer_at_risk(self) -> bool:
@@ -1025,7 +1026,8 @@ def read_message(text: str, context: bool = False) -> Reading:
                                     or R.pills.search(norm)),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
                    safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own, for_me=bool(R.cues["for_me"].search(norm)),
-                   not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)))
+                   not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)),
+                   closes=bool(R.cues["closing"].search(norm) or R.cues["closing"].search(text.lower())))
 
 
 def evaluate(text: str) -> tuple[str, tuple[str, ...]]:
