@@ -344,6 +344,14 @@ def test_someone_elses_risk_two_messages_back_stays_in_view_until_something_clos
     assert (result.level, result.show_resources) == ("none", True)
 
 
+def test_not_anymore_refers_back_to_the_writers_past_and_keeps_it_a_concern() -> None:
+    past = "last winter i wanted to die so badly i couldnt get out of bed"
+    assert assess("does maintenance ECT ever stop?", history=[past]).level == "none"  # the own past alone does not carry
+    result = assess("not anymore tho. honestly the ECT saved me. does maintenance ECT ever stop?", history=[past])
+    assert result.level == "concern" and "context.follow_up" in result.rule_ids
+    assert assess("not any more sessions this week?", history=[past]).level == "none"
+
+
 def test_clinical_message_already_carries_the_footer() -> None:
     result = assess("Does TMS reduce suicidal ideation?", history=["is ECT safe in pregnancy?"])
     assert result.level == "clinical"

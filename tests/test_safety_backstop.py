@@ -400,3 +400,15 @@ def test_embed_history_makes_every_message_and_sentence_vector_in_one_call() -> 
     assert len(spans) == 2 and vector[0] == len("First one here. And a second one.")
     assert [s[0] for s in sentences] == [end - start for start, end in spans]
     assert embed_history(embed, []) == [] and len(calls) == 1
+
+
+def test_grief_for_a_pet_or_relative_is_not_heard_as_the_writers_crisis() -> None:
+    grief = "my dog died yesterday and i cant stop crying"
+    assert "idiom.others_natural_death" in assess(grief).rule_ids
+    # Nearness in meaning is stepped down, as for any idiom: at most a concern, never a crisis...
+    assert assess(grief, vector=np.ones(4), backstop=_Hears("crisis")).level == "concern"
+    # ... and it does not keep the next ordinary question a crisis.
+    ordinary = "is it ok to still go to my TMS session today or should i reschedule"
+    assert assess(ordinary, history=[grief], backstop=_Hears("crisis"), history_vectors=[np.ones(4)]).level == "none"
+    # Wanting to join them is not grief alone.
+    assert assess("ever since my wife passed i have wanted to join her").level == "crisis"
