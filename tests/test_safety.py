@@ -352,6 +352,20 @@ def test_not_anymore_refers_back_to_the_writers_past_and_keeps_it_a_concern() ->
     assert assess("not any more sessions this week?", history=[past]).level == "none"
 
 
+@pytest.mark.parametrize(("text", "level", "decision"), [
+    ("I self harmed for about 2 years but I stopped last summer and havent since", "concern", "concern.past_self"),
+    ("I cut myself last night and I stopped taking my meds", "crisis", "crisis.first_person"),
+    ("if I ever start feeling like ending things again between sessions who do I ring after 5pm", "concern",
+     "concern.hypothetical_self"),
+    ("One of your ketamine patients phoned us asking how many of her tablets it would take to die", "concern",
+     "concern.reported_speech"),
+    ("how many of my tablets would it take to die", "crisis", "crisis.means_seeking"),
+])
+def test_what_the_rest_of_the_sentence_says_decides_whose_and_when(text: str, level: str, decision: str) -> None:
+    result = assess(text)
+    assert result.level == level and decision in result.rule_ids, result.rule_ids
+
+
 def test_clinical_message_already_carries_the_footer() -> None:
     result = assess("Does TMS reduce suicidal ideation?", history=["is ECT safe in pregnancy?"])
     assert result.level == "clinical"

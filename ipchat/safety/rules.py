@@ -628,6 +628,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         person = "first"  # "you just get to the point where ... you wish you weren't": the writer, told as "you"
 
     if kind == "means":
+        if cues["reporter"].search((previous + " " + clause[:match.start()]).strip() + " "):
+            return ("concern", "concern.reported_speech")  # "a patient phoned us asking how many ... it would take"
         if pronoun == "you" and subject is not None and subject.person in ("third", "generic"):
             return ("concern", "concern.generic_means")  # "my 15yo has been searching how many ... would kill you"
         # "... a lethal dose for an average adult? not for me": asked of people in general.
@@ -671,6 +673,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if distant and not recent and distant.end() <= match.start():
             # "14 months clean and tonight I've got enough ...": a time named after the past one is now.
             recent = cues["recent"].search(clause, distant.end(), match.start())
+        # "... but I stopped last summer and haven't since": read on past the clause, to the sentence's end.
+        at = sentence.find(clause)
+        if not recent and cues["ceased"].search(sentence[at + match.end():] if at >= 0 else after):
+            return ("concern", "concern.past_self")
         if rule.tense == "event":
             past = distant and not recent
         else:
