@@ -366,6 +366,14 @@ def test_what_the_rest_of_the_sentence_says_decides_whose_and_when(text: str, le
     assert result.level == level and decision in result.rule_ids, result.rule_ids
 
 
+def test_a_time_after_which_nothing_matters_gives_context_to_talk_of_means() -> None:
+    pharmacy = "what time does the pharmacy close"
+    assert assess("after the exam it won't matter").level == "none"  # alone, hopelessness is no finding
+    assert assess(pharmacy, history=["after the exam it won't matter"]).level == "crisis"
+    assert assess(pharmacy, history=["the order won't matter after the first session"]).level == "none"
+    assert assess("jk not jk", history=["should i just take them all", "lol jk"]).level == "crisis"
+
+
 def test_clinical_message_already_carries_the_footer() -> None:
     result = assess("Does TMS reduce suicidal ideation?", history=["is ECT safe in pregnancy?"])
     assert result.level == "clinical"
