@@ -48,10 +48,8 @@ def time_assess(texts: list[str], repeat: int, vectors=None, backstop=None, hist
     histories = histories or [()] * len(texts)
     for _ in range(repeat):
         for i, text in enumerate(texts):
-            vector, sentence_vectors, earlier = vectors[i] if vectors is not None else (None, (), ())
             start = time.perf_counter()
-            assess(text, histories[i], vector=vector, backstop=backstop, sentence_vectors=sentence_vectors,
-                   history_vectors=earlier)
+            assess(text, histories[i], backstop=backstop, **(vectors[i] if vectors is not None else {}))
             samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
     p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
@@ -66,14 +64,11 @@ def evaluate(rows: list[dict], repeat: int, embedder=None) -> dict:
     histories = [tuple(row.get("history", ())) for row in rows]
     vectors = backstop = None
     if embedder is not None:
-        from ipchat.safety import backstop_for, embed_for_backstop, embed_history
+        from ipchat.safety import backstop_for, embed_turn
 
-        vectors = [(*embed_for_backstop(embedder, text), embed_history(embedder.embed, list(history)))
-                   for text, history in zip(texts, histories)]
+        vectors = [embed_turn(embedder.embed, text, history) for text, history in zip(texts, histories)]
         backstop = backstop_for(embedder)
-    results = [assess(text, histories[i], vector=None if vectors is None else vectors[i][0], backstop=backstop,
-                      sentence_vectors=() if vectors is None else vectors[i][1],
-                      history_vectors=() if vectors is None else vectors[i][2])
+    results = [assess(text, histories[i], backstop=backstop, **(vectors[i] if vectors is not None else {}))
                for i, text in enumerate(texts)]
     values, confusion = safety_metrics([row["label"] for row in rows], [r.level for r in results])
     misses = [{"line": row["line"], "label": row["label"], "predicted": r.level, "rule_ids": list(r.rule_ids),

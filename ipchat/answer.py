@@ -344,16 +344,14 @@ class Answerer:
         # made in the same model call) through the retriever's cache: retrieval finds the question's vector
         # there, and the next turns find its sentences'. The earlier questions and their sentences were
         # embedded when they were asked.
-        vector, sentence_vectors, history_vectors = None, [], []
+        if isinstance(history, (str, bytes)):
+            raise InputError("history must be a sequence of earlier questions, each a string.")
         history = tuple(history)
-        if self.backstop is not None:
-            window = history[-safety.HISTORY_WINDOW:]
-            (vector, sentence_vectors), *earlier = safety.embed_history(
-                self.retriever.embed_queries, [question, *(turn.strip() for turn in window)])
-            history_vectors = [None] * (len(history) - len(window)) + earlier
-        assessment = safety.assess(question, history=history, region=self.region, vector=vector,
-                                   backstop=self.backstop, sentence_vectors=sentence_vectors,
-                                   history_vectors=history_vectors)
+        if not all(isinstance(turn, str) for turn in history):
+            raise InputError("history must be a sequence of earlier questions, each a string.")
+        history = tuple(turn.strip() for turn in history)
+        vectors = safety.embed_turn(self.retriever.embed_queries, question, history) if self.backstop is not None else {}
+        assessment = safety.assess(question, history=history, region=self.region, backstop=self.backstop, **vectors)
         timings["safety"] = (time.perf_counter() - mark) * 1000
         if assessment.level == "crisis" and not clinical_context:
             timings["total"] = (time.perf_counter() - started) * 1000

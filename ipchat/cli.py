@@ -254,11 +254,9 @@ def cmd_safety(args: argparse.Namespace) -> int:
     def assess(message: str):
         if embedder is None:
             return safety.assess(message, history=args.history or (), region=args.region)
-        vector, sentence_vectors = safety.embed_for_backstop(embedder, message)
         history = args.history or ()
-        history_vectors = safety.embed_history(embedder.embed, list(history))
-        return safety.assess(message, history=history, region=args.region, vector=vector,
-                             backstop=backstop, sentence_vectors=sentence_vectors, history_vectors=history_vectors)
+        return safety.assess(message, history=history, region=args.region, backstop=backstop,
+                             **safety.embed_turn(embedder.embed, message, history))
 
     if args.message == "-":
         # One message per line; the output never repeats what was typed.
@@ -470,10 +468,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 backstop = safety.backstop_for(embedder)
 
                 def assess(text: str, history=()):
-                    vector, sentences = safety.embed_for_backstop(embedder, text)
-                    earlier = safety.embed_history(embedder.embed, list(history))
-                    return safety.assess(text, history, vector=vector, backstop=backstop, sentence_vectors=sentences,
-                                         history_vectors=earlier)
+                    return safety.assess(text, history, backstop=backstop,
+                                         **safety.embed_turn(embedder.embed, text, history))
             result = evaluate_safety(load_safety_rows(source)[:args.limit], update, assess=assess, source=name)
         elif chosen[0] == "beir":
             from .embedding import load_embedder

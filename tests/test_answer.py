@@ -150,6 +150,9 @@ def test_empty_and_huge_questions_are_refused(answerer):
         answerer.ask("  ")
     with pytest.raises(InputError):
         answerer.ask("why " * 2000)
+    for history in ("what is ECT?", ["what is ECT?", None]):
+        with pytest.raises(InputError, match="history"):
+            answerer.ask("and TMS?", history=history)
 
 
 def test_sources_shown_are_k_and_hold_every_cited_passage(replies):

@@ -412,3 +412,50 @@ def test_grief_for_a_pet_or_relative_is_not_heard_as_the_writers_crisis() -> Non
     assert assess(ordinary, history=[grief], backstop=_Hears("crisis"), history_vectors=[np.ones(4)]).level == "none"
     # Wanting to join them is not grief alone.
     assert assess("ever since my wife passed i have wanted to join her").level == "crisis"
+
+
+class _HearsOnlyOnes:
+    """A backstop that hears crisis in a vector of ones only (the conversation's, in these tests)."""
+
+    def judge_message(self, vector, sentence_vectors=()) -> bs.Verdict:
+        if float(np.min(vector)) == 1.0:
+            return bs.Verdict("crisis", ("semantic.crisis.x",), 0.9, 0.1)
+        return bs.Verdict("none", (), 0.1, 0.9)
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    (["exams are friday", "after that i can finally rest"], "does TMS hurt", "crisis"),
+    (["my sister is moving out friday"], "she said she's taking the cat for good", "concern"),  # not the writer's voice
+    (["this commute is killing me"], "does TMS hurt", "none"),  # an idiom: nearness is the words'
+    (["is ECT indicated for severe suicidality?"], "how many sessions are usual?", "none"),  # a topic
+    (["i said something dark earlier, just kidding, i'm fine"], "does TMS hurt", "none"),  # taken back
+])
+def test_the_last_messages_are_heard_together_only_when_the_rules_read_nothing_in_them(history, message, level) -> None:
+    zeros = np.zeros(4)
+    result = assess(message, history=history, backstop=_HearsOnlyOnes(), vector=zeros,
+                    history_vectors=[zeros] * len(history), conversation_vector=np.ones(4))
+    assert result.level == level, result.rule_ids
+    assert ("context.heard_together" in result.rule_ids) == (level in ("crisis", "concern"))
+    without = assess(message, history=history, backstop=_HearsOnlyOnes(), vector=zeros,
+                     history_vectors=[zeros] * len(history))
+    assert without.level == ("none" if level in ("crisis", "concern") else level)
+
+
+def test_embed_turn_gives_every_vector_assess_uses_from_one_call() -> None:
+    from ipchat.safety import HISTORY_WINDOW, conversation_text, embed_turn
+
+    calls: list[list[str]] = []
+
+    def embed(texts):
+        calls.append(list(texts))
+        return [np.full(4, float(len(text))) for text in texts]
+
+    history = [f"earlier message {n}" for n in range(HISTORY_WINDOW + 2)]
+    vectors = embed_turn(embed, "And now. Two sentences.", history)
+    assert len(calls) == 1
+    assert vectors["vector"][0] == len("And now. Two sentences.") and len(vectors["sentence_vectors"]) == 2
+    assert len(vectors["history_vectors"]) == len(history) and vectors["history_vectors"][:2] == [None, None]
+    assert vectors["conversation_vector"][0] == len(conversation_text("And now. Two sentences.", history))
+    assert conversation_text("now", history).startswith(history[-2]) and conversation_text("now", []) == ""
+    alone = embed_turn(embed, "just one", [])
+    assert alone["conversation_vector"] is None and alone["history_vectors"] == []

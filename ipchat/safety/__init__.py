@@ -77,7 +77,9 @@ messages too, one sentence at a time as it hears the current one: risk it hears 
 voice, in one the rules read nothing in, counts there as a rule's crisis finding would (and nearness to
 concern as hopelessness), so "most days I figure the guys who didn't come home got the better deal" ...
 "cleaned the rifle tonight" is a crisis; risk it hears in a message about someone else keeps the next
-message a concern ("mom found weeks of his heart pills hidden" ... "can his ECT be moved up?"). A writer
+message a concern ("mom found weeks of his heart pills hidden" ... "can his ECT be moved up?"). When the
+rules read nothing in the last messages and nothing was raised, the backstop hears them joined
+(`conversation_vector`, `embed_turn`): fragments that each say little can say it together. A writer
 who says they are safe, or denies risk of their own with no hopelessness beside it, ends what carried.
 
 Privacy: nothing the user typed is logged or stored. The logger ``ipchat.safety`` receives only
@@ -116,6 +118,8 @@ __all__ = [
     "sentence_spans",
     "embed_for_backstop",
     "embed_history",
+    "embed_turn",
+    "conversation_text",
 ]
 
 _log = logging.getLogger("ipchat.safety")
@@ -170,21 +174,52 @@ class Assessment:
 
 
 
-def embed_history(embed, messages: Sequence[str]) -> list[tuple[np.ndarray, list[np.ndarray]]]:
-    """Each message's vector and, for a message of several sentences, each sentence's vector, from one
-    call to `embed` (a function from a list of texts to their vectors: an embedder's `embed`, or a cache
-    in front of it), for `assess(history_vectors=)`."""
+def _with_sentences(messages: Sequence[str]) -> tuple[list[str], list[int]]:
+    """Each message followed by its sentences (for a message of several), and how many texts each gave."""
     texts, sizes = [], []
     for message in messages:
         parts = [message] + [message[start:end] for start, end in sentence_spans(message)]
         texts += parts
         sizes.append(len(parts))
-    vectors = list(embed(texts)) if texts else []
+    return texts, sizes
+
+
+def _pairs(vectors: Sequence[np.ndarray], sizes: Sequence[int]) -> list[tuple[np.ndarray, list[np.ndarray]]]:
     pairs, at = [], 0
     for size in sizes:
-        pairs.append((vectors[at], vectors[at + 1: at + size]))
+        pairs.append((vectors[at], list(vectors[at + 1: at + size])))
         at += size
     return pairs
+
+
+def embed_history(embed, messages: Sequence[str]) -> list[tuple[np.ndarray, list[np.ndarray]]]:
+    """Each message's vector and, for a message of several sentences, each sentence's vector, from one
+    call to `embed` (a function from a list of texts to their vectors: an embedder's `embed`, or a cache
+    in front of it), for `assess(history_vectors=)`."""
+    texts, sizes = _with_sentences(messages)
+    return _pairs(list(embed(texts)) if texts else [], sizes)
+
+
+def conversation_text(text: str, history: Sequence[str]) -> str:
+    """The last `FOLLOW_UP` earlier messages and `text`, joined as one: what the backstop hears together
+    when no message alone says anything ("thinking about the bridge near campus a lot" ... "the high one"
+    ... "friday"). Empty without history."""
+    return " ".join([*tuple(history)[-FOLLOW_UP:], text]) if history else ""
+
+
+def embed_turn(embed, text: str, history: Sequence[str] = ()) -> dict[str, object]:
+    """Every vector `assess` can use for `text` after `history`, from one call to `embed` (as for
+    `embed_history`): ``assess(text, history, backstop=..., **embed_turn(embed, text, history))``. The
+    earlier messages beyond `HISTORY_WINDOW` are not embedded."""
+    history = tuple(history)
+    window = history[-HISTORY_WINDOW:]
+    joined = conversation_text(text, history)
+    texts, sizes = _with_sentences([text, *window])
+    vectors = list(embed(texts + ([joined] if joined else [])))
+    (vector, sentence_vectors), *earlier = _pairs(vectors, sizes)
+    return {"vector": vector, "sentence_vectors": sentence_vectors,
+            "history_vectors": [None] * (len(history) - len(window)) + earlier,
+            "conversation_vector": vectors[-1] if joined else None}
 
 
 def embed_for_backstop(embedder, text: str) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -244,10 +279,28 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     return replace(heard, semantic_other=True) if other else heard
 
 
+def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier: Sequence[Reading],
+                    vector: np.ndarray, backstop: Backstop) -> tuple[str, tuple[str, ...]] | None:
+    """The level and rule ids the backstop hears in the last messages joined (`conversation_text`), when
+    the rules read nothing in any of them: not a topic, a denial, an idiom, or anything taken back (where
+    nearness in meaning is the words', not the writer's). Fragments that each say little ("I've asked my
+    sister to take them from Friday" ... "should I reschedule the consult or just not show?") can say it
+    together. In no one's voice or in someone else's, it is a concern."""
+    if any(r.level != "none" or r.safe_now or any(i.startswith("idiom.") for i in r.rule_ids)
+           for r in (*earlier, reading)):
+        return None
+    verdict = backstop.judge_message(vector)
+    if verdict.level == "none":
+        return None
+    joined = conversation_text(text, history)
+    level = verdict.level if in_writers_voice(joined, joined) else "concern"
+    return level, tuple(verdict.rule_ids)
+
+
 def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
            vector: np.ndarray | None = None, backstop: Backstop | None = None,
            sentence_vectors: Sequence[np.ndarray | None] = (),
-           history_vectors: Sequence = ()) -> Assessment:
+           history_vectors: Sequence = (), conversation_vector: np.ndarray | None = None) -> Assessment:
     """Return the safety Assessment of `text`, the user's current message.
 
     `history` holds the earlier user messages, oldest first; the last `HISTORY_WINDOW` of them decide
@@ -257,7 +310,9 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     `sentence_vectors` (for backstop.sentence_spans(text), see embed_for_backstop) let it judge each
     sentence of a long message too. `history_vectors` (one per earlier message: its vector, or the pair
     `embed_history` gives with its sentences' vectors, or None where unknown) let it
-    hear risk in the earlier messages that the rules missed: that gives context to this one, as a rule's
+    hear risk in the earlier messages that the rules missed; `conversation_vector` (the vector of
+    `conversation_text(text, history)`) lets it hear the last messages together when the rules read
+    nothing in any of them and nothing was raised (see `_heard_together`): that gives context to this one, as a rule's
     finding there would (see `_heard`).
 
     Raises InputError if `text` is not a string or is longer than `MAX_TEXT_CHARS`, if `history` is not
@@ -368,6 +423,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         if RANK[raised] > RANK[level]:
             level = raised
             rule_ids += verdict.rule_ids
+    if semantic and level == "none" and conversation_vector is not None and earlier:
+        together = _heard_together(text, history, reading, earlier[-FOLLOW_UP:], conversation_vector, backstop)
+        if together is not None:
+            level = together[0]
+            rule_ids += ["context.heard_together", *together[1]]
     rule_ids = tuple(dict.fromkeys(rule_ids))
     history_level = max(("crisis" if r.semantic_risk else "concern" if r.semantic_other else r.level for r in earlier),
                         key=RANK.__getitem__,
