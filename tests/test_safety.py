@@ -159,6 +159,23 @@ def test_a_phrase_naming_no_one_takes_its_person_from_the_clause(text: str, leve
     assert assess(text).level == level
 
 
+@pytest.mark.parametrize(("text", "level"), [
+    ("Encontré en su cuaderno una carta de despedida dirigida a nosotros", "concern"),  # found: someone else's
+    ("j'ai trouvé une lettre d'adieu dans sa chambre", "concern"),
+    # "whether ... or whether I": an indirect question, the writer's real choice, not a hypothetical
+    ("preciso saber se vale a pena esperar ou se eu já acabo com tudo de uma vez", "crisis"),
+    ("no sé si esperar o si me mato ya", "crisis"),
+])
+def test_finding_a_letter_and_asking_whether_are_read_as_such(text: str, level: str) -> None:
+    assert assess(text).level == level
+
+
+def test_an_amount_asked_after_the_writer_said_they_are_done_is_a_crisis() -> None:
+    history = ["nothing has worked. im done", "whats the most ketamine someone could take before it stops their heart"]
+    assert assess("like roughly, in mg per kg", history=history).level == "crisis"
+    assert assess("like roughly, in mg per kg", history=["what is the usual ketamine dose for depression?"]).level == "none"
+
+
 def test_a_threat_told_of_someone_else_under_a_condition_is_theirs_not_a_denial() -> None:
     # "se ... non funziona" is a condition, however many words it holds; "si ammazza" is his.
     result = assess("mio padre ha detto che se la prossima seduta di ECT non funziona si ammazza")
