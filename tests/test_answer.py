@@ -176,6 +176,13 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
      "team over nothing. Is this something that's known to happen?", (), "memory loss"),
     # "shorter overall" is the sources' "reduce the overall duration of treatment".
     ("because these work faster, does that mean the whole treatment ends up shorter overall?", (), "overall duration"),
+    # A list is scored as one: an item found by its words ("tolerate", "pregnancy") and the lead-in by the lay
+    # word for criteria ("qualify") put the criteria before the sentence on who is offered the treatments.
+    ("I'm the junior on tonight and was asked to write up a referral for interventional tx for a pt who's had "
+     "2 SSRIs and an SNRI, not actively suicidal, tolerated meds ok apart from some nausea - what does a pt "
+     "need to have to qualify", (), "Have a history of treatment resistance"),
+    # "SE" is side effects and "htn" hypertension, the sources' "High blood pressure" (quoted with its list)
+    ("pt mid ketamine drip bp climbing - is htn a listed SE", (), "High blood pressure"),
     # "gentler" asks how mild
     ("which is gentler on SE, TMS or ECT? pt choosing between the two", (), "generally mild"),
     # "started as 1st line" asks what the treatments are intended as
