@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -286,7 +286,29 @@ class Answerer:
                                     or _RESOURCE_SECTION.search(hit.chunk.section or "")):
                 score -= LINK_PENALTY
             candidates.append(Candidate(hit, sentence_vector, start, end, score, lift))
+        candidates = self._as_lists(candidates)
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
+        return candidates
+
+    def _as_lists(self, candidates: list[Candidate]) -> list[Candidate]:
+        """A list is quoted whole, with its ':' lead-in (`list_block`), so it is scored as one: each of its
+        sentences gets the best score any of them has, and the best lay-word lift. "what does a pt need to
+        have to qualify" finds an item ("Be unable to tolerate medications ...") by its words and the
+        lead-in ("..., they should:") by the lay word for criteria: together they outrank a sentence
+        that only speaks of who is offered the treatments."""
+        blocks: dict[tuple[str, int, int], list[int]] = {}
+        for i, c in enumerate(candidates):
+            doc_text = self.index.documents[c.hit.chunk.doc_id].text
+            span = list_block(c.hit.chunk, doc_text, c.start, c.end)
+            if span != (c.start, c.end):
+                blocks.setdefault((c.hit.chunk.chunk_id, *span), []).append(i)
+        for members in blocks.values():
+            if len(members) < 2:
+                continue
+            base = max(candidates[i].score - candidates[i].lift for i in members)
+            lift = max(candidates[i].lift for i in members)
+            for i in members:
+                candidates[i] = replace(candidates[i], score=base + lift, lift=lift)
         return candidates
 
     def answerability(self, query: str, candidates: Sequence[Candidate]) -> float:

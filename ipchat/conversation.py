@@ -66,7 +66,8 @@ def _replace_topic(turn: str, old: str, new: str) -> str:
     for name, _alias, pattern in _ALIASES:
         if name == old:
             turn = pattern.sub(new, turn)
-    return turn
+    # Two names of the old topic side by side ("during a ketamine infusion") are one mention of the new.
+    return re.sub(r"\b(" + re.escape(new) + r")(?:\s+" + re.escape(new) + r"\b)+", r"\1", turn)
 
 
 _ASKS = re.compile(r"^\W*(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|should|would"
@@ -89,6 +90,24 @@ def _judges_what_was_said(question: str) -> bool:
         return True
     first = _PRONOUN.search(question)
     return len(words) <= _SHORT_WORDS and first is not None and bool(_THAT.fullmatch(first.group(0)))
+
+
+# "why tho?", "how come?": the reason for what the earlier question asked.
+_WHY = re.compile(r"^\W*(?:(?:but|and|so|ok|okay)\s+)?(?:why|how come|what(?:'s| is|s) the reason|reason)"
+                  r"(?:\s+(?:tho|though|is that|was that|not|so|exactly|then|for that|for this))*\W*$", re.I)
+_UNIT = r"(?:yrs?|years?|months?|mos?|weeks?|wks?)"
+_COUNT = r"(?:a|an|one|two|three|six|twelve|\d+)"
+# "and a yr later?", "after six months?", "long term?": the earlier question, asked of another time.
+_LATER = re.compile(r"^\W*(?:(?:and|or|but|what about|how about|and what about|and after|and at)\s+)?(?:"
+                    + _COUNT + r"\s+" + _UNIT + r"\s+(?:later|on|out|after(?:wards)?|down the line)"
+                    r"|(?:after|at|by)\s+" + _COUNT + r"\s+" + _UNIT
+                    + r"|(?:in\s+the\s+)?(?:long|longer)[- ]term|(?:in\s+the\s+)?long run)\W*$", re.I)
+
+
+def _asks_again_of_earlier(question: str) -> bool:
+    """True when `question` asks the earlier question again, for its reason ("why tho?") or for another
+    time ("and a yr later?"): it holds nothing to search with of its own."""
+    return bool(_WHY.match(question) or _LATER.match(question))
 
 
 def _named_plainly(text: str, topic: str) -> bool:
@@ -120,9 +139,11 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
     if elliptical and turn is not None and new is not None and new != topic:
         return Rewrite(_replace_topic(turn.strip(), topic, new))
     last = history[-1].strip()
-    if topic is not None and not own and not named and _states(last) and _judges_what_was_said(question):
+    if topic is not None and not own and not named and (
+            _states(last) and _judges_what_was_said(question) or _asks_again_of_earlier(question)):
         # "pt had the drip this am, now says colours seem off" … "expected?" or "is that a problem?": a
-        # verdict asked on a statement is about what was stated, which the topic alone does not carry.
+        # verdict asked on a statement is about what was stated, which the topic alone does not carry;
+        # nor does it carry what "why tho?" or "and a yr later?" ask again ("what % respond to TMS").
         query = f"{last.rstrip(' .!;,')} - {question}"
         if not _named_plainly(query, topic):
             query = f"{query.rstrip(' ?.!')} ({topic})?"

@@ -105,8 +105,13 @@ def expected_types(question: str) -> tuple[str, ...]:
         if match:
             asked.append((match.start(), kind))
     kinds = [kind for _start, kind in sorted(asked)]
-    if "count" in kinds and "percentage" not in kinds and _HOW_MANY_RESPOND.search(question):
-        kinds[kinds.index("count")] = "percentage"  # "how many actually improve?" asks for a response rate
+    if "count" in kinds and _HOW_MANY_RESPOND.search(question):
+        # "how many actually improve?" asks for a response rate; "how many are still better a year later,
+        # percentage" names the kind itself, so the count is that percentage, asked once.
+        if "percentage" in kinds:
+            kinds.remove("count")
+        else:
+            kinds[kinds.index("count")] = "percentage"
     if "count" in kinds and "frequency" in kinds and re.search(r"\bhow many times (?:a|an|per|each|every)\b", question, re.I):
         kinds.remove("count")  # "how many times a week" asks how often
     if "count" in kinds and re.search(r"\bhow many " + _TIME_UNIT + r"\b", question, re.I) and \
@@ -139,7 +144,7 @@ def expected_types(question: str) -> tuple[str, ...]:
 
 # "How many (patients) improve / respond / get better": the share of those treated, which the sources give as a percentage.
 _HOW_MANY_RESPOND = re.compile(
-    r"\bhow many\s+(?:(?:of\s+)?(?:them|those|the|these|patients|pts|people|ppl|\w+\s+patients)\s+)?(?:actually\s+|really\s+|tend to\s+|will\s+|would\s+|do\s+)?"
+    r"\bhow many\s+(?:(?:of\s+)?(?:them|those|the|these|patients|pts|people|ppl|\w+\s+(?:patients|pts|people|ppl))\s+)?(?:actually\s+|really\s+|tend to\s+|will\s+|would\s+|do\s+)?"
     r"(?:improve|improved|respond|responded|recover|recovered|get better|got better|benefit|benefited|benefitted|remit|remitted|relapse|relapsed"
     # ... or are (still) well: "how many are still ok after a year", "how many people are still feeling better"
     r"|(?:still\s+)?(?:(?:are|were|stay|stayed|remain|remained|feel|felt|keep|kept|end up|ended up)\s+)?(?:still\s+)?"

@@ -179,6 +179,19 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
      "team over nothing. Is this something that's known to happen?", (), "memory loss"),
     # "shorter overall" is the sources' "reduce the overall duration of treatment".
     ("because these work faster, does that mean the whole treatment ends up shorter overall?", (), "overall duration"),
+    # A list is scored as one: an item found by its words ("tolerate", "pregnancy") and the lead-in by the lay
+    # word for criteria ("qualify") put the criteria before the sentence on who is offered the treatments.
+    ("I'm the junior on tonight and was asked to write up a referral for interventional tx for a pt who's had "
+     "2 SSRIs and an SNRI, not actively suicidal, tolerated meds ok apart from some nausea - what does a pt "
+     "need to have to qualify", (), "Have a history of treatment resistance"),
+    # "SE" is side effects and "htn" hypertension, the sources' "High blood pressure" (quoted with its list)
+    ("pt mid ketamine drip bp climbing - is htn a listed SE", (), "High blood pressure"),
+    # "gentler" asks how mild
+    ("which is gentler on SE, TMS or ECT? pt choosing between the two", (), "generally mild"),
+    # "started as 1st line" asks what the treatments are intended as
+    ("can ECT TMS or ketamine be started as 1st line or do they have to fail meds first", (), "Not intended as a first-line"),
+    # asked again for a later time, with the figure the earlier question asked for
+    ("and a yr later?", ("what % of pts respond to TMS",), "62%"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)
@@ -224,10 +237,19 @@ def test_a_treatment_the_sources_know_only_by_its_class_is_answered_with_a_note(
     "which induction agent is preferred for ECT, propofol or methohexital?",
     "Pt is on lithium and we're planning ECT next week. Should we hold the lithium beforehand?",
     "does ketamine interact with clonazepam",
+    # held or carried on, said with a pronoun for the drug or a pharmacist's gerund
+    "pt on lithium starting ECT tmrw - hold it or continue? interaction risk?",
+    "pt on lorazepam nocte - does it need holding b4 ECT, affect seizure threshold?",
 ])
 def test_compared_or_combined_with_what_the_sources_never_mention_declines(answerer, question):
     reply = answerer.ask(question)
     assert reply.declined and any("never mention" in note for note in reply.notes)
+
+
+def test_fetal_heart_rate_monitoring_is_an_aspect_the_sources_do_not_discuss(answerer):
+    # The sources speak of pregnancy, not of monitoring the fetus during a procedure.
+    reply = answerer.ask("pregnant pt 2nd trimester booked for ECT - do we need fetal HR monitoring during the procedure?")
+    assert reply.declined and "No indexed passage discusses monitoring." in reply.notes
 
 
 def test_fasting_before_a_procedure_is_an_aspect_the_sources_do_not_discuss(answerer):

@@ -18,6 +18,16 @@ FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.js
     (["what are tms side effects?"], "Is ketamine addictive?", "Is ketamine addictive?"),
     ([], "What are its side effects?", "What are its side effects?"),
     (["hello"], "what are the side effects?", "what are the side effects?"),
+    # the old topic named twice in a row ("a ketamine infusion") becomes the new one once
+    (["what SE should i watch for during a ketamine infusion"], "and for ECT?", "what SE should i watch for during a ECT"),
+    # "why?" and "and a yr later?" ask the earlier question again: its words, not only its topic
+    (["is ketamine ok for someone w/ hx of opioid use d/o"], "why tho?",
+     "is ketamine ok for someone w/ hx of opioid use d/o - why tho?"),
+    (["what % of pts respond to TMS"], "and a yr later?", "what % of pts respond to TMS - and a yr later?"),
+    (["how well does ECT work"], "long term?", "how well does ECT work - long term?"),
+    # ... but a question with words of its own is read in the topic only
+    (["what % of pts respond to TMS"], "and the side effects?", "and the side effects (TMS)?"),
+    (["ketamine for TRD"], "why does it work so fast?", "why does ketamine work so fast?"),
 ])
 def test_rewrites(history, question, expected):
     assert rewrite_followup(question, history).query == expected

@@ -24,6 +24,9 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("how many sessions before patients improve?", ("count",)),
     ("and how many are still ok after a year?", ("percentage",)),  # still well: a rate too
     ("how many people are still feeling better a year down the line", ("percentage",)),
+    # the people counted named with their treatment ("tms pts"), the kind named too: one percentage, not a number
+    ("how many tms pts are still better 1 yr later, percentage", ("percentage",)),
+    ("how many sessions and what percentage respond?", ("count", "percentage")),
     ("how many sessions are ok in a week?", ("count",)),
     ("how many wks until ket works", ("duration:long",)),
     ("what frequency in Hz is used for rTMS", ("frequency:hz",)),
