@@ -459,3 +459,13 @@ def test_embed_turn_gives_every_vector_assess_uses_from_one_call() -> None:
     assert conversation_text("now", history).startswith(history[-2]) and conversation_text("now", []) == ""
     alone = embed_turn(embed, "just one", [])
     assert alone["conversation_vector"] is None and alone["history_vectors"] == []
+
+
+def test_question_sets_teach_the_head_each_sentence_of_a_long_question_as_ordinary(tmp_path) -> None:
+    questions = tmp_path / "set.jsonl"
+    questions.write_text(json.dumps({"question": "who gets the most out of it? which pt groups"}) + "\n"
+                         + json.dumps({"question": "what is ECT?"}) + "\n", encoding="utf-8")
+    long = "who gets the most out of it? which pt groups"
+    spans = bs.sentence_spans(long)
+    assert len(spans) == 2
+    assert bs.negative_texts([questions]) == [long, *(long[start:end] for start, end in spans), "what is ECT?"]

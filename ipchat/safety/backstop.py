@@ -221,12 +221,14 @@ def write_vectors(embedder) -> tuple[str, int]:
 
 def negative_texts(paths) -> list[str]:
     """Texts that are no risk to anyone, for the head to learn what ordinary text looks like: the
-    "question" of each line of a .jsonl question set, or each sentence of a plain-text document."""
+    "question" of each line of a .jsonl question set and, for a question of several sentences, each of
+    them (the backstop judges sentences too), or each sentence of a plain-text document."""
     texts: list[str] = []
     for path in map(Path, paths):
         raw = path.read_text(encoding="utf-8")
         if path.suffix == ".jsonl":
-            texts += [json.loads(line)["question"] for line in raw.splitlines() if line.strip()]
+            for question in (json.loads(line)["question"] for line in raw.splitlines() if line.strip()):
+                texts += [question] + [question[start:end] for start, end in sentence_spans(question)]
         else:
             texts += [m.group().strip() for m in _SENTENCE.finditer(raw) if len(m.group().split()) >= 4]
     return texts
