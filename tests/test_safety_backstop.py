@@ -371,7 +371,7 @@ class _HearsSentence:
 
 
 def test_an_earlier_message_is_heard_one_sentence_at_a_time_in_that_sentences_voice() -> None:
-    own = "Psych resident here. Between call shifts I have been looking up insulin doses for myself."
+    own = "Psych resident here. Most days I figure the guys who didn't come home got the better deal."
     others = "My brother texted me. He says he has everything ready for tonight."
     assert assess(own).level == "none" and len(bs.sentence_spans(own)) == 2
     whole_only = [np.zeros(4)]
