@@ -256,8 +256,9 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     message as someone else's risk told by the rules would. A message that may be either's ("mom found
     weeks of his heart pills hidden in the garage": a third person and no "I") counts as both.
     `vectors`: the message's vector, or the pair `embed_history` gives (its vector and its sentences'), or
-    None. A sentence heard alone is read in the voice of that sentence ("Psych resident here. Between
-    call shifts I've been looking up insulin doses for myself.")."""
+    None. A sentence heard alone is read in the voice of that sentence ("My brother texted me. He says he
+    has everything ready for tonight." is his).
+    """
     vector, sentences = vectors if isinstance(vectors, tuple) else (vectors, ())
     if vector is None or reading.level != "none" or reading.safe_now:
         return reading
@@ -309,11 +310,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     embedding) and `backstop`, the semantic backstop may raise the level; it never lowers it.
     `sentence_vectors` (for backstop.sentence_spans(text), see embed_for_backstop) let it judge each
     sentence of a long message too. `history_vectors` (one per earlier message: its vector, or the pair
-    `embed_history` gives with its sentences' vectors, or None where unknown) let it
-    hear risk in the earlier messages that the rules missed; `conversation_vector` (the vector of
-    `conversation_text(text, history)`) lets it hear the last messages together when the rules read
-    nothing in any of them and nothing was raised (see `_heard_together`): that gives context to this one, as a rule's
-    finding there would (see `_heard`).
+    `embed_history` gives with its sentences' vectors, or None where unknown) let it hear risk in the
+    earlier messages that the rules missed: that gives context to this one, as a rule's finding there
+    would (see `_heard`). `conversation_vector` (the vector of `conversation_text(text, history)`) lets it
+    hear the last messages together when the rules read nothing in any of them and nothing was raised
+    (see `_heard_together`). `embed_turn` makes all of these in one model call.
 
     Raises InputError if `text` is not a string or is longer than `MAX_TEXT_CHARS`, if `history` is not
     a sequence of strings, or if `history_vectors` is given and does not match it in length; IpchatError if the region is unknown; ValueError if
