@@ -491,3 +491,38 @@ def test_empty_text_is_none() -> None:
 def test_long_message_is_still_found() -> None:
     text = "How does ECT work? " * 500 + "i want to die"
     assert assess(text).level == "crisis"
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # Words said to be a film's, a novel's or an exam's are taken back, and close what they follow...
+    (["'by friday it'll all be over'", "lol that's literally the subject line of my prof's email about the last exam"],
+     "anyway is the TMS suite in the health centre open on saturdays?", "none"),
+    (["the bit where she swallows the whole bottle was so intense",
+      "it's the film we watched for my psych elective, just talking about the plot"], "do I have to fast before ECT?", "none"),
+    # ... unless the writer then says it was not a joke.
+    (["lol if I fail orgo I'm walking into the sea", "jk jk. anyway does TMS help with exam anxiety"],
+     "ok not jk. I already checked the tide times for thursday night", "crisis"),
+    # An idiom in another language is not read as the wish it contains.
+    (["me quiero morir de vergüenza, le mandé el correo al profe equivocado jaja"],
+     "¿la TEC se puede usar en embarazadas?", "none"),
+])
+def test_what_is_taken_back_or_reframed_carries_no_risk_and_what_is_reasserted_does(history, message, level) -> None:
+    assert assess(message, history=history).level == level
+
+
+def test_a_reframe_in_the_message_before_closes_someone_elses_risk_told_earlier() -> None:
+    told = "45F, psychotic depression, stopped eating and drinking, says she deserves to die. next best step?"
+    question = "is the answer ECT or ketamine, and why"
+    assert assess(question, history=[told, "she's on the ward now"]).level == "concern"
+    assert assess(question, history=[told, "that's a practice MCQ from my question bank btw, not a real patient"]).level != "concern"
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("if one day the dark thoughts come back, like wanting to die, what should I do at 3am?", "concern"),
+    ("wanting to die tonight", "crisis"),
+    ("me quiero morir de vergüenza jaja", "none"),
+    ("me muero de hambre y me quiero morir, tengo las pastillas", "crisis"),
+    ("stanotte mi ha scritto 'scusa per tutto, pensa tu alla mamma'", "concern"),
+])
+def test_conditionals_idioms_and_farewells_in_other_languages(text, level) -> None:
+    assert assess(text).level == level

@@ -256,7 +256,11 @@ class _Hears:
 
     def judge_message(self, vector, sentence_vectors=()) -> bs.Verdict:
         self.judged += 1
-        return bs.Verdict(self.level, (f"semantic.{self.level}.x",) if self.level != "none" else (), 0.9, 0.1)
+        if vector is None and not any(v is not None for v in sentence_vectors):
+            return bs.Verdict("none", (), 0.0, 0.0)  # nothing to hear
+        sentence = -1 if vector is not None else next(n for n, v in enumerate(sentence_vectors) if v is not None)
+        return bs.Verdict(self.level, (f"semantic.{self.level}.x",) if self.level != "none" else (), 0.9, 0.1,
+                          sentence)
 
 
 _UNHEARD = "most days I figure the guys who didn't come home got the better deal"  # the rules read nothing here
@@ -405,8 +409,8 @@ def test_embed_history_makes_every_message_and_sentence_vector_in_one_call() -> 
 def test_grief_for_a_pet_or_relative_is_not_heard_as_the_writers_crisis() -> None:
     grief = "my dog died yesterday and i cant stop crying"
     assert "idiom.others_natural_death" in assess(grief).rule_ids
-    # Nearness in meaning is stepped down, as for any idiom: at most a concern, never a crisis...
-    assert assess(grief, vector=np.ones(4), backstop=_Hears("crisis")).level == "concern"
+    # Nearness in meaning is the idiom's: a message of one sentence is not raised at all...
+    assert assess(grief, vector=np.ones(4), backstop=_Hears("crisis")).level == "none"
     # ... and it does not keep the next ordinary question a crisis.
     ordinary = "is it ok to still go to my TMS session today or should i reschedule"
     assert assess(ordinary, history=[grief], backstop=_Hears("crisis"), history_vectors=[np.ones(4)]).level == "none"
@@ -418,7 +422,7 @@ class _HearsOnlyOnes:
     """A backstop that hears crisis in a vector of ones only (the conversation's, in these tests)."""
 
     def judge_message(self, vector, sentence_vectors=()) -> bs.Verdict:
-        if float(np.min(vector)) == 1.0:
+        if vector is not None and float(np.min(vector)) == 1.0:
             return bs.Verdict("crisis", ("semantic.crisis.x",), 0.9, 0.1)
         return bs.Verdict("none", (), 0.1, 0.9)
 
@@ -469,3 +473,46 @@ def test_question_sets_teach_the_head_each_sentence_of_a_long_question_as_ordina
     spans = bs.sentence_spans(long)
     assert len(spans) == 2
     assert bs.negative_texts([questions]) == [long, *(long[start:end] for start, end in spans), "what is ECT?"]
+
+
+def test_an_idiom_message_is_heard_only_in_its_other_sentences_and_one_step_less() -> None:
+    """"Ich sterbe vor Hunger" is the idiom's nearness, not the writer's: the sentence that holds the idiom
+    is not heard; a sentence without one is, stepped down (at most a concern, never a crisis)."""
+    one = "Do I hang my coat in the ECT room or leave it in a locker"
+    assert "idiom.hang_household" in assess(one).rule_ids
+    assert assess(one, vector=np.ones(4), backstop=_Hears("crisis")).level == "none"
+    two = "Ich sterbe vor Hunger. Darf ich vor der EKT wirklich nichts frühstücken?"
+    assert len(bs.sentence_spans(two)) == 2
+    heard = assess(two, vector=np.ones(4), backstop=_Hears("crisis"), sentence_vectors=[np.ones(4), np.ones(4)])
+    assert heard.level == "concern" and "semantic.crisis.x" in heard.rule_ids
+    # Without an idiom, the same verdict is a crisis.
+    assert assess("Ich habe Hunger. Darf ich vor der EKT nichts frühstücken?", vector=np.ones(4),
+                  backstop=_Hears("crisis"), sentence_vectors=[np.ones(4), np.ones(4)]).level == "crisis"
+
+
+class _HearsTwos:
+    """A backstop that hears crisis in a vector of twos only (one sentence's, in this test)."""
+
+    def judge(self, vector) -> bs.Verdict:
+        if float(np.min(vector)) == 2.0:
+            return bs.Verdict("crisis", ("semantic.crisis.x",), 0.9, 0.1)
+        return bs.Verdict("none", (), 0.1, 0.9)
+
+    def judge_message(self, vector, sentence_vectors=()) -> bs.Verdict:
+        for n, sentence in enumerate(sentence_vectors):
+            if sentence is not None and self.judge(sentence).level == "crisis":
+                return bs.Verdict("crisis", ("semantic.crisis.x",), 0.9, 0.1, n)
+        return self.judge(vector) if vector is not None else bs.Verdict("none", (), 0.0, 0.0)
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # The message opens with someone else, but the sentence heard is the writer's own.
+    ("she'll figure it out. after friday nobody will need to drive me anywhere again", "crisis"),
+    # The sentence heard is someone else's: theirs, a concern.
+    ("i called my sister. she says she will jump off the bridge", "concern"),
+])
+def test_a_crisis_heard_in_the_writers_own_sentence_stays_a_crisis_beside_someone_elses(text, level) -> None:
+    spans = bs.sentence_spans(text)
+    assert len(spans) == 2
+    sentences = [np.ones(4), np.full(4, 2.0)]
+    assert assess(text, vector=np.ones(4), backstop=_HearsTwos(), sentence_vectors=sentences).level == level

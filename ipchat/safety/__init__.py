@@ -101,7 +101,8 @@ from .backstop import Backstop, backstop_for, sentence_spans
 
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
-from .rules import LEVELS, RANK, RISK_LEVELS, Reading, in_writers_voice, read_message, tells_of_someone_else
+from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, in_writers_voice, read_message, speaks_of_self,
+                    tells_of_someone_else)
 
 __all__ = [
     "LEVELS",
@@ -233,9 +234,27 @@ _STEP_DOWN = {"crisis": "concern", "concern": "none"}
 
 def _idiom_only(reading: Reading) -> bool:
     """True when the rules read a message's risky words as an idiom and nothing else ("ended it with him
-    tonight", "goodbye cards on my last day"): nearness in meaning is then the idiom's, one step less."""
+    tonight", "goodbye cards on my last day")."""
     return reading.level == "none" and not (reading.signs or reading.distress or reading.self_risk) and any(
         rule_id.startswith("idiom.") for rule_id in reading.rule_ids)
+
+
+def _has_idiom(sentence: str) -> bool:
+    return any(rule_id.startswith("idiom.") for rule_id in read_message(sentence).rule_ids)
+
+
+def _judge(backstop: Backstop, reading: Reading, text: str, vector, sentence_vectors=()):
+    """The backstop's verdict on a message. When the rules read its risky words as an idiom and nothing
+    else ("Do I hang my coat in the ECT room?", "Ich sterbe vor Hunger, darf ich vor der EKT nichts
+    frühstücken?"), nearness in meaning is the idiom's: only its sentences without an idiom are heard,
+    and one step less ("Dead on my feet after ECT session 3. Is a long nap normal?")."""
+    if not _idiom_only(reading):
+        return backstop.judge_message(vector, sentence_vectors)
+    spans = sentence_spans(text)
+    kept = [v if v is not None and not _has_idiom(text[start:end]) else None
+            for (start, end), v in zip(spans, sentence_vectors)]
+    verdict = backstop.judge_message(None, kept)
+    return replace(verdict, level=_STEP_DOWN.get(verdict.level, verdict.level))
 
 
 def _carries_as(reading: Reading) -> str:
@@ -262,10 +281,8 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     vector, sentences = vectors if isinstance(vectors, tuple) else (vectors, ())
     if vector is None or reading.level != "none" or reading.safe_now:
         return reading
-    verdict = backstop.judge_message(vector, sentences)
+    verdict = _judge(backstop, reading, message, vector, sentences)
     level = verdict.level
-    if _idiom_only(reading):
-        level = _STEP_DOWN.get(level, level)  # the nearness is the idiom's (as for the message)
     if level == "none":
         return reading
     spans = sentence_spans(message) if verdict.sentence >= 0 else []
@@ -278,6 +295,20 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     # burden", "mom found weeks of his pills hidden"): it may be either's, so it counts as both.
     heard = replace(reading, semantic_risk=True) if level == "crisis" else replace(reading, distress=True)
     return replace(heard, semantic_other=True) if other else heard
+
+
+def _crisis_in_own_words(text: str, sentence_vectors, judged: int, backstop: Backstop) -> bool:
+    """Whether a sentence of `text` that speaks of the writer and does not open with someone else is itself
+    heard as a crisis ("she'll figure it out. after friday nobody will need to drive me anywhere again":
+    the first sentence is hers, the second the writer's). `judged` is the sentence the crisis verdict came
+    from (-1: the whole message)."""
+    for n, (start, end) in enumerate(sentence_spans(text)):
+        vector = sentence_vectors[n] if n < len(sentence_vectors) else None
+        if vector is None or not speaks_of_self(text[start:end]):
+            continue
+        if n == judged or backstop.judge(vector).level == "crisis":
+            return True
+    return False
 
 
 def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier: Sequence[Reading],
@@ -403,13 +434,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # A message the rules read as a clinical topic or a denial is not raised: there the backstop's
     # sense of meaning ("suicidal thoughts", "overdose") is what the rules already weighed.
     if semantic and reading.level != "clinical":
-        verdict = backstop.judge_message(vector, sentence_vectors)
+        verdict = _judge(backstop, reading, text, vector, sentence_vectors)
         if verdict.level != "none" and reading.signs and level != "crisis" and in_writers_voice(text, text):
             level = "crisis"  # a sign beside what reads as risk
             rule_ids += [*reading.signs, "crisis.in_context"]
         raised = verdict.level
-        if _idiom_only(reading):
-            raised = _STEP_DOWN.get(raised, raised)  # never a crisis from an idiom's nearness
         if raised == "crisis" and reading.safe_now:
             raised = "concern"  # "not talking about me, how long is a session?": near in meaning, not meant
         if raised == "crisis" and any(not f.decision.startswith("crisis.") for f in reading.findings):
@@ -421,6 +450,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             judged = text[slice(*spans[verdict.sentence])] if verdict.sentence < len(spans) and spans else text
             if not in_writers_voice(judged, text):
                 raised = "concern"  # meaning without a subject: "my brother keeps saying he'll jump" is his
+                if _crisis_in_own_words(text, sentence_vectors, verdict.sentence, backstop):
+                    raised = "crisis"
         if RANK[raised] > RANK[level]:
             level = raised
             rule_ids += verdict.rule_ids

@@ -127,10 +127,11 @@ class Backstop:
         self._risk = labels != "negative"
         self._crisis = labels == "crisis"
 
-    def judge_message(self, vector: np.ndarray, sentence_vectors=()) -> Verdict:
-        """The most severe verdict over the message's vector and its sentences' vectors (None skipped)."""
+    def judge_message(self, vector: np.ndarray | None, sentence_vectors=()) -> Verdict:
+        """The most severe verdict over the message's vector and its sentences' vectors (None skipped; with
+        no message vector, over the sentences alone)."""
         rank = {"none": 0, "concern": 1, "crisis": 2}
-        best = self.judge(vector)
+        best = self.judge(vector) if vector is not None else Verdict("none", (), 0.0, 0.0)
         for n, sentence in enumerate(sentence_vectors):
             if sentence is not None:
                 verdict = self.judge(sentence)

@@ -667,6 +667,12 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                 and not _AGO.search(clause[sub_start:]):
             # "if I took 40 of my seroquel an hour ago" is no hypothetical.
             return ("concern", "concern.hypothetical_self")
+        if subject is None and not _AGO.search(sentence):
+            # With no subject, a conditional earlier in the sentence governs it ("if one day the dark
+            # thoughts come back, like wanting to die, what should I do?").
+            at = sentence.find(clause)
+            if cues["hypothetical_ahead"].search(sentence[: at + match.start()] if at >= 0 else clause[: match.start()]):
+                return ("concern", "concern.hypothetical_self")
         recent = cues["recent"].search(clause[sub_start : match.end()] + local_after)
         joined = _CONJUNCTION.search(after)
         distant = cues["distant"].search(clause[: match.end()] + (after[: joined.start()] if joined else after))
@@ -751,6 +757,14 @@ def tells_of_someone_else(message: str, in_voice: bool | None = None) -> bool:
     if not (in_writers_voice(message, message) if in_voice is None else in_voice):
         return True
     return bool(R.cues["third_person"].search(whole)) and not R.cues["first_person_any"].search(whole)
+
+
+def speaks_of_self(sentence: str) -> bool:
+    """Whether `sentence` has a first-person word and does not open with someone else or report their
+    words: it is the writer's own, whatever the sentences around it."""
+    R = load_rules()
+    norm = normalise(sentence, correct=False)
+    return bool(_FIRST_CUE.search(norm)) and not _someone_else(R, norm) and not R.cues["generic_target"].search(norm)
 
 
 def in_writers_voice(sentence: str, message: str = "") -> bool:
@@ -903,12 +917,12 @@ class Reading:
     means_talk: bool = False  # speaks of means, places, times or amounts (cue.means_talk)
     means_named: bool = False  # names a method or its means (cue.method_named, the pill words)
     refers_back: bool = False  # refers to someone or something named earlier (cue.refers_back)
-    safe_now: bool = False  # says they are safe, were joking, or take it back (cue.safe_now), or denies risk of their own with no hopelessness beside it
+    safe_now: bool = False  # says they are safe, were joking, or take it back (cue.safe_now, cue.reframed), or denies risk of their own with no hopelessness beside it
     semantic_risk: bool = False  # the backstop heard the writer's own risk in it (set by assess, for history)
     semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
-    closes: bool = False  # thanks for an answer, or the person spoken of is well again (cue.closing)
+    closes: bool = False  # thanks for an answer, the person spoken of is well again (cue.closing), or earlier words were a film's or an exam's (cue.reframed)
 
     @property
     def writer_at_risk(self) -> bool:
@@ -926,8 +940,11 @@ _FOR_ME_DECISIONS = frozenset({"concern.third_person", "concern.generic_means", 
                                "clinical.generic_person", "clinical.generic_you"})  # "what if I ever ..." gives no context to a sign
 
 
-def _scan_languages(text: str, scan: _Scan) -> None:
-    """Add what the Spanish, French, German, Portuguese and Italian phrases find to `scan`."""
+def _scan_languages(R: Rules, text: str, scan: _Scan) -> None:
+    """Add what the Spanish, French, German, Portuguese and Italian phrases find to `scan`. Where an idiom
+    was read in the message ("me quiero morir de vergüenza"), they read it with its idioms blanked out."""
+    if any(rule_id.startswith("idiom.") for rule_id in scan.fired):
+        text = _neutralise_idioms(R, normalise(text, correct=False), [])
     found, topic, distress = read_languages(text)
     scan.distress = scan.distress or distress
     for rule_id, item, level, decision, needs_context in found:
@@ -964,7 +981,7 @@ def read_message(text: str, context: bool = False) -> Reading:
     _scan(R, norm, scan, reported=False)
     for quote in quotes:
         _scan(R, quote, scan, reported=True)
-    _scan_languages(text, scan)
+    _scan_languages(R, text, scan)
     if any(f.decision == "concern.reported_speech" for f in scan.findings) and R.cues["generic_question"].search(norm):
         # Words put in the mouth of anyone at all ("how do you explain that when a patient says 'I want
         # to die' the nurse must ask about a plan?") are an example for teaching, not someone's report.
@@ -1025,15 +1042,18 @@ def read_message(text: str, context: bool = False) -> Reading:
     # risk or hopelessness beside it says they are safe, as the safe_now cue does.
     denies_own = scan.level == "clinical" and not (signs or self_risk or scan.distress) and any(
         f.decision == "clinical.negated" for f in scan.findings) and in_writers_voice(text, text)
+    # Earlier words said to be a film's, a book's or an exam's ("that's a line from the novel for my
+    # seminar") are taken back, and close what was told before them.
+    reframed = bool(R.cues["reframed"].search(norm) or R.cues["reframed"].search(folded))
     return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs, self_risk,
                    scan.distress,
                    means_talk=bool(R.cues["means_talk"].search(norm) or R.cues["means_talk"].search(folded)),
                    means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
                                     or R.pills.search(norm)),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
-                   safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own, for_me=bool(R.cues["for_me"].search(norm)),
+                   safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own or reframed, for_me=bool(R.cues["for_me"].search(norm)),
                    not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)),
-                   closes=bool(R.cues["closing"].search(norm) or R.cues["closing"].search(text.lower())))
+                   closes=bool(R.cues["closing"].search(norm) or R.cues["closing"].search(text.lower())) or reframed)
 
 
 def evaluate(text: str) -> tuple[str, tuple[str, ...]]:
