@@ -192,6 +192,9 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     ("can ECT TMS or ketamine be started as 1st line or do they have to fail meds first", (), "Not intended as a first-line"),
     # asked again for a later time, with the figure the earlier question asked for
     ("and a yr later?", ("what % of pts respond to TMS",), "62%"),
+    ("and does that last?", ("what share of people respond to TMS?",), "62%"),
+    # a treatment described by what it does; an ellipsis after an ellipsis asks what the earlier one stood for
+    ("and the shock one?", ("what are the side effects of ketamine infusions?", "what about TMS?"), "memory loss"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)
