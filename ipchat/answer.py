@@ -221,9 +221,10 @@ class Answerer:
             if not any(not of_drug or of_drug & {n for n, _s, _e in named_treatments(self._sentence(c))}
                        for c in speaking):
                 # Named only in the background ("The consent form talked about a 'course'. How many
-                # treatments ...?") it is a note too.
-                asked_at = aspect.asked.search(query).start()
-                decline = decline or not (_in_later_clause(query, asked_at) or _in_background(query, asked_at))
+                # treatments ...?") it is a note too; named in the background and asked again ("whats the
+                # youngest age someone can get ECT? my 15yo cousin was mentioned for it"), it is asked.
+                decline = decline or any(not (_in_later_clause(query, m.start()) or _in_background(query, m.start()))
+                                         for m in aspect.asked.finditer(query))
                 notes.append(f"No indexed passage discusses {aspect.name}{' for ' + _join(sorted(of_drug)) if of_drug else ''}.")
                 noted_figures.update(aspect.figures)
         conditions = conditions_named(query)

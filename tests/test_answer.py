@@ -208,6 +208,9 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
     ("Is there an age limit for ECT?", "age"),
     ("Can I have ketamine infusions while breastfeeding?", "breastfeeding"),
     ("Can you have TMS with a metal implant?", "devices or implants"),
+    ("which trimester is safest for TMS?", "the stage of pregnancy"),
+    # asked in the question proper and named again in the background that follows
+    ("what's the oldest age someone can have TMS? my 80 year old gran was offered it", "age"),
 ])
 def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
     reply = answerer.ask(question)
