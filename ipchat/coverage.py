@@ -148,7 +148,9 @@ _HOW_MANY_RESPOND = re.compile(
     r"(?:improve|improved|respond|responded|recover|recovered|get better|got better|benefit|benefited|benefitted|remit|remitted|relapse|relapsed"
     # ... or are (still) well: "how many are still ok after a year", "how many people are still feeling better"
     r"|(?:still\s+)?(?:(?:are|were|stay|stayed|remain|remained|feel|felt|keep|kept|end up|ended up)\s+)?(?:still\s+)?"
-    r"(?:(?:feeling|doing|staying|keeping)\s+)?(?:ok|okay|well|better|improved|symptom[- ]free|in remission))\b",
+    r"(?:(?:feeling|doing|staying|keeping)\s+)?(?:ok|okay|well|better|improved|symptom[- ]free|in remission))\b"
+    # ... or asked of people alone after what happens to them: "does relief still hold up a year later? how many ppl"
+    r"|\bhow many\s+(?:of\s+)?(?:them|those|people|patients|pts|ppl)(?:\s*\([^)]*\))?\s*(?:[?.!]|$)",
     re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 

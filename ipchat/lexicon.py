@@ -288,11 +288,20 @@ def _read_shorthand(query: str) -> tuple[str, list[int]]:
 
 def lay_sources_added(query: str, within: str | None = None) -> list[str]:
     """The sources' words that `expand_lay` added to `query` (each as "(source)" after a lay word for it);
-    with `within` (a part of `query`), only those whose lay word is in that part."""
+    with `within` (a part of `query`), only those whose lay word is in that part. A lay phrase that holds
+    the sources' word itself ("what kind of drug is special K" for "drug") says what is asked of it as
+    surely, though nothing was added: its source counts too."""
     lowered = query.lower()
     plain = _read_shorthand(query if within is None else within)[0]
-    return [entry.source for entry in load_lexicon().lay
-            if f"({entry.source.lower()})" in lowered and entry.pattern.search(plain)]
+    found = []
+    for entry in load_lexicon().lay:
+        if f"({entry.source.lower()})" in lowered:
+            if entry.pattern.search(plain):
+                found.append(entry.source)
+        elif entry.source.lower() in lowered and any(_alias_pattern(entry.source).search(m.group(0))
+                                                     for m in entry.pattern.finditer(plain)):
+            found.append(entry.source)
+    return found
 
 
 @lru_cache(maxsize=None)

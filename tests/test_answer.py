@@ -195,6 +195,16 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     ("and does that last?", ("what share of people respond to TMS?",), "62%"),
     # a treatment described by what it does; an ellipsis after an ellipsis asks what the earlier one stood for
     ("and the shock one?", ("what are the side effects of ketamine infusions?", "what about TMS?"), "memory loss"),
+    # "knock her out" is anesthesia; the people counted, asked alone after what happens to them, are a share
+    ("my mum has the seizure treatment on friday - do they knock her out for it?", (), "anesthesia"),
+    ("does the benefit of the coil-on-the-head one last a year? how many people", (), "62%"),
+    # "what kind of drug" asks for the drug's kind, though it holds the sources' word already
+    ("special K - what kind of drug is it when they use it for depression?", (), "dissociative anesthetic drug"),
+    # "diffs" are differences; "total length" is the overall duration; "keep getting it" after a course is maintenance
+    ("quick diffs between first-line and procedural therapies?", (), "The key differences"),
+    ("since these act quicker, might they cut the total length of treatment?", (), "overall duration"),
+    ("after someone completes their ECT course, do they keep getting it?", (), "maintenance therapy"),
+    ("when a person finishes ECT is that the end or do they keep getting it", (), "maintenance therapy"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)

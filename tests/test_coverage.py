@@ -26,6 +26,9 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("how many people are still feeling better a year down the line", ("percentage",)),
     # the people counted named with their treatment ("tms pts"), the kind named too: one percentage, not a number
     ("how many tms pts are still better 1 yr later, percentage", ("percentage",)),
+    # the people counted asked alone, after what happens to them: the share of them
+    ("does relief still hold up a year later? how many ppl", ("percentage",)),
+    ("does relief still hold up a year later? how many ppl (people)", ("percentage",)),
     ("how many sessions and what percentage respond?", ("count", "percentage")),
     ("how many sessions are ok in a week?", ("count",)),
     ("how many wks until ket works", ("duration:long",)),

@@ -91,6 +91,15 @@ def test_a_treatment_described_by_what_it_does_gets_its_name():
     assert topics_in("and the shock one?") == ["ECT"] and topics_in("and the IV one?") == ["ketamine"]
 
 
+def test_a_lay_phrase_holding_the_sources_word_says_what_is_asked():
+    from ipchat.lexicon import lay_sources_added
+
+    # "what kind of drug" holds "drug", so nothing is added, but it asks what kind of drug ketamine is
+    query = expand_lay("what kind of drug is special K, when they use it for depression")
+    assert "(drug)" not in query and lay_sources_added(query) == ["drug"]
+    assert lay_sources_added("is ketamine a safe drug?") == []
+
+
 def test_topics_come_from_the_lexicon_with_treatment_topics_first():
     from ipchat.conversation import TOPICS
     assert [name for name, _aliases in TOPICS][:3] == ["ECT", "TMS", "ketamine"]
