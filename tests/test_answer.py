@@ -229,6 +229,14 @@ def test_declines_what_the_sources_never_discuss_and_offers_closest_material(ans
     assert reply.hits  # the closest material is still shown
 
 
+def test_a_sentence_taking_up_where_the_first_ends_is_kept_with_it(answerer):
+    # "... and increase the amount of glutamate." → "Increasing glutamate activates AMPA receptors, ...": the
+    # explanation goes on in the next sentence, which scores a little under the keep margin.
+    reply = answerer.ask("what does ketamine do in the brain?")
+    assert "NDMA" in reply.citations[0].quote
+    assert any("AMPA" in c.quote for c in reply.citations[1:])
+
+
 def test_an_aspect_the_sources_do_discuss_is_answered(answerer):
     reply = answerer.ask("Is ketamine addictive?")
     assert not reply.abstained and "addictive" in reply.answer
