@@ -37,6 +37,11 @@ SENTENCE_WEIGHT, KEYWORD_WEIGHT, PASSAGE_WEIGHT = 0.5, 0.3, 0.2
 # Answerability = best sentence score minus this times the share of question words unknown to the index.
 UNKNOWN_PENALTY = 0.3
 KEEP_MARGIN = 0.12  # keep sentences scoring within this of the best one (eval/answers.py: facts vs length)
+# A sentence that takes up where the answer's first one ends ("... and increase the amount of glutamate." →
+# "Increasing glutamate activates AMPA receptors, ...") carries its explanation on: it is kept within this
+# wider margin.
+CHAIN_MARGIN = 0.18
+_CHAIN_WORDS = 3  # one of the first words of its opening must be one of the last words of the kept sentence
 # A question asking for a figure ("how many sessions", "how long", "what percentage") is answered by a
 # sentence that states one of that kind (coverage.expected_types): such sentences get this bonus
 # (eval/answers.py: 0.2 over 0.1 raised the follow-ups' first citation and lowered no set's figure).
@@ -221,9 +226,10 @@ class Answerer:
             if not any(not of_drug or of_drug & {n for n, _s, _e in named_treatments(self._sentence(c))}
                        for c in speaking):
                 # Named only in the background ("The consent form talked about a 'course'. How many
-                # treatments ...?") it is a note too.
-                asked_at = aspect.asked.search(query).start()
-                decline = decline or not (_in_later_clause(query, asked_at) or _in_background(query, asked_at))
+                # treatments ...?") it is a note too; named in the background and asked again ("whats the
+                # youngest age someone can get ECT? my 15yo cousin was mentioned for it"), it is asked.
+                decline = decline or any(not (_in_later_clause(query, m.start()) or _in_background(query, m.start()))
+                                         for m in aspect.asked.finditer(query))
                 notes.append(f"No indexed passage discusses {aspect.name}{' for ' + _join(sorted(of_drug)) if of_drug else ''}.")
                 noted_figures.update(aspect.figures)
         conditions = conditions_named(query)
@@ -330,7 +336,8 @@ class Answerer:
         for candidate in candidates:
             if len(chosen) >= self.settings.max_quotes:
                 break
-            if candidate.score - candidate.lift < best - KEEP_MARGIN:
+            below = best - (candidate.score - candidate.lift)
+            if below > KEEP_MARGIN and not (below <= CHAIN_MARGIN and chosen and self._continues(chosen[0][0], candidate)):
                 continue
             doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
             start, end = list_block(candidate.hit.chunk, doc_text, candidate.start, candidate.end)
@@ -341,6 +348,20 @@ class Answerer:
                 continue
             chosen.append((candidate, start, end))
         return chosen
+
+    def _continues(self, kept: Candidate, candidate: Candidate) -> bool:
+        """True when `candidate` is the sentence right after `kept` in its passage and its opening takes up a
+        word of `kept`'s ending ("... increase the amount of glutamate." → "Increasing glutamate activates ...")."""
+        if kept.hit.chunk.chunk_id != candidate.hit.chunk.chunk_id:
+            return False
+        spans = list(kept.hit.chunk.sentences)
+        if (kept.start, kept.end) not in spans:
+            return False
+        i = spans.index((kept.start, kept.end))
+        if i + 1 >= len(spans) or spans[i + 1] != (candidate.start, candidate.end):
+            return False
+        opening = keyword_tokens(self._sentence(candidate))[:_CHAIN_WORDS]
+        return bool(set(opening) & set(keyword_tokens(self._sentence(kept))[-_CHAIN_WORDS:]))
 
     # -- answering -------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .coverage import named_treatments, phrase_pattern
-from .lexicon import load_lexicon
+from .lexicon import description_pattern, load_lexicon
 
 # Topics by their display name, with the ways people write them (ipchat/data/lexicon.toml): the
 # treatments that open a topic first, then the broader topics.
@@ -36,7 +36,9 @@ class Rewrite:
 
 
 # Topic names do not match at the start of a hyphenated compound ("ECT-related"); treatment coverage does.
-_ALIASES = [(name, alias, phrase_pattern(alias, hyphen_after=False)) for name, aliases in TOPICS for alias in aliases]
+# A treatment described instead of named ("and the shock one?", "and the IV one?") opens its topic too.
+_ALIASES = [(name, alias, phrase_pattern(alias, hyphen_after=False)) for name, aliases in TOPICS for alias in aliases] + [
+    (t.topic, "", description_pattern(t.described_by)) for t in load_lexicon().treatments if t.topic and t.described_by]
 
 
 def topics_in(text: str) -> list[str]:
@@ -104,16 +106,39 @@ _LATER = re.compile(r"^\W*(?:(?:and|or|but|what about|how about|and what about|a
                     + r"|(?:in\s+the\s+)?(?:long|longer)[- ]term|(?:in\s+the\s+)?long run)\W*$", re.I)
 
 
+# "and does that last?", "will those results hold up?": whether what the earlier answer told of (a response
+# rate, an improvement) lasts; "that" is what was said ("it" is the treatment: "does it last?").
+_LASTS = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\s+)?(?:does|do|will|would|did|can)\s+(?:that|this|those|these"
+                    r"|th(?:at|is|e|ose|ese) (?:effects?|benefits?|response|improvements?|relief|results?|gains?))\s+"
+                    r"(?:last|hold(?:\s+up)?|stick|persist|stay|keep\s+(?:working|going))"
+                    r"(?:\s+(?:long|long[- ]term|over time|afterwards|after))?\W*$", re.I)
+
+
 def _asks_again_of_earlier(question: str) -> bool:
     """True when `question` asks the earlier question again, for its reason ("why tho?") or for another
-    time ("and a yr later?"): it holds nothing to search with of its own."""
-    return bool(_WHY.match(question) or _LATER.match(question))
+    time ("and a yr later?", "and does that last?"): it holds nothing to search with of its own."""
+    return bool(_WHY.match(question) or _LATER.match(question) or _LASTS.match(question))
 
 
 def _named_plainly(text: str, topic: str) -> bool:
     """True when `text` names `topic` by its display name or its treatment's full name."""
     names = [topic] + [t.name for t in load_lexicon().treatments if t.topic == topic]
     return any(phrase_pattern(name).search(text) for name in names)
+
+
+def _is_elliptical(question: str) -> bool:
+    return bool(_ELLIPSIS.match(question)) and len(question.split()) <= _SHORT_WORDS
+
+
+def _as_asked(turn: str, history: Sequence[str]) -> str:
+    """The earlier `turn` as it was understood: an ellipsis itself ("what about TMS?" after "what are the side
+    effects of ketamine infusions?") is the question it stood for ("what are the side effects of TMS?"), so
+    that "and the shock one?" after both asks for ECT's side effects, not "what about ECT?"."""
+    turn = turn.strip()
+    before = [i for i, earlier in enumerate(history) if earlier.strip() == turn]
+    if not before or not _is_elliptical(turn):
+        return turn
+    return rewrite_followup(turn, history[:before[-1]]).query
 
 
 def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
@@ -130,14 +155,14 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
         return Rewrite(question)
     own = topics_in(question)
     topic, turn = conversation_topic(history)
-    elliptical = bool(_ELLIPSIS.match(question)) and len(question.split()) <= _SHORT_WORDS
+    elliptical = _is_elliptical(question)
     named = named_treatments(question)
     # "and for ECT?", "what about esketamine?": the earlier question, asked about the new subject. A
     # treatment that is not one of the topics (the sources may never mention it) counts as one too,
     # so that it does not borrow the earlier topic as its own.
     new = own[0] if own else question[named[0][1]:named[0][2]] if named and not _PRONOUN.search(question) else None
     if elliptical and turn is not None and new is not None and new != topic:
-        return Rewrite(_replace_topic(turn.strip(), topic, new))
+        return Rewrite(_replace_topic(_as_asked(turn, history), topic, new))
     last = history[-1].strip()
     if topic is not None and not own and not named and (
             _states(last) and _judges_what_was_said(question) or _asks_again_of_earlier(question)):

@@ -24,7 +24,7 @@ import re
 from typing import Callable
 
 from .keywords import keyword_tokens
-from .lexicon import load_lexicon
+from .lexicon import description_pattern, load_lexicon
 from .quantities import extract_quantities
 
 # -- expected answer types ------------------------------------------------------------------------
@@ -148,7 +148,9 @@ _HOW_MANY_RESPOND = re.compile(
     r"(?:improve|improved|respond|responded|recover|recovered|get better|got better|benefit|benefited|benefitted|remit|remitted|relapse|relapsed"
     # ... or are (still) well: "how many are still ok after a year", "how many people are still feeling better"
     r"|(?:still\s+)?(?:(?:are|were|stay|stayed|remain|remained|feel|felt|keep|kept|end up|ended up)\s+)?(?:still\s+)?"
-    r"(?:(?:feeling|doing|staying|keeping)\s+)?(?:ok|okay|well|better|improved|symptom[- ]free|in remission))\b",
+    r"(?:(?:feeling|doing|staying|keeping)\s+)?(?:ok|okay|well|better|improved|symptom[- ]free|in remission))\b"
+    # ... or asked of people alone after what happens to them: "does relief still hold up a year later? how many ppl"
+    r"|\bhow many\s+(?:of\s+)?(?:them|those|people|patients|pts|ppl)(?:\s*\([^)]*\))?\s*(?:[?.!]|$)",
     re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 
@@ -203,21 +205,24 @@ def phrase_pattern(alias: str, hyphen_after: bool = True) -> re.Pattern:
     return re.compile(r"(?<![\w-])" + re.escape(alias).replace(r"\ ", r"[\s-]+") + end, re.I)
 
 
-_ALIASES = [(name, alias, phrase_pattern(alias)) for name, aliases in TREATMENTS for alias in aliases]
+# Each treatment's names, then its descriptions ("the shock one"; lexicon `described_by`): a name as long as
+# a description ("magnetic seizure therapy", not "the magnetic ... therapy") is the one meant.
+_ALIASES = [(name, alias, phrase_pattern(alias), False) for name, aliases in TREATMENTS for alias in aliases] + [
+    (t.name, "", description_pattern(t.described_by), True) for t in load_lexicon().treatments if t.described_by]
 
 
 def named_treatments(text: str) -> list[tuple[str, int, int]]:
     """(name, start, end) of each treatment `text` names, in order; overlapping mentions keep the longest."""
-    found: list[tuple[str, int, int]] = []
-    for name, _alias, pattern in _ALIASES:
+    found: list[tuple[str, int, int, bool]] = []
+    for name, _alias, pattern, described in _ALIASES:
         for match in pattern.finditer(text):
-            found.append((name, match.start(), match.end()))
-    found.sort(key=lambda f: (f[1], -(f[2] - f[1])))
+            found.append((name, match.start(), match.end(), described))
+    found.sort(key=lambda f: (f[1], -(f[2] - f[1]), f[3]))
     kept: list[tuple[str, int, int]] = []
-    for item in found:
-        if kept and item[1] < kept[-1][2]:
+    for name, start, end, _described in found:
+        if kept and start < kept[-1][2]:
             continue  # inside a longer mention ("transcranial direct current stimulation" holds no TMS)
-        kept.append(item)
+        kept.append((name, start, end))
     return kept
 
 

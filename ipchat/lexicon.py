@@ -30,6 +30,7 @@ class Treatment:
     topic_aliases: tuple[str, ...]  # further ways of naming that topic
     broader: str | None = None  # the class it belongs to ("antidepressants" for sertraline)
     medication: bool = False  # a drug, not a procedure
+    described_by: tuple[str, ...] = ()  # what it does or uses, which names it in "the shock one" (description_pattern)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,26 @@ def words_pattern(words) -> re.Pattern:
     return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w])", re.I)
 
 
+# A treatment described instead of named: what it does or uses, between a determiner and a word for a
+# treatment ("the shock one", "the seizure treatment", "the coil-on-the-head treatment", "the IV one",
+# "the magnetic pulse treatment"). One further word, or a hyphenated tail, may come between; a function
+# word may not ("a seizure with TMS treatment" describes no ECT).
+_DETERMINERS = ("the", "that", "this", "a", "an", "her", "his", "my", "their", "your", "our")
+_TREATMENT_WORDS = ("one", "ones", "treatment", "treatments", "therapy", "therapies", "procedure", "procedures",
+                    "thing", "stuff", "option", "method", "approach", "session", "sessions")
+_NOT_BETWEEN = ("and", "or", "of", "for", "with", "to", "in", "on", "than", "vs", "versus", "is", "are")
+
+
+def description_pattern(words) -> re.Pattern:
+    """A treatment described by one of `words` (what it does or uses): "the shock one" for ["shock"]. The
+    match starts at the word, so that a name holding it ("magnetic seizure therapy") is as long and wins."""
+    described = sorted((re.escape(w.lower()).replace(r"\ ", r"[\s-]+") for w in words), key=len, reverse=True)
+    after = "(?:" + "|".join(rf"(?<=\b{d} )" for d in _DETERMINERS) + ")"
+    between = r"(?:-\w+)*(?:\s+(?!(?:" + "|".join(_NOT_BETWEEN) + r")\b)\w+(?:-\w+)*)?"
+    return re.compile(after + "(?:" + "|".join(described) + ")" + between
+                      + r"[\s-]+(?:" + "|".join(_TREATMENT_WORDS) + r")\b", re.I)
+
+
 def _strings(entry: dict, key: str, where: str, required: bool = True) -> tuple[str, ...]:
     value = entry.get(key, [] if not required else None)
     if value is None or not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
@@ -132,7 +153,8 @@ def build_lexicon(data: dict) -> Lexicon:
         if not isinstance(medication, bool):
             raise LexiconError(f"{where}: medication must be true or false")
         treatments.append(Treatment(name, _strings(entry, "aliases", where), entry.get("topic"),
-                                    _strings(entry, "topic_aliases", where, False), broader, medication))
+                                    _strings(entry, "topic_aliases", where, False), broader, medication,
+                                    _strings(entry, "described_by", where, False)))
         examples_of("treatment", name, entry, where)
     for n, entry in enumerate(data.get("topic", []), start=1):
         where = f"lexicon.toml [[topic]] #{n}"
@@ -205,7 +227,9 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
 
     additions: list[tuple[int, str]] = []
     for treatment in load_lexicon().treatments:
-        # "shock treatment", "special k": a treatment named in words the sources do not use gets its name.
+        # "shock treatment", "special k": a treatment named in words the sources do not use gets its name;
+        # so does one described by what it does ("the seizure treatment", "the coil-on-the-head treatment"),
+        # whose words the sources use of other things too.
         if treatment.name.lower() in lowered:
             continue
         for alias in treatment.aliases:
@@ -215,6 +239,10 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
             if match:
                 additions.append((after(match), treatment.name))
                 break
+        else:
+            match = _described(treatment).search(plain) if treatment.described_by else None
+            if match and not _names_it(treatment, plain):
+                additions.append((after(match), treatment.name))
     for treatment in load_lexicon().treatments:
         # "how long do SSRIs take": the sources may speak of the class ("antidepressants") instead.
         broader = treatment.broader
@@ -260,16 +288,35 @@ def _read_shorthand(query: str) -> tuple[str, list[int]]:
 
 def lay_sources_added(query: str, within: str | None = None) -> list[str]:
     """The sources' words that `expand_lay` added to `query` (each as "(source)" after a lay word for it);
-    with `within` (a part of `query`), only those whose lay word is in that part."""
+    with `within` (a part of `query`), only those whose lay word is in that part. A lay phrase that holds
+    the sources' word itself ("what kind of drug is special K" for "drug") says what is asked of it as
+    surely, though nothing was added: its source counts too."""
     lowered = query.lower()
     plain = _read_shorthand(query if within is None else within)[0]
-    return [entry.source for entry in load_lexicon().lay
-            if f"({entry.source.lower()})" in lowered and entry.pattern.search(plain)]
+    found = []
+    for entry in load_lexicon().lay:
+        if f"({entry.source.lower()})" in lowered:
+            if entry.pattern.search(plain):
+                found.append(entry.source)
+        elif entry.source.lower() in lowered and any(_alias_pattern(entry.source).search(m.group(0))
+                                                     for m in entry.pattern.finditer(plain)):
+            found.append(entry.source)
+    return found
 
 
 @lru_cache(maxsize=None)
 def _alias_pattern(alias: str) -> re.Pattern:
     return words_pattern([alias])
+
+
+@lru_cache(maxsize=None)
+def _described(treatment: Treatment) -> re.Pattern:
+    return description_pattern(treatment.described_by)
+
+
+def _names_it(treatment: Treatment, text: str) -> bool:
+    """True when `text` names `treatment` by one of its aliases ("ECT"), not only by description."""
+    return any(_alias_pattern(alias).search(text) for alias in treatment.aliases)
 
 
 def broader_class(name: str) -> str | None:

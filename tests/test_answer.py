@@ -192,6 +192,19 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     ("can ECT TMS or ketamine be started as 1st line or do they have to fail meds first", (), "Not intended as a first-line"),
     # asked again for a later time, with the figure the earlier question asked for
     ("and a yr later?", ("what % of pts respond to TMS",), "62%"),
+    ("and does that last?", ("what share of people respond to TMS?",), "62%"),
+    # a treatment described by what it does; an ellipsis after an ellipsis asks what the earlier one stood for
+    ("and the shock one?", ("what are the side effects of ketamine infusions?", "what about TMS?"), "memory loss"),
+    # "knock her out" is anesthesia; the people counted, asked alone after what happens to them, are a share
+    ("my mum has the seizure treatment on friday - do they knock her out for it?", (), "anesthesia"),
+    ("does the benefit of the coil-on-the-head one last a year? how many people", (), "62%"),
+    # "what kind of drug" asks for the drug's kind, though it holds the sources' word already
+    ("special K - what kind of drug is it when they use it for depression?", (), "dissociative anesthetic drug"),
+    # "diffs" are differences; "total length" is the overall duration; "keep getting it" after a course is maintenance
+    ("quick diffs between first-line and procedural therapies?", (), "The key differences"),
+    ("since these act quicker, might they cut the total length of treatment?", (), "overall duration"),
+    ("after someone completes their ECT course, do they keep getting it?", (), "maintenance therapy"),
+    ("when a person finishes ECT is that the end or do they keep getting it", (), "maintenance therapy"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)
@@ -205,12 +218,23 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
     ("Is there an age limit for ECT?", "age"),
     ("Can I have ketamine infusions while breastfeeding?", "breastfeeding"),
     ("Can you have TMS with a metal implant?", "devices or implants"),
+    ("which trimester is safest for TMS?", "the stage of pregnancy"),
+    # asked in the question proper and named again in the background that follows
+    ("what's the oldest age someone can have TMS? my 80 year old gran was offered it", "age"),
 ])
 def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
     reply = answerer.ask(question)
     assert reply.abstained and reply.declined
     assert f"No indexed passage discusses {aspect}." in reply.notes
     assert reply.hits  # the closest material is still shown
+
+
+def test_a_sentence_taking_up_where_the_first_ends_is_kept_with_it(answerer):
+    # "... and increase the amount of glutamate." → "Increasing glutamate activates AMPA receptors, ...": the
+    # explanation goes on in the next sentence, which scores a little under the keep margin.
+    reply = answerer.ask("what does ketamine do in the brain?")
+    assert "NDMA" in reply.citations[0].quote
+    assert any("AMPA" in c.quote for c in reply.citations[1:])
 
 
 def test_an_aspect_the_sources_do_discuss_is_answered(answerer):

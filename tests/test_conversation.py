@@ -24,6 +24,18 @@ FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.js
     (["is ketamine ok for someone w/ hx of opioid use d/o"], "why tho?",
      "is ketamine ok for someone w/ hx of opioid use d/o - why tho?"),
     (["what % of pts respond to TMS"], "and a yr later?", "what % of pts respond to TMS - and a yr later?"),
+    # "that" is what the earlier answer told of: whether it lasts asks the earlier question again ...
+    (["what % of patients improve with TMS?"], "and does that last?", "what % of patients improve with TMS? - and does that last?"),
+    (["how many people get better with TMS?"], "will those results hold up?",
+     "how many people get better with TMS? - will those results hold up?"),
+    # ... "it" is the treatment
+    (["what is TMS?"], "does it last?", "does TMS last?"),
+    # a treatment described by what it does opens its topic
+    (["how many ECT treatments is typical?"], "and the IV one?", "how many ketamine treatments is typical?"),
+    # an ellipsis after an ellipsis asks what the earlier one stood for
+    (["what are the side effects of ketamine infusions?", "what about TMS?"], "and the shock one?",
+     "what are the side effects of ECT?"),
+    (["what does ketamine treat?", "and TMS?", "and for ECT?"], "what about the IV one?", "what does ketamine treat?"),
     (["how well does ECT work"], "long term?", "how well does ECT work - long term?"),
     # ... but a question with words of its own is read in the topic only
     (["what % of pts respond to TMS"], "and the side effects?", "and the side effects (TMS)?"),

@@ -26,6 +26,9 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("how many people are still feeling better a year down the line", ("percentage",)),
     # the people counted named with their treatment ("tms pts"), the kind named too: one percentage, not a number
     ("how many tms pts are still better 1 yr later, percentage", ("percentage",)),
+    # the people counted asked alone, after what happens to them: the share of them
+    ("does relief still hold up a year later? how many ppl", ("percentage",)),
+    ("does relief still hold up a year later? how many ppl (people)", ("percentage",)),
     ("how many sessions and what percentage respond?", ("count", "percentage")),
     ("how many sessions are ok in a week?", ("count",)),
     ("how many wks until ket works", ("duration:long",)),
@@ -219,6 +222,21 @@ def test_overlapping_mentions_keep_the_longer_one():
     assert [n for n, _s, _e in named_treatments("are psychedelic mushrooms safe?")] == ["psilocybin"]
     assert [n for n, _s, _e in named_treatments("saint tms vs rTMS")] == [
         "Stanford neuromodulation therapy", "transcranial magnetic stimulation"]
+
+
+def test_a_treatment_described_by_what_it_does_is_named():
+    def names(text):
+        return [n for n, _s, _e in named_treatments(text)]
+    assert names("my dad is getting the seizure treatment tomorrow") == ["electroconvulsive therapy"]
+    assert names("does relief from the coil-on-the-head treatment hold up?") == ["transcranial magnetic stimulation"]
+    assert names("is the shock one worse than the IV one?") == ["electroconvulsive therapy", "ketamine"]
+    # a name as long as a description is the one meant; a word for the treatment must follow the description
+    assert names("is the magnetic seizure therapy newer?") == ["magnetic seizure therapy"]
+    assert names("does the seizure last long?") == []
+    assert names("what is the risk of a seizure with TMS treatment?") == ["transcranial magnetic stimulation"]
+    # a description alone covers nothing: whether the sources cover a treatment is read from its names
+    coverage = TreatmentCoverage(lambda alias: alias == "seizure")
+    assert not coverage.covered("electroconvulsive therapy")
 
 
 def test_treatments_named_as_history_are_context():

@@ -82,6 +82,24 @@ def test_an_alias_the_sources_never_use_gets_the_treatments_name():
     assert expand_lay("is ketamine safe", known) == "is ketamine safe"  # its own name: nothing added
 
 
+def test_a_treatment_described_by_what_it_does_gets_its_name():
+    assert expand_lay("my dad is getting the seizure treatment tomorrow") == \
+        "my dad is getting the seizure treatment (electroconvulsive therapy) tomorrow"
+    # named as well, nothing is added; and the words alone describe nothing
+    assert "(electroconvulsive therapy)" not in expand_lay("is ECT the seizure treatment?")
+    assert "(electroconvulsive therapy)" not in expand_lay("how long does the seizure last?")
+    assert topics_in("and the shock one?") == ["ECT"] and topics_in("and the IV one?") == ["ketamine"]
+
+
+def test_a_lay_phrase_holding_the_sources_word_says_what_is_asked():
+    from ipchat.lexicon import lay_sources_added
+
+    # "what kind of drug" holds "drug", so nothing is added, but it asks what kind of drug ketamine is
+    query = expand_lay("what kind of drug is special K, when they use it for depression")
+    assert "(drug)" not in query and lay_sources_added(query) == ["drug"]
+    assert lay_sources_added("is ketamine a safe drug?") == []
+
+
 def test_topics_come_from_the_lexicon_with_treatment_topics_first():
     from ipchat.conversation import TOPICS
     assert [name for name, _aliases in TOPICS][:3] == ["ECT", "TMS", "ketamine"]

@@ -23,7 +23,9 @@ CLINICIAN7 = QUESTIONS_DIR / "clinician7.jsonl"  # a seventh writer, scored once
 CLINICIAN8 = QUESTIONS_DIR / "clinician8.jsonl"  # an eighth writer (ward shorthand), scored twice unread, then learnt from
 CLINICIAN9 = QUESTIONS_DIR / "clinician9.jsonl"  # a ninth writer (patients, relatives, students, GPs), kept aside, scored once, then learnt from
 CLINICIAN10 = QUESTIONS_DIR / "clinician10.jsonl"  # a tenth writer (night-shift nurses, pharmacists, junior doctors), kept aside, scored three times unread, then learnt from
-CLINICIANS = (CLINICIAN, CLINICIAN2, CLINICIAN3, CLINICIAN4, CLINICIAN5, CLINICIAN6, CLINICIAN7, CLINICIAN8, CLINICIAN9, CLINICIAN10)
+CLINICIAN11 = QUESTIONS_DIR / "clinician11.jsonl"  # an eleventh writer (students cramming, relatives in a waiting room), kept aside, scored twice unread, then learnt from
+CLINICIANS = (CLINICIAN, CLINICIAN2, CLINICIAN3, CLINICIAN4, CLINICIAN5, CLINICIAN6, CLINICIAN7, CLINICIAN8, CLINICIAN9, CLINICIAN10,
+              CLINICIAN11)
 ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
 
 MIN_IN_SCOPE = 50
