@@ -58,7 +58,9 @@ How a message is read:
    many?") count when the same message states risk or hopelessness, names a time or place, holds a
    second sign, or when earlier messages did (the conversation rule below).
 7. With the message's vector, the backstop (backstop.py) compares it with reviewed exemplars and may
-   raise the level to concern or crisis (``semantic.<exemplar id>``). It never lowers one.
+   raise the level to concern or crisis (``semantic.<exemplar id>``). It never lowers one. In a
+   message whose risky words the rules read as an idiom and nothing else, it hears only the sentences
+   without one, one step less.
 
 The message level is the most severe finding: a crisis sentence inside a clinical question is still
 a crisis. A mention of suicide or self-harm with no finding makes the message ``clinical``. Every
@@ -80,7 +82,9 @@ concern as hopelessness), so "most days I figure the guys who didn't come home g
 message a concern ("mom found weeks of his heart pills hidden" ... "can his ECT be moved up?"). When the
 rules read nothing in the last messages and nothing was raised, the backstop hears them joined
 (`conversation_vector`, `embed_turn`): fragments that each say little can say it together. A writer
-who says they are safe, or denies risk of their own with no hopelessness beside it, ends what carried.
+who says they are safe, or denies risk of their own with no hopelessness beside it, ends what carried;
+one who says the earlier words were a film's, a book's or an exam's (cue.reframed) ends it too, and
+closes someone else's risk told before.
 
 Privacy: nothing the user typed is logged or stored. The logger ``ipchat.safety`` receives only
 the level, the rule ids and the elapsed time.
