@@ -516,3 +516,13 @@ def test_a_crisis_heard_in_the_writers_own_sentence_stays_a_crisis_beside_someon
     assert len(spans) == 2
     sentences = [np.ones(4), np.full(4, 2.0)]
     assert assess(text, vector=np.ones(4), backstop=_HearsTwos(), sentence_vectors=sentences).level == level
+
+
+def test_after_the_writer_says_they_are_safe_the_next_message_is_not_raised_to_a_crisis() -> None:
+    """Nearness in meaning in the message after "I'm safe" is a concern at most, as in the message itself;
+    risk the rules read in it is still a crisis."""
+    safe = "i'm safe, never had thoughts like that, just asking"
+    question = "I've finally saved up enough for the course! what's the plan for the first week?"
+    assert assess(question, vector=np.ones(4), backstop=_Hears("crisis")).level == "crisis"
+    assert assess(question, history=[safe], vector=np.ones(4), backstop=_Hears("crisis")).level == "concern"
+    assert assess("i want to kill myself tonight", history=[safe]).level == "crisis"

@@ -443,8 +443,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             level = "crisis"  # a sign beside what reads as risk
             rule_ids += [*reading.signs, "crisis.in_context"]
         raised = verdict.level
-        if raised == "crisis" and reading.safe_now:
-            raised = "concern"  # "not talking about me, how long is a session?": near in meaning, not meant
+        if raised == "crisis" and (reading.safe_now or (earlier and earlier[-1].safe_now and not reading.findings)):
+            # "not talking about me, how long is a session?": near in meaning, not meant; so too in the
+            # message after the writer said so ("I said no to all of them" ... "I've finally saved up for
+            # the TMS course! what's the plan for the first week?").
+            raised = "concern"
         if raised == "crisis" and any(not f.decision.startswith("crisis.") for f in reading.findings):
             # The rules read the risk words and judged them past, denied, hypothetical or someone else's
             # ("No, I'm not going to hurt myself"): near in meaning is not the same meaning.
