@@ -526,3 +526,15 @@ def test_a_reframe_in_the_message_before_closes_someone_elses_risk_told_earlier(
 ])
 def test_conditionals_idioms_and_farewells_in_other_languages(text, level) -> None:
     assert assess(text).level == level
+
+
+@pytest.mark.parametrize(("history", "level"), [
+    # After risk, talk of means is a crisis ...
+    (["some days i just want to disappear"], "crisis"),
+    # ... but not once the writer took it back in between.
+    (["some days i just want to disappear", "omg not like that 😂 i mean from the family group chat"], "none"),
+])
+def test_talk_of_means_after_risk_taken_back_is_not_a_crisis(history, level) -> None:
+    message = "which pharmacies near the station are open after 10pm?"
+    assert safety.read_message(message).means_talk
+    assert assess(message, history=history).level == level

@@ -301,6 +301,13 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     return replace(heard, semantic_other=True) if other else heard
 
 
+def _since_safe(readings: Sequence[Reading]) -> Sequence[Reading]:
+    """The readings after the last one in which the writer said they are safe or took it back ("omg not
+    like that 😂 … im fine, genuinely"): risk before it no longer makes talk of means a crisis."""
+    last = max((n for n, r in enumerate(readings) if r.safe_now), default=-1)
+    return readings[last + 1:]
+
+
 def _crisis_in_own_words(text: str, sentence_vectors, judged: int, backstop: Backstop) -> bool:
     """Whether a sentence of `text` that speaks of the writer and does not open with someone else is itself
     heard as a crisis ("she'll figure it out. after friday nobody will need to drive me anywhere again":
@@ -383,7 +390,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         level = "crisis"
         rule_ids += ["context.earlier_sign", "crisis.in_conversation"]
     elif level != "crisis" and reading.means_talk and not reading.safe_now and any(
-            r.writer_at_risk or r.distress for r in earlier[-FOLLOW_UP:]):
+            r.writer_at_risk or r.distress for r in _since_safe(earlier[-FOLLOW_UP:])):
         level = "crisis"
         rule_ids += ["context.means_after_risk", "crisis.in_conversation"]
     elif level != "crisis" and (any(r.writer_at_risk for r in earlier[-FOLLOW_UP:]) or (
