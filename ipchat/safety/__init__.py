@@ -244,6 +244,7 @@ def _idiom_only(reading: Reading) -> bool:
 
 
 def _has_idiom(sentence: str) -> bool:
+    """Whether the rules read an idiom in `sentence` (read on its own)."""
     return any(rule_id.startswith("idiom.") for rule_id in read_message(sentence).rule_ids)
 
 
