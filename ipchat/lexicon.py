@@ -98,9 +98,11 @@ _TREATMENT_WORDS = ("one", "ones", "treatment", "treatments", "therapy", "therap
 _NOT_BETWEEN = ("and", "or", "of", "for", "with", "to", "in", "on", "than", "vs", "versus", "is", "are")
 
 
-def description_pattern(words) -> re.Pattern:
-    """A treatment described by one of `words` (what it does or uses): "the shock one" for ["shock"]. The
-    match starts at the word, so that a name holding it ("magnetic seizure therapy") is as long and wins."""
+@lru_cache(maxsize=None)
+def description_pattern(words: tuple[str, ...]) -> re.Pattern:
+    """A treatment described by one of `words` (what it does or uses): "the shock one" for ("shock",). The
+    match starts at the word, so that a name holding it ("magnetic seizure therapy") is as long and wins.
+    Compiled once per word list (conversation, coverage and query expansion share it)."""
     described = sorted((re.escape(w.lower()).replace(r"\ ", r"[\s-]+") for w in words), key=len, reverse=True)
     after = "(?:" + "|".join(rf"(?<=\b{d} )" for d in _DETERMINERS) + ")"
     between = r"(?:-\w+)*(?:\s+(?!(?:" + "|".join(_NOT_BETWEEN) + r")\b)\w+(?:-\w+)*)?"
@@ -240,7 +242,7 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
                 additions.append((after(match), treatment.name))
                 break
         else:
-            match = _described(treatment).search(plain) if treatment.described_by else None
+            match = description_pattern(treatment.described_by).search(plain) if treatment.described_by else None
             if match and not _names_it(treatment, plain):
                 additions.append((after(match), treatment.name))
     for treatment in load_lexicon().treatments:
@@ -307,11 +309,6 @@ def lay_sources_added(query: str, within: str | None = None) -> list[str]:
 @lru_cache(maxsize=None)
 def _alias_pattern(alias: str) -> re.Pattern:
     return words_pattern([alias])
-
-
-@lru_cache(maxsize=None)
-def _described(treatment: Treatment) -> re.Pattern:
-    return description_pattern(treatment.described_by)
 
 
 def _names_it(treatment: Treatment, text: str) -> bool:

@@ -510,6 +510,8 @@ class _HearsTwos:
     ("she'll figure it out. after friday nobody will need to drive me anywhere again", "crisis"),
     # The sentence heard is someone else's: theirs, a concern.
     ("i called my sister. she says she will jump off the bridge", "concern"),
+    # ... also where the rules read nothing: the writer's own sentence is not heard as a crisis.
+    ("i called my sister. she sounded far away and quiet", "concern"),
 ])
 def test_a_crisis_heard_in_the_writers_own_sentence_stays_a_crisis_beside_someone_elses(text, level) -> None:
     spans = bs.sentence_spans(text)
