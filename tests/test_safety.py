@@ -538,3 +538,61 @@ def test_talk_of_means_after_risk_taken_back_is_not_a_crisis(history, level) -> 
     message = "which pharmacies near the station are open after 10pm?"
     assert safety.read_message(message).means_talk
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # Words the writer says were someone else's are that person's risk: a concern, and the writer's own no
+    # longer carries...
+    (["I keep thinking I want to not wake up tomorrow"],
+     "sorry should have explained, thats what my patient wrote in her sleep diary", "concern"),
+    (["I keep thinking I want to not wake up tomorrow", "sorry, thats what my patient wrote in her sleep diary"],
+     "I'm her nurse. how do I escalate", "concern"),
+    # ... while the same words with no one to give them to stay the writer's.
+    (["I keep thinking I want to not wake up tomorrow", "sorry, that's what my doctor said about the anaesthetic"],
+     "anyway how long is the waitlist", "crisis"),
+    # "the friend is me" makes the friend's means the writer's, for the messages after it too.
+    (["asking for a friend, she has back pain and keeps counting her tramadol", "she says she has enough now",
+      "ok the friend is me"], "counted again this morning. 62. thats enough right", "crisis"),
+    (["asking for a friend, she has back pain and keeps counting her tramadol", "she says she has enough now"],
+     "counted again this morning. 62. thats enough right", "concern"),
+])
+def test_words_given_back_to_someone_else_or_owned_by_the_writer(history, message, level) -> None:
+    assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # Not being safe is a statement of risk; a question about safety answered no is too.
+    ("you asked if im safe. no not really", "crisis"),
+    ("no, I'm not safe", "crisis"),
+    ("you asked if im safe. yes i am, just tired", "none"),
+    ("am I safe to drive after the infusion? I am not safe to drive after dental sedation", "none"),
+    # A state lasting until now is not past; one said to have stopped is.
+    ("psych student here. honestly ive wanted to die since about september and nothing has touched it", "crisis"),
+    ("i have wanted to die for years but not since my ect course", "concern"),
+    # Burden put as someone being better off with the writer dead, or with their life insurance.
+    ("baby is 7 wks and i keep thinking she'd be better off with my sister and me dead", "crisis"),
+    # A means question about "a person" is asked of people in general.
+    ("writing a song about my uncle - how long does it take a person to drown in cold water?", "concern"),
+    ("how long does it take to drown in cold water?", "crisis"),
+    # Means found in someone else's bag are theirs.
+    ("my girlfriend's been cutting her thighs since the tour got cancelled. i found blades in her stick bag", "concern"),
+    # Thanks in any of the six languages is not a life at risk.
+    ("vale, gracias. me has salvado la vida jaja", "none"),
+])
+def test_safety_answers_lasting_states_burden_and_whose_means(text, level) -> None:
+    assert assess(text).level == level
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # A relative clause names who the predicate is about: the noun before "who" ...
+    ("I have a chap with catatonic features and another who is actively suicidal - would either qualify for ECT?", "concern"),
+    ("is ECT used for people who are suicidal", "clinical"),
+    # ... unless that noun is the writer.
+    ("i am someone who is suicidal", "crisis"),
+    ("as someone who is suicidal myself, is tms any good", "crisis"),
+    # Medicines named only as what a treatment is set against are no method beside "quicker".
+    ("main advantages of procedural treatments over pills - are they quicker?", "none"),
+    ("pills or hanging, which is quicker", "crisis"),
+])
+def test_relative_clauses_and_treatment_comparisons(text, level) -> None:
+    assert assess(text).level == level

@@ -485,9 +485,12 @@ def test_an_idiom_message_is_heard_only_in_its_other_sentences_and_one_step_less
     assert len(bs.sentence_spans(two)) == 2
     heard = assess(two, vector=np.ones(4), backstop=_Hears("crisis"), sentence_vectors=[np.ones(4), np.ones(4)])
     assert heard.level == "concern" and "semantic.crisis.x" in heard.rule_ids
-    # Without an idiom, the same verdict is a crisis.
-    assert assess("Ich habe Hunger. Darf ich vor der EKT nichts frühstücken?", vector=np.ones(4),
+    # Without an idiom, the same verdict is a crisis (where a word of the language's risk words is there:
+    # without one, a concern, as for any message in that language).
+    assert assess("Ich habe Hunger und will nicht mehr. Darf ich vor der EKT nichts frühstücken?", vector=np.ones(4),
                   backstop=_Hears("crisis"), sentence_vectors=[np.ones(4), np.ones(4)]).level == "crisis"
+    assert assess("Ich habe Hunger. Darf ich vor der EKT nichts frühstücken?", vector=np.ones(4),
+                  backstop=_Hears("crisis"), sentence_vectors=[np.ones(4), np.ones(4)]).level == "concern"
 
 
 class _HearsTwos:
@@ -528,3 +531,27 @@ def test_after_the_writer_says_they_are_safe_the_next_message_is_not_raised_to_a
     assert assess(question, vector=np.ones(4), backstop=_Hears("crisis")).level == "crisis"
     assert assess(question, history=[safe], vector=np.ones(4), backstop=_Hears("crisis")).level == "concern"
     assert assess("i want to kill myself tonight", history=[safe]).level == "crisis"
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # A message in another language with none of its words of death, means, farewells or despair: what an
+    # English model hears in it is a concern at most.
+    ("Je suis interne en psychiatrie", "concern"),
+    ("au cas où quoi, je lui ai demandé", "concern"),
+    # With one of them, the backstop's crisis stands.
+    ("ya dejé escritas las cartas para mi mamá y mi hermano, están en el cajón", "crisis"),
+    ("dopo giovedì non ci sarò più per nessuno", "crisis"),
+    # English is heard as it is.
+    ("I work in a hospital pharmacy", "crisis"),
+])
+def test_a_foreign_message_without_risk_words_is_heard_as_a_concern_at_most(text, level) -> None:
+    assert assess(text, vector=np.ones(4), backstop=_Hears("crisis")).level == level
+
+
+def test_without_risk_words_reads_only_the_five_languages() -> None:
+    from ipchat.safety.languages import without_risk_words
+
+    assert without_risk_words("Je suis interne en psychiatrie")
+    assert not without_risk_words("Je veux mourir ce soir")
+    assert not without_risk_words("und ehrlich gesagt will ich auch nicht mehr")
+    assert not without_risk_words("I work in a hospital pharmacy")  # English: not one of the five

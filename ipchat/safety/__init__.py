@@ -102,6 +102,7 @@ import numpy as np
 from ipchat.errors import InputError
 
 from .backstop import Backstop, backstop_for, sentence_spans
+from .languages import without_risk_words
 
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
@@ -252,14 +253,21 @@ def _judge(backstop: Backstop, reading: Reading, text: str, vector, sentence_vec
     """The backstop's verdict on a message. When the rules read its risky words as an idiom and nothing
     else ("Do I hang my coat in the ECT room?", "Ich sterbe vor Hunger, darf ich vor der EKT nichts
     frühstücken?"), nearness in meaning is the idiom's: only its sentences without an idiom are heard,
-    and one step less ("Dead on my feet after ECT session 3. Is a long nap normal?")."""
+    and one step less ("Dead on my feet after ECT session 3. Is a long nap normal?"). A message in another
+    language with none of its words of death, means, farewells or despair is heard as a concern at most
+    (`languages.without_risk_words`: the bundled model is English, and its sense of "Je suis interne en
+    psychiatrie" is noise)."""
     if not _idiom_only(reading):
-        return backstop.judge_message(vector, sentence_vectors)
-    spans = sentence_spans(text)
-    kept = [v if v is not None and not _has_idiom(text[start:end]) else None
-            for (start, end), v in zip(spans, sentence_vectors)]
-    verdict = backstop.judge_message(None, kept)
-    return replace(verdict, level=_STEP_DOWN.get(verdict.level, verdict.level))
+        verdict = backstop.judge_message(vector, sentence_vectors)
+    else:
+        spans = sentence_spans(text)
+        kept = [v if v is not None and not _has_idiom(text[start:end]) else None
+                for (start, end), v in zip(spans, sentence_vectors)]
+        verdict = backstop.judge_message(None, kept)
+        verdict = replace(verdict, level=_STEP_DOWN.get(verdict.level, verdict.level))
+    if verdict.level == "crisis" and without_risk_words(text):
+        verdict = replace(verdict, level="concern")
+    return verdict
 
 
 def _carries_as(reading: Reading) -> str:
@@ -302,6 +310,22 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     return replace(heard, semantic_other=True) if other else heard
 
 
+def _revealed(readings: Sequence[Reading]) -> list[Reading]:
+    """Earlier readings with what a later message says of the one or two before it. "ok the friend is me",
+    after means or risk told of a friend, makes that risk the writer's (it then carries as their own); "that's
+    what my patient wrote in her sleep diary", after the writer's own words of risk, makes it that person's
+    (it then carries as a concern, and the writer's own no longer does: cue.reattributed is a safe_now)."""
+    out = list(readings)
+    for n, reading in enumerate(out):
+        before = out[max(0, n - FOLLOW_UP):n]
+        if reading.for_me and not reading.writer_at_risk and any(
+                r.means_talk or r.means_named or r.semantic_other or r.level == "concern" for r in before):
+            out[n] = replace(reading, semantic_risk=True)
+        elif reading.reattributed and any(r.writer_at_risk for r in before):
+            out[n] = replace(reading, semantic_other=True)
+    return out
+
+
 def _since_safe(readings: Sequence[Reading]) -> Sequence[Reading]:
     """The readings after the last one in which the writer said they are safe or took it back ("omg not
     like that 😂 … im fine, genuinely"): risk before it no longer makes talk of means a crisis."""
@@ -337,7 +361,7 @@ def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier
     if verdict.level == "none":
         return None
     joined = conversation_text(text, history)
-    level = verdict.level if in_writers_voice(joined, joined) else "concern"
+    level = verdict.level if in_writers_voice(joined, joined) and not without_risk_words(joined) else "concern"
     return level, tuple(verdict.rule_ids)
 
 
@@ -380,6 +404,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     if history_vectors and backstop is not None:
         earlier = [_heard(reading, message, vec, backstop)
                    for reading, message, vec in zip(earlier, window, tuple(history_vectors)[-len(window):])]
+    earlier = _revealed(earlier)
     reading = read_message(text, context=any(r.gives_context for r in earlier))
     level, rule_ids = reading.level, list(reading.rule_ids)
     # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis; after the
@@ -412,9 +437,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         level = "crisis"
         rule_ids += ["context.for_me_after_means", "crisis.in_conversation"]
     # Taking back earlier risk ("joking obviously, I'm safe") keeps the topic: clinical, with the footer.
+    # Words said to be someone else's ("that's what my patient wrote") are their risk: a concern.
     if reading.safe_now and RANK[level] < RANK["clinical"] and any(r.writer_at_risk for r in earlier[-FOLLOW_UP:]):
-        level = "clinical"
-        rule_ids += ["context.taken_back", "clinical.follow_up"]
+        level = "concern" if reading.reattributed else "clinical"
+        rule_ids += ["context.reattributed", "concern.follow_up"] if reading.reattributed else \
+            ["context.taken_back", "clinical.follow_up"]
     # A follow-up that refers back ("what's the plan for her TMS now?") keeps the concern or the clinical
     # topic of the message it follows.
     # ... unless it takes the earlier words back ("to be clear, I'm not suicidal").

@@ -49,6 +49,7 @@ class Language:
     distress: re.Pattern | None = None
     fillers: tuple[str, ...] = ()  # adverbs dropped before matching ("he pensado seriamente en ...")
     third_subject: re.Pattern | None = None  # someone else opening a clause ("mi hermano", "elle")
+    risk_words: re.Pattern | None = None  # words of death, means, farewells or despair (see without_risk_words)
 
 
 def fold(text: str) -> str:
@@ -83,6 +84,8 @@ def _language(code: str, spec: dict) -> Language:
             # object ("le escribí a mi hermano una carta de despedida" is the writer's).
             third_subject=re.compile(r"^\s*(?:\S+\s+){0,2}?" + _words(spec["third_subjects"], where + " third_subjects")
                                      + r"\b") if spec.get("third_subjects") else None,
+            risk_words=re.compile(r"\b" + _words(spec["risk_words"], where + " risk_words") + r"\b")
+            if spec.get("risk_words") else None,
         )
     except re.error as exc:
         raise SafetyDataError(f"{where}: a pattern does not compile: {exc}") from None
@@ -183,6 +186,20 @@ def is_foreign(text: str) -> bool:
     more of its words are that language's function words than English ones (and at least two)."""
     english, foreign = _foreign_counts(fold(text))
     return foreign >= 2 and foreign > english
+
+
+def without_risk_words(text: str) -> bool:
+    """True when `text` reads as one of the five languages (`is_foreign`) and holds none of that language's
+    words of death, means, farewells or despair (`risk_words`), nor a topic or distress word of any of them:
+    "Je suis interne en psychiatrie", "vale, ¿la ketamina va en nevera?". What an English embedding model
+    makes of such a message is not evidence of risk."""
+    if not is_foreign(text):
+        return False
+    _, languages, _ = load_phrases()
+    folded = fold(text)
+    return not any(pattern is not None and pattern.search(folded)
+                   for language in languages.values()
+                   for pattern in (language.risk_words, language.topic, language.distress))
 
 
 @lru_cache(maxsize=1)

@@ -101,6 +101,17 @@ _NOUN_PHRASE_BEFORE = re.compile(
     r"\s+(?:\w+\s+){0,4}$"
 )
 _FICTION = re.compile(r"\b(?:character|protagonist|hero|heroine|narrator|novel|film|movie|book|story|show|series)\b")
+# A relative clause right before the predicate ("I have a chap with catatonia and another who is actively
+# suicidal"): the predicate is about the noun before "who", not the clause's subject.
+_RELATIVE_BEFORE = re.compile(
+    r"\b(?P<antecedent>(?!(?:and|but|or|so|then|because|know|wonder|ask|asked|see|tell|told)\b)\w+)\s+who\s+(?:is|are|was|were|has been|have been|had been|seems?|seemed|feels?|"
+    r"felt|gets|got|became|becomes|keeps?|kept|remains?|remained)\s+(?:\w+\s+){0,2}$")
+_COPULA_I = re.compile(r"\b(?:i|me)\s+(?:am|was|have been|had been|feel like|became|become|remain)\s+(?:\w+\s+){0,3}$")
+_AS_BEFORE = re.compile(r"(?:^|\W)as\s+(?:a|an|one|someone|somebody|\w+)?\s*$")
+_MYSELF_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?myself\b")
+_GENERIC_ANTECEDENT = frozenset({"people", "patients", "those", "folks", "adults", "adolescents", "teens", "teenagers",
+                                 "children", "kids", "individuals", "clients", "persons", "men", "women", "veterans",
+                                 "students"})  # plural: people in general ("someone who is suicidal" may be one person)
 _THING_SUBJECT = re.compile(
     r"\b(?:topic|subject|theme|focus|question|lecture|talk|session|module|essay|paper|assignment|presentation|chapter"
     r"|article|study|book|novel|film|show|episode|course|class|seminar|debate|title|agenda|training|handout)'?s?\s*$"
@@ -256,8 +267,10 @@ def _group_subject(cues: dict[str, re.Pattern], pills: re.Pattern):
 
 def _method_named(cues: dict[str, re.Pattern], pills: re.Pattern):
     def check(match: re.Match, clause: str, sentence: str) -> bool:
-        # "Which is quicker?" asks for means only when a method is named beside it.
-        return bool(cues["method_named"].search(sentence))
+        # "Which is quicker?" asks for means only when a method is named beside it, and not medicines named
+        # only as what a treatment is set against ("advantages of procedural treatments over pills - are
+        # they quicker?").
+        return bool(cues["method_named"].search(cues["treatment_comparison"].sub(" ", sentence)))
     return check
 
 
@@ -587,6 +600,19 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         anchor = owner.start()
 
     subject = _walk_back(R, clause, anchor)
+    relative = _RELATIVE_BEFORE.search(clause, 0, anchor) if person is None and kind == "verbal" else None
+    if relative is not None and relative.group("antecedent") in ("i", "me", "myself", "you"):
+        relative = None
+    elif relative is not None and (_COPULA_I.search(clause, 0, relative.start("antecedent"))
+                                   or _AS_BEFORE.search(clause, 0, relative.start("antecedent"))
+                                   or _MYSELF_AFTER.match(clause, match.end())):
+        # "I'm someone who is suicidal", "as someone who is suicidal myself": the noun is the writer.
+        person, relative = "first", None
+    elif relative is not None and relative.group("antecedent") in ("someone", "somebody", "anyone", "anybody"):
+        relative = None  # anyone at all, or one person: read as before ("for someone who's acutely suicidal")
+    if relative is not None:
+        person = "generic" if relative.group("antecedent") in _GENERIC_ANTECEDENT else "third"
+        subject = _Subject(person, relative.start("antecedent"), relative.end("antecedent"))
     if person is None:
         if subject is not None:
             person = subject.person
@@ -683,6 +709,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         at = sentence.find(clause)
         if not recent and cues["ceased"].search(sentence[at + match.end():] if at >= 0 else after):
             return ("concern", "concern.past_self")
+        # "I've wanted to die since September": lasting until now.
+        recent = recent or cues["ongoing"].search(clause[sub_start:match.end()] + local_after)
         if rule.tense == "event":
             past = distant and not recent
         else:
@@ -922,6 +950,7 @@ class Reading:
     semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
+    reattributed: bool = False  # says earlier words were someone else's, a person they know (cue.reattributed)
     closes: bool = False  # thanks for an answer, the person spoken of is well again (cue.closing), or earlier words were a film's or an exam's (cue.reframed)
 
     @property
@@ -996,6 +1025,11 @@ def read_message(text: str, context: bool = False) -> Reading:
                 scan.findings[n] = Finding(finding.rule_id, finding.item, "crisis", "crisis.for_me")
                 scan.fired.extend((finding.rule_id, "crisis.for_me"))
                 scan.level = "crisis"
+    if RANK[scan.level] < RANK["crisis"] and R.cues["unsafe_answer"].search(norm):
+        # "you asked if im safe. no not really": the answer to a question about their safety, across sentences.
+        scan.findings.append(Finding("ideation.not_safe", "cssrs.active_thoughts", "crisis", "crisis.first_person"))
+        scan.fired.extend(("ideation.not_safe", "crisis.first_person", "cssrs.active_thoughts"))
+        scan.level = "crisis"
     self_risk = any(f.decision.startswith(_SELF_DECISIONS) for f in scan.findings)
     if not self_risk:
         # A sign with no subject of its own, in a sentence about someone else, is theirs: "he'd made a
@@ -1045,13 +1079,16 @@ def read_message(text: str, context: bool = False) -> Reading:
     # Earlier words said to be a film's, a book's or an exam's ("that's a line from the novel for my
     # seminar") are taken back, and close what was told before them.
     reframed = bool(R.cues["reframed"].search(norm) or R.cues["reframed"].search(folded))
+    # ... or a person's they know ("that's what my patient wrote in her sleep diary"): taken back as theirs.
+    reattributed = bool(R.cues["reattributed"].search(norm))
     return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs, self_risk,
                    scan.distress,
                    means_talk=bool(R.cues["means_talk"].search(norm) or R.cues["means_talk"].search(folded)),
                    means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
                                     or R.pills.search(norm)),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
-                   safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own or reframed, for_me=bool(R.cues["for_me"].search(norm)),
+                   safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own or reframed or reattributed,
+                   for_me=bool(R.cues["for_me"].search(norm)), reattributed=reattributed,
                    not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)),
                    closes=bool(R.cues["closing"].search(norm) or R.cues["closing"].search(text.lower())) or reframed)
 
