@@ -60,8 +60,13 @@ LAY_BONUS = 0.1
 LINK_PENALTY = 0.3
 _BARE_LINK = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.I)
 _REFERENCE_SECTION = re.compile(r"^\s*(?:references?|bibliography|works cited|citations|sources|notes and references)\s*$", re.I)
-_LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|online|sources?|references?|cited|cites?|citations?"
-                            r"|resources|orgs|organi[sz]ations?|societ(?:y|ies)|institutes?|training|trained|learning|professional groups?|further reading|learn(?:ing)? more|read more)\b", re.I)
+_LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|online|sources?|references?|cited|cites?|citations?)\b", re.I)
+# A question for organisations, courses or further reading asks for the list of resources, which names them;
+# not for the reference list's bare links and book entries, whose words (a URL's path, a title) can outscore it
+# ("a professional society for magnetic stimulation" found ".../transcranial-magnetic-stimulation/...").
+_RESOURCE_QUESTION = re.compile(r"\b(resources|orgs|organi[sz]ations?|societ(?:y|ies)|institutes?|training|trained|learning"
+                                r"|professional (?:groups?|bod(?:y|ies)|associations?)|associations?|further reading"
+                                r"|learn(?:ing)? more|read more)\b", re.I)
 # Figures that hold only for the people they were measured in: asked for a condition, they must be stated of it.
 POPULATION_FIGURES = ("percentage",)
 # A question for organisations, links or further reading is answered from a list of resources, which
@@ -270,6 +275,7 @@ class Answerer:
         kinds = expected_types(query)
         topics = asked_topics(query)
         wants_links = bool(_LINK_QUESTION.search(query))
+        wants_resources = wants_links or bool(_RESOURCE_QUESTION.search(query))
         # A lay word in the background of a long message ("all I keep picturing is that scene from One Flew
         # Over the Cuckoo's Nest. ... Will he be awake?") says what worries the writer, not what is asked.
         lay = [phrase_pattern(source) for source in lay_sources_added(query, _asking_part(query))]
@@ -286,10 +292,11 @@ class Answerer:
                 score += ASPECT_BONUS
             lift = LAY_BONUS * sum(bool(pattern.search(text)) for pattern in lay) / len(lay) if lay else 0.0
             score += lift
-            if wants_links and _RESOURCE_SECTION.search(hit.chunk.section or ""):
+            resource_list = bool(_RESOURCE_SECTION.search(hit.chunk.section or ""))
+            if wants_resources and resource_list:
                 score += RESOURCE_BONUS
-            if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")
-                                    or _RESOURCE_SECTION.search(hit.chunk.section or "")):
+            if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")) \
+                    or not wants_resources and resource_list:
                 score -= LINK_PENALTY
             candidates.append(Candidate(hit, sentence_vector, start, end, score, lift))
         candidates = self._as_lists(candidates)

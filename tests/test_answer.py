@@ -332,3 +332,14 @@ def test_a_resource_list_title_is_not_quoted_unless_resources_are_asked_for(answ
     assert "maintenance therapy" in reply.citations[0].quote
     reply = answerer.ask("is there any training listed for learning ECT?")
     assert any("ECT Virtual Course" in c.quote for c in reply.citations)
+
+
+def test_an_organisation_asked_for_is_answered_from_the_resource_list_not_the_reference_list(answerer):
+    # "magnetic stimulation" in a link's path (".../transcranial-magnetic-stimulation/...") put the reference
+    # list first; an organisation is named by the list of resources, and answers before what is said of TMS.
+    for question in ("Is there a professional society for magnetic stimulation I could look into?",
+                     "any professional body for magnetic stimulation I could send a trainee to?"):
+        reply = answerer.ask(question)
+        assert reply.citations[0].section == "Additional Resources", reply.answer
+        assert not any(c.section == "References" for c in reply.citations)
+
