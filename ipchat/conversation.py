@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from .abbreviations import join_initialisms
 from .coverage import named_treatments, phrase_pattern
 from .lexicon import description_pattern, load_lexicon
 
@@ -150,7 +151,9 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
       "how many sessions (ECT)?": a question that names no topic is read in the conversation's.
     A question that names its own topic (or another treatment) is returned unchanged.
     """
-    question = question.strip()
+    # "E.C.T." is ECT, in the question and in the turns it leans on.
+    question = join_initialisms(question.strip())
+    history = [join_initialisms(turn) for turn in history]
     if not history:
         return Rewrite(question)
     own = topics_in(question)
