@@ -205,6 +205,8 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     ("since these act quicker, might they cut the total length of treatment?", (), "overall duration"),
     ("after someone completes their ECT course, do they keep getting it?", (), "maintenance therapy"),
     ("when a person finishes ECT is that the end or do they keep getting it", (), "maintenance therapy"),
+    # "is that permanent" after a response rate asks whether the response lasts, not whether a side effect does
+    ("is that permanent or does it wear off?", ("what share of people respond to TMS?",), "62%"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)
@@ -343,3 +345,8 @@ def test_an_organisation_asked_for_is_answered_from_the_resource_list_not_the_re
         assert reply.citations[0].section == "Additional Resources", reply.answer
         assert not any(c.section == "References" for c in reply.citations)
 
+
+def test_whether_a_side_effect_is_permanent_is_still_an_aspect_the_sources_do_not_discuss(answerer):
+    for question, history in (("is the memory loss from ECT permanent?", ()), ("is that permanent?", ("ECT side effects?",))):
+        reply = answerer.ask(question, history)
+        assert reply.declined and "No indexed passage discusses whether side effects last." in reply.notes
