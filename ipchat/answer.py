@@ -91,6 +91,7 @@ class Candidate:
     end: int
     score: float
     lift: float = 0.0  # the part of `score` owed to the lay-word bonus: it orders, it does not set the keep margin
+    says: frozenset[str] = frozenset()  # the sources' words for the question's lay words that the sentence holds
 
 
 def _is_list_item(text: str, start: int) -> bool:
@@ -278,7 +279,7 @@ class Answerer:
         wants_resources = wants_links or bool(_RESOURCE_QUESTION.search(query))
         # A lay word in the background of a long message ("all I keep picturing is that scene from One Flew
         # Over the Cuckoo's Nest. ... Will he be awake?") says what worries the writer, not what is asked.
-        lay = [phrase_pattern(source) for source in lay_sources_added(query, _asking_part(query))]
+        lay = {source: phrase_pattern(source) for source in lay_sources_added(query, _asking_part(query))}
         aspects = [aspect.answered for aspect in aspects_asked(query)]
         candidates = []
         for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
@@ -290,7 +291,8 @@ class Answerer:
                 score += TOPIC_BONUS
             if any(answered.search(text) for answered in aspects):
                 score += ASPECT_BONUS
-            lift = LAY_BONUS * sum(bool(pattern.search(text)) for pattern in lay) / len(lay) if lay else 0.0
+            says = frozenset(source for source, pattern in lay.items() if pattern.search(text))
+            lift = LAY_BONUS * len(says) / len(lay) if lay else 0.0
             score += lift
             resource_list = bool(_RESOURCE_SECTION.search(hit.chunk.section or ""))
             if wants_resources and resource_list:
@@ -298,7 +300,7 @@ class Answerer:
             if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")) \
                     or not wants_resources and resource_list:
                 score -= LINK_PENALTY
-            candidates.append(Candidate(hit, sentence_vector, start, end, score, lift))
+            candidates.append(Candidate(hit, sentence_vector, start, end, score, lift, says))
         candidates = self._as_lists(candidates)
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
         return candidates
@@ -320,8 +322,9 @@ class Answerer:
                 continue
             base = max(candidates[i].score - candidates[i].lift for i in members)
             lift = max(candidates[i].lift for i in members)
+            says = frozenset().union(*(candidates[i].says for i in members))
             for i in members:
-                candidates[i] = replace(candidates[i], score=base + lift, lift=lift)
+                candidates[i] = replace(candidates[i], score=base + lift, lift=lift, says=says)
         return candidates
 
     def answerability(self, query: str, candidates: Sequence[Candidate]) -> float:
@@ -339,12 +342,21 @@ class Answerer:
         # The margin is read without the lay-word bonus, so that the bonus puts the sentence it favours
         # first without crowding out its neighbours ("addictive" beside "substance use disorder").
         best = max(c.score - c.lift for c in candidates)
+        # When the question's lay words stand for two or more of the sources' words ("can ketamine be habit
+        # forming? pt has hx of drug misuse": addictive, substance use disorder), each says a part of what is
+        # asked: the best sentence holding each is kept within the wider margin, though the message's other
+        # words favour the sentence holding another.
+        parts = len(frozenset().union(*(c.says for c in candidates))) >= 2
+        seen: set[str] = set()
         chosen: list[tuple[Candidate, int, int]] = []
         for candidate in candidates:
             if len(chosen) >= self.settings.max_quotes:
                 break
             below = best - (candidate.score - candidate.lift)
-            if below > KEEP_MARGIN and not (below <= CHAIN_MARGIN and chosen and self._continues(chosen[0][0], candidate)):
+            new_part = parts and bool(candidate.says - seen)
+            seen |= candidate.says
+            if below > KEEP_MARGIN and not (below <= CHAIN_MARGIN and chosen and (
+                    new_part or self._continues(chosen[0][0], candidate))):
                 continue
             doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
             start, end = list_block(candidate.hit.chunk, doc_text, candidate.start, candidate.end)

@@ -346,6 +346,16 @@ def test_an_organisation_asked_for_is_answered_from_the_resource_list_not_the_re
         assert not any(c.section == "References" for c in reply.citations)
 
 
+def test_each_part_a_lay_word_asks_for_gets_its_sentence(answerer):
+    # "habit forming" asks whether ketamine is addictive; the history ("opioid misuse") is why it matters. The
+    # history's words favour the substance-use sentence; the addictive one is kept beside it.
+    for question in ("is ketamine habit-forming? my pt has a history of substance misuse",
+                     "any chance of getting hooked on ketamine, the pt has a hx of drug abuse"):
+        reply = answerer.ask(question)
+        assert any("addictive properties" in c.quote for c in reply.citations), reply.answer
+        assert any("substance use disorder" in c.quote for c in reply.citations), reply.answer
+
+
 def test_whether_a_side_effect_is_permanent_is_still_an_aspect_the_sources_do_not_discuss(answerer):
     for question, history in (("is the memory loss from ECT permanent?", ()), ("is that permanent?", ("ECT side effects?",))):
         reply = answerer.ask(question, history)
