@@ -22,6 +22,22 @@ _TABLE: tuple[tuple[str, str, bool], ...] = tuple(
 _PATTERNS = [(short, long_, re.compile(r"(?<![\w-])" + re.escape(short) + r"(?![\w-])", 0 if sensitive else re.I))
              for short, long_, sensitive in _TABLE]
 
+# Initials written with full stops ("E.C.T.", "T.M.S", "I.V."): capitals only, so "e.g." and "i.e." stay as they are.
+_DOTTED = re.compile(r"(?<![\w.])([A-Z](?:\.[A-Z])+)(\.?)(?![\w])")
+
+
+def join_initialisms(text: str) -> str:
+    """`text` with initials written with full stops joined up ("E.C.T. - how long" → "ECT - how long"), so that
+    they name what the plain abbreviation names and a clause after them starts as it would after "ECT". A
+    stop that also ends a sentence (followed by a capital, or ending the text) is kept: "... had E.C.T. How
+    long ..." → "... had ECT. How long ..."."""
+    def joined(match: re.Match) -> str:
+        rest = text[match.end():]
+        ends_sentence = match.group(2) and (not rest.strip() or re.match(r"\s+[A-Z]", rest))
+        return match.group(1).replace(".", "") + ("." if ends_sentence else "")
+
+    return _DOTTED.sub(joined, text)
+
 
 def expand(query: str, known: Callable[[str], bool] = lambda _word: False) -> str:
     """`query` with the long form added after each abbreviation for which `known(abbreviation)` is false.

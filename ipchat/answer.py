@@ -60,8 +60,13 @@ LAY_BONUS = 0.1
 LINK_PENALTY = 0.3
 _BARE_LINK = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.I)
 _REFERENCE_SECTION = re.compile(r"^\s*(?:references?|bibliography|works cited|citations|sources|notes and references)\s*$", re.I)
-_LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|online|sources?|references?|cited|cites?|citations?"
-                            r"|resources|orgs|organi[sz]ations?|societ(?:y|ies)|institutes?|training|trained|learning|professional groups?|further reading|learn(?:ing)? more|read more)\b", re.I)
+_LINK_QUESTION = re.compile(r"\b(links?|urls?|websites?|web ?pages?|sites?|online|sources?|references?|cited|cites?|citations?)\b", re.I)
+# A question for organisations, courses or further reading asks for the list of resources, which names them;
+# not for the reference list's bare links and book entries, whose words (a URL's path, a title) can outscore it
+# ("a professional society for magnetic stimulation" found ".../transcranial-magnetic-stimulation/...").
+_RESOURCE_QUESTION = re.compile(r"\b(resources|orgs|organi[sz]ations?|societ(?:y|ies)|institutes?|training|trained|learning"
+                                r"|professional (?:groups?|bod(?:y|ies)|associations?)|associations?|further reading"
+                                r"|learn(?:ing)? more|read more)\b", re.I)
 # Figures that hold only for the people they were measured in: asked for a condition, they must be stated of it.
 POPULATION_FIGURES = ("percentage",)
 # A question for organisations, links or further reading is answered from a list of resources, which
@@ -86,6 +91,7 @@ class Candidate:
     end: int
     score: float
     lift: float = 0.0  # the part of `score` owed to the lay-word bonus: it orders, it does not set the keep margin
+    says: frozenset[str] = frozenset()  # the sources' words for the question's lay words that the sentence holds
 
 
 def _is_list_item(text: str, start: int) -> bool:
@@ -270,9 +276,10 @@ class Answerer:
         kinds = expected_types(query)
         topics = asked_topics(query)
         wants_links = bool(_LINK_QUESTION.search(query))
+        wants_resources = wants_links or bool(_RESOURCE_QUESTION.search(query))
         # A lay word in the background of a long message ("all I keep picturing is that scene from One Flew
         # Over the Cuckoo's Nest. ... Will he be awake?") says what worries the writer, not what is asked.
-        lay = [phrase_pattern(source) for source in lay_sources_added(query, _asking_part(query))]
+        lay = {source: phrase_pattern(source) for source in lay_sources_added(query, _asking_part(query))}
         aspects = [aspect.answered for aspect in aspects_asked(query)]
         candidates = []
         for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
@@ -284,14 +291,16 @@ class Answerer:
                 score += TOPIC_BONUS
             if any(answered.search(text) for answered in aspects):
                 score += ASPECT_BONUS
-            lift = LAY_BONUS * sum(bool(pattern.search(text)) for pattern in lay) / len(lay) if lay else 0.0
+            says = frozenset(source for source, pattern in lay.items() if pattern.search(text))
+            lift = LAY_BONUS * len(says) / len(lay) if lay else 0.0
             score += lift
-            if wants_links and _RESOURCE_SECTION.search(hit.chunk.section or ""):
+            resource_list = bool(_RESOURCE_SECTION.search(hit.chunk.section or ""))
+            if wants_resources and resource_list:
                 score += RESOURCE_BONUS
-            if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")
-                                    or _RESOURCE_SECTION.search(hit.chunk.section or "")):
+            if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")) \
+                    or not wants_resources and resource_list:
                 score -= LINK_PENALTY
-            candidates.append(Candidate(hit, sentence_vector, start, end, score, lift))
+            candidates.append(Candidate(hit, sentence_vector, start, end, score, lift, says))
         candidates = self._as_lists(candidates)
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
         return candidates
@@ -313,8 +322,9 @@ class Answerer:
                 continue
             base = max(candidates[i].score - candidates[i].lift for i in members)
             lift = max(candidates[i].lift for i in members)
+            says = frozenset().union(*(candidates[i].says for i in members))
             for i in members:
-                candidates[i] = replace(candidates[i], score=base + lift, lift=lift)
+                candidates[i] = replace(candidates[i], score=base + lift, lift=lift, says=says)
         return candidates
 
     def answerability(self, query: str, candidates: Sequence[Candidate]) -> float:
@@ -332,12 +342,21 @@ class Answerer:
         # The margin is read without the lay-word bonus, so that the bonus puts the sentence it favours
         # first without crowding out its neighbours ("addictive" beside "substance use disorder").
         best = max(c.score - c.lift for c in candidates)
+        # When the question's lay words stand for two or more of the sources' words ("can ketamine be habit
+        # forming? pt has hx of drug misuse": addictive, substance use disorder), each says a part of what is
+        # asked: the best sentence holding each is kept within the wider margin, though the message's other
+        # words favour the sentence holding another.
+        parts = len(frozenset().union(*(c.says for c in candidates))) >= 2
+        seen: set[str] = set()
         chosen: list[tuple[Candidate, int, int]] = []
         for candidate in candidates:
             if len(chosen) >= self.settings.max_quotes:
                 break
             below = best - (candidate.score - candidate.lift)
-            if below > KEEP_MARGIN and not (below <= CHAIN_MARGIN and chosen and self._continues(chosen[0][0], candidate)):
+            new_part = parts and bool(candidate.says - seen)
+            seen |= candidate.says
+            if below > KEEP_MARGIN and not (below <= CHAIN_MARGIN and chosen and (
+                    new_part or self._continues(chosen[0][0], candidate))):
                 continue
             doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
             start, end = list_block(candidate.hit.chunk, doc_text, candidate.start, candidate.end)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from .abbreviations import join_initialisms
 from .coverage import named_treatments, phrase_pattern
 from .lexicon import description_pattern, load_lexicon
 
@@ -86,12 +87,20 @@ _THAT = re.compile(r"\b(?:that|this)\b(?!\s+(?:treatment|procedure|drug|therapy|
 
 def _judges_what_was_said(question: str) -> bool:
     """A one-word question ("expected?", "normal?") or a short one whose first pointer is "that" or "this"
-    ("is that a problem"), not "it" (the treatment): a verdict on what the earlier turn stated."""
+    ("is that a problem"), not "it" (the treatment), or that ends on "there" ("any concern there?"): a verdict
+    on what the earlier turn stated."""
     words = question.split()
     if len(words) == 1:
         return True
+    if len(words) <= _SHORT_WORDS and _THERE.search(question):
+        return True
     first = _PRONOUN.search(question)
     return len(words) <= _SHORT_WORDS and first is not None and bool(_THAT.fullmatch(first.group(0)))
+
+
+# "any concern there?", "what's the risk there": a closing "there" points at what was said ("is there?" asks
+# whether something exists).
+_THERE = re.compile(r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )(?<!\bisn't )(?<!\baren't )\bthere\W*$", re.I)
 
 
 # "why tho?", "how come?": the reason for what the earlier question asked.
@@ -108,10 +117,16 @@ _LATER = re.compile(r"^\W*(?:(?:and|or|but|what about|how about|and what about|a
 
 # "and does that last?", "will those results hold up?": whether what the earlier answer told of (a response
 # rate, an improvement) lasts; "that" is what was said ("it" is the treatment: "does it last?").
-_LASTS = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\s+)?(?:does|do|will|would|did|can)\s+(?:that|this|those|these"
-                    r"|th(?:at|is|e|ose|ese) (?:effects?|benefits?|response|improvements?|relief|results?|gains?))\s+"
-                    r"(?:last|hold(?:\s+up)?|stick|persist|stay|keep\s+(?:working|going))"
-                    r"(?:\s+(?:long|long[- ]term|over time|afterwards|after))?\W*$", re.I)
+_WHAT_WAS_TOLD = (r"(?:that|this|those|these|th(?:at|is|e|ose|ese) (?:effects?|benefits?|response|improvements?|relief"
+                  r"|results?|gains?))")
+# ... or whether it is permanent or wears off: "is that permanent or does it wear off?", "does that wear off?"
+_WEARS_OFF = r"(?:\s+or\s+(?:does|do|will|would)\s+(?:it|that|this|they)\s+(?:wear off|fade|go away|stop working))?"
+_LASTS = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\s+)?(?:"
+                    r"(?:does|do|will|would|did|can)\s+" + _WHAT_WAS_TOLD + r"\s+"
+                    r"(?:last|hold(?:\s+up)?|stick|persist|stay|keep\s+(?:working|going)|wear off|fade)"
+                    r"(?:\s+(?:long|long[- ]term|over time|afterwards|after))?"
+                    r"|(?:is|are|will|would)\s+" + _WHAT_WAS_TOLD + r"\s+(?:be\s+)?(?:permanent|lasting|long[- ]lasting|for good"
+                    r"|for life|forever)" + _WEARS_OFF + r")\W*$", re.I)
 
 
 def _asks_again_of_earlier(question: str) -> bool:
@@ -126,8 +141,16 @@ def _named_plainly(text: str, topic: str) -> bool:
     return any(phrase_pattern(name).search(text) for name in names)
 
 
+# "and the other one, the shock treatment?": a pointer at another treatment, then its name in apposition. The
+# pointer adds nothing the name does not say, so it does not count towards the ellipsis's length.
+_APPOSED_POINTER = re.compile(r"^(\W*(?:and|or|what about|how about|and what about|and for)\s+)(?:the|that|this)\s+"
+                              r"(?:(?:other|second|first|last|latter|former|alternative|remaining)\s+)?"
+                              r"(?:one|option|treatment|therapy|procedure|thing)?\s*[,:\u2013\u2014-]\s*(?=\w)", re.I)
+
+
 def _is_elliptical(question: str) -> bool:
-    return bool(_ELLIPSIS.match(question)) and len(question.split()) <= _SHORT_WORDS
+    plain = _APPOSED_POINTER.sub(r"\1", question)
+    return bool(_ELLIPSIS.match(plain)) and len(plain.split()) <= _SHORT_WORDS
 
 
 def _as_asked(turn: str, history: Sequence[str]) -> str:
@@ -150,7 +173,9 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
       "how many sessions (ECT)?": a question that names no topic is read in the conversation's.
     A question that names its own topic (or another treatment) is returned unchanged.
     """
-    question = question.strip()
+    # "E.C.T." is ECT, in the question and in the turns it leans on.
+    question = join_initialisms(question.strip())
+    history = [join_initialisms(turn) for turn in history]
     if not history:
         return Rewrite(question)
     own = topics_in(question)

@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .abbreviations import expand
+from .abbreviations import expand, join_initialisms
 from .lexicon import expand_lay
 from .coverage import without_links
 from .embedding import Embedder, load_embedder
@@ -124,7 +124,7 @@ class Retriever:
     def expand_query(self, query: str) -> str:
         """`query` with the long form added after clinical shorthand the sources never use ("TRD"), and
         the sources' word after a lay word for it ("put to sleep (anesthesia)"), from the lexicon."""
-        return expand_lay(expand(query, self.knows_word), self.knows_word)
+        return expand_lay(expand(join_initialisms(query), self.knows_word), self.knows_word)
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's vector, from the cache when it was embedded (or remembered) lately."""

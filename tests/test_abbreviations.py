@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ipchat.abbreviations import expand
+import pytest
+
+from ipchat.abbreviations import expand, join_initialisms
 
 
 def test_unknown_abbreviation_gets_its_long_form():
@@ -69,3 +71,28 @@ def test_a_question_at_the_length_limit_is_not_pushed_over_it_by_expansion(real_
     question = ("pt with TRD " * 400)[:MAX_QUERY_CHARS]
     reply = Answerer(real_retriever).ask(question)
     assert len(reply.rewritten_query) > MAX_QUERY_CHARS  # expanded for scoring, searched as asked
+
+
+@pytest.mark.parametrize(("text", "joined"), [
+    ("E.C.T. - how long does the seizure go on for?", "ECT - how long does the seizure go on for?"),
+    ("what is E.C.T. used for nowadays", "what is ECT used for nowadays"),
+    ("T.M.S vs E.C.T", "TMS vs ECT"),
+    # a stop that ends a sentence too stays
+    ("she had E.C.T. How long is recovery?", "she had ECT. How long is recovery?"),
+    ("I had E.C.T.", "I had ECT."),
+    # lower-case abbreviations with stops are ordinary Latin ones; an initial alone is a name
+    ("e.g. yoga, i.e. not drugs", "e.g. yoga, i.e. not drugs"),
+    ("Dr. A. Smith", "Dr. A. Smith"),
+])
+def test_initials_written_with_full_stops_are_joined(text, joined):
+    assert join_initialisms(text) == joined
+
+
+def test_initials_with_full_stops_name_the_treatment_and_ask_the_figure(real_retriever):
+    from ipchat.answer import Answerer
+    from ipchat.conversation import rewrite_followup
+
+    # "E.C.T." opens the ECT topic for a follow-up, and "how long" after it asks for a duration.
+    assert rewrite_followup("is she asleep for it?", ["what is E.C.T. used for nowadays"]).query == "is she asleep for ECT?"
+    reply = Answerer(real_retriever).ask("E.C.T. - how long does the seizure itself go on for?")
+    assert not reply.abstained and "ninety seconds" in reply.citations[0].quote

@@ -205,6 +205,8 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     ("since these act quicker, might they cut the total length of treatment?", (), "overall duration"),
     ("after someone completes their ECT course, do they keep getting it?", (), "maintenance therapy"),
     ("when a person finishes ECT is that the end or do they keep getting it", (), "maintenance therapy"),
+    # "is that permanent" after a response rate asks whether the response lasts, not whether a side effect does
+    ("is that permanent or does it wear off?", ("what share of people respond to TMS?",), "62%"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)
@@ -332,3 +334,29 @@ def test_a_resource_list_title_is_not_quoted_unless_resources_are_asked_for(answ
     assert "maintenance therapy" in reply.citations[0].quote
     reply = answerer.ask("is there any training listed for learning ECT?")
     assert any("ECT Virtual Course" in c.quote for c in reply.citations)
+
+
+def test_an_organisation_asked_for_is_answered_from_the_resource_list_not_the_reference_list(answerer):
+    # "magnetic stimulation" in a link's path (".../transcranial-magnetic-stimulation/...") put the reference
+    # list first; an organisation is named by the list of resources, and answers before what is said of TMS.
+    for question in ("Is there a professional society for magnetic stimulation I could look into?",
+                     "any professional body for magnetic stimulation I could send a trainee to?"):
+        reply = answerer.ask(question)
+        assert reply.citations[0].section == "Additional Resources", reply.answer
+        assert not any(c.section == "References" for c in reply.citations)
+
+
+def test_each_part_a_lay_word_asks_for_gets_its_sentence(answerer):
+    # "habit forming" asks whether ketamine is addictive; the history ("opioid misuse") is why it matters. The
+    # history's words favour the substance-use sentence; the addictive one is kept beside it.
+    for question in ("is ketamine habit-forming? my pt has a history of substance misuse",
+                     "any chance of getting hooked on ketamine, the pt has a hx of drug abuse"):
+        reply = answerer.ask(question)
+        assert any("addictive properties" in c.quote for c in reply.citations), reply.answer
+        assert any("substance use disorder" in c.quote for c in reply.citations), reply.answer
+
+
+def test_whether_a_side_effect_is_permanent_is_still_an_aspect_the_sources_do_not_discuss(answerer):
+    for question, history in (("is the memory loss from ECT permanent?", ()), ("is that permanent?", ("ECT side effects?",))):
+        reply = answerer.ask(question, history)
+        assert reply.declined and "No indexed passage discusses whether side effects last." in reply.notes

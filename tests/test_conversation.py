@@ -37,6 +37,17 @@ FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.js
      "what are the side effects of ECT?"),
     (["what does ketamine treat?", "and TMS?", "and for ECT?"], "what about the IV one?", "what does ketamine treat?"),
     (["how well does ECT work"], "long term?", "how well does ECT work - long term?"),
+    # "is that permanent?", "does that wear off?": whether what the earlier answer told of lasts; after a
+    # question on side effects, "that" is the side effect
+    (["what % of patients respond to ECT?"], "is that permanent?", "what % of patients respond to ECT? - is that permanent?"),
+    (["what share of people respond to TMS?"], "does that wear off?", "what share of people respond to TMS? - does that wear off?"),
+    (["ECT side effects?"], "is that permanent?", "ECT side effects? - is that permanent?"),
+    (["what is ECT?"], "is it permanent?", "is ECT permanent?"),
+    # "r-TMS" names TMS as "rTMS" does
+    (["how many sessions of r-TMS are usual?"], "and for ECT?", "how many sessions of ECT are usual?"),
+    # a pointer at the other treatment, then its name in apposition, is an ellipsis as short as the name alone
+    (["what does ketamine treat?"], "and the other one, the magnet treatment?", "what does TMS treat?"),
+    (["what does ketamine treat?"], "and that one - TMS?", "what does TMS treat?"),
     # ... but a question with words of its own is read in the topic only
     (["what % of pts respond to TMS"], "and the side effects?", "and the side effects (TMS)?"),
     (["ketamine for TRD"], "why does it work so fast?", "why does ketamine work so fast?"),
@@ -76,3 +87,8 @@ def test_a_verdict_asked_on_a_statement_is_read_with_the_statement():
     assert rewrite_followup("does it hurt?", ["my patient on the magnet sessions has a headache after"]).query == \
         "does TMS hurt?"
     assert rewrite_followup("normal?", ["what does ketamine do to perception?"]).query == "normal (ketamine)?"
+    # a closing "there" points at what was stated too; "is there?" asks whether something exists
+    assert rewrite_followup("any risk there?", ["my patient on the magnet sessions drinks heavily"]).query == \
+        "my patient on the magnet sessions drinks heavily - any risk there (TMS)?"
+    assert rewrite_followup("is there?", ["my patient on the magnet sessions drinks heavily"]).query == "is there (TMS)?"
+    assert rewrite_followup("any risk there?", ["what is TMS?"]).query == "any risk there (TMS)?"
