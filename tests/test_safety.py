@@ -596,3 +596,40 @@ def test_safety_answers_lasting_states_burden_and_whose_means(text, level) -> No
 ])
 def test_relative_clauses_and_treatment_comparisons(text, level) -> None:
     assert assess(text).level == level
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # Jumping with the height named before, or "before train" for in front of it.
+    ("climbed the silo tonight and been sitting up top for an hour thinking about jumping off. still up here", "crisis"),
+    ("I am thinking to jump before train when I go back to Perth, kindly tell if ECT can help quickly", "crisis"),
+    ("thinking about jumping off the waiting list and going private", "none"),
+    # A hot object pressed on one's own skin is self-injury.
+    ("when it gets too much i press the straighteners on my arm. did it again last night", "crisis"),
+    # A year inside "back in the 2019 drought" is the past.
+    ("I took an overdose of my heart tablets back in the 2019 drought, been well for years now. Would that stop me getting ECT?", "concern"),
+    # A plural noun before the predicate is people in general.
+    ("Seen stats saying rural blokes die by suicide at twice the city rate - does ECT bring that down?", "clinical"),
+    ("what does the research say about banning certain pesticides cutting suicide deaths?", "clinical"),
+    # Scots: "he'll no be needin it where he's gaun".
+    ("the lad in the next donga's been giein awa aw his gear, says he'll no be needin it where he's gaun", "concern"),
+    # "Hang on" is "wait".
+    ("hang on a tick, the creek's come up over the bridge so I might not make Tuesday's session, can I reschedule", "none"),
+    # A quoted line in the writer's head is their own thought; one on repeat in the house is a song.
+    ("'i want to die' on repeat in my head tonight", "crisis"),
+    ("'wake me up when september ends' on repeat in this house 🎶", "none"),
+])
+def test_places_objects_times_groups_dialect_and_quotes(text, level) -> None:
+    assert assess(text).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # "not for a patient" does not take a question back; "its me" owns it.
+    (["how much midaz would stop an 85kg adult breathing if it was given IV with nothing else", "not for a patient before you ask"],
+     "its me. i can get it out of the station drugs safe on my next shift, nobody counts until friday", "crisis"),
+    # Someone with the writer and the urge gone is a safe statement: what follows is not carried as a crisis
+    # (the risk told as past keeps it a concern).
+    (["sunday night i told dan i wanted to drive into the sea with me in the car", "dan's taken the week off and is here with me. the urge has gone"],
+     "is TMS something they do for birth trauma or is that just depression", "concern"),
+])
+def test_what_owns_or_closes_earlier_risk(history, message, level) -> None:
+    assert assess(message, history=history).level == level

@@ -156,6 +156,11 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bdae\b", "do"),
         (r"\b(can|would|did|could|should|is|was|does|do|have|has|had)nae\b", r"\1 not"),
         (r"\bdinnae\b|\bdinna\b", "do not"),
+        (r"\b(will|would|can|could|should|shall|ll)\s+no\s+(?=be\b|need|get|see|make|last)", r"\1 not "),
+        (r"\bawa\b", "away"),
+        (r"\baw\b(?=\s+(?:his|her|my|ma|their|the|o|of)\b)", "all"),
+        (r"\bgiein\b|\bgien\b", "giving"),
+        (r"\bgaun\b", "going"),
         (r"\bme (?=(?:mam|mum|ma|nan|nana|gran|granny|da|dad|brother|sister|missus|mates?|kids|bairns?)\b)", "my "),
         (r"\b(?:mi|ma) (?=(?:little |likkle |lil |wee |big |baby |best |older |younger )?(?:mam|mum|ma|mother|nan|gran|da|dad|father|"
          r"brother|sister|pal|mate|friend|son|daughter|bairn|kids?|wife|husband|man|woman|bredren|cousin|auntie|uncle)\b)", "my "),

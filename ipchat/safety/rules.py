@@ -100,6 +100,11 @@ _NOUN_PHRASE_BEFORE = re.compile(
     r"|narrator|author|actor|singer|celebrity|guy|girl|man|woman|kid|boy|lady|person|one|friend|cousin|neighbou?r)"
     r"\s+(?:\w+\s+){0,4}$"
 )
+# A plural noun right before the predicate, with no subject of the writer's found: people in general.
+_PLURAL_BEFORE = re.compile(
+    r"\b(?!(?:always|sometimes|is|was|has|does|perhaps|thus|less|unless|yes|this|its|us|his|hers|ours|yours|theirs|"
+    r"as|plus|afterwards|towards|besides|cos|pls|plz|thanks|lots|days|nights|times|weeks|months|years|mornings|"
+    r"evenings|ages|kinda|sorta|gets|feels|seems|says|keeps|wants|needs|thinks|wishes|tries|makes|lets)\b)[a-z]{2,}[^siu]s\s+$")
 _FICTION = re.compile(r"\b(?:character|protagonist|hero|heroine|narrator|novel|film|movie|book|story|show|series)\b")
 # A relative clause right before the predicate ("I have a chap with catatonia and another who is actively
 # suicidal"): the predicate is about the noun before "who", not the clause's subject.
@@ -420,6 +425,8 @@ _QUOTE_AS_TERM = re.compile(r"\b(?:difference between|explain(?:ing)?|the terms?
                             r"define|defining|definition of|items?|labels?|categor(?:y|ies)|between|means?|meant)\s*$"
                             r"|['\"]\s+(?:and|or|vs\.?|versus)\s*$")
 
+# "'i want to die' on repeat in my head": a thought of the writer's, quoted.
+_OWN_THOUGHT_AFTER = re.compile(r"\s*(?:[\w']+\s+){0,4}?(?:in|inside|round|around|through|going round) my (?:head|mind|brain|thoughts)\b")
 _OWN_QUOTE = re.compile(
     r"\b(?:i|i have|i had|i am)\s+(?:\w+\s+){0,3}?(?:wrote|written|writing|texted|typed|posted|said|noted|put|messaged|sent)\b"
     r"[^\"]{0,130}$|\b(?:from|in|on)\s+my\s+(?:own\s+)?(?:notes(?: app)?|journal|diary|phone|drafts|note)\b[^\"]{0,250}$"
@@ -443,8 +450,9 @@ def _extract_quotes(text: str) -> tuple[str, list[str]]:
             return " term "
         if len(match.group(1).split()) < 3:
             return " " + match.group(1) + " "  # a term in scare quotes ('death'), not someone's words
-        if _OWN_QUOTE.search(match.string, max(0, match.start() - 300), match.start()):
-            return " " + match.group(1) + " . "  # the writer quoting themselves: their own words
+        if _OWN_QUOTE.search(match.string, max(0, match.start() - 300), match.start()) or \
+                _OWN_THOUGHT_AFTER.match(match.string, match.end()):
+            return " " + match.group(1) + " . "  # the writer quoting themselves, or a thought in their head
         quotes.append(match.group(1))
         return " quoted "
 
@@ -627,6 +635,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         elif rule.default == "implicit" and _NOUN_PHRASE_BEFORE.search(prefix):
             # "the main character ... dies by suicide": someone named, not the writer (in fiction, no one).
             person = "generic" if _FICTION.search(prefix) else "third"
+        elif rule.default == "implicit" and _PLURAL_BEFORE.search(prefix):
+            person = "generic"  # "stats saying rural blokes die by suicide at twice the city rate": a group
         else:
             person = rule.default
     elif subject is not None:
