@@ -360,3 +360,10 @@ def test_whether_a_side_effect_is_permanent_is_still_an_aspect_the_sources_do_no
     for question, history in (("is the memory loss from ECT permanent?", ()), ("is that permanent?", ("ECT side effects?",))):
         reply = answerer.ask(question, history)
         assert reply.declined and "No indexed passage discusses whether side effects last." in reply.notes
+
+
+def test_the_history_of_a_treatment_and_deep_brain_stim_are_not_covered(answerer):
+    for question in ("who pioneered TMS and when was it first developed?", "what are the origins of shock therapy?",
+                     "deep brain stim vs ECT for severe depression"):
+        reply = answerer.ask(question)
+        assert reply.declined, (question, reply.answer)
