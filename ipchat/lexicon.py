@@ -91,8 +91,10 @@ def words_pattern(words) -> re.Pattern:
 # A treatment described instead of named: what it does or uses, between a determiner and a word for a
 # treatment ("the shock one", "the seizure treatment", "the coil-on-the-head treatment", "the IV one",
 # "the magnetic pulse treatment"). One further word, or a hyphenated tail, may come between; a function
-# word may not ("a seizure with TMS treatment" describes no ECT).
-_DETERMINERS = ("the", "that", "this", "a", "an", "her", "his", "my", "their", "your", "our")
+# word may not ("a seizure with TMS treatment" describes no ECT). Ward shorthand drops the article after a word
+# of time ("pt c/o face twitching during coil session", "post shock tx"): those words stand in for it.
+_DETERMINERS = ("the", "that", "this", "a", "an", "her", "his", "my", "their", "your", "our",
+                "during", "after", "post", "pre", "before", "each", "every")
 _TREATMENT_WORDS = ("one", "ones", "treatment", "treatments", "therapy", "therapies", "procedure", "procedures",
                     "thing", "stuff", "option", "method", "approach", "session", "sessions")
 _NOT_BETWEEN = ("and", "or", "of", "for", "with", "to", "in", "on", "than", "vs", "versus", "is", "are")

@@ -362,6 +362,13 @@ def test_whether_a_side_effect_is_permanent_is_still_an_aspect_the_sources_do_no
         assert reply.declined and "No indexed passage discusses whether side effects last." in reply.notes
 
 
+def test_a_treatment_described_in_ward_shorthand_is_answered_for_it(answerer):
+    # "coil session" with no article names TMS; "face spasms" are the facial muscles twitching
+    for question in ("muscles in the face jumping after coil session - normal?", "face spasms during each coil tx, is that known"):
+        reply = answerer.ask(question)
+        assert "twitching of the facial muscles" in reply.citations[0].quote, reply.answer
+
+
 def test_the_history_of_a_treatment_and_deep_brain_stim_are_not_covered(answerer):
     for question in ("who pioneered TMS and when was it first developed?", "what are the origins of shock therapy?",
                      "deep brain stim vs ECT for severe depression"):

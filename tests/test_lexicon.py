@@ -165,3 +165,11 @@ def test_lay_phrases_are_read_through_spelt_out_shorthand():
     assert "(high blood pressure)" in expand_lay("does ketamine raise BP (blood pressure)?")
     assert "(maintain)" in expand_lay("is it worth it for keeping pts (patients) well?")
     assert expand_lay("is the pt (patient) put to sleep?") == "is the pt (patient) put to sleep (anesthesia)?"
+
+
+def test_a_treatment_described_after_a_word_of_time_needs_no_article():
+    # ward shorthand drops the article: "during coil session" is "during the coil session"
+    assert topics_in("pt c/o jaw twitching during coil session, normal?") == ["TMS"]
+    assert "(electroconvulsive therapy)" in expand_lay("headache post seizure tx (treatment), expected?")
+    # the words alone still describe nothing
+    assert topics_in("any seizures during sessions?") == []
