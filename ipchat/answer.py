@@ -92,6 +92,7 @@ class Candidate:
     score: float
     lift: float = 0.0  # the part of `score` owed to the lay-word bonus: it orders, it does not set the keep margin
     says: frozenset[str] = frozenset()  # the sources' words for the question's lay words that the sentence holds
+    off_topic: bool = False  # its passage names another treatment, not one of those asked about
 
 
 def _is_list_item(text: str, start: int) -> bool:
@@ -287,7 +288,8 @@ class Answerer:
             score = SENTENCE_WEIGHT * cosine + KEYWORD_WEIGHT * coverage + PASSAGE_WEIGHT * hit.score / top_passage
             if any(states(text, kind) for kind in kinds):
                 score += QUANTITY_BONUS
-            if topics and self._on_topic_hit(hit, topics):
+            on_topic = not topics or self._on_topic_hit(hit, topics)
+            if topics and on_topic:
                 score += TOPIC_BONUS
             if any(answered.search(text) for answered in aspects):
                 score += ASPECT_BONUS
@@ -300,7 +302,9 @@ class Answerer:
             if not wants_links and (_BARE_LINK.match(text) or _REFERENCE_SECTION.match(hit.chunk.section or "")) \
                     or not wants_resources and resource_list:
                 score -= LINK_PENALTY
-            candidates.append(Candidate(hit, sentence_vector, start, end, score, lift, says))
+            # about another treatment: its passage names one, not the one asked about
+            other = not on_topic and bool(self._chunk_treatments.get(hit.chunk.chunk_id))
+            candidates.append(Candidate(hit, sentence_vector, start, end, score, lift, says, other))
         candidates = self._as_lists(candidates)
         candidates.sort(key=lambda c: (-c.score, c.hit.rank, c.start))
         return candidates
@@ -345,7 +349,8 @@ class Answerer:
         # When the question's lay words stand for two or more of the sources' words ("can ketamine be habit
         # forming? pt has hx of drug misuse": addictive, substance use disorder), each says a part of what is
         # asked: the best sentence holding each is kept within the wider margin, though the message's other
-        # words favour the sentence holding another.
+        # words favour the sentence holding another. A sentence about another treatment than the one asked
+        # about says no part of it ("what about for TMS?" after ECT side effects: "... ongoing ECT treatments").
         parts = len(frozenset().union(*(c.says for c in candidates))) >= 2
         seen: set[str] = set()
         chosen: list[tuple[Candidate, int, int]] = []
@@ -353,7 +358,7 @@ class Answerer:
             if len(chosen) >= self.settings.max_quotes:
                 break
             below = best - (candidate.score - candidate.lift)
-            new_part = parts and bool(candidate.says - seen)
+            new_part = parts and not candidate.off_topic and bool(candidate.says - seen)
             seen |= candidate.says
             if below > KEEP_MARGIN and not (below <= CHAIN_MARGIN and chosen and (
                     new_part or self._continues(chosen[0][0], candidate))):

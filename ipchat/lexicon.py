@@ -91,8 +91,10 @@ def words_pattern(words) -> re.Pattern:
 # A treatment described instead of named: what it does or uses, between a determiner and a word for a
 # treatment ("the shock one", "the seizure treatment", "the coil-on-the-head treatment", "the IV one",
 # "the magnetic pulse treatment"). One further word, or a hyphenated tail, may come between; a function
-# word may not ("a seizure with TMS treatment" describes no ECT).
-_DETERMINERS = ("the", "that", "this", "a", "an", "her", "his", "my", "their", "your", "our")
+# word may not ("a seizure with TMS treatment" describes no ECT). Ward shorthand drops the article after a word
+# of time ("pt c/o face twitching during coil session", "post shock tx"): those words stand in for it.
+_DETERMINERS = ("the", "that", "this", "a", "an", "her", "his", "my", "their", "your", "our",
+                "during", "after", "post", "pre", "before", "each", "every")
 _TREATMENT_WORDS = ("one", "ones", "treatment", "treatments", "therapy", "therapies", "procedure", "procedures",
                     "thing", "stuff", "option", "method", "approach", "session", "sessions")
 _NOT_BETWEEN = ("and", "or", "of", "for", "with", "to", "in", "on", "than", "vs", "versus", "is", "are")
@@ -292,18 +294,29 @@ def lay_sources_added(query: str, within: str | None = None) -> list[str]:
     """The sources' words that `expand_lay` added to `query` (each as "(source)" after a lay word for it);
     with `within` (a part of `query`), only those whose lay word is in that part. A lay phrase that holds
     the sources' word itself ("what kind of drug is special K" for "drug") says what is asked of it as
-    surely, though nothing was added: its source counts too."""
+    surely, though nothing was added: its source counts too. So does the sources' word in the long form of
+    shorthand the writer used ("pt w/ hx SUD (substance use disorder)", "GA (general anesthesia)"): it names
+    what is asked as a lay word does, though a lay word for it beside it ("put under") then adds nothing."""
     lowered = query.lower()
     plain = _read_shorthand(query if within is None else within)[0]
+    spelt = _spelt_out(query if within is None else within)
     found = []
     for entry in load_lexicon().lay:
-        if f"({entry.source.lower()})" in lowered:
+        if any(_alias_pattern(entry.source).search(long_) for long_ in spelt):
+            found.append(entry.source)
+        elif f"({entry.source.lower()})" in lowered:
             if entry.pattern.search(plain):
                 found.append(entry.source)
         elif entry.source.lower() in lowered and any(_alias_pattern(entry.source).search(m.group(0))
                                                      for m in entry.pattern.finditer(plain)):
             found.append(entry.source)
     return found
+
+
+def _spelt_out(query: str) -> list[str]:
+    """The long forms that expansion spelt out after the writer's shorthand in `query` ("SUD (substance use disorder)")."""
+    spelt = {(s.short.lower(), s.long.lower()) for s in load_lexicon().shorthand}
+    return [m.group(2) for m in _SPELT_OUT.finditer(query) if (m.group(1).lower(), m.group(2).lower()) in spelt]
 
 
 @lru_cache(maxsize=None)

@@ -360,3 +360,35 @@ def test_whether_a_side_effect_is_permanent_is_still_an_aspect_the_sources_do_no
     for question, history in (("is the memory loss from ECT permanent?", ()), ("is that permanent?", ("ECT side effects?",))):
         reply = answerer.ask(question, history)
         assert reply.declined and "No indexed passage discusses whether side effects last." in reply.notes
+
+
+def test_shorthand_spelt_out_counts_as_the_sources_word_asked(answerer):
+    # "SUD" and "GA" are spelt out to the sources' own words ("substance use disorder", "general anesthesia"),
+    # which say what is asked as a lay word does: the sentence holding each leads or is kept beside the other.
+    for question in ("pt w/ SUD hx wants IV ket for depression - any concerns?", "hx of SUD, is ketamine infusion a concern?"):
+        reply = answerer.ask(question)
+        assert any("addictive properties" in c.quote for c in reply.citations), reply.answer
+        assert any("substance use disorder" in c.quote for c in reply.citations), reply.answer
+    reply = answerer.ask("post seizure tx pt asks was she put to sleep, is GA used")
+    assert "under anesthesia" in reply.citations[0].quote, reply.answer
+
+
+def test_a_treatment_described_in_ward_shorthand_is_answered_for_it(answerer):
+    # "coil session" with no article names TMS; "face spasms" are the facial muscles twitching
+    for question in ("muscles in the face jumping after coil session - normal?", "face spasms during each coil tx, is that known"):
+        reply = answerer.ask(question)
+        assert "twitching of the facial muscles" in reply.citations[0].quote, reply.answer
+
+
+def test_the_history_of_a_treatment_and_deep_brain_stim_are_not_covered(answerer):
+    for question in ("who pioneered TMS and when was it first developed?", "what are the origins of shock therapy?",
+                     "deep brain stim vs ECT for severe depression"):
+        reply = answerer.ask(question)
+        assert reply.declined, (question, reply.answer)
+
+
+def test_a_part_asked_is_not_taken_from_a_sentence_on_another_treatment(answerer):
+    # "SE" spelt out is "side effects", and "session" reads as "treatments": two parts, but the sentence holding
+    # "ongoing ECT treatments" is about ECT, not the TMS now asked about, and is not kept for its part
+    reply = answerer.ask("and TMS?", ["which SE are common with ECT, pt very confused after this morning's session"])
+    assert reply.citations and all("ECT" not in c.quote for c in reply.citations), reply.answer

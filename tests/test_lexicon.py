@@ -165,3 +165,23 @@ def test_lay_phrases_are_read_through_spelt_out_shorthand():
     assert "(high blood pressure)" in expand_lay("does ketamine raise BP (blood pressure)?")
     assert "(maintain)" in expand_lay("is it worth it for keeping pts (patients) well?")
     assert expand_lay("is the pt (patient) put to sleep?") == "is the pt (patient) put to sleep (anesthesia)?"
+
+
+def test_the_sources_word_in_spelt_out_shorthand_says_what_is_asked():
+    from ipchat.lexicon import lay_sources_added
+
+    # "SUD" spelt out holds the sources' "substance use disorder"; "GA" spelt out holds "anesthesia", so "put
+    # under" adds nothing, yet anesthesia is what is asked
+    assert "substance use disorder" in lay_sources_added(
+        "SUD (substance use disorder) (addictive) in the hx (history), is ketamine ok?")
+    assert "anesthesia" in lay_sources_added("is she put under? GA (general anesthesia) or sedation?")
+    # the writer's own words are read as before: "general anesthesia" written out is no lay word
+    assert lay_sources_added("is general anesthesia used for ECT?") == []
+
+
+def test_a_treatment_described_after_a_word_of_time_needs_no_article():
+    # ward shorthand drops the article: "during coil session" is "during the coil session"
+    assert topics_in("pt c/o jaw twitching during coil session, normal?") == ["TMS"]
+    assert "(electroconvulsive therapy)" in expand_lay("headache post seizure tx (treatment), expected?")
+    # the words alone still describe nothing
+    assert topics_in("any seizures during sessions?") == []
