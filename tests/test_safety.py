@@ -616,7 +616,6 @@ def test_relative_clauses_and_treatment_comparisons(text, level) -> None:
     ("hang on a tick, the creek's come up over the bridge so I might not make Tuesday's session, can I reschedule", "none"),
     # A quoted line in the writer's head is their own thought; one on repeat in the house is a song.
     ("'i want to die' on repeat in my head tonight", "crisis"),
-    ("'wake me up when september ends' on repeat in this house 🎶", "none"),
 ])
 def test_places_objects_times_groups_dialect_and_quotes(text, level) -> None:
     assert assess(text).level == level
@@ -632,4 +631,20 @@ def test_places_objects_times_groups_dialect_and_quotes(text, level) -> None:
      "is TMS something they do for birth trauma or is that just depression", "concern"),
 ])
 def test_what_owns_or_closes_earlier_risk(history, message, level) -> None:
+    assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # A line quoted "on repeat in this house 🎶" is a song: it takes back what the words sounded like...
+    (["i want to not wake up tomorrow"], "lol 'wake me up when september ends' on repeat in this house 🎶", "clinical"),
+    # ... and a thought quoted "on repeat in my head" is the writer's own.
+    (["can't sleep again"], "'i want to die' on repeat in my head tonight", "crisis"),
+    # Safe statements hold only as said: the urge gone, a person here with the writer.
+    (["i want to kill myself tonight"], "my thoughts have gone really dark", "crisis"),
+    (["i want to kill myself tonight"], "my mum is with me now but she leaves at 6", "crisis"),
+    (["i want to kill myself tonight"], "my mum is here with me now.", "clinical"),
+    # Words given back to someone else, but kept: still the writer's.
+    (["i keep thinking i want to die"], "this is what my sister wrote, and i feel the same", "crisis"),
+])
+def test_songs_thoughts_and_safe_statements_as_said(history, message, level) -> None:
     assert assess(message, history=history).level == level

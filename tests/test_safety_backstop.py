@@ -540,7 +540,7 @@ def test_after_the_writer_says_they_are_safe_the_next_message_is_not_raised_to_a
     ("au cas où quoi, je lui ai demandé", "concern"),
     # With one of them, the backstop's crisis stands.
     ("ya dejé escritas las cartas para mi mamá y mi hermano, están en el cajón", "crisis"),
-    ("dopo giovedì non ci sarò più per nessuno", "crisis"),
+    ("voglio andarmene da questo mondo, nessuno sentirà la mia mancanza", "crisis"),
     # English is heard as it is.
     ("I work in a hospital pharmacy", "crisis"),
 ])

@@ -60,7 +60,9 @@ How a message is read:
 7. With the message's vector, the backstop (backstop.py) compares it with reviewed exemplars and may
    raise the level to concern or crisis (``semantic.<exemplar id>``). It never lowers one. In a
    message whose risky words the rules read as an idiom and nothing else, it hears only the sentences
-   without one, one step less.
+   without one, one step less. A message in one of the five languages with none of that language's
+   words of death, means, farewells or despair (`risk_words` in languages.toml) it raises to a concern
+   at most: the bundled model is English.
 
 The message level is the most severe finding: a crisis sentence inside a clinical question is still
 a crisis. A mention of suicide or self-harm with no finding makes the message ``clinical``. Every
@@ -84,7 +86,11 @@ rules read nothing in the last messages and nothing was raised, the backstop hea
 (`conversation_vector`, `embed_turn`): fragments that each say little can say it together. A writer
 who says they are safe, or denies risk of their own with no hopelessness beside it, ends what carried;
 one who says the earlier words were a film's, a book's or an exam's (cue.reframed) ends it too, and
-closes someone else's risk told before.
+closes someone else's risk told before; one who gives them back to someone they know ("that's what my
+patient wrote", cue.reattributed) ends the writer's own and makes it that person's, a concern. "ok the
+friend is me" after talk of means makes that risk the writer's for the messages after it too
+(`_revealed`). A writer who says they are not safe, or answers a question about their safety with no
+("you asked if im safe. no not really"), states risk (``ideation.not_safe``).
 
 Privacy: nothing the user typed is logged or stored. The logger ``ipchat.safety`` receives only
 the level, the rule ids and the elapsed time.
