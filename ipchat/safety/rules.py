@@ -105,9 +105,6 @@ _PLURAL_BEFORE = re.compile(
     r"\b(?!(?:always|sometimes|is|was|has|does|perhaps|thus|less|unless|yes|this|its|us|his|hers|ours|yours|theirs|"
     r"as|plus|afterwards|towards|besides|cos|pls|plz|thanks|lots|days|nights|times|weeks|months|years|mornings|"
     r"evenings|ages|kinda|sorta|gets|feels|seems|says|keeps|wants|needs|thinks|wishes|tries|makes|lets)\b)[a-z]{2,}[^siu]s\s+$")
-_STOPPED_AFTER = re.compile(
-    r"\b(?:not any ?more|no longer|none (?:since|in|for)|(?:but|and) (?:since|now|these days|after)\b[^.!?]{0,40}\b(?:better|fine|"
-    r"well|ok|okay|good|gone|stopped|passed)|helped|stopped|went away|has passed|have passed|under control)\b")
 _GROUP_PREDICATE = re.compile(r"(?:die|dying|died|dies)\s+(?:by|of|from)\b|commit\w*\b|kill\w*\s+themselves\b|"
                               r"tak\w*\s+their\b|end\w*\s+their\b")
 _FICTION = re.compile(r"\b(?:character|protagonist|hero|heroine|narrator|novel|film|movie|book|story|show|series)\b")
@@ -730,7 +727,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if not recent and cues["ongoing"].search(clause[sub_start:match.end()] + local_after):
             rest = (message or sentence)
             at_message = rest.find(clause)
-            recent = not _STOPPED_AFTER.search(rest[at_message + match.end():] if at_message >= 0 else after)
+            recent = not cues["stopped_after"].search(rest[at_message + match.end():] if at_message >= 0 else after)
         if rule.tense == "event":
             past = distant and not recent
         else:
@@ -985,9 +982,6 @@ class Reading:
 
 
 _SELF_DECISIONS = ("crisis.", "concern.past_self")
-# The writer keeping words given back to someone else ("that's what my sister wrote, and i feel the same").
-_SAME_AS = re.compile(r"\b(?:i feel the same|me too|same here|so do i|i do too|i feel it too|i (?:am|will be) doing the same|"
-                      r"i will do the same|i want (?:to do )?the same|(?:says|said|thinks|thought) i should)\b")
 _FOR_ME_DECISIONS = frozenset({"concern.third_person", "concern.generic_means", "concern.hypothetical_self",
                                "clinical.generic_person", "clinical.generic_you"})  # "what if I ever ..." gives no context to a sign
 
@@ -1103,7 +1097,7 @@ def read_message(text: str, context: bool = False) -> Reading:
     # seminar") are taken back, and close what was told before them.
     reframed = bool(R.cues["reframed"].search(norm) or R.cues["reframed"].search(folded))
     # ... or a person's they know ("that's what my patient wrote in her sleep diary"): taken back as theirs.
-    reattributed = bool(R.cues["reattributed"].search(norm)) and not self_risk and not _SAME_AS.search(norm)
+    reattributed = bool(R.cues["reattributed"].search(norm)) and not self_risk and not R.cues["same_as"].search(norm)
     return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs, self_risk,
                    scan.distress,
                    means_talk=bool(R.cues["means_talk"].search(norm) or R.cues["means_talk"].search(folded)),
