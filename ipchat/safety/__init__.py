@@ -112,8 +112,8 @@ from .languages import without_risk_words
 
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
-from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, in_writers_voice, read_message, speaks_of_self,
-                    tells_of_someone_else)
+from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, in_writers_voice, names_someone_else, read_message,
+                    speaks_of_self, tells_of_someone_else)
 
 __all__ = [
     "LEVELS",
@@ -329,6 +329,11 @@ def _revealed(readings: Sequence[Reading]) -> list[Reading]:
             out[n] = replace(reading, semantic_risk=True)
         elif reading.reattributed and any(r.writer_at_risk for r in before):
             out[n] = replace(reading, semantic_other=True)
+        elif any(f.decision == "concern.reported_speech" for f in reading.findings) and (
+                reading.own_words or any(r.own_words for r in before[-1:])):
+            # "someone screenshotted what i said in the gc" ... "it said 'gonna unalive myself before monday'":
+            # the words reported are the writer's own.
+            out[n] = replace(reading, semantic_risk=True)
     return out
 
 
@@ -500,6 +505,12 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
                 raised = "concern"  # meaning without a subject: "my brother keeps saying he'll jump" is his
                 if _crisis_in_own_words(text, sentence_vectors, verdict.sentence, backstop):
                     raised = "crisis"
+            elif others and not reading.findings and names_someone_else(judged) \
+                    and not _crisis_in_own_words(text, sentence_vectors, -2, backstop):
+                # Someone else's risk is in view and the message speaks of them ("He keeps saying he'll take
+                # the shotgun down to the river" ... "The gun cabinet key is on his keyring. Who do I ring"):
+                # what is near a crisis is theirs, unless a sentence in the writer's own words is heard as one.
+                raised = "concern"
         if RANK[raised] > RANK[level]:
             level = raised
             rule_ids += verdict.rule_ids

@@ -120,6 +120,20 @@ _MYSELF_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?myself\b")
 _GENERIC_ANTECEDENT = frozenset({"people", "patients", "those", "folks", "adults", "adolescents", "teens", "teenagers",
                                  "children", "kids", "individuals", "clients", "persons", "men", "women", "veterans",
                                  "students"})  # plural: people in general ("someone who is suicidal" may be one person)
+# A group named in the sentence before a clause ("people in prison", not "my patients"), with no one person
+# named beside it.
+_GROUP_BEFORE = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:"
+                           + "|".join(sorted(_GENERIC_ANTECEDENT)) + r")\b")
+_ONE_PERSON_BEFORE = re.compile(r"\b(?:he|she|him|her|his|my|our|i|we)\b")  # "i visited people ... they": met, not a group
+
+
+def _they_are_people(sentence: str, clause: str) -> bool:
+    """Whether "they" in `clause` refers back to a group named earlier in `sentence` (and to no one person)."""
+    at = sentence.find(clause)
+    before = sentence[:at] if at > 0 else ""
+    return bool(_GROUP_BEFORE.search(before)) and not _ONE_PERSON_BEFORE.search(before)
+
+
 _THING_SUBJECT = re.compile(
     r"\b(?:topic|subject|theme|focus|question|lecture|talk|session|module|essay|paper|assignment|presentation|chapter"
     r"|article|study|book|novel|film|show|episode|course|class|seminar|debate|title|agenda|training|handout)'?s?\s*$"
@@ -624,6 +638,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     if relative is not None:
         person = "generic" if relative.group("antecedent") in _GENERIC_ANTECEDENT else "third"
         subject = _Subject(person, relative.start("antecedent"), relative.end("antecedent"))
+    elif (person is None and subject is not None and subject.person == "third"
+          and clause[subject.start:subject.end] in ("they", "them") and _they_are_people(sentence, clause)):
+        # "Is ECT given to people in prison, and who consents if they're sectioned and actively suicidal?":
+        # "they" refers back to a group named earlier in the sentence, not to one person.
+        subject = _Subject("generic", subject.start, subject.end)
     if person is None:
         if subject is not None:
             person = subject.person
@@ -804,6 +823,11 @@ def tells_of_someone_else(message: str, in_voice: bool | None = None) -> bool:
     return bool(R.cues["third_person"].search(whole)) and not R.cues["first_person_any"].search(whole)
 
 
+def names_someone_else(message: str) -> bool:
+    """Whether `message` names someone other than the writer (a pronoun for them or a person noun)."""
+    return bool(load_rules().cues["third_person"].search(normalise(message, correct=False)))
+
+
 def speaks_of_self(sentence: str) -> bool:
     """Whether `sentence` has a first-person word and does not open with someone else or report their
     words: it is the writer's own, whatever the sentences around it."""
@@ -967,6 +991,7 @@ class Reading:
     semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
+    own_words: bool = False  # names words the writer said or posted themselves (cue.own_words): "what i said in the gc"
     reattributed: bool = False  # says earlier words were someone else's, a person they know (cue.reattributed)
     closes: bool = False  # thanks for an answer, the person spoken of is well again (cue.closing), or earlier words were a film's or an exam's (cue.reframed)
 
@@ -1100,13 +1125,16 @@ def read_message(text: str, context: bool = False) -> Reading:
     reattributed = bool(R.cues["reattributed"].search(norm)) and not self_risk and not R.cues["same_as"].search(norm)
     return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs, self_risk,
                    scan.distress,
-                   means_talk=bool(R.cues["means_talk"].search(norm) or R.cues["means_talk"].search(folded)),
+                   # Means out of reach ("she's locked my meds in her car") are a safety step, not a plan.
+                   means_talk=bool(R.cues["means_talk"].search(norm) or R.cues["means_talk"].search(folded))
+                   and not R.cues["means_removed"].search(norm),
                    means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
                                     or R.pills.search(norm)),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
                    safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own or reframed or reattributed,
                    for_me=bool(R.cues["for_me"].search(norm)), reattributed=reattributed,
                    not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)),
+                   own_words=bool(R.cues["own_words"].search(norm)),
                    closes=bool(R.cues["closing"].search(norm) or R.cues["closing"].search(text.lower())) or reframed)
 
 
