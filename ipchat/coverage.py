@@ -91,6 +91,24 @@ TYPE_LABELS = {"percentage": "a percentage", "duration": "a duration", "count": 
                "frequency:schedule": "how many times a day, week or month", "frequency:hz": "a frequency in Hz"}
 
 
+_SENTENCE_END = re.compile(r"[.!?\n]+\s+")
+_ASKS_SOURCES_FOR = re.compile(r"\W*(?:does|do|did|can|could|will|would)\s+(?:the\s+)?(?:guide|article|source|sources|"
+                               r"text|paper|review|references?|it|they)\s+(?:give|state|mention|report|provide|list|quote|"
+                               r"cite|include|have|offer|say)\b", re.I)
+_QUESTION_OPENING = re.compile(r"(?:so |and |but |ok |okay )?(?:how|what|which|who|whom|when|where|why|is|are|was|were|can|could|"
+                               r"does|do|did|should|would|will|may|might|has|have|any)\b", re.I)
+
+
+def _asking_start(question: str) -> int:
+    """Where the part of `question` that asks begins: the last sentence before its first question mark (or,
+    without one, in the message) that opens with a question word. With none, the whole message asks ("ECT
+    session length (minutes). thanks", "rTMS sessions per wk + total no. in a course?")."""
+    mark = question.find("?")
+    starts = [m.end() for m in _SENTENCE_END.finditer(question, 0, mark if mark >= 0 else len(question))]
+    asking = [start for start in starts if _QUESTION_OPENING.match(question, start)]
+    return asking[-1] if asking else 0
+
+
 def expected_types(question: str) -> tuple[str, ...]:
     """The kinds of figure `question` asks for, in the order it asks for them; empty for most questions.
 
@@ -98,10 +116,15 @@ def expected_types(question: str) -> tuple[str, ...]:
     duration or frequency narrows to the scale the question names: "duration:short" for seconds to
     hours, "duration:long" for days to years, "frequency:hz" or "frequency:schedule".
     """
-    yes_no = bool(_YES_NO.match(question))
+    # A keyword counts in the sentence that asks, not in a story told before it ("my son's OCD is awful, hand
+    # washing for hours. can the magnetic coil thing help with that?" asks for no duration).
+    at = _asking_start(question)
+    asking = question[at:]
+    # "Does the guide give a remission percentage?" asks whether the sources state the figure: it asks for it.
+    yes_no = bool(_YES_NO.match(asking)) and not _ASKS_SOURCES_FOR.match(asking)
     asked: list[tuple[int, str]] = []
     for kind, (phrase, keyword) in QUESTION_TYPES.items():
-        match = phrase.search(question) or (keyword.search(question) if keyword is not None and not yes_no else None)
+        match = phrase.search(question) or (keyword.search(question, at) if keyword is not None and not yes_no else None)
         if match:
             asked.append((match.start(), kind))
     kinds = [kind for _start, kind in sorted(asked)]

@@ -20,6 +20,9 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("What ketamine dose in mg/kg is used?", ("dose",)),
     ("how often are TMS sessions given", ("frequency:schedule",)),
     ("rTMS sessions per wk?", ("frequency:schedule",)),  # ward shorthand for the units
+    ("I was told it's quick. Sessions of TMS last for minutes?", ("duration:short",)),  # the asking sentence's keyword
+    ("ECT session length (minutes). thanks", ("duration:short",)),  # no question mark: the whole message asks
+    ("Does the guide give a remission percentage for ketamine?", ("percentage",)),  # asks the sources for it
     ("and how many patients get better with it?", ("percentage",)),  # a response rate, not a count
     ("how many sessions before patients improve?", ("count",)),
     ("and how many are still ok after a year?", ("percentage",)),  # still well: a rate too
@@ -56,6 +59,10 @@ def test_questions_asking_for_a_figure(question, kinds):
     "What frequency of side effects does TMS have?",
     "What are the costs and risks of ECT?",
     "what are the side effects of TMS",
+    # A figure word in the story told before the question is not asked for.
+    "my son's OCD is awful, hand washing for hours. can the magnetic coil thing help with that?",
+    "she was in recovery for hours. what does TMS treat?",
+    "hand washing for hours. can the magnetic coil thing help with that or is it only for depression",
 ])
 def test_questions_asking_for_no_figure(question):
     assert expected_types(question) == ()
