@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .errors import InputError, IpchatError
-from .settings import RETRIEVAL_MODES, Settings, load_settings
+from .settings import ENCODERS, RETRIEVAL_MODES, Settings, load_settings
 
 log = logging.getLogger("ipchat")
 
@@ -24,6 +24,9 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
+ENCODER_HELP = ("how the model runs: fp32 (torch, the default) or int8 (onnxruntime, int8 weights: faster, "
+                "answers close to but not always the same as fp32; needs ipchat[int8]; its index is data/index-int8/); "
+                "default IPCHAT_ENCODER")
 STORE_HELP = ("where the index lives: faiss (default: the --index folder), milvus://HOST[:PORT]/COLLECTION "
               "(a Milvus server), or milvus-lite:///PATH.db/COLLECTION (a local Milvus Lite file); default IPCHAT_STORE")
 
@@ -32,7 +35,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(
         corpus=getattr(args, "corpus", None), index=getattr(args, "index", None), model=getattr(args, "model", None),
         k=getattr(args, "k", None), mode=getattr(args, "mode", None), chunk_tokens=getattr(args, "chunk_tokens", None),
-        store=getattr(args, "store", None),
+        store=getattr(args, "store", None), encoder=getattr(args, "encoder", None),
     )
 
 
@@ -100,13 +103,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     started = time.perf_counter()
-    embedder = load_embedder(settings.model_name, settings.batch_size)
+    embedder = load_embedder(settings.model_name, settings.batch_size, settings.encoder)
     update, close = _progress_bar("Embedding", unit="chunk")
     try:
         meta = build_store(settings, embedder, progress=update)
     finally:
         close()
-    print(f"Indexed {meta['documents']} document(s), {meta['chunks']} chunks with {meta['model']} "
+    print(f"Indexed {meta['documents']} document(s), {meta['chunks']} chunks with {meta['model']} ({meta.get('encoder', 'fp32')}) "
           f"({meta['dimension']}-d, {meta['dense_index']}) into {store_location(settings)} in {time.perf_counter() - started:.1f}s.")
     return 0
 
@@ -239,7 +242,7 @@ def _safety_backstop(args: argparse.Namespace):
     from .safety import backstop_for
 
     try:
-        embedder = load_embedder(settings.model_name)
+        embedder = load_embedder(settings.model_name, encoder=settings.encoder)
         return embedder, backstop_for(embedder)
     except IpchatError as exc:
         return None, f"no model could be loaded: {exc}"
@@ -361,8 +364,10 @@ def add_ingest_arguments(parser: argparse.ArgumentParser, command: str = "add") 
         raise ValueError(f"unknown command {command!r}")
     parser.add_argument("--corpus", type=Path, help="corpus the documents join (default: corpus/, or IPCHAT_CORPUS)")
     parser.add_argument("--index", type=Path,
-                        help="index to update (default: data/index/ — the committed index/ never holds added documents)")
+                        help="index to update (default: data/index/, data/index-int8/ with --encoder int8 — "
+                             "the committed index/ never holds added documents)")
     parser.add_argument("--model", help="embedding model (default: the index's, or IPCHAT_MODEL)")
+    parser.add_argument("--encoder", choices=ENCODERS, help=ENCODER_HELP)
     parser.add_argument("--store", metavar="URI", help=STORE_HELP)
     parser.add_argument("--added-dir", type=Path,
                         help="where copies of added files are kept (default: data/added/, or IPCHAT_ADDED_DIR; never commit it)")
@@ -375,11 +380,12 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     Raises IpchatError for a broken corpus or added folder, or a model that can't be loaded (the CLI prints it).
     """
-    from .ingest import add_documents, index_embedder, reuse_sources, target_index
+    from .ingest import add_documents, check_target_encoder, index_embedder, reuse_sources, target_index
 
     started = time.perf_counter()
     settings = _settings(args)
     target = target_index(settings)
+    check_target_encoder(settings, target)  # before loading a model for nothing
     embedder = index_embedder(settings, reuse_sources(settings, target))
     update, close = _progress_bar("Embedding", unit="text")
     try:
@@ -430,6 +436,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N rows or cases")
     parser.add_argument("--index", type=Path, help="index to answer from; with --beir, an index of that corpus to reuse (built there when absent)")
     parser.add_argument("--model", help="embedding model (default: the index's; with --beir, all-MiniLM-L6-v2)")
+    parser.add_argument("--encoder", choices=ENCODERS, help=ENCODER_HELP)
     parser.add_argument("--mode", choices=RETRIEVAL_MODES, help="retrieval mode (default hybrid)")
     parser.add_argument("--chunk-tokens", type=int, help="with --beir: chunk size of a newly built index")
     parser.add_argument("--store", metavar="URI", help=STORE_HELP + " (question sets only)")
@@ -464,7 +471,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 from . import safety
                 from .embedding import load_embedder
 
-                embedder = load_embedder(settings.model_name, settings.batch_size)
+                embedder = load_embedder(settings.model_name, settings.batch_size, settings.encoder)
                 backstop = safety.backstop_for(embedder)
 
                 def assess(text: str, history=()):
@@ -478,7 +485,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             if store_address(settings).is_milvus:
                 raise InputError("--beir builds an index of its own corpus in a folder; --store applies to question sets.")
 
-            embedder = load_embedder(settings.model_name, settings.batch_size)
+            embedder = load_embedder(settings.model_name, settings.batch_size, settings.encoder)
             result = evaluate_beir(source, settings, embedder, update, index_dir=args.index, limit=args.limit)
         else:
             from .answer import Answerer
@@ -543,6 +550,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         digest = meta.get("generation", "") if address.is_milvus else index_digest(settings.index)
         info.update({"index_status": index_status(settings) or "ready", "index_digest": digest,
                      "documents": meta["documents"], "passages": meta["chunks"], "model": meta["model"],
+                     "encoder": meta.get("encoder", "fp32"),
                      "built_at": meta["built_at"], "corpus_digest": meta["corpus_digest"][:12]})
     if args.json:
         _emit(info)
@@ -580,6 +588,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--index", type=Path, help="index directory (default: index/, or IPCHAT_INDEX)")
         p.add_argument("--store", metavar="URI", help=STORE_HELP)
         p.add_argument("--model", help="sentence-transformers model name or path (default: the index's, or IPCHAT_MODEL)")
+        p.add_argument("--encoder", choices=ENCODERS, help=ENCODER_HELP)
 
     p = sub.add_parser("build", help="build the index of a corpus")
     p.add_argument("--corpus", type=Path, help="corpus directory (sources.toml, or .md/.txt files) or BEIR corpus.jsonl")
@@ -619,6 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an earlier user message (repeat, oldest first): the conversation rule reads them")
     p.add_argument("--rules-only", action="store_true", help="skip the semantic backstop (no model is loaded)")
     p.add_argument("--model", help="model for the backstop (default: IPCHAT_MODEL or the default model)")
+    p.add_argument("--encoder", choices=ENCODERS, help=ENCODER_HELP)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_safety)
 

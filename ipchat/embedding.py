@@ -31,6 +31,9 @@ class Embedder(Protocol):
     max_tokens: int | None
     semantic: bool  # True when nearby vectors mean nearby meanings (False for the hashing test embedder)
 
+    # Optional: `encoder` ("fp32" when absent, "int8" for int8.Int8Embedder) and `encoder_sha256` (the
+    # int8 export's digest); an index records both (see encoder_of).
+
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """An array of shape (len(texts), dimension), rows of unit length."""
         ...
@@ -113,6 +116,7 @@ class SentenceTransformerEmbedder:
                 "Pass --model or set IPCHAT_MODEL to an installed sentence-transformers model or a local path."
             ) from None
         self.name = name
+        self.encoder = "fp32"
         self.semantic = True
         self.batch_size = batch_size
         getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
@@ -180,12 +184,26 @@ class HashingEmbedder:
         return out
 
 
-def load_embedder(name: str, batch_size: int = 32) -> Embedder:
-    """The embedder for `name`: `hashing-N` for the test embedder, else a sentence-transformers model.
+def encoder_of(embedder) -> tuple[str, str | None]:
+    """(encoder, sha256 of its export or None) of `embedder`: what an index records about it."""
+    return getattr(embedder, "encoder", "fp32"), getattr(embedder, "encoder_sha256", None)
 
-    Raises ModelError when the model can't be loaded.
+
+def load_embedder(name: str, batch_size: int = 32, encoder: str = "fp32") -> Embedder:
+    """The embedder for `name`: `hashing-N` for the test embedder, else a sentence-transformers model,
+    run by torch in fp32 or, with `encoder="int8"`, by onnxruntime with int8 weights (ipchat.int8).
+
+    Raises ModelError when the model can't be loaded, or the int8 encoder can't be made or run.
     """
     match = re.fullmatch(r"hashing-(\d+)", name)
+    if encoder == "int8":
+        if match:
+            raise ModelError(f"The int8 encoder is made from all-MiniLM-L6-v2, not the test embedder {name!r}.")
+        from .int8 import Int8Embedder
+
+        return Int8Embedder(name, batch_size)
+    if encoder != "fp32":
+        raise ModelError(f"Unknown encoder {encoder!r}; choose fp32 or int8.")
     if match:
         return HashingEmbedder(int(match.group(1)))
     return SentenceTransformerEmbedder(name, batch_size=batch_size)

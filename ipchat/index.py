@@ -24,7 +24,7 @@ import numpy as np
 from . import __version__
 from .chunking import Chunker
 from .corpus import corpus_digest, load_corpus, load_manifest
-from .embedding import Embedder
+from .embedding import Embedder, encoder_of
 from .errors import IndexMismatchError, IndexMissingError, IpchatError
 from .keywords import SpellingMap, keyword_tokens
 from .settings import ChunkerSettings, Settings, committed_index, local_index, project_corpus
@@ -297,6 +297,7 @@ def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int
     meta = {
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
+        **encoder_meta(embedder),
         "dimension": dimension,
         "model_max_tokens": embedder.max_tokens,
         "chunker": settings.chunker.as_dict(),
@@ -329,6 +330,33 @@ def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return BuildReport(meta, embedded, {part.document.doc_id: len(part.chunks) for part in parts})
+
+
+def encoder_meta(embedder: Embedder) -> dict:
+    """What meta.json records of the encoder: {"encoder": "fp32"}, or the int8 one with its export's sha256.
+    An index without "encoder" (built before encoders could be chosen) is fp32."""
+    encoder, sha256 = encoder_of(embedder)
+    return {"encoder": encoder} | ({"encoder_sha256": sha256} if sha256 else {})
+
+
+def built_encoder(meta: Mapping) -> tuple[str, str | None]:
+    """(encoder, sha256 of its export or None) that built the index whose meta this is."""
+    return meta.get("encoder", "fp32"), meta.get("encoder_sha256")
+
+
+def check_encoder(meta: Mapping, encoder: str, directory: Path | str, *, rebuild: str | None = None,
+                  sha256: str | None = None) -> None:
+    """Raise IndexMismatchError when the index was built by another encoder than `encoder` (or, given
+    `sha256`, by another int8 export): its vectors are not comparable with this encoder's."""
+    flag = "" if encoder == "fp32" else f" --encoder {encoder}"
+    rebuild = f"Rebuild it with: {rebuild or f'ipchat build --index {directory}'}{flag}"
+    built, built_sha = built_encoder(meta)
+    if built != encoder:
+        raise IndexMismatchError(f"Index at {directory} was built with the {built} encoder, not {encoder}. {rebuild} "
+                                 f"(or keep using it with --encoder {built} / IPCHAT_ENCODER={built})")
+    if sha256 is not None and built_sha is not None and sha256 != built_sha:
+        raise IndexMismatchError(f"Index at {directory} was built with another {built} export ({built_sha[:12]}, this one is "
+                                 f"{sha256[:12]}). {rebuild}")
 
 
 def chunk_and_embed(settings: Settings, embedder: Embedder, documents: Sequence[Document],
@@ -384,9 +412,10 @@ def _stored_documents(directory: Path, settings: Settings, embedder: Embedder) -
         meta = json.loads((directory / META).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if not isinstance(meta, dict) or (meta.get("format_version"), meta.get("model"), meta.get("dimension"),
+    if not isinstance(meta, dict) or (meta.get("format_version"), meta.get("model"), built_encoder(meta), meta.get("dimension"),
                                       meta.get("model_max_tokens"), meta.get("chunker")) != (
-            FORMAT_VERSION, embedder.name, embedder.dimension, embedder.max_tokens, settings.chunker.as_dict()):
+            FORMAT_VERSION, embedder.name, encoder_of(embedder), embedder.dimension, embedder.max_tokens,
+            settings.chunker.as_dict()):
         log.info("not reusing vectors from %s: built with other settings", directory)
         return {}
     try:
@@ -496,6 +525,7 @@ def check_index(meta: dict, settings: Settings, directory: Path | str, check_cor
         raise IndexMismatchError(f"Index at {directory} has format {meta.get('format_version')}, this ipchat reads {format_version}. {rebuild}")
     if settings.model and settings.model != meta["model"]:
         raise IndexMismatchError(f"Index at {directory} was built with model {meta['model']!r}, not {settings.model!r}. {rebuild} --model {settings.model}")
+    check_encoder(meta, settings.encoder, directory, rebuild=rebuild.removeprefix("Rebuild it with: "))
     if ChunkerSettings(**meta["chunker"]) != settings.chunker:
         raise IndexMismatchError(f"Index at {directory} was built with chunker {meta['chunker']}, not {settings.chunker.as_dict()}. {rebuild}")
     if check_corpus:

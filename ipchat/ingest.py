@@ -35,10 +35,10 @@ from .corpus import (
     ADDED_FORMAT, ADDED_KINDS, AddedEntry, MANIFEST, first_heading, load_corpus, load_manifest, markdown_sections,
     read_added_manifest, resolve_added_dir,
 )
-from .embedding import Embedder, load_embedder
+from .embedding import Embedder, encoder_of, load_embedder
 from .errors import IndexMismatchError, IndexMissingError, IpchatError, ModelError
 from .files import write_atomic
-from .index import CHUNKS, META, update_index
+from .index import CHUNKS, META, built_encoder, check_encoder, update_index
 from .settings import ADDED_MANIFEST, Settings, committed_index, local_index, project_corpus
 from .stores import read_store_meta, store_address, update_store
 
@@ -493,6 +493,7 @@ def add_documents(paths: Iterable[Path | str], settings: Settings, embedder: Emb
         raise IpchatError(f"{len(sources)} sources given for {len(paths)} files.")
     folder = added_folder(settings, added_dir)
     target = target_index(settings)
+    check_target_encoder(settings, target)
     results: dict[int, AddResult] = {}
     with _locked(folder):
         entries = read_added_manifest(folder)
@@ -567,6 +568,7 @@ def remove_document(doc_id: str, settings: Settings, embedder: Embedder | None =
     started = time.perf_counter()
     folder = added_folder(settings, added_dir)
     target = target_index(settings)
+    check_target_encoder(settings, target)
     with _locked(folder):
         entries = read_added_manifest(folder)
         entry = next((e for e in entries if e.id == doc_id), None)
@@ -619,20 +621,26 @@ def _chunks_in_index(directory: Path, doc_id: str) -> int:
 
 class _DeferredEmbedder:
     """The model an index was built with, loaded only when something has to be embedded or chunked:
-    its name, dimension and sequence length are known from meta.json, which is all that deciding
-    what to reuse needs — so an add of unchanged files or a removal never loads the model."""
+    its name, encoder, dimension and sequence length are known from meta.json, which is all that
+    deciding what to reuse needs — so an add of unchanged files or a removal never loads the model."""
 
-    def __init__(self, name: str, dimension: int, max_tokens: int | None, batch_size: int):
+    def __init__(self, name: str, dimension: int, max_tokens: int | None, batch_size: int,
+                 encoder: str = "fp32", encoder_sha256: str | None = None):
         self.name, self.dimension, self.max_tokens = name, dimension, max_tokens
+        self.encoder, self.encoder_sha256 = encoder, encoder_sha256
         self._batch_size = batch_size
         self._model: Embedder | None = None
 
     def _load(self) -> Embedder:
         if self._model is None:
-            model = load_embedder(self.name, self._batch_size)
+            model = load_embedder(self.name, self._batch_size, self.encoder)
             if (model.dimension, model.max_tokens) != (self.dimension, self.max_tokens):
                 raise ModelError(f"Model {self.name!r} gives {model.dimension}-d vectors of up to {model.max_tokens} "
                                  f"tokens, but the index says {self.dimension}-d and {self.max_tokens}; rebuild it: ipchat build")
+            sha256 = encoder_of(model)[1]
+            if self.encoder_sha256 and sha256 != self.encoder_sha256:
+                raise IndexMismatchError(f"The index was built with another {self.encoder} export ({self.encoder_sha256[:12]}, "
+                                         f"this one is {sha256[:12]}); rebuild it: ipchat build --encoder {self.encoder}")
             self._model = model
         return self._model
 
@@ -671,7 +679,17 @@ def index_embedder(settings: Settings, sources: Sequence[Path]) -> Embedder:
             name, dimension, max_tokens = meta["model"], int(meta["dimension"]), meta.get("model_max_tokens")
         except (ValueError, KeyError, TypeError):
             continue
-        if settings.model in (None, name):
-            return _DeferredEmbedder(name, dimension, max_tokens, settings.batch_size)
+        encoder, sha256 = built_encoder(meta)
+        if settings.model in (None, name) and encoder == settings.encoder:
+            return _DeferredEmbedder(name, dimension, max_tokens, settings.batch_size, encoder, sha256)
         break
-    return load_embedder(settings.model_name, settings.batch_size)
+    return load_embedder(settings.model_name, settings.batch_size, settings.encoder)
+
+
+def check_target_encoder(settings: Settings, target: Path | str) -> None:
+    """Raise IndexMismatchError when the index documents are added to (or removed from) was built by
+    another encoder than the settings': mixing their vectors would make neither's answers."""
+    address = store_address(settings)
+    for meta in _metas(settings, [] if address.is_milvus else [Path(target)]):
+        check_encoder(meta, settings.encoder, target,
+                      rebuild=f"ipchat build --store {address}" if address.is_milvus else None)

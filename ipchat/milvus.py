@@ -41,8 +41,10 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from .corpus import corpus_digest, load_corpus
+from .embedding import encoder_of
 from .errors import IndexMismatchError, IndexMissingError, IpchatError
-from .index import BuildReport, _Stored, _versions, check_index, chunk_and_embed, passage_text
+from .index import (BuildReport, _Stored, _versions, built_encoder, check_index, chunk_and_embed, encoder_meta,
+                    passage_text)
 from .keywords import SpellingMap, keyword_tokens
 from .stores import StoreAddress
 from .types import Chunk, Document, Section
@@ -415,6 +417,7 @@ def _base_meta(settings, embedder, documents: Sequence[Document], address: Store
         "store": address.kind,
         "collection": address.collection,
         "model": embedder.name,
+        **encoder_meta(embedder),
         "dimension": embedder.dimension,
         "model_max_tokens": embedder.max_tokens,
         "chunker": settings.chunker.as_dict(),
@@ -545,9 +548,10 @@ def update_milvus(address: StoreAddress, settings, embedder, progress: Callable[
         meta = _read_meta(client, address)
     except (IndexMissingError, IndexMismatchError):
         return _build(address, settings, embedder, progress, documents, added_dir=added_dir)
-    if (meta.get("format_version"), meta.get("model"), meta.get("dimension"), meta.get("model_max_tokens"),
-            meta.get("chunker")) != (FORMAT_VERSION, embedder.name, embedder.dimension, embedder.max_tokens,
-                                     settings.chunker.as_dict()):
+    if (meta.get("format_version"), meta.get("model"), built_encoder(meta), meta.get("dimension"),
+            meta.get("model_max_tokens"), meta.get("chunker")) != (
+            FORMAT_VERSION, embedder.name, encoder_of(embedder), embedder.dimension, embedder.max_tokens,
+            settings.chunker.as_dict()):
         log.info("rebuilding %s: built with other settings", address)
         return _build(address, settings, embedder, progress, documents, added_dir=added_dir)
     started = time.perf_counter()

@@ -12,9 +12,9 @@ import numpy as np
 from .abbreviations import expand, join_initialisms
 from .lexicon import expand_lay
 from .coverage import without_links
-from .embedding import Embedder, load_embedder
+from .embedding import Embedder, encoder_of, load_embedder
 from .errors import InputError
-from .index import Index, passage_text
+from .index import Index, check_encoder, passage_text
 from .keywords import keyword_tokens, query_terms, surface_words
 from .settings import Settings
 from .types import Hit
@@ -90,6 +90,10 @@ class Retriever:
     def __init__(self, index: Index, embedder: Embedder, settings: Settings):
         if embedder.dimension != index.meta["dimension"]:
             raise InputError(f"Model {embedder.name} gives {embedder.dimension}-d vectors; the index holds {index.meta['dimension']}-d.")
+        encoder, sha256 = encoder_of(embedder)
+        location = str(index.location)
+        check_encoder(index.meta, encoder, location, sha256=sha256,
+                      rebuild=f"ipchat build --store {location}" if "://" in location else None)
         self.index = index
         self.embedder = embedder
         self.settings = settings
@@ -106,7 +110,7 @@ class Retriever:
         from .stores import open_store
 
         index = open_store(settings)
-        embedder = embedder or load_embedder(index.model, settings.batch_size)
+        embedder = embedder or load_embedder(index.model, settings.batch_size, settings.encoder)
         return cls(index, embedder, settings)
 
     def knows_word(self, word: str) -> bool:

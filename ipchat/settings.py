@@ -18,6 +18,8 @@ PROJECT_ROOT = SOURCE_ROOT
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 FUSION_METHODS = ("weighted", "rrf")
+#: How the model runs: fp32 on torch (the default), or int8 weights on onnxruntime (ipchat.int8, opt-in).
+ENCODERS = ("fp32", "int8")
 
 
 def committed_index(environ=None) -> Path:
@@ -64,10 +66,19 @@ def _has_added_documents(added: Path) -> bool:
         return True  # unreadable: stay off the committed index; loading the corpus will say what is wrong
 
 
-def default_index(environ=None) -> Path:
+def encoder_index(encoder: str, environ=None) -> Path:
+    """The workspace's index for an encoder other than fp32 (data/index-int8/): the bundled index is
+    fp32, and stays so."""
+    return workspace(environ).home / "data" / f"index-{encoder}"
+
+
+def default_index(environ=None, encoder: str = "fp32") -> Path:
     """The bundled index (index/, bundled text only) — or the workspace's data/index/ (git-ignored) once
-    `ipchat fetch` has brought text, or `ipchat add` documents, that must not enter the repository."""
+    `ipchat fetch` has brought text, or `ipchat add` documents, that must not enter the repository.
+    With the int8 encoder, the workspace's data/index-int8/ (the bundled index is fp32)."""
     environ = os.environ if environ is None else environ
+    if encoder != "fp32":
+        return encoder_index(encoder, environ)
     fetched = default_fetched_dir(environ)
     has_fetched = fetched.is_dir() and any(p.suffix == ".md" for p in fetched.iterdir())
     return local_index(environ) if has_fetched or _has_added_documents(default_added_dir(environ)) \
@@ -93,6 +104,7 @@ class Settings:
     corpus: Path = bundled_root() / "corpus"
     index: Path = bundled_root() / "index"
     model: str | None = None
+    encoder: str = "fp32"  # fp32 (torch) or int8 (onnxruntime, ipchat.int8); an index records which built it
     chunker: ChunkerSettings = ChunkerSettings()
     k: int = 5
     mode: str = "hybrid"
@@ -115,6 +127,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.mode not in RETRIEVAL_MODES:
             raise IpchatError(f"Unknown retrieval mode {self.mode!r}; choose one of {', '.join(RETRIEVAL_MODES)}.")
+        if self.encoder not in ENCODERS:
+            raise IpchatError(f"Unknown encoder {self.encoder!r}; choose one of {', '.join(ENCODERS)} (IPCHAT_ENCODER, --encoder).")
         if self.fusion not in FUSION_METHODS:
             raise IpchatError(f"Unknown fusion {self.fusion!r}; choose one of {', '.join(FUSION_METHODS)}.")
         if not 0.0 <= self.dense_weight <= 1.0:
@@ -148,6 +162,8 @@ class Settings:
         data["corpus"] = str(self.corpus)
         data["index"] = str(self.index)
         data.pop("llm_url")  # where the endpoint lives does not change what an answer may say
+        if self.encoder == "fp32":
+            data.pop("encoder")  # the default encoder: digests stay as they were before encoders could be chosen
         if self.store is None:
             data.pop("store")  # the default store: digests stay as they were before stores could be chosen
         else:
@@ -187,6 +203,11 @@ def load_settings(environ=None, **overrides) -> Settings:
     """
     environ = os.environ if environ is None else environ
     base = Settings()
+    encoder = str(overrides.get("encoder") or _env("IPCHAT_ENCODER", str, environ) or base.encoder).strip().lower()
+    if encoder not in ENCODERS:  # before the index is chosen by it
+        source = "--encoder" if overrides.get("encoder") else "IPCHAT_ENCODER"
+        raise IpchatError(f"{source}={encoder!r} is not an encoder; choose one of {', '.join(ENCODERS)}.")
+    overrides["encoder"] = encoder
     chunk_tokens = overrides.pop("chunk_tokens", None) or _env("IPCHAT_CHUNK_TOKENS", int, environ)
     chunker = base.chunker
     if chunk_tokens is not None:
@@ -208,7 +229,7 @@ def load_settings(environ=None, **overrides) -> Settings:
         "store": _env("IPCHAT_STORE", str, environ),
     }
     if env_values["index"] is None and overrides.get("index") is None:
-        env_values["index"] = default_index(environ)
+        env_values["index"] = default_index(environ, encoder)
     if env_values["corpus"] is None and overrides.get("corpus") is None:
         env_values["corpus"] = project_corpus(environ)
     settings = base.replace(chunker=chunker, **env_values)

