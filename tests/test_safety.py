@@ -648,3 +648,18 @@ def test_what_owns_or_closes_earlier_risk(history, message, level) -> None:
 ])
 def test_songs_thoughts_and_safe_statements_as_said(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize("text, folded", [
+    ("ma sœur veut mourir", "ma soeur veut mourir"),
+    ("Mon CŒUR va lâcher", "mon coeur va lacher"),
+    ("Straße", "strasse"),
+])
+def test_fold_writes_ligatures_as_the_patterns_do(text: str, folded: str) -> None:
+    from ipchat.safety.languages import fold
+
+    assert fold(text) == folded
+
+
+def test_a_sister_written_with_a_ligature_is_someone_else() -> None:
+    assert safety.assess("ma sœur veut mourir").level == "concern"

@@ -113,7 +113,7 @@ from .languages import without_risk_words
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
 from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, in_writers_voice, names_someone_else, read_message,
-                    speaks_of_self, tells_of_someone_else)
+                    speaks_of_self, tells_of_long_ago, tells_of_someone_else)
 
 __all__ = [
     "LEVELS",
@@ -316,7 +316,7 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     return replace(heard, semantic_other=True) if other else heard
 
 
-def _revealed(readings: Sequence[Reading]) -> list[Reading]:
+def _revealed(readings: Sequence[Reading], messages: Sequence[str] = ()) -> list[Reading]:
     """Earlier readings with what a later message says of the one or two before it. "ok the friend is me",
     after means or risk told of a friend, makes that risk the writer's (it then carries as their own); "that's
     what my patient wrote in her sleep diary", after the writer's own words of risk, makes it that person's
@@ -324,6 +324,11 @@ def _revealed(readings: Sequence[Reading]) -> list[Reading]:
     out = list(readings)
     for n, reading in enumerate(out):
         before = out[max(0, n - FOLLOW_UP):n]
+        if reading.self_risk and not reading.writer_at_risk and not reading.safe_now and any(
+                r.signs or r.means_named for r in before) and not (n < len(messages) and tells_of_long_ago(messages[n])):
+            # Risk told after a sign, as `assess` reads it then ("took tonight's tramadol and tomorrow's together"
+            # ... "on purpose. i wanted it all to stop"): the writer's now, for the messages after it too.
+            out[n] = reading = replace(reading, semantic_risk=True)
         if reading.for_me and not reading.writer_at_risk and any(
                 r.means_talk or r.means_named or r.semantic_other or r.level == "concern" for r in before):
             out[n] = replace(reading, semantic_risk=True)
@@ -415,7 +420,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     if history_vectors and backstop is not None:
         earlier = [_heard(reading, message, vec, backstop)
                    for reading, message, vec in zip(earlier, window, tuple(history_vectors)[-len(window):])]
-    earlier = _revealed(earlier)
+    earlier = _revealed(earlier, window)
     reading = read_message(text, context=any(r.gives_context for r in earlier))
     level, rule_ids = reading.level, list(reading.rule_ids)
     # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis; after the
@@ -475,8 +480,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         r.semantic_other for r in earlier[-FOLLOW_UP:])
     if (reading.refers_back or (others and not reading.safe_now)) and earlier and RANK[level] < RANK["concern"] and not denied \
             and not (reading.safe_now and only_questions):
-        carried = min(max((_carries_as(r) for r in earlier[-FOLLOW_UP:]), key=RANK.__getitem__), "concern",
-                      key=RANK.__getitem__)
+        # ... only what was said since the writer said the words were not theirs ("that's the song on the radio"
+        # ... "do they play music during ECT?").
+        last_reframed = max((n for n, r in enumerate(earlier[-FOLLOW_UP:]) if r.reframed), default=-1)
+        carried = min(max((_carries_as(r) for r in earlier[-FOLLOW_UP:][last_reframed + 1:]), key=RANK.__getitem__,
+                          default="none"), "concern", key=RANK.__getitem__)
         if RANK[carried] > RANK[level]:
             level = carried
             rule_ids += ["context.follow_up", f"{carried}.follow_up"]

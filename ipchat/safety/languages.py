@@ -56,7 +56,9 @@ def fold(text: str) -> str:
     """`text` in lower case with accents removed and plain apostrophes, as the patterns are written."""
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).translate(_QUOTES).lower())
     text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", text.replace("\u00df", "ss")).strip()
+    # Ligatures NFKD leaves whole: "cœur", "sœur" are written "coeur", "soeur" in the patterns.
+    text = text.replace("\u00df", "ss").replace("\u0153", "oe").replace("\u00e6", "ae")
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _words(values, where: str) -> str:

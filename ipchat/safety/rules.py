@@ -124,6 +124,8 @@ _GENERIC_ANTECEDENT = frozenset({"people", "patients", "those", "folks", "adults
 # named beside it.
 _GROUP_BEFORE = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:"
                            + "|".join(sorted(_GENERIC_ANTECEDENT)) + r")\b")
+# "when someone is suicidal", "if a client discloses ...": a person in a condition, anyone at all.
+_WHEN_ANYONE = re.compile(r"\b(?:when|whenever|if|once|where)\s+(?:someone|somebody|anyone|anybody|(?:a|an|any)\s+(?:[\w-]+\s+)?\w+)$")
 _ONE_PERSON_BEFORE = re.compile(r"\b(?:he|she|him|her|his|my|our|i|we)\b")  # "i visited people ... they": met, not a group
 
 
@@ -639,6 +641,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         person = "generic" if relative.group("antecedent") in _GENERIC_ANTECEDENT else "third"
         subject = _Subject(person, relative.start("antecedent"), relative.end("antecedent"))
     elif (person is None and subject is not None and subject.person == "third"
+          and _WHEN_ANYONE.search(clause, 0, subject.end) is not None
+          and _WHEN_ANYONE.search(clause, 0, subject.end).end() == subject.end):
+        # "what ECT is for when someone is suicidal", "when a client discloses suicidal thoughts": anyone at all.
+        subject = _Subject("generic", subject.start, subject.end)
+    elif (person is None and subject is not None and subject.person == "third"
           and clause[subject.start:subject.end] in ("they", "them") and _they_are_people(sentence, clause)):
         # "Is ECT given to people in prison, and who consents if they're sectioned and actively suicidal?":
         # "they" refers back to a group named earlier in the sentence, not to one person.
@@ -823,6 +830,11 @@ def tells_of_someone_else(message: str, in_voice: bool | None = None) -> bool:
     return bool(R.cues["third_person"].search(whole)) and not R.cues["first_person_any"].search(whole)
 
 
+def tells_of_long_ago(message: str) -> bool:
+    """Whether `message` names a time long past ("years ago", "in 2019", "when I was 16")."""
+    return bool(load_rules().cues["distant"].search(normalise(message, correct=False)))
+
+
 def names_someone_else(message: str) -> bool:
     """Whether `message` names someone other than the writer (a pronoun for them or a person noun)."""
     return bool(load_rules().cues["third_person"].search(normalise(message, correct=False)))
@@ -991,6 +1003,7 @@ class Reading:
     semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
+    reframed: bool = False  # says earlier words were a film's, a song's, a book's or an exam's (cue.reframed)
     own_words: bool = False  # names words the writer said or posted themselves (cue.own_words): "what i said in the gc"
     reattributed: bool = False  # says earlier words were someone else's, a person they know (cue.reattributed)
     closes: bool = False  # thanks for an answer, the person spoken of is well again (cue.closing), or earlier words were a film's or an exam's (cue.reframed)
@@ -1134,7 +1147,7 @@ def read_message(text: str, context: bool = False) -> Reading:
                    safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own or reframed or reattributed,
                    for_me=bool(R.cues["for_me"].search(norm)), reattributed=reattributed,
                    not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)),
-                   own_words=bool(R.cues["own_words"].search(norm)),
+                   own_words=bool(R.cues["own_words"].search(norm)), reframed=reframed,
                    closes=bool(R.cues["closing"].search(norm) or R.cues["closing"].search(text.lower())) or reframed)
 
 
