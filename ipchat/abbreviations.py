@@ -26,8 +26,15 @@ _PATTERNS = [(short, long_, re.compile(r"(?<![\w-])" + re.escape(short) + r"(?![
 _DOTTED = re.compile(r"(?<![\w.])([A-Z](?:\.[A-Z])+)(\.?)(?![\w])")
 
 
+# Letters spelt out one by one, as dictation writes them ("e c t", "T M S"): joined only when they make a
+# known abbreviation, so "a b c" stays as it is.
+_SPACED = re.compile(r"(?<![\w.])([A-Za-z](?: [A-Za-z]){2,4})(?![\w])")
+_KNOWN = frozenset(short.lower() for short, _long, _sensitive in _TABLE)
+
+
 def join_initialisms(text: str) -> str:
-    """`text` with initials written with full stops joined up ("E.C.T. - how long" → "ECT - how long"), so that
+    """`text` with initials written with full stops, or spelt out with spaces as dictation writes them, joined
+    up ("E.C.T. - how long" → "ECT - how long", "what is e c t for" → "what is ect for"), so that
     they name what the plain abbreviation names and a clause after them starts as it would after "ECT". A
     stop that also ends a sentence (followed by a capital, or ending the text) is kept: "... had E.C.T. How
     long ..." → "... had ECT. How long ..."."""
@@ -36,7 +43,9 @@ def join_initialisms(text: str) -> str:
         ends_sentence = match.group(2) and (not rest.strip() or re.match(r"\s+[A-Z]", rest))
         return match.group(1).replace(".", "") + ("." if ends_sentence else "")
 
-    return _DOTTED.sub(joined, text)
+    text = _DOTTED.sub(joined, text)
+    return _SPACED.sub(lambda m: m.group(1).replace(" ", "") if m.group(1).replace(" ", "").lower() in _KNOWN
+                       else m.group(0), text)
 
 
 def expand(query: str, known: Callable[[str], bool] = lambda _word: False) -> str:

@@ -83,6 +83,10 @@ def test_a_question_at_the_length_limit_is_not_pushed_over_it_by_expansion(real_
     # lower-case abbreviations with stops are ordinary Latin ones; an initial alone is a name
     ("e.g. yoga, i.e. not drugs", "e.g. yoga, i.e. not drugs"),
     ("Dr. A. Smith", "Dr. A. Smith"),
+    # letters spelt out by dictation, when they make a known abbreviation
+    ("what conditions is e c t used for", "what conditions is ect used for"),
+    ("how long is each T M S session", "how long is each TMS session"),
+    ("plan a b c for the day", "plan a b c for the day"),
 ])
 def test_initials_written_with_full_stops_are_joined(text, joined):
     assert join_initialisms(text) == joined
