@@ -27,8 +27,9 @@ CLINICIAN11 = QUESTIONS_DIR / "clinician11.jsonl"  # an eleventh writer (student
 CLINICIAN12 = QUESTIONS_DIR / "clinician12.jsonl"  # a twelfth writer (GPs between appointments, partners reading leaflets aloud), kept aside, scored twice unread, then learnt from
 CLINICIAN13 = QUESTIONS_DIR / "clinician13.jsonl"  # a thirteenth writer (ward staff in shorthand, writers checking their copy), kept aside, scored unread, then learnt from
 CLINICIAN14 = QUESTIONS_DIR / "clinician14.jsonl"  # a fourteenth writer (patient-forum posters and carers, medical librarians), kept aside, scored twice unread, then learnt from
+CLINICIAN15 = QUESTIONS_DIR / "clinician15.jsonl"  # a fifteenth writer (students revising, questions dictated by voice), kept aside, scored twice unread, then learnt from
 CLINICIANS = (CLINICIAN, CLINICIAN2, CLINICIAN3, CLINICIAN4, CLINICIAN5, CLINICIAN6, CLINICIAN7, CLINICIAN8, CLINICIAN9, CLINICIAN10,
-              CLINICIAN11, CLINICIAN12, CLINICIAN13, CLINICIAN14)
+              CLINICIAN11, CLINICIAN12, CLINICIAN13, CLINICIAN14, CLINICIAN15)
 ARTICLE = ROOT / "corpus" / "documents" / "interventional-psychiatry-guide.md"
 
 MIN_IN_SCOPE = 50
