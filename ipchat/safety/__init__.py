@@ -89,8 +89,16 @@ one who says the earlier words were a film's, a book's or an exam's (cue.reframe
 closes someone else's risk told before; one who gives them back to someone they know ("that's what my
 patient wrote", cue.reattributed) ends the writer's own and makes it that person's, a concern. "ok the
 friend is me" after talk of means makes that risk the writer's for the messages after it too
-(`_revealed`). A writer who says they are not safe, or answers a question about their safety with no
-("you asked if im safe. no not really"), states risk (``ideation.not_safe``).
+(`_revealed`), and so do words the writer posted, quoted back in the next message ("someone screenshotted
+what i said" ... "it said 'gonna unalive myself before monday'"), and risk of their own told after a sign or
+named means ("took tonight's and tomorrow's together" ... "on purpose. i wanted it all to stop"), unless it
+names a time long past. A follow-up carries nothing from before words the writer said were a song's, a film's
+or a book's ("that's the song on the radio"). Means put out of reach by someone else ("she's locked my meds in
+her car", cue.means_removed) are a safety step, not talk of means after risk. With someone else's risk in view
+and no finding of the writer's own, a crisis the backstop hears in a message that names that person is theirs:
+a concern, unless a sentence in the writer's own words is heard as one. A writer who says they are not safe, or
+answers a question about their safety with no ("you asked if im safe. no not really"), states risk
+(``ideation.not_safe``).
 
 Privacy: nothing the user typed is logged or stored. The logger ``ipchat.safety`` receives only
 the level, the rule ids and the elapsed time.
