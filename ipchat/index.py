@@ -26,6 +26,7 @@ from .chunking import Chunker
 from .corpus import corpus_digest, load_corpus, load_manifest
 from .embedding import Embedder, encoder_of
 from .errors import IndexMismatchError, IndexMissingError, IpchatError
+from .files import swap_folder
 from .keywords import SpellingMap, keyword_tokens
 from .settings import ChunkerSettings, Settings, committed_index, local_index, project_corpus
 from .types import Chunk, Document, Section
@@ -325,7 +326,7 @@ def update_index(settings: Settings, embedder: Embedder, progress: Callable[[int
         _write_jsonl(staging / DOCUMENTS, (_document_row(d) for d in documents))
         meta["build_seconds"] = round(time.perf_counter() - started, 2)
         (staging / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        _swap_into_place(staging, target)
+        swap_folder(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -473,23 +474,6 @@ def _document_from_row(row: dict) -> Document:
 
 def _chunk_from_row(row: dict) -> Chunk:
     return Chunk(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"])})
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Replace `target` by `staging` with renames; the old index is removed only once the new one is in place."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(target, old)
-    try:
-        os.rename(staging, target)
-    except OSError:
-        if old is not None:
-            os.rename(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def index_digest(directory: Path) -> str:

@@ -41,6 +41,7 @@ import numpy as np
 
 from .embedding import MINILM_SHA256, QUERY_TEXTS, Progress, _sha256, bundled_minilm_path, query_threads
 from .errors import ModelError
+from .files import swap_folder
 from .settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -154,15 +155,7 @@ def _move_into_place(staging: Path, folder: Path) -> None:
     with contextlib.suppress(FileNotFoundError, ModelError):
         check_export(folder)
         return  # made meanwhile by another process, and sound: keep it
-    old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-    shutil.rmtree(old, ignore_errors=True)
-    os.rename(folder, old)
-    try:
-        os.rename(staging, folder)
-    except OSError:
-        os.rename(old, folder)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    swap_folder(staging, folder)  # an unsound export in the way: replaced
 
 
 class _Quiet(logging.Filter):
