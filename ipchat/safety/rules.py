@@ -117,23 +117,18 @@ _COPULA_I = re.compile(r"\b(?:i|me)\s+(?:am|was|have been|had been|feel like|bec
                        r"turned into|have turned into)\s+(?:\w+\s+){0,6}$")
 _AS_BEFORE = re.compile(r"(?:^|\W)as\s+(?:a|an|one|someone|somebody|\w+)?\s*$")
 _MYSELF_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?myself\b")
-_GENERIC_ANTECEDENT = frozenset({"people", "patients", "those", "folks", "adults", "adolescents", "teens", "teenagers",
-                                 "children", "kids", "individuals", "clients", "persons", "men", "women", "veterans",
-                                 "students"})  # plural: people in general ("someone who is suicidal" may be one person)
-# A group named in the sentence before a clause ("people in prison", not "my patients"), with no one person
-# named beside it.
-_GROUP_BEFORE = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:"
-                           + "|".join(sorted(_GENERIC_ANTECEDENT)) + r")\b")
+# A group (lexicon.toml list.group) is named by no one's: "people in prison", not "my patients".
+_UNOWNED = r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )"
 # "when someone is suicidal", "if a client discloses ...": a person in a condition, anyone at all.
 _WHEN_ANYONE = re.compile(r"\b(?:when|whenever|if|once|where)\s+(?:someone|somebody|anyone|anybody|(?:a|an|any)\s+(?:[\w-]+\s+)?\w+)$")
 _ONE_PERSON_BEFORE = re.compile(r"\b(?:he|she|him|her|his|my|our|i|we)\b")  # "i visited people ... they": met, not a group
 
 
-def _they_are_people(sentence: str, clause: str) -> bool:
+def _they_are_people(R: "Rules", sentence: str, clause: str) -> bool:
     """Whether "they" in `clause` refers back to a group named earlier in `sentence` (and to no one person)."""
     at = sentence.find(clause)
     before = sentence[:at] if at > 0 else ""
-    return bool(_GROUP_BEFORE.search(before)) and not _ONE_PERSON_BEFORE.search(before)
+    return bool(R.group_before.search(before)) and not _ONE_PERSON_BEFORE.search(before)
 
 
 _THING_SUBJECT = re.compile(
@@ -239,6 +234,8 @@ class Rules:
     owner: re.Pattern
     pills: re.Pattern
     person_noun: re.Pattern  # a person noun, possessive or not ("girlfriend's", "son")
+    group: re.Pattern = re.compile(r"(?!)")  # a group of people in general (list.group): "people", "patients"
+    group_before: re.Pattern = re.compile(r"(?!)")  # such a group named by no one's ("people", not "my patients")
     # (clause rules always read, clause rules by head, sentence rules always read, sentence rules by head)
     head_index: tuple = ((), {}, (), {})
 
@@ -380,8 +377,10 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
               " " + entry.get("leaves", "_") + " ", bool(entry.get("requires_nearby", False)))
         for entry in idiom_entries)
     person_noun = re.compile(noun + r"(?:'s|s)?\b")
+    group = lexicon.lists["group"]
     return Rules(rules=rules, idioms=idioms, cues=cues, subject=subject, owner=owner, pills=pills,
-                 person_noun=person_noun, head_index=_head_index(rules))
+                 person_noun=person_noun, group=re.compile(group), group_before=re.compile(_UNOWNED + r"\b" + group + r"\b"),
+                 head_index=_head_index(rules))
 
 
 def _head_index(rules: tuple[Rule, ...]) -> tuple:
@@ -638,7 +637,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     elif relative is not None and relative.group("antecedent") in ("someone", "somebody", "anyone", "anybody"):
         relative = None  # anyone at all, or one person: read as before ("for someone who's acutely suicidal")
     if relative is not None:
-        person = "generic" if relative.group("antecedent") in _GENERIC_ANTECEDENT else "third"
+        person = "generic" if R.group.fullmatch(relative.group("antecedent")) else "third"
         subject = _Subject(person, relative.start("antecedent"), relative.end("antecedent"))
     elif (person is None and subject is not None and subject.person == "third"
           and _WHEN_ANYONE.search(clause, 0, subject.end) is not None
@@ -646,7 +645,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         # "what ECT is for when someone is suicidal", "when a client discloses suicidal thoughts": anyone at all.
         subject = _Subject("generic", subject.start, subject.end)
     elif (person is None and subject is not None and subject.person == "third"
-          and clause[subject.start:subject.end] in ("they", "them") and _they_are_people(sentence, clause)):
+          and clause[subject.start:subject.end] in ("they", "them") and _they_are_people(R, sentence, clause)):
         # "Is ECT given to people in prison, and who consents if they're sectioned and actively suicidal?":
         # "they" refers back to a group named earlier in the sentence, not to one person.
         subject = _Subject("generic", subject.start, subject.end)
