@@ -26,10 +26,12 @@ _PATTERNS = [(short, long_, re.compile(r"(?<![\w-])" + re.escape(short) + r"(?![
 _DOTTED = re.compile(r"(?<![\w.])([A-Z](?:\.[A-Z])+)(\.?)(?![\w])")
 
 
-# Letters spelt out one by one, as dictation writes them ("e c t", "T M S"): joined only when they make a
-# known abbreviation, so "a b c" stays as it is.
-_SPACED = re.compile(r"(?<![\w.])([A-Za-z](?: [A-Za-z]){2,4})(?![\w])")
-_KNOWN = frozenset(short.lower() for short, _long, _sensitive in _TABLE)
+# Letters spelt out one by one, as dictation writes them ("e c t", "T M S"): the known abbreviations of three or
+# more letters, longest first, so "e c t a good idea" joins "e c t" and "a b c" stays as it is.
+_SPACED = re.compile(r"(?<![\w.])(" + "|".join(
+    " ".join(re.escape(letter) for letter in short) for short in sorted(
+        {s.lower() for s, _long, _sensitive in _TABLE if s.isalpha() and len(s) >= 3}, key=len, reverse=True))
+    + r")(?![\w])", re.I)
 
 
 def join_initialisms(text: str) -> str:
@@ -44,8 +46,7 @@ def join_initialisms(text: str) -> str:
         return match.group(1).replace(".", "") + ("." if ends_sentence else "")
 
     text = _DOTTED.sub(joined, text)
-    return _SPACED.sub(lambda m: m.group(1).replace(" ", "") if m.group(1).replace(" ", "").lower() in _KNOWN
-                       else m.group(0), text)
+    return _SPACED.sub(lambda m: m.group(1).replace(" ", ""), text)
 
 
 def expand(query: str, known: Callable[[str], bool] = lambda _word: False) -> str:

@@ -95,8 +95,12 @@ _SENTENCE_END = re.compile(r"[.!?\n]+\s+")
 _ASKS_SOURCES_FOR = re.compile(r"\W*(?:does|do|did|can|could|will|would)\s+(?:the\s+)?(?:guide|article|source|sources|"
                                r"text|paper|review|references?|it|they)\s+(?:give|state|mention|report|provide|list|quote|"
                                r"cite|include|have|offer|say)\b", re.I)
-_QUESTION_OPENING = re.compile(r"(?:so |and |but |ok |okay )?(?:how|what|which|who|whom|when|where|why|is|are|was|were|can|could|"
-                               r"does|do|did|should|would|will|may|might|has|have|any)\b", re.I)
+# A sentence that asks: a wh-word, or an auxiliary before its subject ("can the coil thing help"), not a
+# courtesy ("Do let me know", "Would be grateful", "will be driving after").
+_QUESTION_OPENING = re.compile(r"(?:so |and |but |ok |okay )?(?:(?:how|what|which|who|whom|when|where|why)\b|"
+                               r"(?:is|are|was|were|can|could|does|do|did|should|would|will|may|might|has|have)\s+"
+                               r"(?:it|this|that|these|those|they|i|you|we|he|she|the|a|an|any|there|my|your|his|her|their|our"
+                               r"|ect|tms|rtms|ketamine|esketamine|someone|people|patients)\b)", re.I)
 
 
 def _asking_start(question: str) -> int:

@@ -24,7 +24,6 @@ Needs the optional packages onnxruntime (to run it) and onnx (to make it): pip i
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os

@@ -87,6 +87,8 @@ def test_a_question_at_the_length_limit_is_not_pushed_over_it_by_expansion(real_
     ("what conditions is e c t used for", "what conditions is ect used for"),
     ("how long is each T M S session", "how long is each TMS session"),
     ("plan a b c for the day", "plan a b c for the day"),
+    ("is e c t a good idea", "is ect a good idea"),
+    ("t m s x 5 a week", "tms x 5 a week"),
 ])
 def test_initials_written_with_full_stops_are_joined(text, joined):
     assert join_initialisms(text) == joined

@@ -23,6 +23,10 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("I was told it's quick. Sessions of TMS last for minutes?", ("duration:short",)),  # the asking sentence's keyword
     ("ECT session length (minutes). thanks", ("duration:short",)),  # no question mark: the whole message asks
     ("Does the guide give a remission percentage for ketamine?", ("percentage",)),  # asks the sources for it
+    # a courtesy after the request is not the question
+    ("ECT session length (minutes). Do let me know, thanks", ("duration:short",)),
+    ("TMS session length in minutes. Would be grateful for a reply", ("duration:short",)),
+    ("ketamine infusion duration in minutes please. will be driving after", ("duration:short",)),
     ("and how many patients get better with it?", ("percentage",)),  # a response rate, not a count
     ("how many sessions before patients improve?", ("count",)),
     ("and how many are still ok after a year?", ("percentage",)),  # still well: a rate too

@@ -59,7 +59,7 @@ def test_an_unknown_encoder_is_refused_by_name(tmp_path, environ, flag, named):
 def test_the_cli_refuses_an_unknown_encoder(capsys, monkeypatch):
     with pytest.raises(SystemExit):
         main(["search", "x", "--encoder", "int4"])
-    assert "invalid choice: 'int4'" in capsys.readouterr().err
+    assert "int4" in capsys.readouterr().err  # argparse names the refused value (its wording varies)
     monkeypatch.setenv("IPCHAT_ENCODER", "int4")
     assert main(["search", "x"]) == 1
     assert "IPCHAT_ENCODER='int4' is not an encoder" in capsys.readouterr().err

@@ -120,8 +120,11 @@ _MYSELF_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?myself\b")
 # A group (lexicon.toml list.group) is named by no one's: "people in prison", not "my patients".
 _UNOWNED = r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )"
 # "when someone is suicidal", "if a client discloses ...": a person in a condition, anyone at all.
-_WHEN_ANYONE = re.compile(r"\b(?:when|whenever|if|once|where)\s+(?:someone|somebody|anyone|anybody|(?:a|an|any)\s+(?:[\w-]+\s+)?\w+)$")
-_ONE_PERSON_BEFORE = re.compile(r"\b(?:he|she|him|her|his|my|our|i|we)\b")  # "i visited people ... they": met, not a group
+# Only people met at work or in a service ("a client", "a caller"): "if a friend wants to die" is about a friend.
+_WHEN_ANYONE = re.compile(r"\b(?:when|whenever|if|once|where)\s+(?:someone|somebody|anyone|anybody|(?:a|an|any)\s+(?:new\s+)?"
+                          r"(?:client|patient|service user|customer|caller|student|pupil|rider|driver|worker|employee"
+                          r"|staff member|member of staff|resident|inmate|prisoner|debtor|user))$")
+_ONE_PERSON_BEFORE = re.compile(r"\b(?:he|she|him|her|his|my|our|i|we|me|us)\b")  # "i visited people ... they": met, not a group
 
 
 def _they_are_people(R: "Rules", sentence: str, clause: str) -> bool:
@@ -641,7 +644,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         subject = _Subject(person, relative.start("antecedent"), relative.end("antecedent"))
     elif (person is None and subject is not None and subject.person == "third"
           and _WHEN_ANYONE.search(clause, 0, subject.end) is not None
-          and _WHEN_ANYONE.search(clause, 0, subject.end).end() == subject.end):
+          and _WHEN_ANYONE.search(clause, 0, subject.end).end() == subject.end
+          and not R.cues["plan"].search(sentence)):
         # "what ECT is for when someone is suicidal", "when a client discloses suicidal thoughts": anyone at all.
         subject = _Subject("generic", subject.start, subject.end)
     elif (person is None and subject is not None and subject.person == "third"
