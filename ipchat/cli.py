@@ -562,7 +562,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    """Start the Streamlit app (file watching off: nobody edits the app while using it)."""
+    """Start the Streamlit app (file watching off: nobody edits the app while using it). On POSIX the process
+    becomes the server (exec), so a signal that stops `ipchat app` stops the server, with no orphan left."""
     import subprocess
 
     from .workspace import PACKAGE_DIR
@@ -572,6 +573,10 @@ def cmd_app(args: argparse.Namespace) -> int:
                "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal", "--server.port", str(args.port), "--server.address", args.address]
     if args.headless:
         command += ["--server.headless", "true"]
+    if os.name == "posix":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, command)
     return subprocess.call(command)
 
 

@@ -174,3 +174,38 @@ def test_evaluate_page_runs_an_uploaded_set(server, browser, tmp_path):
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "04-evaluate.png"), full_page=True)
     page.close()
+
+
+def test_stopping_the_app_stops_its_server(tmp_path):
+    """`ipchat app` is the server: terminating it (as a service manager would) leaves nothing listening."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPCHAT_")}
+    env.update(IPCHAT_HOME=str(tmp_path / "home"))
+    ipchat = shutil.which("ipchat", path=str(Path(sys.executable).parent)) or "ipchat"
+    proc = subprocess.Popen([ipchat, "app", "--headless", "--port", str(port)], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None, "ipchat app exited before serving"
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start within 120 s")
+        proc.terminate()
+        proc.wait(timeout=30)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+            except OSError:
+                return  # nothing answers on the port any more
+            time.sleep(0.5)
+        pytest.fail("the server still answers after ipchat app was terminated")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
