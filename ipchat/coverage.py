@@ -69,8 +69,9 @@ _ASKED_BY_KEYWORD: dict[str, str] = {
     "dose": r"\b(doses?|dosage|dosing|mg|milligrams?|mg/kg|micrograms?|mcg)\b",
     "cost": r"\b(cost|price|fee)s? (of|for|per)\b|\binsurance\b",
 }
-_YES_NO = re.compile(r"^\W*(is|are|was|were|does|do|did|can|could|should|would|will|may|might|must|has|have|had|"
-                     r"isn't|aren't|doesn't|don't|can't)\b", re.I)
+_AUXILIARY = (r"(?:is|are|was|were|does|do|did|can|could|should|would|will|may|might|must|has|have|had|"
+              r"isn't|aren't|doesn't|don't|can't)")
+_YES_NO = re.compile(r"^\W*" + _AUXILIARY + r"\b", re.I)
 QUESTION_TYPES: dict[str, tuple[re.Pattern, re.Pattern | None]] = {
     kind: (re.compile(_ASKED_BY_PHRASE[kind], re.I),
            re.compile(_ASKED_BY_KEYWORD[kind], re.I) if kind in _ASKED_BY_KEYWORD else None)
@@ -95,12 +96,10 @@ _SENTENCE_END = re.compile(r"[.!?\n]+\s+")
 _ASKS_SOURCES_FOR = re.compile(r"\W*(?:does|do|did|can|could|will|would)\s+(?:the\s+)?(?:guide|article|source|sources|"
                                r"text|paper|review|references?|it|they)\s+(?:give|state|mention|report|provide|list|quote|"
                                r"cite|include|have|offer|say)\b", re.I)
-# A sentence that asks: a wh-word, or an auxiliary before its subject ("can the coil thing help"), not a
-# courtesy ("Do let me know", "Would be grateful", "will be driving after").
+# A sentence that asks: a wh-word, or an auxiliary before its subject ("can the coil thing help"), not before
+# a verb of courtesy ("Do let me know", "Would be grateful", "will be driving after").
 _QUESTION_OPENING = re.compile(r"(?:so |and |but |ok |okay )?(?:(?:how|what|which|who|whom|when|where|why)\b|"
-                               r"(?:is|are|was|were|can|could|does|do|did|should|would|will|may|might|has|have)\s+"
-                               r"(?:it|this|that|these|those|they|i|you|we|he|she|the|a|an|any|there|my|your|his|her|their|our"
-                               r"|ect|tms|rtms|ketamine|esketamine|someone|people|patients)\b)", re.I)
+                               + _AUXILIARY + r"\s+(?!(?:be|let|love|like|appreciate|welcome|please)\b)\w)", re.I)
 
 
 def _asking_start(question: str) -> int:

@@ -121,7 +121,7 @@ from .languages import without_risk_words
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
 from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, in_writers_voice, names_someone_else, read_message,
-                    speaks_of_self, tells_of_long_ago, tells_of_someone_else)
+                    speaks_of_self, tells_of_someone_else)
 
 __all__ = [
     "LEVELS",
@@ -324,7 +324,7 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     return replace(heard, semantic_other=True) if other else heard
 
 
-def _revealed(readings: Sequence[Reading], messages: Sequence[str] = ()) -> list[Reading]:
+def _revealed(readings: Sequence[Reading]) -> list[Reading]:
     """Earlier readings with what a later message says of the one or two before it. "ok the friend is me",
     after means or risk told of a friend, makes that risk the writer's (it then carries as their own); "that's
     what my patient wrote in her sleep diary", after the writer's own words of risk, makes it that person's
@@ -333,7 +333,7 @@ def _revealed(readings: Sequence[Reading], messages: Sequence[str] = ()) -> list
     for n, reading in enumerate(out):
         before = out[max(0, n - FOLLOW_UP):n]
         if reading.self_risk and not reading.writer_at_risk and not reading.safe_now and any(
-                r.signs or r.means_named for r in before) and not (n < len(messages) and tells_of_long_ago(messages[n])):
+                r.signs or r.means_named for r in before) and not reading.long_ago:
             # Risk told after a sign, as `assess` reads it then ("took tonight's tramadol and tomorrow's together"
             # ... "on purpose. i wanted it all to stop"): the writer's now, for the messages after it too.
             out[n] = reading = replace(reading, semantic_risk=True)
@@ -357,11 +357,11 @@ def _since_safe(readings: Sequence[Reading]) -> Sequence[Reading]:
     return readings[last + 1:]
 
 
-def _crisis_in_own_words(text: str, sentence_vectors, judged: int, backstop: Backstop) -> bool:
+def _crisis_in_own_words(text: str, sentence_vectors, judged: int | None, backstop: Backstop) -> bool:
     """Whether a sentence of `text` that speaks of the writer and does not open with someone else is itself
     heard as a crisis ("she'll figure it out. after friday nobody will need to drive me anywhere again":
     the first sentence is hers, the second the writer's). `judged` is the sentence the crisis verdict came
-    from (-1: the whole message)."""
+    from (-1: the whole message; None: each sentence is heard afresh)."""
     for n, (start, end) in enumerate(sentence_spans(text)):
         vector = sentence_vectors[n] if n < len(sentence_vectors) else None
         if vector is None or not speaks_of_self(text[start:end]):
@@ -428,7 +428,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     if history_vectors and backstop is not None:
         earlier = [_heard(reading, message, vec, backstop)
                    for reading, message, vec in zip(earlier, window, tuple(history_vectors)[-len(window):])]
-    earlier = _revealed(earlier, window)
+    earlier = _revealed(earlier)
     reading = read_message(text, context=any(r.gives_context for r in earlier))
     level, rule_ids = reading.level, list(reading.rule_ids)
     # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis; after the
@@ -522,7 +522,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
                 if _crisis_in_own_words(text, sentence_vectors, verdict.sentence, backstop):
                     raised = "crisis"
             elif others and not reading.findings and names_someone_else(judged) \
-                    and not _crisis_in_own_words(text, sentence_vectors, -2, backstop):
+                    and not _crisis_in_own_words(text, sentence_vectors, None, backstop):
                 # Someone else's risk is in view and the message speaks of them ("He keeps saying he'll take
                 # the shotgun down to the river" ... "The gun cabinet key is on his keyring. Who do I ring"):
                 # what is near a crisis is theirs, unless a sentence in the writer's own words is heard as one.

@@ -119,11 +119,9 @@ _AS_BEFORE = re.compile(r"(?:^|\W)as\s+(?:a|an|one|someone|somebody|\w+)?\s*$")
 _MYSELF_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?myself\b")
 # A group (lexicon.toml list.group) is named by no one's: "people in prison", not "my patients".
 _UNOWNED = r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )"
-# "when someone is suicidal", "if a client discloses ...": a person in a condition, anyone at all.
-# Only people met at work or in a service ("a client", "a caller"): "if a friend wants to die" is about a friend.
-_WHEN_ANYONE = re.compile(r"\b(?:when|whenever|if|once|where)\s+(?:someone|somebody|anyone|anybody|(?:a|an|any)\s+(?:new\s+)?"
-                          r"(?:client|patient|service user|customer|caller|student|pupil|rider|driver|worker|employee"
-                          r"|staff member|member of staff|resident|inmate|prisoner|debtor|user))$")
+# "when someone is suicidal", "if a client discloses ...": a person in a condition, anyone at all; with "a",
+# only people met at work or in a service (lexicon.toml list.served): "if a friend wants to die" is a friend.
+_WHEN = r"\b(?:when|whenever|if|once|where)\s+"
 _ONE_PERSON_BEFORE = re.compile(r"\b(?:he|she|him|her|his|my|our|i|we|me|us)\b")  # "i visited people ... they": met, not a group
 
 
@@ -239,6 +237,7 @@ class Rules:
     person_noun: re.Pattern  # a person noun, possessive or not ("girlfriend's", "son")
     group: re.Pattern = re.compile(r"(?!)")  # a group of people in general (list.group): "people", "patients"
     group_before: re.Pattern = re.compile(r"(?!)")  # such a group named by no one's ("people", not "my patients")
+    when_anyone: re.Pattern = re.compile(r"(?!)")  # a condition on anyone: "when someone", "if a client" (list.served)
     # (clause rules always read, clause rules by head, sentence rules always read, sentence rules by head)
     head_index: tuple = ((), {}, (), {})
 
@@ -383,6 +382,8 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
     group = lexicon.lists["group"]
     return Rules(rules=rules, idioms=idioms, cues=cues, subject=subject, owner=owner, pills=pills,
                  person_noun=person_noun, group=re.compile(group), group_before=re.compile(_UNOWNED + r"\b" + group + r"\b"),
+                 when_anyone=re.compile(_WHEN + r"(?:someone|somebody|anyone|anybody|(?:a|an|any)\s+(?:new\s+)?"
+                                        + lexicon.lists["served"] + r")$"),
                  head_index=_head_index(rules))
 
 
@@ -643,9 +644,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         person = "generic" if R.group.fullmatch(relative.group("antecedent")) else "third"
         subject = _Subject(person, relative.start("antecedent"), relative.end("antecedent"))
     elif (person is None and subject is not None and subject.person == "third"
-          and _WHEN_ANYONE.search(clause, 0, subject.end) is not None
-          and _WHEN_ANYONE.search(clause, 0, subject.end).end() == subject.end
-          and not R.cues["plan"].search(sentence)):
+          and R.when_anyone.search(clause, 0, subject.end) and not R.cues["plan"].search(sentence)):
         # "what ECT is for when someone is suicidal", "when a client discloses suicidal thoughts": anyone at all.
         subject = _Subject("generic", subject.start, subject.end)
     elif (person is None and subject is not None and subject.person == "third"
@@ -833,11 +832,6 @@ def tells_of_someone_else(message: str, in_voice: bool | None = None) -> bool:
     return bool(R.cues["third_person"].search(whole)) and not R.cues["first_person_any"].search(whole)
 
 
-def tells_of_long_ago(message: str) -> bool:
-    """Whether `message` names a time long past ("years ago", "in 2019", "when I was 16")."""
-    return bool(load_rules().cues["distant"].search(normalise(message, correct=False)))
-
-
 def names_someone_else(message: str) -> bool:
     """Whether `message` names someone other than the writer (a pronoun for them or a person noun)."""
     return bool(load_rules().cues["third_person"].search(normalise(message, correct=False)))
@@ -1008,6 +1002,7 @@ class Reading:
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
     reframed: bool = False  # says earlier words were a film's, a song's, a book's or an exam's (cue.reframed)
     own_words: bool = False  # names words the writer said or posted themselves (cue.own_words): "what i said in the gc"
+    long_ago: bool = False  # names a time long past (cue.distant): "years ago", "in 2019", "when I was 16"
     reattributed: bool = False  # says earlier words were someone else's, a person they know (cue.reattributed)
     closes: bool = False  # thanks for an answer, the person spoken of is well again (cue.closing), or earlier words were a film's or an exam's (cue.reframed)
 
@@ -1151,6 +1146,7 @@ def read_message(text: str, context: bool = False) -> Reading:
                    for_me=bool(R.cues["for_me"].search(norm)), reattributed=reattributed,
                    not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)),
                    own_words=bool(R.cues["own_words"].search(norm)), reframed=reframed,
+                   long_ago=bool(R.cues["distant"].search(norm)),
                    closes=bool(R.cues["closing"].search(norm) or R.cues["closing"].search(text.lower())) or reframed)
 
 
