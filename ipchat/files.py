@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 
 def stage_file(path: Path, data: bytes) -> Path:
@@ -52,3 +54,21 @@ def swap_folder(staging: Path, target: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def move_into_place(staging: Path, folder: Path, check: Callable[[Path], object]) -> None:
+    """Rename the finished folder `staging` to `folder`. When another process put one there first and
+    `check(folder)` passes, that one is kept; one that fails it (FileNotFoundError, or the ModelError
+    of a bad hash) is replaced."""
+    from .errors import ModelError
+
+    try:
+        os.rename(staging, folder)
+        return
+    except OSError:
+        if not folder.exists():
+            raise
+    with contextlib.suppress(FileNotFoundError, ModelError):
+        check(folder)
+        return
+    swap_folder(staging, folder)

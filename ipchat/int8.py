@@ -23,7 +23,6 @@ Needs the optional packages onnxruntime (to run it) and onnx (to make it): pip i
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -40,7 +39,7 @@ import numpy as np
 
 from .embedding import MINILM_SHA256, QUERY_TEXTS, Progress, _sha256, bundled_minilm_path, query_threads
 from .errors import ModelError
-from .files import swap_folder
+from .files import move_into_place
 from .settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -131,7 +130,7 @@ def ensure_export(model_dir: Path | None = None, places: Sequence[Path] | None =
         try:
             record = _export(Path(model_dir), staging, progress)
             staging.chmod(0o755)  # mkdtemp makes it private; the export is read like the model beside it
-            _move_into_place(staging, folder)
+            move_into_place(staging, folder, check_export)
         except OSError as exc:
             problems.append(f"{folder}: {exc.strerror or exc}")
             continue
@@ -141,20 +140,6 @@ def ensure_export(model_dir: Path | None = None, places: Sequence[Path] | None =
         return folder, check_export(folder)
     raise ModelError("Cannot write the int8 encoder anywhere (" + "; ".join(problems) + "). "
                      "Set IPCHAT_HOME to a writable folder, or use IPCHAT_ENCODER=fp32.")
-
-
-def _move_into_place(staging: Path, folder: Path) -> None:
-    """Rename the finished `staging` folder to `folder`; an export another process finished first is kept."""
-    try:
-        os.rename(staging, folder)
-        return
-    except OSError:
-        if not folder.exists():
-            raise
-    with contextlib.suppress(FileNotFoundError, ModelError):
-        check_export(folder)
-        return  # made meanwhile by another process, and sound: keep it
-    swap_folder(staging, folder)  # an unsound export in the way: replaced
 
 
 class _Quiet(logging.Filter):
