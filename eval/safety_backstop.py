@@ -6,7 +6,8 @@ Usage: python eval/safety_backstop.py [CASES.tsv ...] [--grid] [--model NAME]
 Nearest-exemplar vote: each labelled set (label<TAB>text; default eval/safety/cases.tsv) is judged by
 the rules alone and by the rules with the vote (no head); the exemplar bank is judged too, each exemplar
 with itself left out (its negatives count as clinical/none rows). With --grid, every combination of
-RISK_MIN, MARGIN and AGREE below is scored, so the constants in ipchat/safety/backstop.py can be chosen
+RISK_MIN, MARGIN and AGREE below is scored, so the model's settings (ipchat/safety/backstop.py for MiniLM,
+the "vote" of its exemplars.json for another) can be chosen
 for the over-block they cost.
 
 Head (--head): each file is held out in turn; a head is trained on the bank and the other files (as
@@ -96,7 +97,7 @@ def held_out_heads(embedder, paths: list[Path], thresholds: list[float], negativ
                            + [np.zeros(len(d["negatives"]), dtype=np.int64) for d in others])
         trained = train_head(x, y, model=bank.model)
         for p in thresholds:
-            backstop = bs.Backstop(bank.exemplars, bank.vectors, bank.model, replace(trained, risk_p=p))
+            backstop = bs.Backstop(bank.exemplars, bank.vectors, bank.model, replace(trained, risk_p=p), vote=bank.vote)
             labels = [r["label"] for r in held["rows"]]
             alone = [{"none": "none"}.get(v, v) for v in
                      (backstop.judge_message(v, s).level for v, s in held["embedded"])]
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--head needs at least two labelled files")
         return held_out_heads(embedder, args.cases, args.risk_p, args.negatives)
     full = bs.build_backstop(embedder)
-    backstop = bs.Backstop(full.exemplars, full.vectors, full.model)  # the vote alone
+    backstop = bs.Backstop(full.exemplars, full.vectors, full.model, vote=full.vote)  # the vote alone, with the model's settings
     sets = {}
     for path in args.cases:
         rows = load_safety_rows(path)
@@ -142,12 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     bank_labels = [{"negative": "none"}.get(e.label, e.label) for e in bank]
     sets["exemplars (leave-one-out)"] = (bank_labels, [evaluate(e.text)[0] for e in bank], backstop.vectors, True)
 
-    settings = [(bs.RISK_MIN, bs.MARGIN, bs.AGREE)]
+    settings = [(backstop.risk_min, backstop.margin, backstop.agree)]
     if args.grid:
         settings = list(itertools.product(GRID["risk_min"], GRID["margin"], GRID["agree"]))
     print(f"{'risk_min':>8} {'margin':>6} {'agree':>5}  " + "  ".join(f"{name[:24]:>40}" for name in sets))
     for risk_min, margin, agree in settings:
-        bs.RISK_MIN, bs.MARGIN, bs.AGREE = risk_min, margin, agree
+        backstop.risk_min, backstop.margin, backstop.agree = risk_min, margin, agree
         result = run(sets, backstop)
         cells = []
         for name in sets:

@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("tsv", nargs="*", type=Path, default=[DEFAULT_TSV],
                         help="label<TAB>text files, or .jsonl conversations (default: eval/safety/cases.tsv), each "
                              "reported on its own")
-    parser.add_argument("--semantic", action="store_true", help="load the default model and run the backstop too")
+    parser.add_argument("--semantic", action="store_true", help="load the safety model (IPCHAT_SAFETY_MODEL) and run the backstop too")
     parser.add_argument("--no-misses", action="store_true", help="do not print the missed messages")
     parser.add_argument("--json", action="store_true", help="write the report as JSON")
     parser.add_argument("--repeat", type=int, default=20, help="passes over the set for timing (default 20)")
@@ -144,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
     embedder = None
     if args.semantic:
-        from ipchat.embedding import load_embedder
-        from ipchat.settings import DEFAULT_MODEL
+        from ipchat.safety import load_safety_embedder
+        from ipchat.settings import load_settings
 
-        embedder = load_embedder(DEFAULT_MODEL)
+        embedder = load_safety_embedder(load_settings())
     status = 0
     for path in args.tsv:
         try:

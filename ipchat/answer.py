@@ -20,6 +20,7 @@ from . import safety
 from .conversation import rewrite_followup, topics_in
 from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passing, named_treatments, phrase_pattern,
                        states, without_links)
+from .embedding import VectorCache
 from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
@@ -156,8 +157,13 @@ class Answerer:
             if self.settings.llm_url else None
         self.coverage = TreatmentCoverage(self._mentions)
         embedder = retriever.embedder
-        self.backstop = (safety.backstop_for(embedder)
-                         if self.settings.safety_backstop and getattr(embedder, "semantic", False) else None)
+        self.backstop = None
+        self.safety_embed = retriever.embed_queries
+        if self.settings.safety_backstop and getattr(embedder, "semantic", False):
+            safety_embedder = safety.load_safety_embedder(self.settings, embedder)
+            self.backstop = safety.backstop_for(safety_embedder)
+            if safety_embedder is not embedder:
+                self.safety_embed = VectorCache(safety_embedder.embed)
         self._chunk_treatments: dict[str, frozenset[str]] = {}  # chunk id → treatments its text names
 
     @classmethod
@@ -407,17 +413,17 @@ class Answerer:
             raise InputError(f"The question is {len(question)} characters long; the limit is {MAX_QUERY_CHARS}.")
 
         mark = time.perf_counter()
-        # The backstop reads the vector retrieval needs anyway (and, for a long question, its sentences',
-        # made in the same model call) through the retriever's cache: retrieval finds the question's vector
-        # there, and the next turns find its sentences'. The earlier questions and their sentences were
-        # embedded when they were asked.
+        # The backstop reads its own model's vectors through `safety_embed`, a cache of the safety model's
+        # (or, when the safety model is the answer model, the retriever's cache: the vector retrieval needs
+        # anyway). A long question's sentences are embedded in the same model call; the earlier questions
+        # and their sentences were embedded when they were asked.
         if isinstance(history, (str, bytes)):
             raise InputError("history must be a sequence of earlier questions, each a string.")
         history = tuple(history)
         if not all(isinstance(turn, str) for turn in history):
             raise InputError("history must be a sequence of earlier questions, each a string.")
         history = tuple(turn.strip() for turn in history)
-        vectors = safety.embed_turn(self.retriever.embed_queries, question, history) if self.backstop is not None else {}
+        vectors = safety.embed_turn(self.safety_embed, question, history) if self.backstop is not None else {}
         assessment = safety.assess(question, history=history, region=self.region, backstop=self.backstop, **vectors)
         timings["safety"] = (time.perf_counter() - mark) * 1000
         if assessment.level == "crisis" and not clinical_context:

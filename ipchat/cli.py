@@ -238,11 +238,10 @@ def _safety_backstop(args: argparse.Namespace):
     settings = _settings(args)
     if not settings.safety_backstop:
         return None, "IPCHAT_SAFETY_BACKSTOP is off"
-    from .embedding import load_embedder
-    from .safety import backstop_for
+    from .safety import backstop_for, load_safety_embedder
 
     try:
-        embedder = load_embedder(settings.model_name, encoder=settings.encoder)
+        embedder = load_safety_embedder(settings)
         return embedder, backstop_for(embedder)
     except IpchatError as exc:
         return None, f"no model could be loaded: {exc}"
@@ -252,7 +251,7 @@ def cmd_safety(args: argparse.Namespace) -> int:
     from . import safety
 
     embedder, backstop = _safety_backstop(args)
-    checks = "rules and semantic backstop" if embedder is not None else f"rules only ({backstop})"
+    checks = f"rules and semantic backstop ({embedder.name})" if embedder is not None else f"rules only ({backstop})"
 
     def assess(message: str):
         if embedder is None:
@@ -469,9 +468,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             assess = None
             if getattr(args, "semantic", False):
                 from . import safety
-                from .embedding import load_embedder
 
-                embedder = load_embedder(settings.model_name, settings.batch_size, settings.encoder)
+                embedder = safety.load_safety_embedder(settings)
                 backstop = safety.backstop_for(embedder)
 
                 def assess(text: str, history=()):

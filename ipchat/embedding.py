@@ -6,6 +6,8 @@ import hashlib
 import logging
 import os
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Protocol, Sequence, runtime_checkable
 
@@ -62,10 +64,20 @@ def bundled_minilm_path() -> Path | None:
 
 
 def resolve_model(name: str) -> str:
-    """Where to load `name` from: the bundled, hash-checked copy for the default model, else `name`.
+    """Where to load `name` from: the bundled, hash-checked copy for the default model and for
+    all-mpnet-base-v2 (the safety model, made from its packages the first time: ipchat.mpnet), else `name`.
 
     Raises ModelError when the bundled weights don't match the published hash.
     """
+    from . import mpnet
+
+    if name in mpnet.NAMES:
+        parts = mpnet.part_files()
+        if parts is None:
+            log.info("the all-mpnet-base-v2 packages are not installed; loading %s by name", name)
+            return name
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        return str(mpnet.ensure(parts))
     if name not in (DEFAULT_MODEL, "all-MiniLM-L6-v2"):
         return name
     path = bundled_minilm_path()
@@ -207,3 +219,44 @@ def load_embedder(name: str, batch_size: int = 32, encoder: str = "fp32") -> Emb
     if match:
         return HashingEmbedder(int(match.group(1)))
     return SentenceTransformerEmbedder(name, batch_size=batch_size)
+
+
+class VectorCache:
+    """The last `size` texts' vectors from `embed` (a function from a list of texts to their vectors),
+    shared by threads: follow-ups, the safety backstop and the answer module ask for the same vector
+    more than once."""
+
+    def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], size: int = 256):
+        self._embed, self.size = embed, size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            vector = self._vectors.get(text)
+            if vector is not None:
+                self._vectors.move_to_end(text)
+            return vector
+
+    def __call__(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """The vectors of `texts`: the cached ones, the others from one call to `embed`."""
+        with self._lock:
+            found = {text: self._vectors.get(text) for text in texts}
+        missing = list(dict.fromkeys(text for text, vector in found.items() if vector is None))
+        if missing:
+            for text, vector in zip(missing, self._embed(missing)):
+                found[text] = vector
+                self.remember(text, vector)
+        return [found[text] for text in texts]
+
+    def remember(self, text: str, vector: np.ndarray) -> None:
+        """Keep `vector` as the embedding of `text` (made elsewhere), so it is not encoded again."""
+        with self._lock:
+            self._vectors[text] = vector
+            self._vectors.move_to_end(text)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()

@@ -3,8 +3,6 @@ fused into ranked Hits."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -12,7 +10,7 @@ import numpy as np
 from .abbreviations import expand, join_initialisms
 from .lexicon import expand_lay
 from .coverage import without_links
-from .embedding import Embedder, encoder_of, load_embedder
+from .embedding import Embedder, VectorCache, encoder_of, load_embedder
 from .errors import InputError
 from .index import Index, check_encoder, passage_text
 from .keywords import keyword_tokens, query_terms, surface_words
@@ -99,8 +97,7 @@ class Retriever:
         self.settings = settings
         # Follow-ups, the safety backstop and the answer module ask for the same query vector more
         # than once: keep the last QUERY_CACHE of them.
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._vectors_lock = threading.Lock()
+        self._vectors = VectorCache(embedder.embed, QUERY_CACHE)
         self._words: frozenset[str] | None = None
 
     @classmethod
@@ -132,38 +129,19 @@ class Retriever:
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's vector, from the cache when it was embedded (or remembered) lately."""
-        with self._vectors_lock:
-            vector = self._vectors.get(query)
-            if vector is not None:
-                self._vectors.move_to_end(query)
-                return vector
-        vector = self.embedder.embed([query])[0]
-        self.remember(query, vector)
-        return vector
+        return self._vectors([query])[0]
 
     def embed_queries(self, queries: Sequence[str]) -> list[np.ndarray]:
         """The vectors of `queries`, from the cache where it has them; the others in one model call."""
-        with self._vectors_lock:
-            found = {query: self._vectors.get(query) for query in queries}
-        missing = list(dict.fromkeys(query for query, vector in found.items() if vector is None))
-        if missing:
-            for query, vector in zip(missing, self.embedder.embed(missing)):
-                found[query] = vector
-                self.remember(query, vector)
-        return [found[query] for query in queries]
+        return self._vectors(queries)
 
     def forget_queries(self) -> None:
         """Empty the query-vector cache (benchmarks time cold queries with it)."""
-        with self._vectors_lock:
-            self._vectors.clear()
+        self._vectors.clear()
 
     def remember(self, query: str, vector: np.ndarray) -> None:
         """Keep `vector` as the embedding of `query` (made elsewhere in the same pass), so it is not encoded again."""
-        with self._vectors_lock:
-            self._vectors[query] = vector
-            self._vectors.move_to_end(query)
-            while len(self._vectors) > QUERY_CACHE:
-                self._vectors.popitem(last=False)
+        self._vectors.remember(query, vector)
 
     def dense_scores(self, query: str, ids: Sequence[int]) -> dict[int, float]:
         """Cosine similarity of the query with the given chunks (keys of the store)."""

@@ -79,6 +79,15 @@ def real_embedder():
 
 
 @pytest.fixture(scope="session")
+def safety_embedder():
+    """The safety backstop's model (all-mpnet-base-v2 from its packages), loaded once for the session."""
+    from ipchat.safety import load_safety_embedder
+    from ipchat.settings import SAFETY_MODEL, Settings
+
+    return load_safety_embedder(Settings(safety_model=SAFETY_MODEL))
+
+
+@pytest.fixture(scope="session")
 def real_retriever(real_embedder):
     """The committed index of the bundled corpus with the real model."""
     from ipchat.retrieval import Retriever

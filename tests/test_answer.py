@@ -294,10 +294,14 @@ def test_the_backstop_also_hears_the_earlier_questions_from_the_vector_cache(ans
             heard.append(np.asarray(vector))
             return real.judge_message(vector, sentence_vectors)
 
+        @property
+        def for_history(self):  # earlier questions are heard through the same spy
+            return self
+
     monkeypatch.setattr(answerer, "backstop", Spy())
     earlier = "my exams went badly this term and everything feels flat"
     answerer.ask(earlier)
-    remembered = answerer.retriever.embed_query(earlier)
+    remembered = answerer.safety_embed([earlier])[0]  # the safety model's cache (the retriever's when it is the same model)
     heard.clear()
     answerer.ask("How does TMS work?", [earlier])
     assert any(np.allclose(vector, remembered) for vector in heard)  # the earlier question, as it was embedded

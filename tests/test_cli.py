@@ -79,6 +79,7 @@ def test_safety_stdin_does_not_echo_text(capsys, monkeypatch):
 
 def test_safety_says_when_it_runs_on_rules_alone(capsys, monkeypatch):
     monkeypatch.setenv("IPCHAT_MODEL", "hashing-x")  # no such model: nothing can be loaded
+    monkeypatch.setenv("IPCHAT_SAFETY_MODEL", "hashing-x")
     assert main(["safety", "I envy people who die in their sleep"]) == 0
     out = capsys.readouterr().out
     assert "level: crisis" in out

@@ -11,17 +11,19 @@ import pytest
 from ipchat.errors import InputError
 from ipchat.safety import assess, embed_for_backstop
 from ipchat.safety import backstop as bs
-from ipchat.safety.data import SafetyDataError, data_file
+from ipchat.safety.data import SafetyDataError, model_folder
 from ipchat.safety.head import Head, load_head, train_head, write_head
-from ipchat.settings import DEFAULT_MODEL
+from ipchat.settings import DEFAULT_MODEL, SAFETY_MODEL
 
 
-def test_shipped_vectors_were_made_from_this_bank_with_the_default_model() -> None:
+@pytest.mark.parametrize("model", [SAFETY_MODEL, DEFAULT_MODEL])
+def test_shipped_vectors_were_made_from_this_bank_with_each_model(model) -> None:
     exemplars = bs.load_exemplars()
-    meta = json.loads(data_file("exemplars.json").read_text(encoding="utf-8"))
-    vectors = np.load(data_file("exemplars.npy"), allow_pickle=False)
-    assert meta["digest"] == bs.bank_digest(exemplars), "exemplars.toml changed: run python -m ipchat.safety.backstop --rebuild"
-    assert meta["model"] == DEFAULT_MODEL
+    meta = json.loads((model_folder(model) / "exemplars.json").read_text(encoding="utf-8"))
+    vectors = np.load(model_folder(model) / "exemplars.npy", allow_pickle=False)
+    assert meta["digest"] == bs.bank_digest(exemplars), \
+        f"exemplars.toml changed: run python -m ipchat.safety.backstop --rebuild --model {model}"
+    assert meta["model"] == model
     assert vectors.shape == (len(exemplars), meta["dimension"])
     assert np.allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1.0, atol=1e-2)
 
@@ -142,11 +144,12 @@ def test_train_head_learns_a_separable_toy_set() -> None:
         train_head(x, y[:-1])
 
 
-def test_shipped_head_reads_the_default_model_and_says_what_it_learnt_from() -> None:
-    meta = json.loads(data_file("head.json").read_text(encoding="utf-8"))
-    head = load_head(DEFAULT_MODEL)
-    assert head is not None and head.model == DEFAULT_MODEL and meta["model"] == DEFAULT_MODEL
-    assert 0.9 <= head.risk_p < 1.0
+@pytest.mark.parametrize("model", [SAFETY_MODEL, DEFAULT_MODEL])
+def test_each_shipped_head_reads_its_model_and_says_what_it_learnt_from(model) -> None:
+    meta = json.loads((model_folder(model) / "head.json").read_text(encoding="utf-8"))
+    head = load_head(model)
+    assert head is not None and head.model == model and meta["model"] == model
+    assert 0.8 <= head.risk_p < 1.0
     assert meta["trained_on"]["exemplars"]["digest"] == bs.bank_digest(bs.load_exemplars()), \
         "exemplars.toml changed: retrain the head (python -m ipchat.safety.backstop --train-head ...)"
     assert {"cases.tsv", "batch1.tsv"} <= set(meta["trained_on"]["files"])
@@ -160,11 +163,11 @@ def test_a_broken_bank_is_reported(monkeypatch) -> None:
 
 
 @pytest.mark.model
-def test_backstop_catches_what_no_rule_lists(real_embedder) -> None:
-    backstop = bs.backstop_for(real_embedder)
+def test_backstop_catches_what_no_rule_lists(safety_embedder) -> None:
+    backstop = bs.backstop_for(safety_embedder)
     message = "my family will be fine, i've made sure of that, it's my turn to rest now"
     rules_only = assess(message)
-    vector, sentences = embed_for_backstop(real_embedder, message)
+    vector, sentences = embed_for_backstop(safety_embedder, message)
     both = assess(message, vector=vector, backstop=backstop, sentence_vectors=sentences)
     assert rules_only.level == "none"
     assert both.level in ("concern", "crisis") and both.semantic
@@ -172,12 +175,12 @@ def test_backstop_catches_what_no_rule_lists(real_embedder) -> None:
 
 
 @pytest.mark.model
-def test_backstop_reads_each_sentence_of_a_long_message(real_embedder) -> None:
+def test_backstop_reads_each_sentence_of_a_long_message(safety_embedder) -> None:
     # One risky clause inside a long treatment question: the message's vector alone is diluted.
-    backstop = bs.backstop_for(real_embedder)
+    backstop = bs.backstop_for(safety_embedder)
     message = ("My TMS course starts next week and I have a few questions about parking and the timetable. "
                "My family will be fine, I've made sure of that, it's my turn to rest now. Do I need someone to drive me?")
-    vector, sentences = embed_for_backstop(real_embedder, message)
+    vector, sentences = embed_for_backstop(safety_embedder, message)
     assert len(sentences) == 3 and all(s is not None for s in sentences)
     # The risky sentence is heard on its own as risk (crisis or concern: the head's calibration moves a step between
     # trainings), the ordinary ones are not, and the message gets at least the risky one's verdict.
@@ -199,9 +202,9 @@ def test_backstop_reads_each_sentence_of_a_long_message(real_embedder) -> None:
     "how many weeks do antidepressants take to reach full effect? exam q",
     "how long till antidepressants fully kick in",
 ])
-def test_backstop_leaves_clinical_questions_and_idioms_alone(real_embedder, message) -> None:
-    backstop = bs.backstop_for(real_embedder)
-    result = assess(message, vector=real_embedder.embed([message])[0], backstop=backstop)
+def test_backstop_leaves_clinical_questions_and_idioms_alone(safety_embedder, message) -> None:
+    backstop = bs.backstop_for(safety_embedder)
+    result = assess(message, vector=safety_embedder.embed([message])[0], backstop=backstop)
     assert result.level in ("none", "clinical")
 
 

@@ -115,7 +115,7 @@ import numpy as np
 
 from ipchat.errors import InputError
 
-from .backstop import Backstop, backstop_for, sentence_spans
+from .backstop import Backstop, backstop_for, load_safety_embedder, safety_model_name, sentence_spans
 from .languages import without_risk_words
 
 from .normalise import normalise
@@ -135,6 +135,8 @@ __all__ = [
     "regions",
     "normalise",
     "backstop_for",
+    "load_safety_embedder",
+    "safety_model_name",
     "sentence_spans",
     "embed_for_backstop",
     "embed_history",
@@ -308,7 +310,7 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     vector, sentences = vectors if isinstance(vectors, tuple) else (vectors, ())
     if vector is None or reading.level != "none" or reading.safe_now:
         return reading
-    verdict = _judge(backstop, reading, message, vector, sentences)
+    verdict = _judge(getattr(backstop, "for_history", backstop), reading, message, vector, sentences)
     level = verdict.level
     if level == "none":
         return reading

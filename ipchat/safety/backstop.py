@@ -20,26 +20,27 @@ tried first (eval/safety_backstop.py).
 The rule id is ``semantic.<nearest exemplar id>`` (with ``semantic.head`` when the head decided). The constants were set with eval/safety_backstop.py on
 the case file and the bank itself (leave-one-out), for the over-block they cost; see the README.
 
-The bank's vectors ship beside it (exemplars.npy, float16, with exemplars.json naming the model and a
-digest of the texts), so nothing is embedded at run time for the default model. With another model the
+The bank's vectors ship in a folder per model (models/<model>/exemplars.npy, float16, with exemplars.json
+naming the model and a digest of the texts), so nothing is embedded at run time for the default model. With another model the
 bank is embedded once, when the backstop is first built.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import logging
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .data import SafetyDataError, data_file, read_table
+from .data import SafetyDataError, model_folder, read_table
 from .head import Head, load_head
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,13 @@ AGREE = 3  # crisis when the AGREE nearest exemplars are all crisis exemplars
 # more than this much closer than the nearest risk one ("thanks, that really helped, you're a
 # lifesaver"), the head's confidence is extrapolation, not evidence.
 HEAD_MARGIN = -0.05
+# These are all-MiniLM-L6-v2's. Each model's similarities have their own scale: a model's folder may set
+# its own in exemplars.json ("vote": {"risk_min": ..., "margin": ..., "agree": ..., "head_margin": ...}),
+# chosen with eval/safety_backstop.py for that model.
+# "history_risk_p": the head's threshold for an earlier message of the conversation (default: the head's
+# own). What is heard there turns the next messages into a crisis, whatever they ask, so it may need
+# more confidence than the message itself.
+VOTE_KEYS = ("risk_min", "margin", "agree", "head_margin", "history_risk_p")
 FORMAT_VERSION = 1
 _RANK = {"none": 0, "concern": 1, "crisis": 2}
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
@@ -113,7 +121,8 @@ def bank_digest(exemplars: tuple[Exemplar, ...]) -> str:
 class Backstop:
     """Nearest-exemplar judgement over one model's vectors of the bank."""
 
-    def __init__(self, exemplars: tuple[Exemplar, ...], vectors: np.ndarray, model: str, head: Head | None = None):
+    def __init__(self, exemplars: tuple[Exemplar, ...], vectors: np.ndarray, model: str, head: Head | None = None,
+                 vote: dict | None = None):
         if vectors.shape[0] != len(exemplars):
             raise SafetyDataError(f"{len(exemplars)} exemplars but {vectors.shape[0]} vectors")
         self.exemplars = exemplars
@@ -123,9 +132,35 @@ class Backstop:
         if head is not None and head.dimension != self.dimension:
             raise SafetyDataError(f"the safety head reads {head.dimension}-d vectors; the bank's are {self.dimension}-d")
         self.head = head
+        vote = vote or {}
+        unknown = set(vote) - set(VOTE_KEYS)
+        if unknown:
+            raise SafetyDataError(f"unknown vote setting(s) {', '.join(sorted(unknown))}; known: {', '.join(VOTE_KEYS)}")
+        self.risk_min = float(vote.get("risk_min", RISK_MIN))
+        self.margin = float(vote.get("margin", MARGIN))
+        self.agree = int(vote.get("agree", AGREE))
+        self.head_margin = float(vote.get("head_margin", HEAD_MARGIN))
+        self.history_risk_p = float(vote.get("history_risk_p", head.risk_p if head is not None else 1.0))
+        self._for_history: Backstop | None = None
         labels = np.array([e.label for e in exemplars])
         self._risk = labels != "negative"
         self._crisis = labels == "crisis"
+
+    @property
+    def vote(self) -> dict:
+        """The vote settings in force, as exemplars.json's "vote" holds them."""
+        return {"risk_min": self.risk_min, "margin": self.margin, "agree": self.agree, "head_margin": self.head_margin,
+                "history_risk_p": self.history_risk_p}
+
+    @property
+    def for_history(self) -> "Backstop":
+        """This backstop as it hears an earlier message: its head at `history_risk_p`."""
+        if self.head is None or self.history_risk_p == self.head.risk_p:
+            return self
+        if self._for_history is None:
+            self._for_history = Backstop(self.exemplars, self.vectors, self.model,
+                                         replace(self.head, risk_p=self.history_risk_p), self.vote)
+        return self._for_history
 
     def judge_message(self, vector: np.ndarray | None, sentence_vectors=()) -> Verdict:
         """The most severe verdict over the message's vector and its sentences' vectors (None skipped; with
@@ -153,11 +188,11 @@ class Backstop:
         risk, negative = float(sims[risk_row]), float(np.max(np.where(self._risk, -1.0, sims)))
         nearest_id = f"semantic.{self.exemplars[risk_row].id}"
         level, rule_ids = "none", ()
-        if risk >= RISK_MIN and risk - negative >= MARGIN:
-            nearest = np.argpartition(-sims, AGREE)[:AGREE]
+        if risk >= self.risk_min and risk - negative >= self.margin:
+            nearest = np.argpartition(-sims, self.agree)[:self.agree]
             level = "crisis" if bool(np.all(self._crisis[nearest])) else "concern"
             rule_ids = (nearest_id,)
-        if self.head is not None and risk - negative >= HEAD_MARGIN:
+        if self.head is not None and risk - negative >= self.head_margin:
             head_level, _ = self.head.level(vector)
             if _RANK[head_level] > _RANK[level]:
                 level, rule_ids = head_level, ("semantic.head", nearest_id)
@@ -170,20 +205,21 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans if len(spans) > 1 else []
 
 
-def _bundled_vectors(exemplars: tuple[Exemplar, ...], model: str) -> np.ndarray | None:
-    """The shipped vectors when they were made by `model` from this bank, else None."""
+def _bundled_vectors(exemplars: tuple[Exemplar, ...], model: str) -> tuple[np.ndarray, dict] | None:
+    """The shipped vectors and vote settings when they were made by `model` from this bank, else None."""
+    folder = model_folder(model)
     try:
-        meta = json.loads(data_file("exemplars.json").read_text(encoding="utf-8"))
-        vectors = np.load(data_file("exemplars.npy"), allow_pickle=False)
+        meta = json.loads((folder / "exemplars.json").read_text(encoding="utf-8"))
+        vectors = np.load(folder / "exemplars.npy", allow_pickle=False)
     except (OSError, ValueError) as exc:
-        log.info("no usable shipped exemplar vectors (%s)", exc)
+        log.info("no usable shipped exemplar vectors for %s (%s)", model, exc)
         return None
     if meta.get("format") != FORMAT_VERSION or meta.get("digest") != bank_digest(exemplars):
         log.warning("the shipped exemplar vectors are stale; rebuild them with python -m ipchat.safety.backstop --rebuild")
         return None
     if meta.get("model") != model:
         return None
-    return vectors.astype(np.float32)
+    return vectors.astype(np.float32), dict(meta.get("vote", {}))
 
 
 def build_backstop(embedder) -> Backstop:
@@ -191,11 +227,12 @@ def build_backstop(embedder) -> Backstop:
     embedded now, and the shipped head when it was trained on that model's vectors. Raises
     SafetyDataError for a broken bank or head."""
     exemplars = load_exemplars()
-    vectors = _bundled_vectors(exemplars, embedder.name)
-    if vectors is None:
+    bundled = _bundled_vectors(exemplars, embedder.name)
+    if bundled is None:
         log.info("embedding %d safety exemplars with %s", len(exemplars), embedder.name)
-        vectors = embedder.embed([e.text for e in exemplars])
-    return Backstop(exemplars, vectors, embedder.name, load_head(embedder.name))
+        bundled = embedder.embed([e.text for e in exemplars]), {}
+    vectors, vote = bundled
+    return Backstop(exemplars, vectors, embedder.name, load_head(embedder.name), vote)
 
 
 @lru_cache(maxsize=4)
@@ -208,15 +245,57 @@ def backstop_for(embedder) -> Backstop:
     return _cached(embedder)
 
 
+def safety_model_name(settings) -> str:
+    """The model whose vectors the backstop reads: settings.safety_model (IPCHAT_SAFETY_MODEL), else
+    SAFETY_MODEL when its packages are installed, else the answer model."""
+    from ipchat import mpnet
+    from ipchat.settings import SAFETY_MODEL
+
+    if settings.safety_model:
+        return settings.safety_model
+    if SAFETY_MODEL in mpnet.NAMES and mpnet.part_files() is None:
+        log.warning("the safety model %s is not installed (%s); the backstop reads the answer model's vectors",
+                    SAFETY_MODEL, mpnet.INSTALL)
+        return settings.model_name
+    return SAFETY_MODEL
+
+
+def load_safety_embedder(settings, answer_embedder=None):
+    """The embedder the backstop reads (see safety_model_name): `answer_embedder` itself when it is that
+    model in fp32, so its vectors serve both; else that model, loaded once per process. Raises ModelError
+    when the model can't be loaded."""
+    from ipchat.embedding import encoder_of
+
+    name = safety_model_name(settings)
+    if answer_embedder is not None and answer_embedder.name == name and encoder_of(answer_embedder)[0] == "fp32":
+        return answer_embedder
+    return _load_embedder(name, settings.batch_size)
+
+
+@lru_cache(maxsize=2)
+def _load_embedder(name: str, batch_size: int):
+    """One embedder per safety model for the process: every Answerer and command shares it."""
+    from ipchat.embedding import load_embedder
+
+    return load_embedder(name, batch_size)
+
+
 def write_vectors(embedder) -> tuple[str, int]:
-    """Embed the bank with `embedder` and write exemplars.npy and exemplars.json beside it; return
+    """Embed the bank with `embedder` and write exemplars.npy and exemplars.json into the model's folder
+    (ipchat/data/safety/models/<model>); return
     (model, rows). For maintainers, after editing exemplars.toml in a source checkout."""
     exemplars = load_exemplars()
     vectors = embedder.embed([e.text for e in exemplars]).astype(np.float16)
-    np.save(data_file("exemplars.npy"), vectors, allow_pickle=False)
+    folder = model_folder(embedder.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "exemplars.npy", vectors, allow_pickle=False)
     meta = {"format": FORMAT_VERSION, "model": embedder.name, "dimension": int(vectors.shape[1]),
             "rows": len(exemplars), "digest": bank_digest(exemplars)}
-    data_file("exemplars.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    with contextlib.suppress(OSError, ValueError):  # the model's vote settings outlive a rebuild of its vectors
+        vote = json.loads((folder / "exemplars.json").read_text(encoding="utf-8")).get("vote")
+        if vote:
+            meta["vote"] = vote
+    (folder / "exemplars.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return embedder.name, len(exemplars)
 
 
@@ -283,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
                       help="train the head on the bank and these label<TAB>text files, and write head.npz/head.json")
     parser.add_argument("--negatives", nargs="+", default=[], metavar="FILE",
                         help="ordinary text for the head: question sets (.jsonl) or documents (sentences)")
-    parser.add_argument("--risk-p", type=float, default=0.98, help="the head's risk threshold (default 0.98)")
+    parser.add_argument("--risk-p", type=float, default=None,
+                        help="the head's risk threshold (default: the model's shipped head's, else 0.98)")
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model (default {DEFAULT_MODEL})")
     args = parser.parse_args(argv)
     embedder = load_embedder(args.model)
@@ -295,7 +375,11 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(f"training the safety head on {len(labels)} vectors "
                      f"({int((labels == 2).sum())} crisis, {int((labels == 1).sum())} concern, "
                      f"{int((labels == 0).sum())} negative)\n")
-    head = train_head(vectors, labels, risk_p=args.risk_p, model=embedder.name)
+    risk_p = args.risk_p
+    if risk_p is None:
+        shipped = load_head(embedder.name)
+        risk_p = shipped.risk_p if shipped is not None else 0.98
+    head = train_head(vectors, labels, risk_p=risk_p, model=embedder.name)
     path = write_head(head, trained_on)
     sys.stdout.write(f"wrote {path.name} and head.json for {embedder.name}\n")
     return 0

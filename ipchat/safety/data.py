@@ -205,6 +205,12 @@ def data_file(name: str) -> Path:
     return Path(str(resources.files("ipchat.data").joinpath("safety", name)))
 
 
+def model_folder(model: str) -> Path:
+    """ipchat/data/safety/models/<the model's last name part>: the bank's vectors and the head made with
+    `model` ("sentence-transformers/all-mpnet-base-v2" -> models/all-mpnet-base-v2)."""
+    return data_file("models") / (model.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1] or "model")
+
+
 def _read(path: Path) -> dict:
     try:
         with open(path, "rb") as handle:

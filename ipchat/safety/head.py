@@ -13,7 +13,8 @@ concern probabilities together reach `risk_p`; it is a crisis when the crisis pr
 larger of the two, else a concern. Inference is plain numpy; training (maintainers only, `python -m
 ipchat.safety.backstop --train-head`) uses torch, which sentence-transformers already brings.
 
-The weights ship as head.npz beside head.json, which names the model whose vectors it reads, the
+The weights ship as head.npz beside head.json in the model's folder (ipchat/data/safety/models/<model>),
+one head per model; head.json names the model whose vectors it reads, the
 threshold, the sha256 of head.npz and what it was trained on. A head made for another model is not
 used (the backstop then votes with the bank alone).
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import SafetyDataError, data_file
+from .data import SafetyDataError, model_folder
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,10 @@ def _sha256(path: Path) -> str:
 def load_head(model: str, directory: Path | None = None) -> Head | None:
     """The shipped head when it was made for `model`, else None. Raises SafetyDataError when head.npz
     does not match the sha256 in head.json, or the files are malformed."""
-    meta_path = directory / META_FILE if directory else data_file(META_FILE)
-    head_path = directory / HEAD_FILE if directory else data_file(HEAD_FILE)
+    directory = Path(directory) if directory else model_folder(model)
+    meta_path, head_path = directory / META_FILE, directory / HEAD_FILE
     if not meta_path.exists() or not head_path.exists():
-        log.info("no safety head shipped; the backstop votes with the bank alone")
+        log.info("no safety head shipped for %s; the backstop votes with the bank alone", model)
         return None
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -153,10 +154,11 @@ def train_head(vectors: np.ndarray, labels: np.ndarray, *, members: int = 3, hid
 
 
 def write_head(head: Head, trained_on: dict, directory: Path | None = None) -> Path:
-    """Write head.npz and head.json (with the sha256 and `trained_on`) into ipchat/data/safety or
-    `directory`; return the npz path."""
-    head_path = directory / HEAD_FILE if directory else data_file(HEAD_FILE)
-    meta_path = directory / META_FILE if directory else data_file(META_FILE)
+    """Write head.npz and head.json (with the sha256 and `trained_on`) into the model's folder
+    (ipchat/data/safety/models/<model>) or `directory`; return the npz path."""
+    directory = Path(directory) if directory else model_folder(head.model)
+    directory.mkdir(parents=True, exist_ok=True)
+    head_path, meta_path = directory / HEAD_FILE, directory / META_FILE
     with open(head_path, "wb") as handle:
         np.savez_compressed(handle, **{name: getattr(head, name) for name in _ARRAYS})
     members, dimension, hidden = head.w1.shape

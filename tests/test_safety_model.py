@@ -1,0 +1,92 @@
+"""The safety backstop's own model: chosen by setting, falling back to the answer model, with its own
+vote settings and a stricter ear for earlier messages; and the vector cache both models use."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ipchat import mpnet
+from ipchat.embedding import HashingEmbedder, VectorCache
+from ipchat.safety import backstop as bs
+from ipchat.safety.data import SafetyDataError
+from ipchat.safety.head import Head
+from ipchat.settings import DEFAULT_MODEL, SAFETY_MODEL, Settings, load_settings
+
+
+def test_the_safety_model_is_a_setting_of_its_own():
+    assert load_settings(environ={}).safety_model is None
+    assert load_settings(environ={"IPCHAT_SAFETY_MODEL": "some/model"}).safety_model == "some/model"
+    assert bs.safety_model_name(Settings(safety_model="some/model")) == "some/model"
+
+
+def test_the_bundled_safety_model_is_used_when_installed_else_the_answer_model(monkeypatch, caplog):
+    monkeypatch.setattr(mpnet, "part_files", lambda: ["piece"] * 5)
+    assert bs.safety_model_name(Settings()) == SAFETY_MODEL
+    monkeypatch.setattr(mpnet, "part_files", lambda: None)
+    assert bs.safety_model_name(Settings()) == DEFAULT_MODEL
+    assert bs.safety_model_name(Settings(model="hashing-64")) == "hashing-64"
+    assert "not installed" in caplog.text
+
+
+def test_the_answer_embedder_serves_when_it_is_the_safety_model():
+    answer = HashingEmbedder(64)
+    assert bs.load_safety_embedder(Settings(safety_model="hashing-64"), answer) is answer
+    other = bs.load_safety_embedder(Settings(safety_model="hashing-32"), answer)
+    assert other is not answer and other.dimension == 32
+    assert bs.load_safety_embedder(Settings(safety_model="hashing-32")) is other  # loaded once per process
+
+
+def _toy(vote=None, risk_p=0.5) -> bs.Backstop:
+    exemplars = (bs.Exemplar("crisis.x.0", "crisis", "x", "en", "a"), bs.Exemplar("negative.x.0", "negative", "x", "en", "b"))
+    head = Head("toy", np.zeros((1, 2, 1), np.float32), np.zeros((1, 1), np.float32), np.zeros((1, 1, 3), np.float32),
+                np.array([[0.0, 0.0, 3.0]], np.float32), risk_p)  # always p(crisis) ~0.91
+    return bs.Backstop(exemplars, np.eye(2, dtype=np.float32), "toy", head, vote)
+
+
+def test_a_models_vote_settings_apply_and_unknown_ones_are_refused():
+    assert _toy().vote == {"risk_min": bs.RISK_MIN, "margin": bs.MARGIN, "agree": bs.AGREE,
+                           "head_margin": bs.HEAD_MARGIN, "history_risk_p": 0.5}
+    strict = _toy({"risk_min": 0.99, "agree": 1, "head_margin": 2.0})
+    loose = _toy({"risk_min": 0.5, "agree": 1, "head_margin": 2.0})
+    near = np.array([0.8, 0.6], np.float32)  # 0.8 like the crisis exemplar, 0.6 like the negative one
+    assert loose.judge(near).level == "crisis" and strict.judge(near).level == "none"
+    with pytest.raises(SafetyDataError, match="unknown vote setting"):
+        _toy({"riskmin": 0.5})
+
+
+def test_earlier_messages_are_heard_with_the_history_threshold():
+    backstop = _toy({"history_risk_p": 0.99, "head_margin": -2.0})
+    vector = np.array([0.0, 1.0], np.float32)  # the negative exemplar itself: only the head can speak
+    assert backstop.judge(vector).level == "crisis"  # 0.91 >= 0.5
+    assert backstop.for_history.judge(vector).level == "none"  # 0.91 < 0.99
+    assert backstop.for_history is backstop.for_history
+    same = _toy()  # no history threshold of its own: the head's, so it hears earlier messages as it hears this one
+    assert same.for_history is same
+
+
+def test_the_shipped_safety_model_keeps_its_vote_settings():
+    exemplars = bs.load_exemplars()
+    vectors, vote = bs._bundled_vectors(exemplars, SAFETY_MODEL)
+    assert vectors.shape == (len(exemplars), 768)
+    assert set(vote) <= set(bs.VOTE_KEYS) and vote["history_risk_p"] > 0.9
+
+
+def test_the_vector_cache_embeds_each_text_once_and_forgets_the_oldest():
+    calls = []
+
+    def embed(texts):
+        calls.append(list(texts))
+        return np.array([[float(len(t))] for t in texts])
+
+    cache = VectorCache(embed, size=2)
+    assert [v[0] for v in cache(["a", "bb", "a"])] == [1.0, 2.0, 1.0]
+    assert calls == [["a", "bb"]]
+    cache(["bb"])
+    assert len(calls) == 1
+    cache(["ccc"])  # "a" was used least lately: forgotten
+    assert cache.get("a") is None and cache.get("bb") is not None
+    cache.remember("d", np.array([9.0]))
+    assert cache(["d"])[0][0] == 9.0 and len(calls) == 2
+    cache.clear()
+    assert cache.get("d") is None
