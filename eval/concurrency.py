@@ -4,9 +4,9 @@
     python eval/concurrency.py --sessions 10 --query-threads 1 2
     python eval/concurrency.py --no-build                    # skip the build-alongside part
 
-What is measured (the bundled index, the default model):
+What is measured (the bundled index, the default model, and the safety model for the safety check):
 
-- serial: every question asked once, one after another (query-vector cache emptied first), p50 / p95.
+- serial: every question asked once, one after another (query-vector caches emptied first), p50 / p95.
 - concurrent: the same questions asked from --sessions threads through one shared Answerer (as the
   app's sessions share one), p50 / p95 per ask and the wall time; and whether every answer (text,
   citations, notes, safety level) is identical to the serial one.
@@ -70,15 +70,17 @@ def main(argv=None) -> int:
     for threads in args.query_threads:
         embedder.query_threads = threads
         answerer = Answerer(retriever, settings)
+        if answerer.safety_embedder is not None:  # the safety model's question embedding too
+            answerer.safety_embedder.query_threads = threads
         for q, h in questions[:10]:
             answerer.ask(q, h)  # warm-up
-        retriever.forget_queries()
+        answerer.forget_queries()
         serial, expected = [], []
         for q, h in questions:
             mark = time.perf_counter()
             expected.append(_shape(answerer.ask(q, h)))
             serial.append((time.perf_counter() - mark) * 1000)
-        retriever.forget_queries()
+        answerer.forget_queries()
 
         def timed(qh):
             mark = time.perf_counter()
@@ -106,7 +108,7 @@ def main(argv=None) -> int:
                 build = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, env=dict(os.environ))
                 time.sleep(8)  # the build's model is loaded and it is embedding
-                retriever.forget_queries()
+                answerer.forget_queries()
                 loaded = []
                 try:
                     for q, h in questions:

@@ -157,13 +157,13 @@ class Answerer:
             if self.settings.llm_url else None
         self.coverage = TreatmentCoverage(self._mentions)
         embedder = retriever.embedder
-        self.backstop = None
+        self.backstop = self.safety_embedder = None
         self.safety_embed = retriever.embed_queries
         if self.settings.safety_backstop and getattr(embedder, "semantic", False):
-            safety_embedder = safety.load_safety_embedder(self.settings, embedder)
-            self.backstop = safety.backstop_for(safety_embedder)
-            if safety_embedder is not embedder:
-                self.safety_embed = VectorCache(safety_embedder.embed)
+            self.safety_embedder = safety.load_safety_embedder(self.settings, embedder)
+            self.backstop = safety.backstop_for(self.safety_embedder)
+            if self.safety_embedder is not embedder:
+                self.safety_embed = VectorCache(self.safety_embedder.embed)
         self._chunk_treatments: dict[str, frozenset[str]] = {}  # chunk id → treatments its text names
 
     @classmethod
@@ -175,6 +175,12 @@ class Answerer:
     @property
     def index(self):
         return self.retriever.index
+
+    def forget_queries(self) -> None:
+        """Empty the query-vector caches, the retriever's and the safety model's (benchmarks time cold asks)."""
+        self.retriever.forget_queries()
+        if isinstance(self.safety_embed, VectorCache):
+            self.safety_embed.clear()
 
     def _mentions(self, phrase: str) -> bool:
         """True when the indexed text, links aside, contains `phrase` (its words first, then the phrase itself)."""

@@ -260,3 +260,6 @@ class VectorCache:
     def clear(self) -> None:
         with self._lock:
             self._vectors.clear()
+
+    def __len__(self) -> int:
+        return len(self._vectors)

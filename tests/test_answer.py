@@ -396,3 +396,12 @@ def test_a_part_asked_is_not_taken_from_a_sentence_on_another_treatment(answerer
     # "ongoing ECT treatments" is about ECT, not the TMS now asked about, and is not kept for its part
     reply = answerer.ask("and TMS?", ["which SE are common with ECT, pt very confused after this morning's session"])
     assert reply.citations and all("ECT" not in c.quote for c in reply.citations), reply.answer
+
+
+def test_forget_queries_empties_the_retrievers_and_the_safety_models_caches(answerer):
+    question = "How long does a TMS session last?"
+    answerer.ask(question)
+    assert answerer.safety_embedder is not None and answerer.safety_embedder is not answerer.retriever.embedder
+    assert answerer.safety_embed.get(question) is not None and len(answerer.retriever._vectors) > 0
+    answerer.forget_queries()
+    assert answerer.safety_embed.get(question) is None and len(answerer.retriever._vectors) == 0

@@ -88,5 +88,6 @@ def test_the_vector_cache_embeds_each_text_once_and_forgets_the_oldest():
     assert cache.get("a") is None and cache.get("bb") is not None
     cache.remember("d", np.array([9.0]))
     assert cache(["d"])[0][0] == 9.0 and len(calls) == 2
+    assert len(cache) == 2
     cache.clear()
-    assert cache.get("d") is None
+    assert cache.get("d") is None and len(cache) == 0
