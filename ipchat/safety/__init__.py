@@ -458,6 +458,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         # "I just want to jump off the balcony after this week 😅" ... "honestly that wasn't only a joke".
         level = "crisis"
         rule_ids += ["context.not_a_joke", "crisis.in_conversation"]
+    if level != "crisis" and reading.screen_yes and any(
+            rule_id.startswith(("ideation.", "cssrs.", "topic.suicide")) for r in earlier[-FOLLOW_UP:] for rule_id in r.rule_ids):
+        # "q7 is 'thoughts of ending your life in the past month'" ... "cause I'd be ticking yes on both. this week".
+        level = "crisis"
+        rule_ids += ["context.screen_answered_yes", "cssrs.active_thoughts", "crisis.in_conversation"]
     if level != "crisis" and reading.for_me and any(r.means_talk or r.means_named for r in earlier[-FOLLOW_UP:]):
         # "if someone took a lot of it with alcohol what happens" ... "asking for me btw": the means were theirs.
         level = "crisis"

@@ -1000,6 +1000,7 @@ class Reading:
     semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
+    screen_yes: bool = False  # answers yes for themselves to a form's or screener's question (cue.screen_yes)
     reframed: bool = False  # says earlier words were a film's, a song's, a book's or an exam's (cue.reframed)
     own_words: bool = False  # names words the writer said or posted themselves (cue.own_words): "what i said in the gc"
     long_ago: bool = False  # names a time long past (cue.distant): "years ago", "in 2019", "when I was 16"
@@ -1145,6 +1146,7 @@ def read_message(text: str, context: bool = False) -> Reading:
                    safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own or reframed or reattributed,
                    for_me=bool(R.cues["for_me"].search(norm)), reattributed=reattributed,
                    not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)),
+                   screen_yes=bool(R.cues["screen_yes"].search(norm)),
                    own_words=bool(R.cues["own_words"].search(norm)), reframed=reframed,
                    long_ago=bool(R.cues["distant"].search(norm)),
                    closes=bool(R.cues["closing"].search(norm) or R.cues["closing"].search(text.lower())) or reframed)
