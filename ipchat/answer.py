@@ -160,10 +160,12 @@ class Answerer:
         self.backstop = self.safety_embedder = None
         self.safety_embed = retriever.embed_queries
         if self.settings.safety_backstop and getattr(embedder, "semantic", False):
-            self.safety_embedder = safety.load_safety_embedder(self.settings, embedder)
-            self.backstop = safety.backstop_for(self.safety_embedder)
-            if self.safety_embedder is not embedder:
-                self.safety_embed = VectorCache(self.safety_embedder.embed)
+            chosen = safety.load_safety_embedder(self.settings, embedder)
+            if getattr(chosen, "semantic", False):  # a model whose vectors carry meaning (not the hashing test one)
+                self.safety_embedder = chosen
+                self.backstop = safety.backstop_for(chosen)
+                if chosen is not embedder:
+                    self.safety_embed = VectorCache(chosen.embed)
         self._chunk_treatments: dict[str, frozenset[str]] = {}  # chunk id → treatments its text names
 
     @classmethod

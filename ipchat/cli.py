@@ -240,6 +240,8 @@ def _safety_backstop(args: argparse.Namespace):
         return None, "IPCHAT_SAFETY_BACKSTOP is off"
     from .safety import backstop_for, load_safety_embedder
 
+    if getattr(args, "model", None):
+        settings = settings.replace(safety_model=args.model)
     try:
         embedder = load_safety_embedder(settings)
         return embedder, backstop_for(embedder)
@@ -630,8 +632,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--history", action="append", metavar="MESSAGE",
                    help="an earlier user message (repeat, oldest first): the conversation rule reads them")
     p.add_argument("--rules-only", action="store_true", help="skip the semantic backstop (no model is loaded)")
-    p.add_argument("--model", help="model for the backstop (default: IPCHAT_MODEL or the default model)")
-    p.add_argument("--encoder", choices=ENCODERS, help=ENCODER_HELP)
+    p.add_argument("--model", help="model for the backstop (default: IPCHAT_SAFETY_MODEL, else all-mpnet-base-v2 "
+                                   "when installed, else the answer model)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_safety)
 

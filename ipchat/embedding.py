@@ -242,6 +242,9 @@ class VectorCache:
         """The vectors of `texts`: the cached ones, the others from one call to `embed`."""
         with self._lock:
             found = {text: self._vectors.get(text) for text in texts}
+            for text, vector in found.items():
+                if vector is not None:
+                    self._vectors.move_to_end(text)
         missing = list(dict.fromkeys(text for text, vector in found.items() if vector is None))
         if missing:
             for text, vector in zip(missing, self._embed(missing)):

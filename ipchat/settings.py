@@ -169,6 +169,8 @@ class Settings:
         data.pop("llm_url")  # where the endpoint lives does not change what an answer may say
         if self.encoder == "fp32":
             data.pop("encoder")  # the default encoder: digests stay as they were before encoders could be chosen
+        if self.safety_model is None:
+            data.pop("safety_model")  # the default: digests stay as they were before it could be chosen
         if self.store is None:
             data.pop("store")  # the default store: digests stay as they were before stores could be chosen
         else:

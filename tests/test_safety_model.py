@@ -83,11 +83,33 @@ def test_the_vector_cache_embeds_each_text_once_and_forgets_the_oldest():
     assert [v[0] for v in cache(["a", "bb", "a"])] == [1.0, 2.0, 1.0]
     assert calls == [["a", "bb"]]
     cache(["bb"])
+    cache(["a"])
     assert len(calls) == 1
-    cache(["ccc"])  # "a" was used least lately: forgotten
-    assert cache.get("a") is None and cache.get("bb") is not None
+    cache(["ccc"])  # "bb" was used least lately ("a" since): forgotten
+    assert cache.get("bb") is None and cache.get("a") is not None
     cache.remember("d", np.array([9.0]))
     assert cache(["d"])[0][0] == 9.0 and len(calls) == 2
     assert len(cache) == 2
     cache.clear()
     assert cache.get("d") is None and len(cache) == 0
+
+
+def test_the_short_name_of_the_safety_model_finds_its_shipped_bank_and_head():
+    assert bs.safety_model_name(Settings(safety_model="all-mpnet-base-v2")) == SAFETY_MODEL
+
+
+def test_the_fallback_is_the_model_the_answers_use(monkeypatch):
+    monkeypatch.setattr(mpnet, "part_files", lambda: None)
+    answer = HashingEmbedder(48)
+    assert bs.load_safety_embedder(Settings(), answer) is answer  # the index's model, not the configured default
+
+
+def test_a_safety_model_without_meaning_runs_no_backstop(real_retriever):
+    from ipchat.answer import Answerer
+
+    answerer = Answerer(real_retriever, Settings(safety_model="hashing-64"))
+    assert answerer.backstop is None and answerer.safety_embedder is None
+
+
+def test_the_default_safety_model_leaves_the_settings_digest_as_it_was():
+    assert Settings().digest() == Settings(safety_model=None).digest() != Settings(safety_model="x/y").digest()

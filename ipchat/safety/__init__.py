@@ -458,7 +458,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         # "I just want to jump off the balcony after this week 😅" ... "honestly that wasn't only a joke".
         level = "crisis"
         rule_ids += ["context.not_a_joke", "crisis.in_conversation"]
-    if level != "crisis" and reading.screen_yes and any(
+    if level != "crisis" and reading.screen_yes and not (reading.long_ago or reading.safe_now) and any(
             rule_id.startswith(("ideation.", "cssrs.", "topic.suicide")) for r in earlier[-FOLLOW_UP:] for rule_id in r.rule_ids):
         # "q7 is 'thoughts of ending your life in the past month'" ... "cause I'd be ticking yes on both. this week".
         level = "crisis"

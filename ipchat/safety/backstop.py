@@ -206,7 +206,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _bundled_vectors(exemplars: tuple[Exemplar, ...], model: str) -> tuple[np.ndarray, dict] | None:
-    """The shipped vectors and vote settings when they were made by `model` from this bank, else None."""
+    """(vectors, vote settings) shipped for `model`: vectors None when they were made from another bank;
+    None when nothing was shipped for `model`."""
     folder = model_folder(model)
     try:
         meta = json.loads((folder / "exemplars.json").read_text(encoding="utf-8"))
@@ -214,11 +215,11 @@ def _bundled_vectors(exemplars: tuple[Exemplar, ...], model: str) -> tuple[np.nd
     except (OSError, ValueError) as exc:
         log.info("no usable shipped exemplar vectors for %s (%s)", model, exc)
         return None
-    if meta.get("format") != FORMAT_VERSION or meta.get("digest") != bank_digest(exemplars):
-        log.warning("the shipped exemplar vectors are stale; rebuild them with python -m ipchat.safety.backstop --rebuild")
-        return None
     if meta.get("model") != model:
         return None
+    if meta.get("format") != FORMAT_VERSION or meta.get("digest") != bank_digest(exemplars):
+        log.warning("the shipped exemplar vectors are stale; rebuild them with python -m ipchat.safety.backstop --rebuild")
+        return None, dict(meta.get("vote", {}))  # the model's vote settings still hold
     return vectors.astype(np.float32), dict(meta.get("vote", {}))
 
 
@@ -227,11 +228,10 @@ def build_backstop(embedder) -> Backstop:
     embedded now, and the shipped head when it was trained on that model's vectors. Raises
     SafetyDataError for a broken bank or head."""
     exemplars = load_exemplars()
-    bundled = _bundled_vectors(exemplars, embedder.name)
-    if bundled is None:
+    vectors, vote = _bundled_vectors(exemplars, embedder.name) or (None, {})
+    if vectors is None:
         log.info("embedding %d safety exemplars with %s", len(exemplars), embedder.name)
-        bundled = embedder.embed([e.text for e in exemplars]), {}
-    vectors, vote = bundled
+        vectors = embedder.embed([e.text for e in exemplars])
     return Backstop(exemplars, vectors, embedder.name, load_head(embedder.name), vote)
 
 
@@ -245,18 +245,20 @@ def backstop_for(embedder) -> Backstop:
     return _cached(embedder)
 
 
-def safety_model_name(settings) -> str:
+def safety_model_name(settings, answer_model: str | None = None) -> str:
     """The model whose vectors the backstop reads: settings.safety_model (IPCHAT_SAFETY_MODEL), else
-    SAFETY_MODEL when its packages are installed, else the answer model."""
+    SAFETY_MODEL when its packages are installed, else the answer model (`answer_model`, the one the index
+    was built with, when given; else the configured one). all-mpnet-base-v2's short name is its full name,
+    so its shipped bank and head are found."""
     from ipchat import mpnet
     from ipchat.settings import SAFETY_MODEL
 
     if settings.safety_model:
-        return settings.safety_model
+        return mpnet.MPNET if settings.safety_model in mpnet.NAMES else settings.safety_model
     if SAFETY_MODEL in mpnet.NAMES and mpnet.part_files() is None:
         log.warning("the safety model %s is not installed (%s); the backstop reads the answer model's vectors",
                     SAFETY_MODEL, mpnet.INSTALL)
-        return settings.model_name
+        return answer_model or settings.model_name
     return SAFETY_MODEL
 
 
@@ -266,7 +268,7 @@ def load_safety_embedder(settings, answer_embedder=None):
     when the model can't be loaded."""
     from ipchat.embedding import encoder_of
 
-    name = safety_model_name(settings)
+    name = safety_model_name(settings, answer_embedder.name if answer_embedder is not None else None)
     if answer_embedder is not None and answer_embedder.name == name and encoder_of(answer_embedder)[0] == "fp32":
         return answer_embedder
     return _load_embedder(name, settings.batch_size)
