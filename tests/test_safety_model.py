@@ -46,7 +46,7 @@ def _toy(vote=None, risk_p=0.5) -> bs.Backstop:
 
 def test_a_models_vote_settings_apply_and_unknown_ones_are_refused():
     assert _toy().vote == {"risk_min": bs.RISK_MIN, "margin": bs.MARGIN, "agree": bs.AGREE,
-                           "head_margin": bs.HEAD_MARGIN, "history_risk_p": 0.5}
+                           "head_margin": bs.HEAD_MARGIN, "history_risk_p": 0.5, "head_min": -1.0}
     strict = _toy({"risk_min": 0.99, "agree": 1, "head_margin": 2.0})
     loose = _toy({"risk_min": 0.5, "agree": 1, "head_margin": 2.0})
     near = np.array([0.8, 0.6], np.float32)  # 0.8 like the crisis exemplar, 0.6 like the negative one
@@ -69,7 +69,7 @@ def test_the_shipped_safety_model_keeps_its_vote_settings():
     exemplars = bs.load_exemplars()
     vectors, vote = bs._bundled_vectors(exemplars, SAFETY_MODEL)
     assert vectors.shape == (len(exemplars), 768)
-    assert set(vote) <= set(bs.VOTE_KEYS) and vote["history_risk_p"] > 0.9
+    assert set(vote) <= set(bs.VOTE_KEYS) and vote["history_risk_p"] > 0.9 and vote["head_min"] > 0
 
 
 def test_the_vector_cache_embeds_each_text_once_and_forgets_the_oldest():
@@ -113,3 +113,16 @@ def test_a_safety_model_without_meaning_runs_no_backstop(real_retriever):
 
 def test_the_default_safety_model_leaves_the_settings_digest_as_it_was():
     assert Settings().digest() == Settings(safety_model=None).digest() != Settings(safety_model="x/y").digest()
+
+
+def test_the_head_speaks_only_near_some_risk_exemplar():
+    far = np.array([0.3, 0.2], np.float32) / np.linalg.norm([0.3, 0.2])  # about 0.83 like the crisis exemplar
+    assert _toy({"head_margin": -2.0, "head_min": 0.9, "risk_min": 0.99}).judge(far).level == "none"
+    assert _toy({"head_margin": -2.0, "head_min": 0.5, "risk_min": 0.99}).judge(far).level == "crisis"
+
+
+def test_a_question_far_from_every_exemplar_is_not_raised_by_the_head(safety_embedder):
+    from ipchat.safety import assess, backstop_for, embed_turn
+
+    question = "what's the article's line on talking to patients about side effects? want a quote for the end of my feature"
+    assert assess(question, backstop=backstop_for(safety_embedder), **embed_turn(safety_embedder.embed, question)).level == "none"

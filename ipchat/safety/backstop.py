@@ -59,7 +59,9 @@ HEAD_MARGIN = -0.05
 # "history_risk_p": the head's threshold for an earlier message of the conversation (default: the head's
 # own). What is heard there turns the next messages into a crisis, whatever they ask, so it may need
 # more confidence than the message itself.
-VOTE_KEYS = ("risk_min", "margin", "agree", "head_margin", "history_risk_p")
+# "head_min": the head speaks only when the nearest risk exemplar is at least this similar; a message far
+# from every exemplar ("want a quote for the end of my feature") is one the head can only extrapolate to.
+VOTE_KEYS = ("risk_min", "margin", "agree", "head_margin", "history_risk_p", "head_min")
 FORMAT_VERSION = 1
 _RANK = {"none": 0, "concern": 1, "crisis": 2}
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
@@ -141,6 +143,7 @@ class Backstop:
         self.agree = int(vote.get("agree", AGREE))
         self.head_margin = float(vote.get("head_margin", HEAD_MARGIN))
         self.history_risk_p = float(vote.get("history_risk_p", head.risk_p if head is not None else 1.0))
+        self.head_min = float(vote.get("head_min", -1.0))
         self._for_history: Backstop | None = None
         labels = np.array([e.label for e in exemplars])
         self._risk = labels != "negative"
@@ -150,7 +153,7 @@ class Backstop:
     def vote(self) -> dict:
         """The vote settings in force, as exemplars.json's "vote" holds them."""
         return {"risk_min": self.risk_min, "margin": self.margin, "agree": self.agree, "head_margin": self.head_margin,
-                "history_risk_p": self.history_risk_p}
+                "history_risk_p": self.history_risk_p, "head_min": self.head_min}
 
     @property
     def for_history(self) -> "Backstop":
@@ -192,7 +195,7 @@ class Backstop:
             nearest = np.argpartition(-sims, self.agree)[:self.agree]
             level = "crisis" if bool(np.all(self._crisis[nearest])) else "concern"
             rule_ids = (nearest_id,)
-        if self.head is not None and risk - negative >= self.head_margin:
+        if self.head is not None and risk - negative >= self.head_margin and risk >= self.head_min:
             head_level, _ = self.head.level(vector)
             if _RANK[head_level] > _RANK[level]:
                 level, rule_ids = head_level, ("semantic.head", nearest_id)
