@@ -14,6 +14,7 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from .errors import ModelError
+from .files import sha256_file as _sha256
 from .settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -43,14 +44,6 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int:
         """How many of the model's own tokens `text` occupies (special tokens included)."""
         ...
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def bundled_minilm_path() -> Path | None:

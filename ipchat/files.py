@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -72,3 +73,45 @@ def move_into_place(staging: Path, folder: Path, check: Callable[[Path], object]
         check(folder)
         return
     swap_folder(staging, folder)
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Unwritable(OSError):
+    """No place could hold the folder; `problems` says why for each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def make_folder(places, make: Callable[[Path], object], check: Callable[[Path], object]) -> tuple[Path, object]:
+    """Make a folder with `make(staging)` in a staging folder beside the first of `places` that can be
+    written, then rename it into place (move_into_place, with `check`); return (folder, what make returned).
+    A failure leaves no staging folder behind. Raises Unwritable when no place could be written."""
+    problems = []
+    for folder in map(Path, places):
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.making-", dir=folder.parent))
+        except OSError as exc:
+            problems.append(f"{folder.parent}: {exc.strerror or exc}")
+            continue
+        try:
+            made = make(staging)
+            staging.chmod(0o755)  # mkdtemp makes it private; the folder is read by whoever runs ipchat
+            move_into_place(staging, folder, check)
+        except OSError as exc:
+            problems.append(f"{folder}: {exc.strerror or exc}")
+            continue
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return folder, made
+    raise Unwritable(problems)

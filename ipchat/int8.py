@@ -26,9 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -39,7 +37,7 @@ import numpy as np
 
 from .embedding import MINILM_SHA256, QUERY_TEXTS, Progress, _sha256, bundled_minilm_path, query_threads
 from .errors import ModelError
-from .files import move_into_place
+from .files import Unwritable, make_folder
 from .settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -119,27 +117,13 @@ def ensure_export(model_dir: Path | None = None, places: Sequence[Path] | None =
     found = find_export(places)
     if found is not None:
         return found
-    problems = []
-    for folder in places:
-        try:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.making-", dir=folder.parent))
-        except OSError as exc:
-            problems.append(f"{folder.parent}: {exc.strerror or exc}")
-            continue
-        try:
-            record = _export(Path(model_dir), staging, progress)
-            staging.chmod(0o755)  # mkdtemp makes it private; the export is read like the model beside it
-            move_into_place(staging, folder, check_export)
-        except OSError as exc:
-            problems.append(f"{folder}: {exc.strerror or exc}")
-            continue
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        log.info("int8 encoder made in %s (sha256 %s)", folder, record["sha256"][:12])
-        return folder, check_export(folder)
-    raise ModelError("Cannot write the int8 encoder anywhere (" + "; ".join(problems) + "). "
-                     "Set IPCHAT_HOME to a writable folder, or use IPCHAT_ENCODER=fp32.")
+    try:
+        folder, record = make_folder(places, lambda staging: _export(Path(model_dir), staging, progress), check_export)
+    except Unwritable as exc:
+        raise ModelError("Cannot write the int8 encoder anywhere (" + "; ".join(exc.problems) + "). "
+                         "Set IPCHAT_HOME to a writable folder, or use IPCHAT_ENCODER=fp32.") from None
+    log.info("int8 encoder made in %s (sha256 %s)", folder, record["sha256"][:12])
+    return folder, check_export(folder)
 
 
 class _Quiet(logging.Filter):

