@@ -111,8 +111,15 @@ def test_a_safety_model_without_meaning_runs_no_backstop(real_retriever):
     assert answerer.backstop is None and answerer.safety_embedder is None
 
 
-def test_the_default_safety_model_leaves_the_settings_digest_as_it_was():
-    assert Settings().digest() == Settings(safety_model=None).digest() != Settings(safety_model="x/y").digest()
+def test_the_default_safety_model_leaves_the_settings_digest_as_it_was(monkeypatch):
+    import ipchat.settings as settings_module
+
+    hashed = []
+    real_dumps = settings_module.json.dumps
+    monkeypatch.setattr(settings_module.json, "dumps", lambda data, **kw: hashed.append(dict(data)) or real_dumps(data, **kw))
+    default, chosen = Settings().digest(), Settings(safety_model="x/y").digest()
+    assert "safety_model" not in hashed[0] and hashed[1]["safety_model"] == "x/y"  # the default is not hashed
+    assert default != chosen
 
 
 def test_the_head_speaks_only_near_some_risk_exemplar():

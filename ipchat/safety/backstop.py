@@ -258,7 +258,7 @@ def safety_model_name(settings, answer_model: str | None = None) -> str:
 
     if settings.safety_model:
         return mpnet.MPNET if settings.safety_model in mpnet.NAMES else settings.safety_model
-    if SAFETY_MODEL in mpnet.NAMES and mpnet.part_files() is None:
+    if mpnet.part_files() is None:  # SAFETY_MODEL is all-mpnet-base-v2, made from those packages
         log.warning("the safety model %s is not installed (%s); the backstop reads the answer model's vectors",
                     SAFETY_MODEL, mpnet.INSTALL)
         return answer_model or settings.model_name
