@@ -492,8 +492,10 @@ def test_an_idiom_message_is_heard_only_in_its_other_sentences_and_one_step_less
     # without one, a concern, as for any message in that language).
     assert assess("Ich habe Hunger und will nicht mehr. Darf ich vor der EKT nichts frühstücken?", vector=np.ones(4),
                   backstop=_Hears("crisis"), sentence_vectors=[np.ones(4), np.ones(4)]).level == "crisis"
+    # Without one, the verdict stands only where the glossary knew most of the words (the model then heard
+    # English): this backstop hears a crisis in anything, so here it is one.
     assert assess("Ich habe Hunger. Darf ich vor der EKT nichts frühstücken?", vector=np.ones(4),
-                  backstop=_Hears("crisis"), sentence_vectors=[np.ones(4), np.ones(4)]).level == "concern"
+                  backstop=_Hears("crisis"), sentence_vectors=[np.ones(4), np.ones(4)]).level == "crisis"
 
 
 class _HearsTwos:
@@ -537,10 +539,12 @@ def test_after_the_writer_says_they_are_safe_the_next_message_is_not_raised_to_a
 
 
 @pytest.mark.parametrize(("text", "level"), [
-    # A message in another language with none of its words of death, means, farewells or despair: what an
-    # English model hears in it is a concern at most.
-    ("Je suis interne en psychiatrie", "concern"),
-    ("au cas où quoi, je lui ai demandé", "concern"),
+    # A message in another language with none of its words of death, means, farewells or despair, whose
+    # gloss is patchy (the glossary knew too few of its words): what an English model hears in it is a
+    # concern at most.
+    ("oi, sou estagiária no HC da USP em Sampa kkkk", "concern"),
+    # Glossed well ("I am intern in psychiatry"), the model heard English: its verdict stands.
+    ("Je suis interne en psychiatrie", "crisis"),
     # With one of them, the backstop's crisis stands.
     ("ya dejé escritas las cartas para mi mamá y mi hermano, están en el cajón", "crisis"),
     ("voglio andarmene da questo mondo, nessuno sentirà la mia mancanza", "crisis"),
@@ -558,3 +562,53 @@ def test_without_risk_words_reads_only_the_five_languages() -> None:
     assert not without_risk_words("Je veux mourir ce soir")
     assert not without_risk_words("und ehrlich gesagt will ich auch nicht mehr")
     assert not without_risk_words("I work in a hospital pharmacy")  # English: not one of the five
+
+
+class _HearsStrictly(_Hears):
+    """A backstop that hears `level` at its own threshold and `strict` at the threshold of earlier messages."""
+
+    def __init__(self, level: str, strict: str) -> None:
+        super().__init__(level)
+        self.for_history = _Hears(strict)
+
+
+def test_risk_in_the_writers_voice_heard_earlier_must_pass_the_stricter_threshold() -> None:
+    loose = assess(_NEXT, history=[_UNHEARD], backstop=_HearsStrictly("crisis", "none"), history_vectors=[np.ones(4)])
+    assert loose.level == "none" and loose.history_level == "none"
+    strict = assess(_NEXT, history=[_UNHEARD], backstop=_HearsStrictly("crisis", "crisis"), history_vectors=[np.ones(4)])
+    assert strict.level == "crisis"
+
+
+def test_someone_elses_risk_heard_earlier_keeps_the_next_message_a_concern_at_the_loose_threshold() -> None:
+    earlier = "My boyfriend said after Friday I won't have to worry about him anymore"
+    nxt = "how long does TMS take to work?"
+    assert assess(nxt, history=[earlier]).level == "none"
+    result = assess(nxt, history=[earlier], backstop=_HearsStrictly("crisis", "none"), history_vectors=[np.ones(4)])
+    assert result.level == "concern" and result.history_level == "concern"
+
+
+def test_fragments_heard_together_are_a_crisis_only_at_the_stricter_threshold() -> None:
+    history = ["refill early question", "going to Portugal for 3 weeks on the 12th"]
+    text = "yes the second one, the travel letter"
+    vectors = {"vector": np.ones(4), "history_vectors": [np.ones(4), np.ones(4)], "conversation_vector": np.ones(4)}
+    loose = assess(text, history, backstop=_HearsStrictly("none", "none"), **vectors)
+    assert loose.level == "none"
+    # The message alone and each earlier one are heard as nothing; together, near a plan.
+
+    class _Together(_HearsStrictly):
+        def judge_message(self, vector, sentence_vectors=()):
+            verdict = super().judge_message(vector, sentence_vectors)
+            return verdict if vector is not None and float(vector[0]) == 2.0 else bs.Verdict("none", (), 0.1, 0.9)
+
+    vectors["conversation_vector"] = np.full(4, 2.0)
+    assert assess(text, history, backstop=_Together("crisis", "none"), **vectors).level == "concern"
+    strict = _Together("crisis", "crisis")
+    strict.for_history = _Together("crisis", "crisis")
+    assert assess(text, history, backstop=strict, **vectors).level == "crisis"
+
+
+def test_an_idiom_in_a_foreign_message_is_read_through_its_gloss() -> None:
+    text = "Mi jefe me va a matar si falto otra vez. ¿Cuánto dura normalmente la primera consulta para ketamina?"
+    assert "idiom" not in " ".join(assess(text).rule_ids)  # the Spanish rules read no idiom
+    heard = assess(text, vector=np.ones(4), backstop=_Hears("crisis"), sentence_vectors=[np.ones(4), np.ones(4)])
+    assert heard.level == "concern"  # the idiom's sentence is not heard; the other, one step less

@@ -116,6 +116,7 @@ import numpy as np
 from ipchat.errors import InputError
 
 from .backstop import Backstop, backstop_for, load_safety_embedder, safety_model_name, sentence_spans
+from .gloss import for_model, gloss, language_of, reads_well
 from .languages import without_risk_words
 
 from .normalise import normalise
@@ -197,11 +198,14 @@ class Assessment:
 
 
 def _with_sentences(messages: Sequence[str]) -> tuple[list[str], list[int]]:
-    """Each message followed by its sentences (for a message of several), and how many texts each gave."""
+    """What the model embeds for each message followed by its sentences (for a message of several): each
+    text itself, or its English gloss when it is in one of the five languages (gloss.py); and how many
+    texts each message gave."""
     texts, sizes = [], []
     for message in messages:
         parts = [message] + [message[start:end] for start, end in sentence_spans(message)]
-        texts += parts
+        lang = language_of(message)
+        texts += [part if lang is None else gloss(part, lang) or part for part in parts]
         sizes.append(len(parts))
     return texts, sizes
 
@@ -237,7 +241,7 @@ def embed_turn(embed, text: str, history: Sequence[str] = ()) -> dict[str, objec
     window = history[-HISTORY_WINDOW:]
     joined = conversation_text(text, history)
     texts, sizes = _with_sentences([text, *window])
-    vectors = list(embed(texts + ([joined] if joined else [])))
+    vectors = list(embed(texts + ([for_model(joined)] if joined else [])))
     (vector, sentence_vectors), *earlier = _pairs(vectors, sizes)
     return {"vector": vector, "sentence_vectors": sentence_vectors,
             "history_vectors": [None] * (len(history) - len(window)) + earlier,
@@ -253,6 +257,13 @@ def embed_for_backstop(embedder, text: str) -> tuple[np.ndarray, list[np.ndarray
 _STEP_DOWN = {"crisis": "concern", "concern": "none"}
 
 
+def _noise(text: str) -> bool:
+    """Whether what the model makes of `text` is no evidence of risk: a message in one of the five languages
+    with none of its words of risk (`languages.without_risk_words`) whose gloss is too patchy to read as
+    English (`gloss.reads_well`)."""
+    return without_risk_words(text) and not reads_well(text)
+
+
 def _idiom_only(reading: Reading) -> bool:
     """True when the rules read a message's risky words as an idiom and nothing else ("ended it with him
     tonight", "goodbye cards on my last day")."""
@@ -260,9 +271,13 @@ def _idiom_only(reading: Reading) -> bool:
         rule_id.startswith("idiom.") for rule_id in reading.rule_ids)
 
 
-def _has_idiom(sentence: str) -> bool:
-    """Whether the rules read an idiom in `sentence` (read on its own)."""
-    return any(rule_id.startswith("idiom.") for rule_id in read_message(sentence).rule_ids)
+def _has_idiom(sentence: str, lang: str | None = None) -> bool:
+    """Whether the rules read an idiom in `sentence` (read on its own), or in its English gloss when it is in
+    `lang`, one of the five languages ("Mi jefe me va a matar si falto otra vez": "my boss is going to kill
+    me if I miss again")."""
+    glossed = gloss(sentence, lang) if lang is not None else None
+    return any(rule_id.startswith("idiom.") for text in (sentence, glossed) if text
+               for rule_id in read_message(text).rule_ids)
 
 
 def _judge(backstop: Backstop, reading: Reading, text: str, vector, sentence_vectors=()):
@@ -273,15 +288,16 @@ def _judge(backstop: Backstop, reading: Reading, text: str, vector, sentence_vec
     language with none of its words of death, means, farewells or despair is heard as a concern at most
     (`languages.without_risk_words`: the bundled model is English, and its sense of "Je suis interne en
     psychiatrie" is noise)."""
-    if not _idiom_only(reading):
+    lang = language_of(text) if reading.level == "none" else None
+    if not (_idiom_only(reading) or (lang is not None and _idiom_only(read_message(gloss(text, lang) or "")))):
         verdict = backstop.judge_message(vector, sentence_vectors)
     else:
         spans = sentence_spans(text)
-        kept = [v if v is not None and not _has_idiom(text[start:end]) else None
+        kept = [v if v is not None and not _has_idiom(text[start:end], lang) else None
                 for (start, end), v in zip(spans, sentence_vectors)]
         verdict = backstop.judge_message(None, kept)
         verdict = replace(verdict, level=_STEP_DOWN.get(verdict.level, verdict.level))
-    if verdict.level == "crisis" and without_risk_words(text):
+    if verdict.level == "crisis" and _noise(text):
         verdict = replace(verdict, level="concern")
     return verdict
 
@@ -310,15 +326,20 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     vector, sentences = vectors if isinstance(vectors, tuple) else (vectors, ())
     if vector is None or reading.level != "none" or reading.safe_now:
         return reading
-    verdict = _judge(getattr(backstop, "for_history", backstop), reading, message, vector, sentences)
-    level = verdict.level
-    if level == "none":
+    verdict = _judge(backstop, reading, message, vector, sentences)
+    if verdict.level == "none":
         return reading
     spans = sentence_spans(message) if verdict.sentence >= 0 else []
     judged = message[slice(*spans[verdict.sentence])] if verdict.sentence < len(spans) and spans else message
     in_voice = in_writers_voice(judged, message)
     other = tells_of_someone_else(message, in_voice)
     if not in_voice:
+        return replace(reading, semantic_other=True) if other else reading
+    # Risk in the writer's own voice makes the next messages a crisis: it must be heard at the stricter
+    # threshold of earlier messages (`for_history`); someone else's, which keeps them a concern, need not.
+    strict = getattr(backstop, "for_history", backstop)
+    level = verdict.level if strict is backstop else _judge(strict, reading, message, vector, sentences).level
+    if level == "none":
         return replace(reading, semantic_other=True) if other else reading
     # In the writer's voice but naming someone else with no "I" ("wife would be better off. tired of being a
     # burden", "mom found weeks of his pills hidden"): it may be either's, so it counts as both.
@@ -387,7 +408,14 @@ def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier
     if verdict.level == "none":
         return None
     joined = conversation_text(text, history)
+    # Fragments in one of the five languages need a word of risk among them, however well they gloss: two
+    # questions about fasting after an earlier message were heard together as a crisis without one. A crisis
+    # heard together must be heard at the stricter threshold of earlier messages too (`for_history`): "refill
+    # early" ... "going to Portugal on the 12th" ... "the travel letter" is near a plan; below it, a concern.
     level = verdict.level if in_writers_voice(joined, joined) and not without_risk_words(joined) else "concern"
+    strict = getattr(backstop, "for_history", backstop)
+    if level == "crisis" and strict is not backstop and strict.judge_message(vector).level != "crisis":
+        level = "concern"
     return level, tuple(verdict.rule_ids)
 
 

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import SafetyDataError, model_folder, read_table
+from .gloss import for_model, language_of
 from .head import Head, load_head
 
 log = logging.getLogger(__name__)
@@ -332,17 +333,17 @@ def training_set(embedder, paths, negatives=()) -> tuple[np.ndarray, np.ndarray,
     files = {}
     for path in paths:
         rows = load_safety_rows(path)
-        texts = [row["text"] for row in rows]
+        texts = [for_model(row["text"]) for row in rows]
         vectors.append(embedder.embed(texts))
         labels.append(np.array([{"crisis": 2, "concern": 1}.get(row["label"], 0) for row in rows]))
-        sentences = [row["text"][start:end] for row in rows if row["label"] in ("clinical", "none")
-                     for start, end in sentence_spans(row["text"])]
+        sentences = [for_model(row["text"][start:end], language_of(row["text"])) for row in rows
+                     if row["label"] in ("clinical", "none") for start, end in sentence_spans(row["text"])]
         if sentences:
             vectors.append(embedder.embed(sentences))
             labels.append(np.zeros(len(sentences), dtype=np.int64))
         files[Path(path).name] = {"rows": len(rows), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
     for path in negatives:
-        texts = negative_texts([path])
+        texts = [for_model(text) for text in negative_texts([path])]
         vectors.append(embedder.embed(texts))
         labels.append(np.zeros(len(texts), dtype=np.int64))
         files[Path(path).name] = {"rows": len(texts), "negatives": True,
