@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import SafetyDataError, model_folder, read_table
-from .gloss import for_model, language_of
+from .gloss import for_model, language_of, load_glossaries
 from .head import Head, load_head
 
 log = logging.getLogger(__name__)
@@ -230,8 +230,9 @@ def _bundled_vectors(exemplars: tuple[Exemplar, ...], model: str) -> tuple[np.nd
 def build_backstop(embedder) -> Backstop:
     """A Backstop for `embedder`'s model: the shipped vectors when they are that model's, else the bank
     embedded now, and the shipped head when it was trained on that model's vectors. Raises
-    SafetyDataError for a broken bank or head."""
+    SafetyDataError for a broken bank, head or glossary."""
     exemplars = load_exemplars()
+    load_glossaries()  # read now (about a second), not at the first message in one of the five languages
     vectors, vote = _bundled_vectors(exemplars, embedder.name) or (None, {})
     if vectors is None:
         log.info("embedding %d safety exemplars with %s", len(exemplars), embedder.name)

@@ -191,7 +191,8 @@ def language_of(text: str) -> str | None:
     best = glossaries[max(known, key=score)]
     if is_foreign(text):
         return best.lang
-    for piece in _PIECES.findall(text) if len(_PIECES.findall(text)) > 1 else ():
+    pieces = _PIECES.findall(text)
+    for piece in pieces if len(pieces) > 1 else ():
         if is_foreign(piece):  # a sentence of one of them in an English message
             return language_of(piece)
     if len(words) < 3 or best.covers(words) < SHORT_COVER * len(words):
