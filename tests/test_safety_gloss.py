@@ -33,12 +33,14 @@ def test_glossary_example(lang, text, has):
         assert any(re.search(rf"(?<![a-z]){re.escape(w)}s?(?![a-z])", glossed.lower()) for w in options), (word, glossed)
 
 
-@pytest.mark.parametrize("lang,text,has", EXAMPLES, ids=[f"{lang}-{n}" for n, (lang, _, _) in enumerate(EXAMPLES)])
-def test_example_language_is_told_from_the_text(lang, text, has):
-    # Short messages can read as a neighbour (Spanish and Portuguese share many words); a message of
-    # eight words or more is read in its own language.
-    if len(text.split()) >= 8:
-        assert language_of(text) == lang
+# Short messages can read as a neighbour (Spanish and Portuguese share many words); a message of eight words
+# or more is read in its own language.
+LONG_EXAMPLES = [(lang, text) for lang, text, _ in EXAMPLES if len(text.split()) >= 8]
+
+
+@pytest.mark.parametrize("lang,text", LONG_EXAMPLES, ids=[f"{lang}-{n}" for n, (lang, _) in enumerate(LONG_EXAMPLES)])
+def test_example_language_is_told_from_the_text(lang, text):
+    assert language_of(text) == lang
 
 
 @pytest.mark.parametrize("text", [

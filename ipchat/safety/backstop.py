@@ -337,8 +337,8 @@ def training_set(embedder, paths, negatives=()) -> tuple[np.ndarray, np.ndarray,
         texts = [for_model(row["text"]) for row in rows]
         vectors.append(embedder.embed(texts))
         labels.append(np.array([{"crisis": 2, "concern": 1}.get(row["label"], 0) for row in rows]))
-        sentences = [for_model(row["text"][start:end], language_of(row["text"])) for row in rows
-                     if row["label"] in ("clinical", "none") for start, end in sentence_spans(row["text"])]
+        safe = [(row["text"], language_of(row["text"])) for row in rows if row["label"] in ("clinical", "none")]
+        sentences = [for_model(text[start:end], lang) for text, lang in safe for start, end in sentence_spans(text)]
         if sentences:
             vectors.append(embedder.embed(sentences))
             labels.append(np.zeros(len(sentences), dtype=np.int64))
