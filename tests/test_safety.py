@@ -170,6 +170,28 @@ def test_finding_a_letter_and_asking_whether_are_read_as_such(text: str, level: 
     assert assess(text).level == level
 
 
+@pytest.mark.parametrize(("text", "level"), [
+    # the one written to is not who acts
+    ("wrote the wife a letter and put it in the tackle box where she'll find it after", "crisis"),
+    ("my wife wrote a letter and put it in the drawer where the kids will find it", "concern"),
+    # a question in the second person that the writer shows is theirs
+    ("can you overdose on the nasal spray if you use the whole bottle? i need to be sure it would work first time", "crisis"),
+    ("can you overdose on the nasal spray if you use the whole bottle?", "clinical"),
+    ("the form asked about thoughts of harming yourself and i ticked no. honest answer is yes most days", "crisis"),
+    ("the form asked about thoughts of harming yourself. the honest answer is no", "clinical"),
+    # a threat on an everyday condition taken back as a joke in the same breath
+    ("im gonna jump off a bridge if my lecturer moves the deadline again 😂 jk. do they do TMS in term", "concern"),
+    ("im gonna jump off a bridge if my lecturer moves the deadline again 😂", "crisis"),
+    ("im gonna jump off a bridge if my lecturer moves the deadline again jk not jk", "crisis"),
+    ("i will kill myself if this does not work again. jk", "crisis"),
+    # the one who thinks it is the one left out
+    ("a patient told me she thinks the baby would be better off without her", "concern"),
+    ("she thinks her daughter would be better off without him", "none"),
+])
+def test_who_a_clause_is_about_is_read_from_the_whole_message(text: str, level: str) -> None:
+    assert assess(text).level == level
+
+
 def test_an_amount_asked_after_the_writer_said_they_are_done_is_a_crisis() -> None:
     history = ["nothing has worked. im done", "whats the most ketamine someone could take before it stops their heart"]
     assert assess("like roughly, in mg per kg", history=history).level == "crisis"

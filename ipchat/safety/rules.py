@@ -92,6 +92,9 @@ _PRO_DROP = re.compile(
     r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got)\s+" + _DETS + r"$"
 )
 _OBJECT_NOUN_BEFORE = re.compile(r"\b(?:for|to|with|at|by|from)\s+(?:the|my|our|his|her)\s+$")
+# A person right after a verb of giving or writing is its indirect object ("wrote the wife a letter").
+_GIVEN_TO = re.compile(r"\b(?:wrote|write|writing|written|gave|give|giving|given|handed|hand|left|leave|leaving|sent|send|bought|buy"
+                       r"|made|make|owe|owed|promised|showed|texted)\s+(?:the|my|our|his|her)\s+$")
 _PREPOSITION_BEFORE = re.compile(r"\b(?:on|for|to|with|about|of|at|by|from|than|like)\s+(?:other\s+|all\s+|most\s+|the\s+|my\s+|our\s+)?$")
 # A noun phrase ("the main character", "his brother") right before the predicate, with no verb of the
 # writer's between: the predicate is about it.
@@ -284,8 +287,19 @@ def _group_subject(cues: dict[str, re.Pattern], pills: re.Pattern):
     def check(match: re.Match, clause: str, sentence: str) -> bool:
         # "We'd all be better off without him" is about him; "you'd be better off without him"
         # is relationship advice. Only a group being better off counts.
-        return bool(re.search(r"\b(?:everyone|everybody|we|they|world|family|kids|people|all)\b", clause[: match.start()]))
+        before = clause[: match.start()]
+        if re.search(r"\b(?:everyone|everybody|we|they|world|family|kids|people|all)\b", before):
+            return True
+        # "she thinks the baby would be better off without her": the one who thinks it is the one left out.
+        who = match.groupdict().get("who")
+        return bool(who and _SAYS_OF_SELF[who].search(before))
     return check
+
+
+_SAYS_OF_SELF = {pronoun: re.compile(rf"\b{subject}\s+(?:\w+\s+){{0,2}}?(?:thinks?|thought|says?|said|feels?|felt|believes?|believed"
+                                     r"|tells|told (?:me|us|her|him|them)|keeps? (?:saying|thinking)|is convinced|was convinced"
+                                     r"|worries|worried)\b")
+                 for pronoun, subject in (("her", "she"), ("him", "he"), ("them", "they"))}
 
 
 def _method_named(cues: dict[str, re.Pattern], pills: re.Pattern):
@@ -566,6 +580,9 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     else:
         if _OBJECT_NOUN_BEFORE.search(clause, 0, last.start()) and len(matches) > 1:
             return _walk_back(R, clause, last.start())  # "left things for the kids ...": an object
+        if _GIVEN_TO.search(clause, 0, last.start()):
+            # "wrote the wife a letter and put it where she'll find it": the one written to, not who acts.
+            return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
         if _OWNED_MEANS.match(clause, last.end()) and last.group(0).endswith("s"):
             # "cleaned my granddad's rifle and loaded it": the owner of the means, not who acts on it.
             return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
@@ -691,8 +708,13 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             (previous + " " + before_subject).strip() + " "):
         return ("concern", "concern.reported_speech")
 
-    if person == "you" and cues["self_as_you"].search(message or sentence):
-        person = "first"  # "you just get to the point where ... you wish you weren't": the writer, told as "you"
+    owned = bool(cues["owns_question"].search(message or sentence))
+    if person == "you" and (cues["self_as_you"].search(message or sentence) or owned
+                            or cues["screen_yes"].search(message or sentence)):
+        # "you just get to the point where ... you wish you weren't": the writer, told as "you"; and
+        # "can you overdose on ...? i need to be sure it would work", "the form asked about harming
+        # yourself ... honest answer is yes": the question is the writer's own.
+        person = "first"
 
     if kind == "means":
         if cues["reporter"].search((previous + " " + clause[:match.start()]).strip() + " "):
@@ -728,7 +750,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             return ("concern", "concern.past_self")
         if negated:
             return ("clinical", "clinical.negated")
-        if subject is not None and (cues["hypothetical"].search(before_subject)
+        if subject is not None and not owned and (cues["hypothetical"].search(before_subject)
                                     or cues["hypothetical_ahead"].search(before_subject)
                                     or _IF_URGE.search(clause, 0, match.start())) \
                 and not _AGO.search(clause[sub_start:]):
@@ -740,6 +762,12 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             at = sentence.find(clause)
             if cues["hypothetical_ahead"].search(sentence[: at + match.start()] if at >= 0 else clause[: match.start()]):
                 return ("concern", "concern.hypothetical_self")
+        whole = message or sentence
+        at_whole = whole.find(clause)
+        if at_whole >= 0 and cues["joked_threat"].match(whole, at_whole + match.end()) \
+                and not cues["not_a_joke"].search(whole):
+            # "gonna jump off a bridge if they move the deadline again 😂 jk" (matched from the end of the act on)
+            return ("concern", "concern.joked_threat")
         recent = cues["recent"].search(clause[sub_start : match.end()] + local_after)
         joined = _CONJUNCTION.search(after)
         distant = cues["distant"].search(clause[: match.end()] + (after[: joined.start()] if joined else after))
