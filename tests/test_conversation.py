@@ -12,6 +12,9 @@ FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.js
     (["How does TMS work?"], "What are its side effects?", "What are TMS's side effects?"),
     (["What are the side effects of TMS?"], "and for ECT?", "What are the side effects of ECT?"),
     (["Which disorders does ECT treat?"], "what about TMS?", "Which disorders does TMS treat?"),
+    # a tail comparing the new subject with what was answered adds nothing to search with
+    (["what conditions does ECT treat?"], "and ketamine - same list or narrower?", "what conditions does ketamine treat?"),
+    (["what are the side effects of ECT?"], "what about TMS, any different?", "what are the side effects of TMS?"),
     (["what kind of drug is ketamine?"], "how long does it last?", "how long does ketamine last?"),
     (["What is ECT used for?"], "how many sessions?", "how many sessions (ECT)?"),
     (["ketamine side effects", "ok, and how does TMS work?"], "does it hurt?", "does TMS hurt?"),
