@@ -141,3 +141,32 @@ def test_every_rule_skipped_by_its_words_could_not_have_matched() -> None:
         for rule in R.rules:
             if id(rule) not in chosen:
                 assert not rule.pattern.search(norm), (rule.rule_id, text)
+
+
+def test_every_idiom_skipped_by_its_words_could_not_have_matched() -> None:
+    # Idioms are tried only on a sentence holding one of their word beginnings; over every example the data
+    # files carry, none skipped would have matched.
+    R = load_rules()
+    examples = [text for name, kind in (("patterns.toml", "rule"), ("idioms.toml", "idiom"))
+                for entry in load_entries(name, kind, ("pattern",))
+                for text in (*entry.get("must_match", ()), *entry.get("must_not_match", ()))]
+    assert sum(idiom.heads is not None for idiom in R.idioms) > len(R.idioms) // 2  # the index does skip some
+    for text in examples:
+        norm = normalise(text)
+        heads = word_heads(norm)
+        for idiom in R.idioms:
+            if idiom.heads is not None and idiom.heads.isdisjoint(heads):
+                assert not idiom.pattern.search(norm), (idiom.rule_id, text)
+
+
+@pytest.mark.parametrize(("text", "english"), [
+    ("I’m done 😅 — is that normal after TMS?", True),
+    ("plain ascii", True),
+    ("¿la ketamina va en nevera?", True),  # the letters alone tell nothing here: the function words do
+    ("¿sí o no?", False),
+    ("je suis épuisée", False),
+])
+def test_english_letters_ignores_quotes_and_emoji_but_not_accents(text: str, english: bool) -> None:
+    from ipchat.safety.languages import english_letters
+
+    assert english_letters(text) is english

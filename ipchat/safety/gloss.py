@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 
 from .data import SafetyDataError
-from .languages import _may_be_foreign, fold, is_foreign
+from .languages import _may_be_foreign, english_letters, fold, is_foreign
 from .normalise import english_words
 
 #: The longest key a glossary may hold, in words.
@@ -175,7 +175,7 @@ def language_of(text: str) -> str | None:
     ("Me muero de hambre, ¿a qué hora es la cena?"), when that glossary knows at least `SHORT_COVER` of its
     words and two or more of them are not English words. None for English, or when no glossary is shipped."""
     folded = fold(text)
-    if text.isascii() and not _may_be_foreign(folded):
+    if english_letters(text) and not _may_be_foreign(folded):
         return None  # surely English: no function word of the five, every longer word an English one
     glossaries = load_glossaries()
     if not glossaries:

@@ -171,6 +171,12 @@ def _foreign_only() -> frozenset[str]:
     return frozenset(w for lang in languages.values() for w in lang.function_words) - _ENGLISH - _SHARED
 
 
+def english_letters(text: str) -> bool:
+    """True when every letter of `text` is an ASCII one: no accent or other script, whatever its quotes, dashes
+    and emoji ("I’m done 😅" is written in English letters; "à" is not)."""
+    return text.isascii() or not any(ch.isalpha() and not ch.isascii() for ch in text)
+
+
 def _may_be_foreign(folded: str) -> bool:
     """False only when `folded` is surely English: no function word of the five languages (beyond
     those English shares) and every word found in the English word list."""
@@ -224,7 +230,7 @@ def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bo
     phrases, languages, _ = load_phrases()
     folded = fold(text)
     found: list[tuple[str, str, str, str, bool]] = []
-    if text.isascii() and not _may_be_foreign(folded):
+    if english_letters(text) and not _may_be_foreign(folded):
         return found, False, False  # nothing here reads as one of the five languages
     folded = _without_fillers(folded, languages)
     for sentence in _SENTENCE.split(folded):

@@ -225,6 +225,7 @@ class Idiom:
     unless: re.Pattern | None = None  # never in a sentence that also matches this
     replacement: str = " _ "  # what is left in its place (a topic word keeps a clinical topic visible)
     nearby: bool = False  # requires / unless read the sentences either side too ("I'm done. Handed my notice in")
+    heads: frozenset[str] | None = None  # word beginnings one of which a match holds (None: not known), to skip it cheaply
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,8 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
     idioms = tuple(
         Idiom(entry.id, entry.pattern, _condition(entry.get("requires"), lexicon, f"idioms.toml ({entry.id})"),
               _condition(entry.get("unless"), lexicon, f"idioms.toml ({entry.id})"),
-              " " + entry.get("leaves", "_") + " ", bool(entry.get("requires_nearby", False)))
+              " " + entry.get("leaves", "_") + " ", bool(entry.get("requires_nearby", False)),
+              literal_heads(entry.pattern) or required_heads(entry.pattern))
         for entry in idiom_entries)
     person_noun = re.compile(noun + r"(?:'s|s)?\b")
     group = lexicon.lists["group"]
@@ -501,7 +503,10 @@ def _neutralise_idioms(R: Rules, sentence: str, fired: list[str], around: Sequen
     """`sentence` with the idioms blanked out. `around` holds it with the sentences either side, which
     idioms marked `requires_nearby` read for their conditions."""
     nearby = None
+    heads = word_heads(sentence)  # a blanked idiom leaves no new words: the heads hold for the whole loop
     for idiom in R.idioms:
+        if idiom.heads is not None and idiom.heads.isdisjoint(heads):
+            continue
         where = sentence
         if idiom.nearby and around:
             nearby = nearby if nearby is not None else " ".join(s for s in around if s)
