@@ -187,9 +187,27 @@ def test_finding_a_letter_and_asking_whether_are_read_as_such(text: str, level: 
     # the one who thinks it is the one left out
     ("a patient told me she thinks the baby would be better off without her", "concern"),
     ("she thinks her daughter would be better off without him", "none"),
+    # what someone else may conclude of the writer is feared, not told
+    ("will mentioning i'm having ketamine infusions make the assessor assume i'm suicidal?", "clinical"),
+    ("i think i'm suicidal", "crisis"),
+    # "my buddy (me)": the friend is the writer
+    ("hypothetically if my buddy (me) had his dads gun and kept thinking about using it on himself would ECT work faster", "crisis"),
+    ("my buddy (28) keeps thinking about using his dads gun on himself", "concern"),
 ])
 def test_who_a_clause_is_about_is_read_from_the_whole_message(text: str, level: str) -> None:
     assert assess(text).level == level
+
+
+def read_safe_now(text: str) -> bool:
+    from ipchat.safety.rules import read_message
+
+    return read_message(text).safe_now
+
+
+def test_refusing_a_lecture_after_an_overdose_takes_nothing_back() -> None:
+    took = "I took all of my gabapentin and both boxes of morphine tablets about an hour ago"
+    assert assess("not looking for a lecture. too late now anyway", history=[took]).level == "crisis"
+    assert read_safe_now("not looking for a lecture") is False and read_safe_now("asking for a lecture, not for me") is True
 
 
 def test_an_amount_asked_after_the_writer_said_they_are_done_is_a_crisis() -> None:
@@ -368,8 +386,11 @@ def test_history_concern_also_counts() -> None:
     # ... and further back it keeps the resources shown without setting the level.
     result = assess("What is ECT?", history=["my friend keeps saying she wants to kill herself", "thanks, that helps"])
     assert (result.level, result.history_level, result.show_resources) == ("none", "concern", True)
-    # The writer's own past does not carry to an unrelated question.
-    assert assess("what is TMS?", history=["I attempted in 2015, I'm well now"]).level == "none"
+    # The writer's own past carries to the next question as a concern, whatever it asks, unless it turns to
+    # something else; not past the message after.
+    assert assess("what is TMS?", history=["I attempted in 2015, I'm well now"]).level == "concern"
+    assert assess("different question: what is TMS?", history=["I attempted in 2015, I'm well now"]).level == "none"
+    assert assess("what is TMS?", history=["I attempted in 2015, I'm well now", "how long is ECT?"]).level == "none"
 
 
 def test_someone_elses_risk_two_messages_back_stays_in_view_until_something_closes_it() -> None:
@@ -385,10 +406,12 @@ def test_someone_elses_risk_two_messages_back_stays_in_view_until_something_clos
 
 def test_not_anymore_refers_back_to_the_writers_past_and_keeps_it_a_concern() -> None:
     past = "last winter i wanted to die so badly i couldnt get out of bed"
-    assert assess("does maintenance ECT ever stop?", history=[past]).level == "none"  # the own past alone does not carry
-    result = assess("not anymore tho. honestly the ECT saved me. does maintenance ECT ever stop?", history=[past])
+    # Two messages on, the own past no longer carries by itself...
+    assert assess("does maintenance ECT ever stop?", history=[past, "ok thanks"]).level == "none"
+    # ... but a message that refers back to it keeps it a concern.
+    result = assess("not anymore tho. honestly the ECT saved me. does maintenance ECT ever stop?", history=[past, "ok thanks"])
     assert result.level == "concern" and "context.follow_up" in result.rule_ids
-    assert assess("not any more sessions this week?", history=[past]).level == "none"
+    assert assess("not any more sessions this week?", history=[past, "ok thanks"]).level == "none"
 
 
 @pytest.mark.parametrize(("text", "level", "decision"), [

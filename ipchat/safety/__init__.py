@@ -508,12 +508,16 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # Someone else's risk told in the message before, or the one before that, stays in view, even without
     # a word that refers back ("my patient told me she has a plan for the weekend" ... "how fast can urgent
     # ECT be arranged?"; "found cuts on my daughter's thighs" ... "she's 16" ... "is TMS approved for
-    # teenagers?"), unless the message between closes it ("thanks, that helps", "he's himself again");
-    # the writer's own past does not.
+    # teenagers?"), unless the message between closes it ("thanks, that helps", "he's himself again").
+    # The writer's own past, or "what if I ever ...", stays in view for the next message only ("I overdosed on
+    # my oxy in 2019" ... "does TMS hurt?"), unless that message turns to something else ("totally different
+    # question tho").
     in_view = earlier[-1:] if len(earlier) < 2 or earlier[-1].closes else earlier[-FOLLOW_UP:]
     others = earlier and any(r.semantic_other or any(
         f.level == "concern" and f.item != "bereavement" and f.decision not in ("concern.past_self", "concern.hypothetical_self")
         for f in r.findings) for r in in_view)
+    own_past = bool(earlier) and not reading.new_subject and any(
+        f.decision in ("concern.past_self", "concern.hypothetical_self") for f in earlier[-1].findings)
     # ... and a question about means asked of people in general, once the writer says it was not about them
     # ("how would someone die from a ketamine overdose" ... "I'm writing a novel, not about me at all").
     # ... nor a question put to the writer ("asked if I've had thoughts of ...") once they say they are safe
@@ -521,7 +525,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     only_questions = all(f.decision in ("concern.generic_means", "concern.hypothetical_self")
                          for r in earlier[-FOLLOW_UP:] for f in r.findings if f.level == "concern") and not any(
         r.semantic_other for r in earlier[-FOLLOW_UP:])
-    if (reading.refers_back or (others and not reading.safe_now)) and earlier and RANK[level] < RANK["concern"] and not denied \
+    if (reading.refers_back or ((others or own_past) and not reading.safe_now)) and earlier and RANK[level] < RANK["concern"] and not denied \
             and not (reading.safe_now and only_questions):
         # ... only what was said since the writer said the words were not theirs ("that's the song on the radio"
         # ... "do they play music during ECT?").

@@ -751,6 +751,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     if person in ("first", "implicit") and _FICTION.search(sentence) and _FICTION_SUBJECT.search(clause[:match.start()]):
         return ("clinical", "clinical.generic_person")  # about the story's character, not the reader
     if person in ("first", "implicit"):
+        if subject is not None and cues["attributed"].search(clause[:sub_start]):
+            return ("clinical", "clinical.attributed")  # "will it make the assessor assume I'm suicidal?": feared, not told
         if no_longer:
             return ("concern", "concern.past_self")
         if negated:
@@ -1033,6 +1035,7 @@ class Reading:
     semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
+    new_subject: bool = False  # turns to something else ("totally different question tho", cue.new_subject)
     screen_yes: bool = False  # answers yes for themselves to a form's or screener's question (cue.screen_yes)
     reframed: bool = False  # says earlier words were a film's, a song's, a book's or an exam's (cue.reframed)
     own_words: bool = False  # names words the writer said or posted themselves (cue.own_words): "what i said in the gc"
@@ -1179,6 +1182,7 @@ def read_message(text: str, context: bool = False) -> Reading:
                    safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own or reframed or reattributed,
                    for_me=bool(R.cues["for_me"].search(norm)), reattributed=reattributed,
                    not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)),
+                   new_subject=bool(R.cues["new_subject"].search(norm) or R.cues["new_subject"].search(folded)),
                    screen_yes=bool(R.cues["screen_yes"].search(norm)),
                    own_words=bool(R.cues["own_words"].search(norm)), reframed=reframed,
                    long_ago=bool(R.cues["distant"].search(norm)),
