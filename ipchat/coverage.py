@@ -51,7 +51,9 @@ _TIME_UNIT = r"(?:" + _SHORT_UNIT + "|" + _LONG_UNIT + ")"
 # safe?" and "Is ketamine an anesthetic at high doses?" ask for no figure.
 _ASKED_BY_PHRASE: dict[str, str] = {
     "percentage": r"\b(what|which|how much of (a|the)) (percentage|percent|proportion|fraction|share)\b|"
-                  r"\b(what|which) (is|are|was|were) the \w+ rates?\b",
+                  r"\b(what|which) (is|are|was|were) the \w+ rates?\b|"
+                  # "how well does it work tho, any numbers?": how many respond, in figures
+                  r"\bhow (well|effective(ly)?|successful)\b[^.?]{0,40}\b(any|got|the|with|in) (numbers|stats|statistics|figures|percentages)\b",
     "duration": _CLAUSE + r"how long\b|" + _CLAUSE + r"how many " + _TIME_UNIT + r"\b",
     "count": _CLAUSE + r"how many\b",
     "frequency": _CLAUSE + r"how (often|frequently)\b",

@@ -17,6 +17,8 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("What proportion of TMS patients still felt better a year later?", ("percentage",)),
     ("tms response rate %", ("percentage",)),
     ("What is the mortality rate of ECT?", ("percentage",)),
+    ("how well does it work tho, any numbers?", ("percentage",)),  # how many respond, in figures
+    ("how well does ECT work?", ()),
     ("What ketamine dose in mg/kg is used?", ("dose",)),
     ("how often are TMS sessions given", ("frequency:schedule",)),
     ("rTMS sessions per wk?", ("frequency:schedule",)),  # ward shorthand for the units
