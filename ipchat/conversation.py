@@ -150,8 +150,8 @@ _APPOSED_POINTER = re.compile(r"^(\W*(?:and|or|what about|how about|and what abo
 
 # "and ketamine - same list or narrower?", "what about TMS, any different?": a tail comparing the new subject
 # with what was answered adds nothing to search with, so it does not count towards the ellipsis's length.
-_COMPARED_TAIL = re.compile(r"\s*[,:\u2013\u2014-]?\s*(?:(?:is|are|would|will)\s+(?:it|that|they|the \w+)\s+)?(?:any\s+|much\s+)?"
-                            r"(?:the\s+)?(?:same|similar|different|narrower|wider|broader|shorter|longer|better|worse|more|less)"
+_COMPARED_TAIL = re.compile(r"\s*[,:\u2013\u2014-]\s*(?:(?:is|are|would|will)\s+(?:it|that|they)\s+)?(?:any\s+|much\s+)?"
+                            r"(?:the\s+)?\b(?:same|similar|different|narrower|wider|broader|shorter|longer|better|worse|more|less)"
                             r"(?:\s+(?:list|thing|story|answer|deal|again|too|as well))?"
                             r"(?:\s+or\s+(?:\w+\s+)?(?:same|similar|different|narrower|wider|broader|shorter|longer|better|worse"
                             r"|more|less|not))?\W*$", re.I)

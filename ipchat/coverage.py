@@ -53,7 +53,7 @@ _ASKED_BY_PHRASE: dict[str, str] = {
     "percentage": r"\b(what|which|how much of (a|the)) (percentage|percent|proportion|fraction|share)\b|"
                   r"\b(what|which) (is|are|was|were) the \w+ rates?\b|"
                   # "how well does it work tho, any numbers?": how many respond, in figures
-                  r"\bhow (well|effective(ly)?|successful)\b[^.?]{0,40}\b(any|got|the|with|in) (numbers|stats|statistics|figures|percentages)\b",
+                  r"\bhow (well|effective(ly)?|successful)\b[^.?]{0,40}\b(any|got|some|the) (numbers|stats|statistics|figures|percentages)\W*$",
     "duration": _CLAUSE + r"how long\b|" + _CLAUSE + r"how many " + _TIME_UNIT + r"\b",
     "count": _CLAUSE + r"how many\b",
     "frequency": _CLAUSE + r"how (often|frequently)\b",

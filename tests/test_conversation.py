@@ -15,6 +15,8 @@ FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.js
     # a tail comparing the new subject with what was answered adds nothing to search with
     (["what conditions does ECT treat?"], "and ketamine - same list or narrower?", "what conditions does ketamine treat?"),
     (["what are the side effects of ECT?"], "what about TMS, any different?", "what are the side effects of TMS?"),
+    # a question of its own after the new subject is not a comparing tail
+    (["what are the side effects of ECT?"], "and for ketamine, are the sessions longer?", "and for ketamine, are the sessions longer?"),
     (["what kind of drug is ketamine?"], "how long does it last?", "how long does ketamine last?"),
     (["What is ECT used for?"], "how many sessions?", "how many sessions (ECT)?"),
     (["ketamine side effects", "ok, and how does TMS work?"], "does it hurt?", "does TMS hurt?"),

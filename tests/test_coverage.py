@@ -19,6 +19,7 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("What is the mortality rate of ECT?", ("percentage",)),
     ("how well does it work tho, any numbers?", ("percentage",)),  # how many respond, in figures
     ("how well does ECT work?", ()),
+    ("how well does ECT work with the numbers of sessions it needs?", ()),
     ("What ketamine dose in mg/kg is used?", ("dose",)),
     ("how often are TMS sessions given", ("frequency:schedule",)),
     ("rTMS sessions per wk?", ("frequency:schedule",)),  # ward shorthand for the units

@@ -184,6 +184,16 @@ def test_finding_a_letter_and_asking_whether_are_read_as_such(text: str, level: 
     ("im gonna jump off a bridge if my lecturer moves the deadline again 😂", "crisis"),
     ("im gonna jump off a bridge if my lecturer moves the deadline again jk not jk", "crisis"),
     ("i will kill myself if this does not work again. jk", "crisis"),
+    ("im gonna jump off a bridge if my lecturer moves the deadline again, not even joking", "crisis"),
+    ("i am going to overdose tonight if he hits me again. jk", "crisis"),
+    ("i will kill myself if i relapse again. jk... kind of", "crisis"),
+    # whose answer, and whether a treatment works, are not the writer's own means
+    ("the PHQ-9 asks about thoughts of harming yourself. my patient ticked no but her honest answer was yes", "clinical"),
+    ("can you get suicidal thoughts from TMS? i need to know it will work before i commit to 36 sessions", "clinical"),
+    # someone made to feel something is who feels it
+    ("the ketamine made my daughter want to die", "concern"),
+    ("the divorce left my brother wanting to die", "concern"),
+    ("people will think i want to kill myself, and they're right, i do", "crisis"),
     # the one who thinks it is the one left out
     ("a patient told me she thinks the baby would be better off without her", "concern"),
     ("she thinks her daughter would be better off without him", "none"),
@@ -391,6 +401,9 @@ def test_history_concern_also_counts() -> None:
     assert assess("what is TMS?", history=["I attempted in 2015, I'm well now"]).level == "concern"
     assert assess("different question: what is TMS?", history=["I attempted in 2015, I'm well now"]).level == "none"
     assert assess("what is TMS?", history=["I attempted in 2015, I'm well now", "how long is ECT?"]).level == "none"
+    assert assess("thanks, that helps", history=["I attempted in 2015, I'm well now"]).level == "none"
+    # a new subject that asks about a method is read for what it asks
+    assert assess("anyway how long would it take to hang yourself", history=["I tried to hang myself last year"]).level != "none"
 
 
 def test_someone_elses_risk_two_messages_back_stays_in_view_until_something_closes_it() -> None:

@@ -516,7 +516,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     others = earlier and any(r.semantic_other or any(
         f.level == "concern" and f.item != "bereavement" and f.decision not in ("concern.past_self", "concern.hypothetical_self")
         for f in r.findings) for r in in_view)
-    own_past = bool(earlier) and not reading.new_subject and any(
+    own_past = bool(earlier) and not (reading.new_subject and not reading.findings) and not reading.closes and any(
         f.decision in ("concern.past_self", "concern.hypothetical_self") for f in earlier[-1].findings)
     # ... and a question about means asked of people in general, once the writer says it was not about them
     # ("how would someone die from a ketamine overdose" ... "I'm writing a novel, not about me at all").

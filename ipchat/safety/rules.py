@@ -92,9 +92,13 @@ _PRO_DROP = re.compile(
     r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got)\s+" + _DETS + r"$"
 )
 _OBJECT_NOUN_BEFORE = re.compile(r"\b(?:for|to|with|at|by|from)\s+(?:the|my|our|his|her)\s+$")
+# What someone else may conclude of the writer, then confirmed ("people will think I want to die, and they're right").
+_CONFIRMED = re.compile(r"\b(?:right|true|correct|i do|i am|i will|which i am|they would not be wrong)\b")
 # A person right after a verb of giving or writing is its indirect object ("wrote the wife a letter").
-_GIVEN_TO = re.compile(r"\b(?:wrote|write|writing|written|gave|give|giving|given|handed|hand|left|leave|leaving|sent|send|bought|buy"
-                       r"|made|make|owe|owed|promised|showed|texted)\s+(?:the|my|our|his|her)\s+$")
+_GIVEN_TO = re.compile(r"\b(?:wrote|write|writing|written|gave|give|giving|given|handed|hand|sent|send|bought|buy"
+                       r"|owe|owed|promised|showed|texted)\s+(?:the|my|our|his|her)\s+$")
+# ... with the thing given after the person ("a letter", "my ring").
+_GIVEN_THING = re.compile(r"\s+(?:a|an|the|some|my|his|her|their|all|both)\s+\w+")
 _PREPOSITION_BEFORE = re.compile(r"\b(?:on|for|to|with|about|of|at|by|from|than|like)\s+(?:other\s+|all\s+|most\s+|the\s+|my\s+|our\s+)?$")
 # A noun phrase ("the main character", "his brother") right before the predicate, with no verb of the
 # writer's between: the predicate is about it.
@@ -503,7 +507,7 @@ def _neutralise_idioms(R: Rules, sentence: str, fired: list[str], around: Sequen
     """`sentence` with the idioms blanked out. `around` holds it with the sentences either side, which
     idioms marked `requires_nearby` read for their conditions."""
     nearby = None
-    heads = word_heads(sentence)  # a blanked idiom leaves no new words: the heads hold for the whole loop
+    heads = word_heads(sentence)
     for idiom in R.idioms:
         if idiom.heads is not None and idiom.heads.isdisjoint(heads):
             continue
@@ -518,6 +522,7 @@ def _neutralise_idioms(R: Rules, sentence: str, fired: list[str], around: Sequen
         sentence, n = idiom.pattern.subn(idiom.replacement, sentence)
         if n:
             fired.append(idiom.rule_id)
+            heads |= word_heads(idiom.replacement)  # a topic word an idiom leaves ("suicide") may start a later one
     return sentence
 
 
@@ -585,7 +590,7 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     else:
         if _OBJECT_NOUN_BEFORE.search(clause, 0, last.start()) and len(matches) > 1:
             return _walk_back(R, clause, last.start())  # "left things for the kids ...": an object
-        if _GIVEN_TO.search(clause, 0, last.start()):
+        if _GIVEN_TO.search(clause, 0, last.start()) and _GIVEN_THING.match(clause, last.end()):
             # "wrote the wife a letter and put it where she'll find it": the one written to, not who acts.
             return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
         if _OWNED_MEANS.match(clause, last.end()) and last.group(0).endswith("s"):
@@ -751,7 +756,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     if person in ("first", "implicit") and _FICTION.search(sentence) and _FICTION_SUBJECT.search(clause[:match.start()]):
         return ("clinical", "clinical.generic_person")  # about the story's character, not the reader
     if person in ("first", "implicit"):
-        if subject is not None and cues["attributed"].search(clause[:sub_start]):
+        if subject is not None and cues["attributed"].search(clause[:sub_start]) \
+                and not _CONFIRMED.search(sentence[max(sentence.find(clause), 0) + match.end():]):
             return ("clinical", "clinical.attributed")  # "will it make the assessor assume I'm suicidal?": feared, not told
         if no_longer:
             return ("concern", "concern.past_self")
