@@ -94,10 +94,9 @@ _PRO_DROP = re.compile(
 _OBJECT_NOUN_BEFORE = re.compile(r"\b(?:for|to|with|at|by|from)\s+(?:the|my|our|his|her)\s+$")
 # What someone else may conclude of the writer, then confirmed ("people will think I want to die, and they're right").
 _CONFIRMED = re.compile(r"\b(?:right|true|correct|i do|i am|i will|which i am|they would not be wrong)\b")
-# A person right after a verb of giving or writing is its indirect object ("wrote the wife a letter").
-_GIVEN_TO = re.compile(r"\b(?:wrote|write|writing|written|gave|give|giving|given|handed|hand|sent|send|bought|buy"
-                       r"|owe|owed|promised|showed|texted)\s+(?:the|my|our|his|her)\s+$")
-# ... with the thing given after the person ("a letter", "my ring").
+# A person named right after a verb of giving or telling (`_OBJECT_VERB`), with the thing given after them, is its
+# indirect object: "wrote the wife a letter", "gave my son the keys".
+_PERSON_DETERMINER = re.compile(r"\b(?:the|my|our|his|her)\s+$")
 _GIVEN_THING = re.compile(r"\s+(?:a|an|the|some|my|his|her|their|all|both)\s+\w+")
 _PREPOSITION_BEFORE = re.compile(r"\b(?:on|for|to|with|about|of|at|by|from|than|like)\s+(?:other\s+|all\s+|most\s+|the\s+|my\s+|our\s+)?$")
 # A noun phrase ("the main character", "his brother") right before the predicate, with no verb of the
@@ -145,7 +144,8 @@ _THING_SUBJECT = re.compile(
 )
 _OBJECT_VERB = re.compile(
     r"\b(?:sent|send|sends|texted|texts|told|tells|showed|shows|gave|gives|handed|messaged|called|asked|emailed"
-    r"|wrote|left|snapped|dm'?d|pinged|tagged|forwarded|warned|promised)\s+$"
+    r"|wrote|write|writing|written|give|giving|given|hand|bought|buy|owe|owed"
+    r"|left|snapped|dm'?d|pinged|tagged|forwarded|warned|promised)\s+$"
 )
 _COPULA_FIRST = re.compile(r"\b(?:i am|am i|i was|was i)\s+(?:a|an)\s+(?:\w+\s+){0,2}$")
 _POSSESSED = re.compile(r"\b(?:my|our|his|her|their|your)\s+(?:\w+\s+){0,3}$")
@@ -590,7 +590,8 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     else:
         if _OBJECT_NOUN_BEFORE.search(clause, 0, last.start()) and len(matches) > 1:
             return _walk_back(R, clause, last.start())  # "left things for the kids ...": an object
-        if _GIVEN_TO.search(clause, 0, last.start()) and _GIVEN_THING.match(clause, last.end()):
+        determiner = _PERSON_DETERMINER.search(clause, 0, last.start())
+        if determiner and _OBJECT_VERB.search(clause, 0, determiner.start()) and _GIVEN_THING.match(clause, last.end()):
             # "wrote the wife a letter and put it where she'll find it": the one written to, not who acts.
             return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
         if _OWNED_MEANS.match(clause, last.end()) and last.group(0).endswith("s"):
