@@ -396,11 +396,14 @@ def test_history_concern_also_counts() -> None:
     # ... and further back it keeps the resources shown without setting the level.
     result = assess("What is ECT?", history=["my friend keeps saying she wants to kill herself", "thanks, that helps"])
     assert (result.level, result.history_level, result.show_resources) == ("none", "concern", True)
-    # The writer's own past carries to the next question as a concern, whatever it asks, unless it turns to
-    # something else; not past the message after.
+    # The writer's own past carries to the next two questions as a concern, whatever they ask, unless one turns
+    # to something else or closes; not further.
     assert assess("what is TMS?", history=["I attempted in 2015, I'm well now"]).level == "concern"
     assert assess("different question: what is TMS?", history=["I attempted in 2015, I'm well now"]).level == "none"
-    assert assess("what is TMS?", history=["I attempted in 2015, I'm well now", "how long is ECT?"]).level == "none"
+    assert assess("what is TMS?", history=["I attempted in 2015, I'm well now", "how long is ECT?"]).level == "concern"
+    assert assess("what is TMS?", history=["I attempted in 2015, I'm well now", "thanks, that helps"]).level == "none"
+    assert assess("what is TMS?", history=["I attempted in 2015, I'm well now", "how long is ECT?",
+                                           "does it hurt?"]).level == "none"
     assert assess("thanks, that helps", history=["I attempted in 2015, I'm well now"]).level == "none"
     # a new subject that asks about a method is read for what it asks
     assert assess("anyway how long would it take to hang yourself", history=["I tried to hang myself last year"]).level != "none"
@@ -721,3 +724,42 @@ def test_fold_writes_ligatures_as_the_patterns_do(text: str, folded: str) -> Non
 
 def test_a_sister_written_with_a_ligature_is_someone_else() -> None:
     assert safety.assess("ma sœur veut mourir").level == "concern"
+
+
+def test_a_denied_belief_is_read_as_the_belief_denied() -> None:
+    # "I don't think I'll be around" says "I think I will not be around".
+    assert normalise("i don't think i'll be here much longer") == "i think i will not be here much longer"
+    assert assess("just tell me if it's worth starting. i don't think i'll be around for the whole course").level == "crisis"
+    assert assess("I don't think I'll be around next week for my session, can I move it?").level != "crisis"
+    assert normalise("i don't think i'll need the second session") == "i do not think i will need the second session"
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("Llevo tres años sin beber. Antes de dejarlo intenté quitarme la vida, pero eso ya quedó atrás.", "concern"),
+    ("intenté quitarme la vida anoche", "crisis"),
+    ("Eu tentei me matar, mas isso já passou.", "concern"),
+    ("Ich habe versucht, mich umzubringen, aber das liegt lange hinter mir.", "concern"),
+    ("Ho tentato di uccidermi, ma è acqua passata.", "concern"),
+    ("Ich habe keine Suizidgedanken, keine Sorge.", "clinical"),
+])
+def test_a_past_said_to_be_behind_the_writer_in_other_languages(text, level) -> None:
+    assert assess(text).level == level
+
+
+def test_the_owner_of_means_is_not_who_acts_on_them() -> None:
+    mine = "I've got my husband's sleeping tablets and all my leftover meds lined up on the bathroom bench"
+    assert assess(mine).level == "crisis"
+    assert assess("my husband's sleeping tablets are lined up on his desk").level == "concern"
+
+
+def test_a_screeners_question_named_by_what_it_asks_is_a_topic() -> None:
+    text = "does the PHQ-9 question about being better off dead get skewed by menopause sleep deprivation?"
+    assert assess(text).level == "clinical"
+    assert assess("i'd answer the question about being better off dead with yes, most days").level == "crisis"
+
+
+def test_someone_elses_signs_are_the_writers_when_the_writer_shows_they_are_theirs() -> None:
+    told = ("asking for another driver. 52, runs the same lane I do, same divorce, same truck number actually lol. "
+            "he's got the final check set to go to his ex on the 14th and the rope's in the side box.")
+    assert assess(told).level == "crisis"
+    assert assess(told.replace(" same truck number actually lol.", "")).level == "concern"

@@ -380,6 +380,15 @@ def _since_safe(readings: Sequence[Reading]) -> Sequence[Reading]:
     return readings[last + 1:]
 
 
+def _since_turned(readings: Sequence[Reading]) -> Sequence[Reading]:
+    """The readings after the last one that closes ("thanks, that helps"), says the writer is safe or takes
+    earlier words back ("im not, never have been"), or turns to something else ("totally different question
+    tho"): what was told before it is no longer in view."""
+    last = max((n for n, r in enumerate(readings)
+                if r.closes or r.safe_now or (r.new_subject and not r.findings)), default=-1)
+    return readings[last + 1:]
+
+
 def _crisis_in_own_words(text: str, sentence_vectors, judged: int | None, backstop: Backstop) -> bool:
     """Whether a sentence of `text` that speaks of the writer and does not open with someone else is itself
     heard as a crisis ("she'll figure it out. after friday nobody will need to drive me anywhere again":
@@ -509,15 +518,17 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # a word that refers back ("my patient told me she has a plan for the weekend" ... "how fast can urgent
     # ECT be arranged?"; "found cuts on my daughter's thighs" ... "she's 16" ... "is TMS approved for
     # teenagers?"), unless the message between closes it ("thanks, that helps", "he's himself again").
-    # The writer's own past, or "what if I ever ...", stays in view for the next message only ("I overdosed on
-    # my oxy in 2019" ... "does TMS hurt?"), unless that message turns to something else ("totally different
-    # question tho").
+    # The writer's own past told in the message before or the one before that stays in view ("ten years ago I
+    # overdosed after a tour" ... "my psychiatrist suggested maintenance ECT" ... "how often are the
+    # sessions?"), unless a message since turns to something else ("totally different question tho"), closes
+    # or says they are safe; "what if I ever ..." stays in view for the next message only.
     in_view = earlier[-1:] if len(earlier) < 2 or earlier[-1].closes else earlier[-FOLLOW_UP:]
     others = earlier and any(r.semantic_other or any(
         f.level == "concern" and f.item != "bereavement" and f.decision not in ("concern.past_self", "concern.hypothetical_self")
         for f in r.findings) for r in in_view)
-    own_past = bool(earlier) and not (reading.new_subject and not reading.findings) and not reading.closes and any(
-        f.decision in ("concern.past_self", "concern.hypothetical_self") for f in earlier[-1].findings)
+    own_past = bool(earlier) and not (reading.new_subject and not reading.findings) and not reading.closes and (
+        any(f.decision in ("concern.past_self", "concern.hypothetical_self") for f in earlier[-1].findings)
+        or any(f.decision == "concern.past_self" for r in _since_turned(earlier[-FOLLOW_UP:]) for f in r.findings))
     # ... and a question about means asked of people in general, once the writer says it was not about them
     # ("how would someone die from a ketamine overdose" ... "I'm writing a novel, not about me at all").
     # ... nor a question put to the writer ("asked if I've had thoughts of ...") once they say they are safe

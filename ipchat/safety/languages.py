@@ -50,6 +50,7 @@ class Language:
     fillers: tuple[str, ...] = ()  # adverbs dropped before matching ("he pensado seriamente en ...")
     third_subject: re.Pattern | None = None  # someone else opening a clause ("mi hermano", "elle")
     risk_words: re.Pattern | None = None  # words of death, means, farewells or despair (see without_risk_words)
+    ceased: re.Pattern | None = None  # said later in the sentence, it makes what came before past ("pero eso ya quedó atrás")
 
 
 def fold(text: str) -> str:
@@ -88,6 +89,7 @@ def _language(code: str, spec: dict) -> Language:
                                      + r"\b") if spec.get("third_subjects") else None,
             risk_words=re.compile(r"\b" + _words(spec["risk_words"], where + " risk_words") + r"\b")
             if spec.get("risk_words") else None,
+            ceased=re.compile(r"\b" + _words(spec["ceased"], where + " ceased") + r"\b") if spec.get("ceased") else None,
         )
     except re.error as exc:
         raise SafetyDataError(f"{where}: a pattern does not compile: {exc}") from None
@@ -142,7 +144,8 @@ def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match) 
         return "concern", "concern.third_person"
     if language.hypothetical_before.search(before):
         return "concern", "concern.hypothetical_self"
-    if language.distant.search(sentence[clause_start:clause_end]):
+    if language.distant.search(sentence[clause_start:clause_end]) or (
+            language.ceased is not None and language.ceased.search(sentence, match.end())):
         return "concern", "concern.past_self"
     return "crisis", "crisis.first_person"
 

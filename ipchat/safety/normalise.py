@@ -210,6 +210,11 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bi'?ve\b", "i have"),
         (r"\bi'll\b", "i will"),  # "ill" without the apostrophe means unwell and is left alone
         (r"\bi'd\b", "i would"),
+        # "I don't think I'll be around for the whole course" says "I think I will not be around": the negation of
+        # a verb of belief belongs to what is believed.
+        (r"\bi (?:do|did) not (think|reckon|expect|imagine|believe|suppose) (?:that )?i (will|would|am going to|am gonna) "
+         r"(?=(?:still )?(?:be (?:around|here|alive)|last (?:much )?long(?:er)?|survive|see (?:christmas|another|next|the end))\b)",
+         r"i \1 i \2 not "),
         (r"\bid(?= (?:be|rather|never|just|love|kill|like|want|do|die|have|go|sooner|really|probably)\b)", "i would"),
         # "ill use it" is "I'll use it"; "ill" before anything else means unwell and is left alone.
         (r"\bill(?= (?:use|do|go|be|take|kill|end|jump|just|never|make|get|try|finish|drink|hang|shoot|walk|drive|see"

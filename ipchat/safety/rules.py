@@ -441,7 +441,8 @@ def _set_aside_mentions(R: Rules, text: str, fired: list[str]) -> str:
         # The term becomes the topic word, so the message is answered as a clinical question.
         return match.group(0).replace(match.group("term"), "suicide")
 
-    return _MENTION.sub(replace, text)
+    # ... and so is a screener's question named by what it asks ("the PHQ-9 question about being better off dead").
+    return R.cues["item_mention"].sub(replace, _MENTION.sub(replace, text))
 
 
 # Words before a quote that make it the writer's own: "what I texted my friend:", "from my notes app:".
@@ -451,6 +452,7 @@ _QUOTE_AS_PHRASE = re.compile(r"\b(?:to|will|would|going to|gonna|wants to|might
 _INDEFINITE = re.compile(r"(?:a|an|any|some|someone|somebody|anyone|anybody)\b")
 _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|some)\s+(?:\w+\s+)?$")
 
+_TIME_CLAUSE = re.compile(r"(?:when|once|after|by the time|for when|for after)\s")
 _LIST_TAIL = re.compile(r"\s*(?:or|nor|and)\s+$")
 _NEGATED_LIST = re.compile(r"\b(?:no|not|never|without|nor)\b[^,.;!?]*\b(?:or|nor)\s+$")
 # A fictional character the sentence is about ("the main character has ECT after a suicide attempt").
@@ -556,8 +558,8 @@ def _noun_person(clause: str, match: re.Match) -> str:
     return "third"  # "a patient told me", "the client said"
 
 
-# Means after a possessive person noun ("my dad's old revolver"): the person owns them.
-_OWNED_MEANS = re.compile(r"\s*(?:old\s+|spare\s+|hunting\s+|service\s+|liquid\s+|prescription\s+)?(?:guns?|rifles?|pistol|revolver|"
+# Means after a possessive person noun ("my dad's old revolver", "my husband's sleeping tablets"): the person owns them.
+_OWNED_MEANS = re.compile(r"(?:'s|')?\s*(?:[\w-]+\s+)?(?:guns?|rifles?|pistol|revolver|"
                           r"shotgun|firearm|pills|tablets|meds|medication|morphine|insulin|rope|belt|tabs)\b")
 
 
@@ -594,7 +596,7 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
         if determiner and _OBJECT_VERB.search(clause, 0, determiner.start()) and _GIVEN_THING.match(clause, last.end()):
             # "wrote the wife a letter and put it where she'll find it": the one written to, not who acts.
             return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
-        if _OWNED_MEANS.match(clause, last.end()) and last.group(0).endswith("s"):
+        if _OWNED_MEANS.match(clause, last.end()) and (last.group(0).endswith("s") or clause.startswith("'", last.end())):
             # "cleaned my granddad's rifle and loaded it": the owner of the means, not who acts on it.
             return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
         person = _noun_person(clause, last)
@@ -742,7 +744,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     # follows, so "can't stop cutting" (an intensifier) is not a denial.
     # ... and within the match's own clause of a sentence-scope rule ("not a big deal, just been sitting ...").
     local_start = max(sub_end, clause.rfind(",", 0, match.start()) + 1)
-    negated = bool(any(m.start() < match.start() for m in cues["negation"].finditer(clause, local_start, match.end()))
+    # ... but not a match that opens a time clause of its own: "I don't want anything left behind for anyone
+    # to deal with when I'm gone" denies nothing about being gone.
+    opens_time_clause = bool(_TIME_CLAUSE.match(match.group(0)))
+    negated = not opens_time_clause and bool(
+                   any(m.start() < match.start() for m in cues["negation"].finditer(clause, local_start, match.end()))
                    # "no thoughts of killing myself or hurting myself": the negation spans the list
                    or (_LIST_TAIL.match(clause[:match.start()]) and cues["negation"].search(previous))
                    or _NEGATED_LIST.search(clause[:match.start()])
@@ -1168,6 +1174,12 @@ def read_message(text: str, context: bool = False) -> Reading:
             scan.fired.extend((sign, "concern.third_person_in_context"))
             scan.findings.append(Finding(sign, "cssrs.preparation", "concern", "concern.third_person_in_context"))
         scan.level = "concern"
+        if R.cues["for_me"].search(norm):
+            # "asking for another driver ... same truck number actually lol. ... the rope's in the side box"
+            scan.findings = [Finding(f.rule_id, f.item, "crisis", "crisis.for_me")
+                             if f.decision == "concern.third_person_in_context" else f for f in scan.findings]
+            scan.fired.append("crisis.for_me")
+            scan.level = "crisis"
     folded = fold(text)
     # The writer denying risk of their own ("not suicidal at all", "I'd never hurt myself") with no sign,
     # risk or hopelessness beside it says they are safe, as the safe_now cue does.
