@@ -39,7 +39,9 @@ from .quantities import extract_quantities
 # yes or no) still start the clause.
 _LEAD = (r"^\W*(?:(?!(?:is|are|was|were|do|does|did|can|could|should|would|will|may|might|must|has|have|had|it|this"
          r"|that|they|he|she|i|we|you)\b)[\w/-]+\s+){1,2}(?=how\b)")
-_CLAUSE = (r"(?:^|" + _LEAD + r"|[,;:(.!]\s*|\b(?:and|or|but|so|also|then)\s+|\?\s*)"
+# A question embedded after a verb of knowing or asking asks too: "a daughter wants to know how many sessions ...".
+_EMBEDDING = r"\b(?:know|knows|knew|ask|asks|asked|asking|wonder|wonders|wondered|wondering|tell (?:me|us|her|him|them)|sure|idea|explain|understand|find out|check)\s+(?:(?:me|us|her|him|them)\s+)?"
+_CLAUSE = (r"(?:^|" + _LEAD + r"|[,;:(.!]\s*|\b(?:and|or|but|so|also|then)\s+|\?\s*|" + _EMBEDDING + r")"
            r"(?:(?:roughly|approximately|approx|about|around|typically|usually|generally|normally|on average|just"
            r"|so|ok|okay|also|out of interest|quick question|quick q|sorry|please|and|but)\s*,?\s+)*")
 _SHORT_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
@@ -53,7 +55,7 @@ _ASKED_BY_PHRASE: dict[str, str] = {
     "percentage": r"\b(what|which|how much of (a|the)) (percentage|percent|proportion|fraction|share)\b|"
                   r"\b(what|which) (is|are|was|were) the \w+ rates?\b|"
                   # "how well does it work tho, any numbers?": how many respond, in figures
-                  r"\bhow (well|effective(ly)?|successful)\b[^.?]{0,40}\b(any|got|some|the) (numbers|stats|statistics|figures|percentages)\W*$",
+                  r"\bhow (well|effective(ly)?|successful)\b[^.?]{0,40}\b(any|got|some|the) (numbers|stats|statistics|figures|percentages)(\s+(i|we|you)\s+(can|could)\s+\w+)?\W*$",
     "duration": _CLAUSE + r"how long\b|" + _CLAUSE + r"how many " + _TIME_UNIT + r"\b",
     "count": _CLAUSE + r"how many\b",
     "frequency": _CLAUSE + r"how (often|frequently)\b",

@@ -20,6 +20,11 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("how well does it work tho, any numbers?", ("percentage",)),  # how many respond, in figures
     ("how well does ECT work?", ()),
     ("how well does ECT work with the numbers of sessions it needs?", ()),
+    ("and how well does it actually work - any numbers i can quote?", ("percentage",)),
+    # a question embedded after a verb of knowing or asking
+    ("a daughter wants to know how many ECT sessions her mum is likely to need. roughly?", ("count",)),
+    ("she asked me how long each TMS session takes", ("duration:short",)),
+    ("I know how much it means to her to try it", ()),
     ("What ketamine dose in mg/kg is used?", ("dose",)),
     ("how often are TMS sessions given", ("frequency:schedule",)),
     ("rTMS sessions per wk?", ("frequency:schedule",)),  # ward shorthand for the units
