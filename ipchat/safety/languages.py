@@ -56,7 +56,8 @@ class Language:
 def fold(text: str) -> str:
     """`text` in lower case with accents removed and plain apostrophes, as the patterns are written."""
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).translate(_QUOTES).lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():
+        text = "".join(c for c in text if not unicodedata.combining(c))
     # Ligatures NFKD leaves whole: "cœur", "sœur" are written "coeur", "soeur" in the patterns.
     text = text.replace("\u00df", "ss").replace("\u0153", "oe").replace("\u00e6", "ae")
     return re.sub(r"\s+", " ", text).strip()
@@ -214,6 +215,18 @@ def without_risk_words(text: str) -> bool:
 
 
 @lru_cache(maxsize=1)
+def _phrase_index() -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
+    """Phrase positions for read_languages: (those whose heads can't be known, those by word beginning)."""
+    phrases, _, _ = load_phrases()
+    by_head: dict[str, list[int]] = {}
+    for position, phrase in enumerate(phrases):
+        for head in phrase.heads or ():
+            by_head.setdefault(head, []).append(position)
+    return (tuple(n for n, phrase in enumerate(phrases) if phrase.heads is None),
+            {head: tuple(positions) for head, positions in by_head.items()})
+
+
+@lru_cache(maxsize=1)
 def _filler_pattern(codes: tuple[str, ...]) -> re.Pattern | None:
     _, languages, _ = load_phrases()
     words = sorted({w for code in codes for w in languages[code].fillers}, key=len, reverse=True)
@@ -236,11 +249,14 @@ def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bo
     if english_letters(text) and not _may_be_foreign(folded):
         return found, False, False  # nothing here reads as one of the five languages
     folded = _without_fillers(folded, languages)
+    always, by_head = _phrase_index()
     for sentence in _SENTENCE.split(folded):
-        heads = word_heads(sentence)
-        for phrase in phrases:
-            if phrase.heads is not None and phrase.heads.isdisjoint(heads):
-                continue
+        # Only the phrases whose word beginnings the sentence has, in file order.
+        found_at = set(always)
+        for head in word_heads(sentence):
+            found_at.update(by_head.get(head, ()))
+        for position in sorted(found_at):
+            phrase = phrases[position]
             for match in phrase.pattern.finditer(sentence):
                 level, decision = _decide(phrase, languages[phrase.lang], sentence, match)
                 found.append((phrase.rule_id, phrase.item, level, decision, phrase.needs_context))
