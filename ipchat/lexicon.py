@@ -82,9 +82,16 @@ class Lexicon:
     conditions: tuple[Condition, ...] = ()
 
 
+# An adverb people slip into a phrase without changing what it asks: "who is it actually for", "what is it
+# really used for".
+_FILLER = r"(?:(?:actually|really|even|exactly|usually|typically|generally|normally|mostly|ever)[\s-]+)?"
+
+
 def words_pattern(words) -> re.Pattern:
-    """Any of `words` as whole phrases, any case, spaces matching spaces or hyphens."""
-    alternatives = sorted({re.escape(w.lower()).replace(r"\ ", r"[\s-]+") for w in words}, key=len, reverse=True)
+    """Any of `words` as whole phrases, any case, spaces matching spaces or hyphens, with a filler adverb
+    allowed between two words."""
+    alternatives = sorted({re.escape(w.lower()).replace(r"\ ", r"[\s-]+" + _FILLER) for w in words},
+                          key=len, reverse=True)
     return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w])", re.I)
 
 
