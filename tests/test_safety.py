@@ -763,3 +763,10 @@ def test_someone_elses_signs_are_the_writers_when_the_writer_shows_they_are_thei
             "he's got the final check set to go to his ex on the 14th and the rope's in the side box.")
     assert assess(told).level == "crisis"
     assert assess(told.replace(" same truck number actually lol.", "")).level == "concern"
+
+
+def test_a_possessive_names_the_owner_of_means_only_with_its_apostrophe() -> None:
+    # "my parents took pills": the parents act; "my parents' pills": they only own them.
+    assert safety.read_message("my parents took pills and then they left").level != "crisis"
+    owned = safety.read_message("I've got my husband's sleeping tablets lined up on the bathroom bench")
+    assert owned.level == "crisis"

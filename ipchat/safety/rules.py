@@ -559,7 +559,8 @@ def _noun_person(clause: str, match: re.Match) -> str:
 
 
 # Means after a possessive person noun ("my dad's old revolver", "my husband's sleeping tablets"): the person owns them.
-_OWNED_MEANS = re.compile(r"(?:'s|')?\s*(?:[\w-]+\s+)?(?:guns?|rifles?|pistol|revolver|"
+_OWNED_MEANS = re.compile(r"(?:(?:'s|')\s*(?:[\w-]+\s+)?|\s*(?:old\s+|spare\s+|hunting\s+|service\s+|liquid\s+|prescription\s+)?)"
+                          r"(?:guns?|rifles?|pistol|revolver|"
                           r"shotgun|firearm|pills|tablets|meds|medication|morphine|insulin|rope|belt|tabs)\b")
 
 
