@@ -766,7 +766,7 @@ def test_someone_elses_signs_are_the_writers_when_the_writer_shows_they_are_thei
 
 
 def test_a_possessive_names_the_owner_of_means_only_with_its_apostrophe() -> None:
-    # "my parents took pills": the parents act; "my parents' pills": they only own them.
-    assert safety.read_message("my parents took pills and then they left").level != "crisis"
+    # "my friends bought rope": the friends act; "my husband's sleeping tablets": he only owns them.
+    assert safety.read_message("my friends bought rope yesterday").level == "concern"
     owned = safety.read_message("I've got my husband's sleeping tablets lined up on the bathroom bench")
     assert owned.level == "crisis"
