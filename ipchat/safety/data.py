@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from ipchat.errors import IpchatError
 
@@ -194,6 +194,20 @@ def word_heads(text: str) -> set[str]:
     """The beginnings of the words of `text` that `literal_heads` sets are compared with."""
     words = _HEAD_WORD.findall(text)
     return {word[:HEAD] for word in words} | {word[:2] for word in words}
+
+
+def head_index(items: Iterable[tuple[int, frozenset[str] | None]]) -> tuple[list[int], dict[str, list[int]]]:
+    """For (position, heads) pairs of rules or phrases: the positions whose heads can't be known (always
+    read), and the positions by word beginning (read only when a text has that beginning, `word_heads`)."""
+    always: list[int] = []
+    by_head: dict[str, list[int]] = {}
+    for position, heads in items:
+        if heads is None:
+            always.append(position)
+        else:
+            for head in heads:
+                by_head.setdefault(head, []).append(position)
+    return always, by_head
 
 
 # A word may hold an apostrophe ("i'll") but not start with one: "'i'll" opens a quotation.

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .data import Entry, SafetyDataError, build_entries, literal_heads, load_lexicon, read_table, word_heads
+from .data import Entry, SafetyDataError, build_entries, head_index, literal_heads, load_lexicon, read_table, word_heads
 
 LANGUAGES = ("es", "fr", "de", "pt", "it")
 _SENTENCE = re.compile(r"[.!?;\n\r]+")
@@ -215,15 +215,10 @@ def without_risk_words(text: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _phrase_index() -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
-    """Phrase positions for read_languages: (those whose heads can't be known, those by word beginning)."""
+def _phrase_index() -> tuple[list[int], dict[str, list[int]]]:
+    """Phrase positions for read_languages, as the English rules are indexed (data.head_index)."""
     phrases, _, _ = load_phrases()
-    by_head: dict[str, list[int]] = {}
-    for position, phrase in enumerate(phrases):
-        for head in phrase.heads or ():
-            by_head.setdefault(head, []).append(position)
-    return (tuple(n for n, phrase in enumerate(phrases) if phrase.heads is None),
-            {head: tuple(positions) for head, positions in by_head.items()})
+    return head_index(enumerate(phrase.heads for phrase in phrases))
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Sequence
 
-from .data import Entry, Lexicon, SafetyDataError, literal_heads, load_entries, load_lexicon, required_heads, word_heads
+from .data import (Entry, Lexicon, SafetyDataError, head_index, literal_heads, load_entries, load_lexicon, required_heads,
+                   word_heads)
 from .languages import fold, is_foreign, read_languages
 from .normalise import normalise
 
@@ -410,15 +411,9 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
 def _head_index(rules: tuple[Rule, ...]) -> tuple:
     """Rule positions for Rules.candidates: (clause rules always read, clause rules by head, sentence
     rules always read, sentence rules by head)."""
-    index: tuple = ([], {}, [], {})
-    for i, rule in enumerate(rules):
-        always, by_head = (index[2], index[3]) if rule.sentence_scope else (index[0], index[1])
-        if rule.heads is None:
-            always.append(i)
-        else:
-            for head in rule.heads:
-                by_head.setdefault(head, []).append(i)
-    return index
+    clause = head_index((i, rule.heads) for i, rule in enumerate(rules) if not rule.sentence_scope)
+    sentence = head_index((i, rule.heads) for i, rule in enumerate(rules) if rule.sentence_scope)
+    return (*clause, *sentence)
 
 
 @lru_cache(maxsize=1)
@@ -1073,6 +1068,16 @@ _FOR_ME_DECISIONS = frozenset({"concern.third_person", "concern.generic_means", 
                                "clinical.generic_person", "clinical.generic_you"})  # "what if I ever ..." gives no context to a sign
 
 
+def _claim_for_me(scan: _Scan, decisions) -> None:
+    """The findings with these decisions made the writer's own: they said the someone else, or the
+    hypothetical, is them ("asking for me", "same truck number actually lol")."""
+    for n, finding in enumerate(scan.findings):
+        if finding.decision in decisions:
+            scan.findings[n] = Finding(finding.rule_id, finding.item, "crisis", "crisis.for_me")
+            scan.fired.extend((finding.rule_id, "crisis.for_me"))
+            scan.level = "crisis"
+
+
 def _scan_languages(R: Rules, text: str, scan: _Scan) -> None:
     """Add what the Spanish, French, German, Portuguese and Italian phrases find to `scan`. Where an idiom
     was read in the message ("me quiero morir de vergüenza"), they read it with its idioms blanked out."""
@@ -1122,13 +1127,10 @@ def read_message(text: str, context: bool = False) -> Reading:
                          if f.decision == "concern.reported_speech" else f for f in scan.findings]
         scan.fired.append("clinical.generic_person")
         scan.level = max((f.level for f in scan.findings), key=RANK.__getitem__, default="none")
-    if R.cues["for_me"].search(norm):
+    for_me = bool(R.cues["for_me"].search(norm))
+    if for_me:
         # "if someone wanted to ... which floor would do the job. ok not hypothetical, asking for me"
-        for n, finding in enumerate(scan.findings):
-            if finding.decision in _FOR_ME_DECISIONS:
-                scan.findings[n] = Finding(finding.rule_id, finding.item, "crisis", "crisis.for_me")
-                scan.fired.extend((finding.rule_id, "crisis.for_me"))
-                scan.level = "crisis"
+        _claim_for_me(scan, _FOR_ME_DECISIONS)
     if RANK[scan.level] < RANK["crisis"] and R.cues["unsafe_answer"].search(norm):
         # "you asked if im safe. no not really": the answer to a question about their safety, across sentences.
         scan.findings.append(Finding("ideation.not_safe", "cssrs.active_thoughts", "crisis", "crisis.first_person"))
@@ -1175,12 +1177,9 @@ def read_message(text: str, context: bool = False) -> Reading:
             scan.fired.extend((sign, "concern.third_person_in_context"))
             scan.findings.append(Finding(sign, "cssrs.preparation", "concern", "concern.third_person_in_context"))
         scan.level = "concern"
-        if R.cues["for_me"].search(norm):
+        if for_me:
             # "asking for another driver ... same truck number actually lol. ... the rope's in the side box"
-            scan.findings = [Finding(f.rule_id, f.item, "crisis", "crisis.for_me")
-                             if f.decision == "concern.third_person_in_context" else f for f in scan.findings]
-            scan.fired.append("crisis.for_me")
-            scan.level = "crisis"
+            _claim_for_me(scan, {"concern.third_person_in_context"})
     folded = fold(text)
     # The writer denying risk of their own ("not suicidal at all", "I'd never hurt myself") with no sign,
     # risk or hopelessness beside it says they are safe, as the safe_now cue does.
@@ -1200,7 +1199,7 @@ def read_message(text: str, context: bool = False) -> Reading:
                                     or R.pills.search(norm)),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
                    safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own or reframed or reattributed,
-                   for_me=bool(R.cues["for_me"].search(norm)), reattributed=reattributed,
+                   for_me=for_me, reattributed=reattributed,
                    not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)),
                    new_subject=bool(R.cues["new_subject"].search(norm) or R.cues["new_subject"].search(folded)),
                    screen_yes=bool(R.cues["screen_yes"].search(norm)),
