@@ -24,7 +24,7 @@ from .embedding import VectorCache
 from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
-from .lexicon import aspects_asked, broader_class, conditions_named, cue, is_medication, lay_sources_added, topic_of
+from .lexicon import aspects_asked, broader_class, conditions_asked, conditions_named, cue, is_medication, lay_sources_added, topic_of
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -253,6 +253,15 @@ class Answerer:
                                          for m in aspect.asked.finditer(query))
                 notes.append(f"No indexed passage discusses {aspect.name}{' for ' + _join(sorted(of_drug)) if of_drug else ''}.")
                 noted_figures.update(aspect.figures)
+        # "Does TMS work for tinnitus or migraines?": what is asked is what the treatment is for, and no pooled
+        # sentence names the condition. Asked beside a condition the sources do name, it is a note.
+        asked_for = conditions_asked(query)
+        named = {name for c in candidates for name in conditions_named(self._sentence(c))} if asked_for else set()
+        unnamed = [(name, position) for name, position in asked_for if name not in named]
+        if unnamed:
+            decline = decline or len(unnamed) == len(asked_for) and any(
+                not (_in_later_clause(query, position) or _in_background(query, position)) for _n, position in unnamed)
+            notes.append(f"No indexed passage discusses {_join([name for name, _p in unnamed])}.")
         conditions = conditions_named(query)
         for i, kind in enumerate(expected_types(query)):
             if kind.split(":")[0] in noted_figures:

@@ -265,7 +265,8 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
     for entry in load_lexicon().lay:
         if entry.source.lower() in lowered or not all(known(w) for w in entry.source.lower().replace("-", " ").split()):
             continue
-        match = entry.pattern.search(plain)
+        # A lay word denied ("not actively suicidal, no pregnancy") names what the question is not about.
+        match = next((m for m in entry.pattern.finditer(plain) if not _DENIED_BEFORE.search(plain[:m.start()])), None)
         if match:
             additions.append((after(match), entry.source))
     for end, source in sorted(additions, reverse=True):
@@ -273,6 +274,7 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
     return query
 
 
+_DENIED_BEFORE = re.compile(r"\b(?:no|without|nor|denies|denied)\s+$", re.I)
 _SPELT_OUT = re.compile(r"(?<![\w-])([\w/.-]+) \(([^()]+)\)")
 
 
@@ -367,3 +369,31 @@ def aspects_asked(question: str) -> list[Aspect]:
 def conditions_named(text: str) -> list[str]:
     """The conditions (lexicon [[condition]]) `text` names, in lexicon order."""
     return [c.name for c in load_lexicon().conditions if c.pattern.search(text)]
+
+
+# The words that may stand between the `treats_condition` cue and the condition it asks about ("does TMS work
+# for people with chronic tinnitus"); other conditions named there count as such ("for tinnitus or migraines").
+_ASKED_FOR_GAP = re.compile(r"(?:\s*\b(?:chronic|severe|bad|mild|persistent|long-term|long term|treatment-resistant|"
+                            r"someone|somebody|people|patients?|pts?|those|a|an|the|my|his|her|their|with|who|have|has|"
+                            r"suffering|from|or|and|also|both|even)\b)*\s*", re.I)
+
+
+def conditions_asked(text: str) -> list[tuple[str, int]]:
+    """The conditions `text` asks a treatment to be for ("does TMS work for tinnitus?"), each with where it is
+    named: a condition (lexicon [[condition]]) right after the `treats_condition` cue, or after words that only
+    say whose or how bad it is (`_ASKED_FOR_GAP`)."""
+    conditions = load_lexicon().conditions
+    ends = [m.end() for m in cue("treats_condition").finditer(text)]
+    asked = []
+    for condition in conditions:
+        for match in condition.pattern.finditer(text):
+            lead_end = max((end for end in ends if end <= match.start()), default=None)
+            if lead_end is None:
+                continue
+            gap = text[lead_end:match.start()]
+            for other in conditions:
+                gap = other.pattern.sub(" ", gap)
+            if _ASKED_FOR_GAP.fullmatch(gap):
+                asked.append((condition.name, match.start()))
+                break
+    return asked

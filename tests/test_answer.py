@@ -223,6 +223,7 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
     ("which trimester is safest for TMS?", "the stage of pregnancy"),
     # asked in the question proper and named again in the background that follows
     ("what's the oldest age someone can have TMS? my 80 year old gran was offered it", "age"),
+    ("Is ketamine licensed or FDA approved for depression, or used off-label?", "licensing or regulatory approval"),
 ])
 def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
     reply = answerer.ask(question)
@@ -250,6 +251,25 @@ def test_an_aspect_asked_in_a_later_question_is_a_note_not_a_refusal(answerer):
     assert "No indexed passage discusses driving." in reply.notes
     # Asked first, the same aspect decides.
     assert answerer.ask("Can I drive home after ECT, and what is it?").declined
+
+
+def test_a_condition_the_sources_never_name_asked_as_what_a_treatment_is_for_is_declined(answerer):
+    reply = answerer.ask("Does TMS work for tinnitus or migraines?")
+    assert reply.declined and "No indexed passage discusses tinnitus or migraine." in reply.notes
+    assert reply.hits  # the closest material is still shown
+    pain = answerer.ask("can ketamine also help with cancer pain?")
+    assert pain.declined and "No indexed passage discusses chronic pain." in pain.notes
+    # asked in a later clause, it is a note
+    later = answerer.ask("what is TMS, and does it help with tinnitus?")
+    assert not later.declined and "No indexed passage discusses tinnitus." in later.notes
+    # a condition the sources name (PTSD, as trauma) leaves no note
+    assert not any("post-traumatic" in note for note in answerer.ask("does ketamine help with PTSD?").notes)
+    # a condition the sources name is answered; named beside an unnamed one, the unnamed one is a note
+    assert not answerer.ask("does TMS work for OCD?").abstained
+    mixed = answerer.ask("does ketamine work for depression and tinnitus?")
+    assert not mixed.declined and "No indexed passage discusses tinnitus." in mixed.notes
+    # a condition named as the patient's background is not what is asked
+    assert not answerer.ask("my mum has dementia, is ECT used for depression in older people?").notes
 
 
 def test_a_treatment_the_sources_know_only_by_its_class_is_answered_with_a_note(answerer):

@@ -76,6 +76,29 @@ def test_lay_expansion_needs_the_index_to_know_the_word_and_is_idempotent():
     assert expand_lay(expanded) == expanded
 
 
+def test_a_denied_lay_word_adds_nothing():
+    assert expand_lay("why would pregnancy be a reason to have ECT?") == \
+        "why would pregnancy (pregnant) be a reason to have ECT?"
+    # "no pregnancy" says what the question is not about
+    assert "(pregnant)" not in expand_lay("pt is still low, not actively suicidal, no pregnancy, which criteria fit?")
+    assert "(pregnant)" in expand_lay("no idea why pregnancy would matter for ECT")
+    # "not" asks about the word rather than denying it
+    assert "(first-line)" in expand_lay("why is ketamine not first line?")
+
+
+def test_conditions_asked_are_those_a_treatment_is_asked_to_be_for():
+    from ipchat.lexicon import conditions_asked
+
+    assert [name for name, _ in conditions_asked("Does TMS work for tinnitus or migraines?")] == ["tinnitus", "migraine"]
+    assert [name for name, _ in conditions_asked("my mum has dementia, is ECT used for depression?")] == ["depression"]
+    # the cue must reach the condition within the sentence
+    assert conditions_asked("is TMS used here? my dad has tinnitus") == []
+    assert conditions_asked("what are the side effects of TMS for someone with a long history of migraine") == []
+    # words saying whose or how bad may stand between; other words may not
+    assert [name for name, _ in conditions_asked("does TMS work for people with chronic tinnitus")] == ["tinnitus"]
+    assert conditions_asked("Will ECT work for me if my tinnitus gets worse?") == []
+
+
 def test_an_alias_the_sources_never_use_gets_the_treatments_name():
     known = {"ketamine", "electroconvulsive", "therapy"}.__contains__
     assert expand_lay("what kind of drug is special k", known) == "what kind of drug is special k (ketamine)"
