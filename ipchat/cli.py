@@ -430,6 +430,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--semantic", action="store_true",
                         help="with --safety: the semantic backstop reads each case too (loads the model; timings include embedding)")
     parser.add_argument("--beir", type=Path, metavar="DIR", help="score retrieval on a BEIR set (corpus.jsonl, queries.jsonl, qrels/*.tsv) instead")
+    parser.add_argument("--gates", type=Path, metavar="GATES.toml",
+                        help="score every set a gates file lists (eval/gates.toml) against its limits, in one process; "
+                             "with --out, each set's report goes to OUT/<name>")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write report.md, metrics.json, rows.jsonl and PNG charts here")
     parser.add_argument("--baseline", type=Path, metavar="METRICS.json", help="print what got better or worse since this metrics.json")
     parser.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail when METRIC is below VALUE (repeatable), e.g. hit@1=0.9")
@@ -453,9 +456,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         write_report,
     )
 
-    chosen = [name for name in ("questions", "safety", "beir") if getattr(args, name, None)]
+    chosen = [name for name in ("questions", "safety", "beir", "gates") if getattr(args, name, None)]
     if len(chosen) != 1:
-        raise InputError("Give exactly one of: a question set (QUESTIONS.jsonl), --safety CASES.tsv or --beir DIR.")
+        raise InputError("Give exactly one of: a question set (QUESTIONS.jsonl), --safety CASES.tsv, --beir DIR "
+                         "or --gates GATES.toml.")
+    if chosen[0] == "gates":
+        return _run_gates(args)
     for spec in list(args.min) + list(args.max):
         parse_limit(spec)  # fail before minutes of work, not after
     if args.limit is not None and args.limit < 1:
@@ -512,6 +518,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"ipchat eval: FAIL {failure}", file=sys.stderr)
     return 3 if failures else 0
+
+
+def _run_gates(args: argparse.Namespace) -> int:
+    """`ipchat eval --gates FILE`: every set of the gates file, scored against its own limits."""
+    from .gates import load_gates, print_outcome, run_gates
+
+    given = [flag for flag, value in (("--min", args.min), ("--max", args.max), ("--baseline", args.baseline),
+                                      ("--limit", args.limit), ("--semantic", getattr(args, "semantic", False)))
+             if value]
+    if given:
+        raise InputError(f"--gates takes its sets' limits from the file; drop {', '.join(given)}.")
+    gates = load_gates(args.gates)
+    print(f"gates: {args.gates} — {len(gates)} sets", flush=True)
+    update, close = _progress_bar("gates", leave=False, logger=logging.getLogger("ipchat.evaluation"))
+    try:
+        outcomes = run_gates(gates, _settings(args), args.out, update, report=print_outcome)
+    finally:
+        close()
+    failed = [outcome.gate.name for outcome in outcomes if outcome.failures]
+    print(f"gates: {len(outcomes) - len(failed)} of {len(outcomes)} held" +
+          (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)
+    return 3 if failed else 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
