@@ -770,3 +770,35 @@ def test_a_possessive_names_the_owner_of_means_only_with_its_apostrophe() -> Non
     assert safety.read_message("my friends bought rope yesterday").level == "concern"
     owned = safety.read_message("I've got my husband's sleeping tablets lined up on the bathroom bench")
     assert owned.level == "crisis"
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # A time said aside, between commas, dates the act next to it...
+    ("i overdosed after my first was born, 6 yrs ago", "concern"),
+    ("I self-harmed all through sixth form, stopped about five years ago", "concern"),
+    ("Two years ago, after my daughter was born, I tried to kill myself", "concern"),
+    ("Due anni fa, dopo il parto di mia figlia, ho tentato il suicidio", "concern"),
+    ("Il y a trois ans, j'ai fait une tentative de suicide", "concern"),
+    # ... but a fragment with a subject of its own is a clause, and a recent time is now.
+    ("Six years ago, my wife died, I want to die", "crisis"),
+    ("Six years ago my wife died, I want to die", "crisis"),
+    ("I cut myself, years ago I would have told someone", "crisis"),
+    ("I took all my pills, 10 minutes ago", "crisis"),
+])
+def test_a_time_said_aside_dates_the_clause_next_to_it(text, level) -> None:
+    assert assess(text).level == level
+
+
+def test_being_so_as_the_subject_of_a_question_is_a_topic() -> None:
+    assert assess("why is being really suicidal a reason to go for ECT over tablets?").level == "clinical"
+    assert assess("does being suicidal mean you get ECT sooner").level == "clinical"
+    assert assess("sick of being suicidal every day").level == "crisis"
+    assert assess("is being suicidal every single day normal for me now").level == "crisis"
+
+
+def test_the_writers_past_attempt_stays_in_view_when_they_say_they_are_well_now() -> None:
+    past = "Due anni fa, dopo il parto di mia figlia, ho tentato il suicidio"
+    result = assess("Adesso sto bene, davvero. Volevo solo sapere se la TMS si può fare durante l'allattamento",
+                    history=[past])
+    assert result.level == "concern" and "context.follow_up" in result.rule_ids
+    assert assess("does TMS work during breastfeeding?", history=["my sister had a baby last year"]).level == "none"

@@ -536,7 +536,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     only_questions = all(f.decision in ("concern.generic_means", "concern.hypothetical_self")
                          for r in earlier[-FOLLOW_UP:] for f in r.findings if f.level == "concern") and not any(
         r.semantic_other for r in earlier[-FOLLOW_UP:])
-    if (reading.refers_back or ((others or own_past) and not reading.safe_now)) and earlier and RANK[level] < RANK["concern"] and not denied \
+    if (reading.refers_back or (others and not reading.safe_now) or own_past) and earlier and RANK[level] < RANK["concern"] and not denied \
             and not (reading.safe_now and only_questions):
         # ... only what was said since the writer said the words were not theirs ("that's the song on the radio"
         # ... "do they play music during ECT?").

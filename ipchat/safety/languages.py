@@ -123,6 +123,41 @@ def load_phrases() -> tuple[tuple[Phrase, ...], dict[str, Language], tuple[Entry
     return build_phrases(read_table("languages.toml"))
 
 
+# A time said aside, between commas, belongs to the clause next to it: "I overdosed after my first was born,
+# 6 yrs ago"; "Due anni fa, dopo il parto, ho tentato". Only a fragment that is the time and at most two more
+# words ("stopped about five years ago"), not a clause of its own ("six years ago my wife died, I want to die");
+# a fronted one reaches past fragments that open with a time word ("after the birth", "dopo il parto").
+_ASIDE_EXTRA_WORDS = 2
+_TIME_OPENER = re.compile(r"\s*(?:after|before|during|following|when|once|dopo|prima|durante|quando|despues|antes|tras|"
+                          r"cuando|apres|avant|pendant|quand|lorsque|nach|vor|wahrend|als|depois|enquanto)\b")
+
+
+def dated_aside(time: re.Pattern, sentence: str, start: int, end: int, unless: re.Pattern | None = None) -> bool:
+    """True when a comma-separated fragment next to `sentence[start:end]` is a time `time` matches, with at
+    most two other words and nothing `unless` matches: the fragment just after the span, or the one just
+    before it (or, past fragments that open with a time word, the one that opens the run)."""
+    bounds = [0] + [m.end() for m in re.finditer(",", sentence)]
+    spans = [(a, (bounds[n + 1] - 1) if n + 1 < len(bounds) else len(sentence)) for n, a in enumerate(bounds)]
+    first = next((n for n, (a, b) in enumerate(spans) if a <= start <= b), None)
+    last = next((n for n, (a, b) in enumerate(spans) if a <= max(end - 1, start) <= b), None)
+    if first is None or last is None:
+        return False
+    texts = [sentence[a:b] for a, b in spans]
+    chosen = texts[last + 1:last + 2]
+    n = first - 1
+    while n > 0 and _TIME_OPENER.match(texts[n]):
+        n -= 1
+    if n >= 0:
+        chosen.append(texts[n])
+    for text in chosen:
+        found = time.search(text)
+        # ("_" stands for words set aside as an idiom: a clause of their own.)
+        if found and len((text[:found.start()] + " " + text[found.end():]).split()) <= _ASIDE_EXTRA_WORDS \
+                and "_" not in text and not (unless is not None and unless.search(text)):
+            return True
+    return False
+
+
 def _someone_else_opens(before: str) -> bool:
     """True when the clause before a match opens with someone else in any of the five languages (the
     patterns are shared: "mi hermano dejó una carta" is read by the Portuguese phrase too)."""
@@ -145,7 +180,8 @@ def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match) 
         return "concern", "concern.third_person"
     if language.hypothetical_before.search(before):
         return "concern", "concern.hypothetical_self"
-    if language.distant.search(sentence[clause_start:clause_end]) or (
+    if language.distant.search(sentence[clause_start:clause_end]) or dated_aside(
+            language.distant, sentence, match.start(), match.end()) or (
             language.ceased is not None and language.ceased.search(sentence, match.end())):
         return "concern", "concern.past_self"
     return "crisis", "crisis.first_person"

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from .data import (Entry, Lexicon, SafetyDataError, head_index, literal_heads, load_entries, load_lexicon, required_heads,
                    word_heads)
-from .languages import fold, is_foreign, read_languages
+from .languages import dated_aside, fold, is_foreign, read_languages
 from .normalise import normalise
 
 #: Levels ordered by severity, lowest first.
@@ -83,6 +83,10 @@ _NOMINAL_HEADS = frozenset({"wish", "desire", "urge", "need", "plan", "longing",
 # A gerund after a question word or preposition is a noun ("is wanting to die normal?",
 # "treatment for wanting to die"); a bare fragment ("wanting to die again") is still the writer.
 _GERUND_AS_NOUN = re.compile(r"\b(?:is|are|was|does|do|can|could|about|of|for|on|regarding)\s+$")
+# "why is being really suicidal a reason to go for ECT?": being so, as the subject of a question, is a topic.
+_BEING_AS_NOUN = re.compile(r"\b(?:is|are|does|do|can|could|would|will|should)\s+being\s+"
+                            r"(?:(?:really|very|so|actively|acutely|severely|highly|seriously|chronically|passively)\s+)?$")
+_WRITER = re.compile(r"\b(?:i|me|myself)\b")
 _NOMINALISED = re.compile(r"\b(?:the|a|an|this|that|such|their|his|her|its|my|your|our|any)\s+(?:\w+\s+)?$")
 _FIRST_CUE = re.compile(r"\b(?:i|me|my|myself)\b")
 
@@ -535,6 +539,9 @@ class _Subject:
     end: int
 
 
+_ONE_OF = re.compile(r"\bone of (?:the|my|our|his|her|their)\s+(?:[\w-]+\s+)?$")
+
+
 def _noun_person(clause: str, match: re.Match) -> str:
     """Return whether a noun subject is the writer, a specific person, or people in general."""
     word = match.group("noun")
@@ -544,6 +551,8 @@ def _noun_person(clause: str, match: re.Match) -> str:
         return "first"  # "am I a bad person for ...", "I'm a nurse who ..."
     if _POSSESSED.search(before):
         return "third"  # "my son", "her 15 year old daughter"
+    if _ONE_OF.search(before):
+        return "third"  # "one of the med students on my firm": one person of a group
     if word in _PLURAL_NOUNS or (word.endswith("s") and word not in ("boss", "bus")):
         return "generic"  # "patients who want to die"
     if _DESCRIBED.match(after):
@@ -636,6 +645,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     if (kind == "verbal" and head and head.endswith("ing") and _GERUND_AS_NOUN.search(prefix)
             and _walk_back(R, clause, match.start()) is None):
         kind = "nominal"  # "is wanting to die a symptom of depression?": a gerund naming a topic
+    if kind == "verbal" and _BEING_AS_NOUN.search(prefix) and not _WRITER.search(sentence):
+        return ("clinical", "clinical.topic")
 
     person, pronoun = _who(match, R.person_noun)
     anchor = match.start()
@@ -790,6 +801,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if distant and not recent and distant.end() <= match.start():
             # "14 months clean and tonight I've got enough ...": a time named after the past one is now.
             recent = cues["recent"].search(clause, distant.end(), match.start())
+        if not distant and not recent:
+            # "I overdosed after my first was born, 6 yrs ago": a time said aside, between commas.
+            at = sentence.find(clause)
+            distant = at >= 0 and dated_aside(cues["distant"], sentence, at + match.start(), at + match.end(),
+                                              unless=cues["recent"])
         # "... but I stopped last summer and haven't since": read on past the clause, to the sentence's end.
         at = sentence.find(clause)
         if not recent and cues["ceased"].search(sentence[at + match.end():] if at >= 0 else after):
