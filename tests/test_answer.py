@@ -224,6 +224,8 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
     # asked in the question proper and named again in the background that follows
     ("what's the oldest age someone can have TMS? my 80 year old gran was offered it", "age"),
     ("Is ketamine licensed or FDA approved for depression, or used off-label?", "licensing or regulatory approval"),
+    ("how soon after an ECT session can I get back to the gym?", "exercise or physical activity"),
+    ("is ECT done as an outpatient or will dad have to stay in hospital?", "inpatient or outpatient care"),
 ])
 def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
     reply = answerer.ask(question)
@@ -251,6 +253,12 @@ def test_an_aspect_asked_in_a_later_question_is_a_note_not_a_refusal(answerer):
     assert "No indexed passage discusses driving." in reply.notes
     # Asked first, the same aspect decides.
     assert answerer.ask("Can I drive home after ECT, and what is it?").declined
+
+
+def test_a_persons_past_is_not_a_treatments_history(answerer):
+    reply = answerer.ask("is ketamine addictive though? he had a drinking problem back in the 90s")
+    assert not reply.declined and any("addictive properties" in c.quote for c in reply.citations)
+    assert answerer.ask("was ECT very different in the 1950s?").declined
 
 
 def test_a_condition_the_sources_never_name_asked_as_what_a_treatment_is_for_is_declined(answerer):
