@@ -181,8 +181,8 @@ def print_outcome(number: int, total: int, outcome: GateOutcome, stream=None) ->
     """One line per gate: its name, the gated metrics and their values, and each failure on stderr."""
     stream = stream or sys.stdout
     gated = [spec.rpartition("=")[0] for spec in (*outcome.gate.minimums, *outcome.gate.maximums)]
-    values = ", ".join(f"{name} {outcome.metrics[name]:.3f}" if name in outcome.metrics else f"{name} missing"
-                       for name in dict.fromkeys(gated))
+    values = ", ".join(f"{name} {outcome.metrics[name]:.3f}" if isinstance(outcome.metrics.get(name), (int, float))
+                       else f"{name} not measured" for name in dict.fromkeys(gated))
     print(f"[{number}/{total}] {outcome.gate.name}: {'FAIL' if outcome.failures else 'ok'} ({values})",
           file=stream, flush=True)
     for failure in outcome.failures:

@@ -78,3 +78,11 @@ def test_the_repositorys_gates_cover_every_set_folded_in():
               for p in (ROOT / "eval" / "safety").glob(pattern) if p.name != "turns.jsonl"}
     assert questions | safety <= gated
     assert not any("/unfolded/" in path for path in gated)
+
+
+def test_a_limit_on_a_metric_the_set_does_not_measure_fails_and_says_so(tmp_path, capsys):
+    path = _gates(tmp_path, '[[gate]]\nset = "cases.tsv"\nsafety = true\nname = "wrong-kind"\nmin = { "hit@1" = 0.5 }\n')
+    assert main(["eval", "--gates", str(path)]) == 3
+    captured = capsys.readouterr()
+    assert "[1/1] wrong-kind: FAIL (hit@1 not measured)" in captured.out
+    assert "hit@1 was not measured by this run" in captured.err
