@@ -477,12 +477,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             if getattr(args, "semantic", False):
                 from . import safety
 
-                embedder = safety.load_safety_embedder(settings)
-                backstop = safety.backstop_for(embedder)
-
-                def assess(text: str, history=()):
-                    return safety.assess(text, history, backstop=backstop,
-                                         **safety.embed_turn(embedder.embed, text, history))
+                assess = safety.semantic_assessor(safety.load_safety_embedder(settings))
             result = evaluate_safety(load_safety_rows(source)[:args.limit], update, assess=assess, source=name)
         elif chosen[0] == "beir":
             from .embedding import load_embedder
@@ -520,9 +515,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 3 if failures else 0
 
 
+def _print_gate(number: int, total: int, outcome) -> None:
+    """One line per gate: its name, the gated metrics and their values; each failure on stderr."""
+    gated = [spec.rpartition("=")[0] for spec in (*outcome.gate.minimums, *outcome.gate.maximums)]
+    values = ", ".join(f"{name} {outcome.metrics[name]:.3f}" if isinstance(outcome.metrics.get(name), (int, float))
+                       else f"{name} not measured" for name in dict.fromkeys(gated))
+    print(f"[{number}/{total}] {outcome.gate.name}: {'FAIL' if outcome.failures else 'ok'} ({values})", flush=True)
+    for failure in outcome.failures:
+        print(f"ipchat eval: FAIL {outcome.gate.name}: {failure}", file=sys.stderr, flush=True)
+
+
 def _run_gates(args: argparse.Namespace) -> int:
     """`ipchat eval --gates FILE`: every set of the gates file, scored against its own limits."""
-    from .gates import load_gates, print_outcome, run_gates
+    from .gates import load_gates, run_gates
 
     given = [flag for flag, value in (("--min", args.min), ("--max", args.max), ("--baseline", args.baseline),
                                       ("--limit", args.limit), ("--semantic", getattr(args, "semantic", False)))
@@ -533,7 +538,7 @@ def _run_gates(args: argparse.Namespace) -> int:
     print(f"gates: {args.gates} — {len(gates)} sets", flush=True)
     update, close = _progress_bar("gates", leave=False, logger=logging.getLogger("ipchat.evaluation"))
     try:
-        outcomes = run_gates(gates, _settings(args), args.out, update, report=print_outcome)
+        outcomes = run_gates(gates, _settings(args), args.out, update, report=_print_gate)
     finally:
         close()
     failed = [outcome.gate.name for outcome in outcomes if outcome.failures]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import glob
 import logging
-import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,12 +152,7 @@ def run_gates(gates: Iterable[Gate], settings, out_dir: str | Path | None = None
                 if semantic_assess is None:
                     from . import safety
 
-                    embedder = safety.load_safety_embedder(settings)
-                    backstop = safety.backstop_for(embedder)
-
-                    def semantic_assess(text: str, history=(), _embedder=embedder, _backstop=backstop):
-                        return safety.assess(text, history, backstop=_backstop,
-                                             **safety.embed_turn(_embedder.embed, text, history))
+                    semantic_assess = safety.semantic_assessor(safety.load_safety_embedder(settings))
                 assess = semantic_assess
             result = evaluate_safety(load_safety_rows(gate.path), progress, assess=assess, source=gate.path.name)
         else:
@@ -172,18 +166,8 @@ def run_gates(gates: Iterable[Gate], settings, out_dir: str | Path | None = None
         failures = check_minimums(result.metrics, gate.minimums) + check_maximums(result.metrics, gate.maximums)
         outcome = GateOutcome(gate, result.metrics, failures)
         outcomes.append(outcome)
+        log.info("gate %d/%d %s: %s", number, len(gates), gate.name, "failed" if failures else "held")
         if report is not None:
             report(number, len(gates), outcome)
     return outcomes
 
-
-def print_outcome(number: int, total: int, outcome: GateOutcome, stream=None) -> None:
-    """One line per gate: its name, the gated metrics and their values, and each failure on stderr."""
-    stream = stream or sys.stdout
-    gated = [spec.rpartition("=")[0] for spec in (*outcome.gate.minimums, *outcome.gate.maximums)]
-    values = ", ".join(f"{name} {outcome.metrics[name]:.3f}" if isinstance(outcome.metrics.get(name), (int, float))
-                       else f"{name} not measured" for name in dict.fromkeys(gated))
-    print(f"[{number}/{total}] {outcome.gate.name}: {'FAIL' if outcome.failures else 'ok'} ({values})",
-          file=stream, flush=True)
-    for failure in outcome.failures:
-        print(f"ipchat eval: FAIL {outcome.gate.name}: {failure}", file=sys.stderr, flush=True)

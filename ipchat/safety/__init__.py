@@ -137,6 +137,7 @@ __all__ = [
     "normalise",
     "backstop_for",
     "load_safety_embedder",
+    "semantic_assessor",
     "safety_model_name",
     "sentence_spans",
     "embed_for_backstop",
@@ -247,6 +248,17 @@ def embed_turn(embed, text: str, history: Sequence[str] = ()) -> dict[str, objec
             "history_vectors": [None] * (len(history) - len(window)) + earlier,
             "conversation_vector": vectors[-1] if joined else None}
 
+
+
+def semantic_assessor(embedder):
+    """`assess(text, history=())` with the semantic backstop of `embedder`'s model (see
+    `load_safety_embedder`), every vector it can use made by one call per message (`embed_turn`)."""
+    backstop = backstop_for(embedder)
+
+    def judge(text: str, history: Sequence[str] = ()) -> Assessment:
+        return assess(text, history, backstop=backstop, **embed_turn(embedder.embed, text, history))
+
+    return judge
 
 def embed_for_backstop(embedder, text: str) -> tuple[np.ndarray, list[np.ndarray]]:
     """The message's vector and, for a message of several sentences, each sentence's vector, from one

@@ -646,7 +646,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             and _walk_back(R, clause, match.start()) is None):
         kind = "nominal"  # "is wanting to die a symptom of depression?": a gerund naming a topic
     if kind == "verbal" and _BEING_AS_NOUN.search(prefix) and not _WRITER.search(sentence):
-        return ("clinical", "clinical.topic")
+        kind = "nominal"  # "why is being really suicidal a reason for ECT?": "being so" names a topic, as a gerund does
 
     person, pronoun = _who(match, R.person_noun)
     anchor = match.start()
@@ -801,13 +801,12 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if distant and not recent and distant.end() <= match.start():
             # "14 months clean and tonight I've got enough ...": a time named after the past one is now.
             recent = cues["recent"].search(clause, distant.end(), match.start())
+        at = sentence.find(clause)
         if not distant and not recent:
             # "I overdosed after my first was born, 6 yrs ago": a time said aside, between commas.
-            at = sentence.find(clause)
             distant = at >= 0 and dated_aside(cues["distant"], sentence, at + match.start(), at + match.end(),
                                               unless=cues["recent"])
         # "... but I stopped last summer and haven't since": read on past the clause, to the sentence's end.
-        at = sentence.find(clause)
         if not recent and cues["ceased"].search(sentence[at + match.end():] if at >= 0 else after):
             return ("concern", "concern.past_self")
         # "I've wanted to die since September": lasting until now, unless a stop is said after it ("… but since
