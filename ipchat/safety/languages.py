@@ -51,6 +51,8 @@ class Language:
     third_subject: re.Pattern | None = None  # someone else opening a clause ("mi hermano", "elle")
     risk_words: re.Pattern | None = None  # words of death, means, farewells or despair (see without_risk_words)
     ceased: re.Pattern | None = None  # said later in the sentence, it makes what came before past ("pero eso ya quedó atrás")
+    past: re.Pattern | None = None  # a verb in a past tense within or just before a state ("j'avais des idées ...")
+    recent: re.Pattern | None = None  # a time that keeps a past tense current ("hier soir", "esta semana")
 
 
 def fold(text: str) -> str:
@@ -91,6 +93,10 @@ def _language(code: str, spec: dict) -> Language:
             risk_words=re.compile(r"\b" + _words(spec["risk_words"], where + " risk_words") + r"\b")
             if spec.get("risk_words") else None,
             ceased=re.compile(r"\b" + _words(spec["ceased"], where + " ceased") + r"\b") if spec.get("ceased") else None,
+            # Within the match or the three words before it ("j'avais des idées suicidaires", "tenía ganas de
+            # morir"): further back it is another verb's ("quería preguntar, ¿puedo ...").
+            past=re.compile(r"\b" + _words(spec["past"], where + " past") + r"\b") if spec.get("past") else None,
+            recent=re.compile(r"\b" + _words(spec["recent"], where + " recent") + r"\b") if spec.get("recent") else None,
         )
     except re.error as exc:
         raise SafetyDataError(f"{where}: a pattern does not compile: {exc}") from None
@@ -165,8 +171,35 @@ def _someone_else_opens(before: str) -> bool:
     return any(lang.third_subject is not None and lang.third_subject.search(before) for lang in languages.values())
 
 
-def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match) -> tuple[str, str]:
-    """(level, decision) for one match, read within its clause of `sentence`."""
+# A clause told to or by someone ("dit que", "dijo que", "gesagt, dass", "detto che"): its verb's tense follows
+# the telling, not the time of what was felt.
+_COMPLEMENTISER = re.compile(r"(?:^|\s)(?:que|qu'|dass|che)\s*$")
+
+
+def _in_past_tense(phrase: Phrase, language: Language, sentence: str, clause_start: int, clause_end: int,
+                   match: re.Match, said: str | None) -> bool:
+    """True when a state (thoughts, a wish) is told in a past tense, within the match or in the three words
+    before it, and no recent time in its clause keeps it current: "j'avais des idées suicidaires pendant les
+    dettes" is over, "j'avais des idées suicidaires hier soir" is not. `said` is the sentence as written,
+    with its fillers ("encore", "otra vez", "wieder" say it is recent). Events have their own reading (an
+    act told in the past is recent unless a distant time is named)."""
+    if phrase.tense != "state" or language.past is None:
+        return False
+    lead = sentence[clause_start:match.start()].split()[-3:]
+    found = language.past.search(" ".join(lead) + " " + match.group(0))
+    if not found:
+        return False
+    # Told to someone ("j'ai dit a ma psy que j'avais envie de mourir"): the tense follows the telling.
+    if _COMPLEMENTISER.search((" ".join(lead) + " " + match.group(0))[:found.start()]):
+        return False
+    return not (language.recent is not None and language.recent.search(
+        said if said is not None else sentence[clause_start:clause_end]))
+
+
+def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match,
+            said: str | None = None) -> tuple[str, str]:
+    """(level, decision) for one match, read within its clause of `sentence` (`said`: the sentence before
+    its fillers were dropped)."""
     starts = [0] + [m.end() for m in _CLAUSE.finditer(sentence) if m.end() <= match.start()]
     ends = [m.start() for m in _CLAUSE.finditer(sentence) if m.start() >= match.end()]
     clause_start, clause_end = starts[-1], (ends[0] if ends else len(sentence))
@@ -182,7 +215,8 @@ def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match) 
         return "concern", "concern.hypothetical_self"
     if language.distant.search(sentence[clause_start:clause_end]) or dated_aside(
             language.distant, sentence, match.start(), match.end()) or (
-            language.ceased is not None and language.ceased.search(sentence, match.end())):
+            language.ceased is not None and language.ceased.search(sentence, match.end())) or (
+            _in_past_tense(phrase, language, sentence, clause_start, clause_end, match, said)):
         return "concern", "concern.past_self"
     return "crisis", "crisis.first_person"
 
@@ -279,9 +313,13 @@ def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bo
     found: list[tuple[str, str, str, str, bool]] = []
     if english_letters(text) and not _may_be_foreign(folded):
         return found, False, False  # nothing here reads as one of the five languages
+    said = _SENTENCE.split(folded)
     folded = _without_fillers(folded, languages)
     always, by_head = _phrase_index()
-    for sentence in _SENTENCE.split(folded):
+    sentences = _SENTENCE.split(folded)
+    if len(said) != len(sentences):
+        said = [None] * len(sentences)
+    for sentence, as_said in zip(sentences, said):
         # Only the phrases whose word beginnings the sentence has, in file order.
         found_at = set(always)
         for head in word_heads(sentence):
@@ -289,7 +327,7 @@ def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bo
         for position in sorted(found_at):
             phrase = phrases[position]
             for match in phrase.pattern.finditer(sentence):
-                level, decision = _decide(phrase, languages[phrase.lang], sentence, match)
+                level, decision = _decide(phrase, languages[phrase.lang], sentence, match, as_said)
                 found.append((phrase.rule_id, phrase.item, level, decision, phrase.needs_context))
     topic = any(language.topic.search(folded) for language in languages.values())
     distress = any(language.distress is not None and language.distress.search(folded) for language in languages.values())
