@@ -87,11 +87,17 @@ class Lexicon:
 _FILLER = r"(?:(?:actually|really|even|exactly|usually|typically|generally|normally|mostly|ever)[\s-]+)?"
 
 
-def words_pattern(words) -> re.Pattern:
+def words_pattern(words, it: str | None = None) -> re.Pattern:
     """Any of `words` as whole phrases, any case, spaces matching spaces or hyphens, with a filler adverb
-    allowed between two words."""
-    alternatives = sorted({re.escape(w.lower()).replace(r"\ ", r"[\s-]+" + _FILLER) for w in words},
-                          key=len, reverse=True)
+    allowed between two words. With `it` (a pattern naming the treatments), the word "it" of a phrase may
+    also be a treatment named: "how is it given" is asked by "how is the ketamine given", "keep having it"
+    by "keep having ECT sessions"."""
+    def phrase(word: str) -> str:
+        text = re.escape(word.lower()).replace(r"\ ", r"[\s-]+" + _FILLER)
+        if it is not None:
+            text = re.sub(r"(?<![\w'])it(?![\w'])", lambda _m: f"(?:it|{it})", text)
+        return text
+    alternatives = sorted({phrase(w) for w in words}, key=len, reverse=True)
     return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w])", re.I)
 
 
@@ -178,13 +184,18 @@ def build_lexicon(data: dict) -> Lexicon:
         if not (isinstance(short, str) and short and isinstance(long_, str) and long_):
             raise LexiconError(f"{where}: short and long are required")
         shorthand.append(Shorthand(short, long_, bool(entry.get("case_sensitive", False))))
+    # A treatment named where a lay phrase says "it" (see words_pattern): "the ketamine", "ECT sessions".
+    names = sorted({re.escape(alias.lower()).replace(r"\ ", r"[\s-]+") for t in treatments
+                    for alias in (t.name, *t.aliases)}, key=len, reverse=True)
+    named = (r"(?:the[\s-]+)?(?:" + "|".join(names) + r")(?:[\s-]+(?:infusions?|treatments?|therapy|sessions?|drips?))?"
+             if names else None)
     for n, entry in enumerate(data.get("lay", []), start=1):
         where = f"lexicon.toml [[lay]] #{n}"
         source = entry.get("source")
         if not isinstance(source, str) or not source:
             raise LexiconError(f"{where}: source is missing")
         words = _strings(entry, "words", where)
-        lay.append(Lay(source, words, words_pattern(words)))
+        lay.append(Lay(source, words, words_pattern(words, named)))
         examples_of("lay", source, entry, where)
     for n, entry in enumerate(data.get("aspect", []), start=1):
         where = f"lexicon.toml [[aspect]] #{n}"
