@@ -368,6 +368,9 @@ def test_rule_ids_name_pattern_decision_and_item() -> None:
         ("im sure i dont know", "i am sure i do not know"),
         ("\u201cI\u2019m fine\u201d", '"i am fine"'),
         ("k.i.l.l", "kill"),
+        ("if someone like me just vanished", "if i just vanished"),
+        ("if someone with my back, my meds and my debt just stopped existing", "if i just stopped existing"),
+        ("can someone with my history of seizures have ect?", "can someone with my history of seizures have ect?"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:

@@ -255,6 +255,11 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bany more\b", "anymore"),
         (r"\bnoone\b", "no one"),
         (r"&", " and "),
+        # The writer spoken of at one remove: "someone like me", "a person in my situation", "someone with my
+        # back, my meds and my debt" (the writer's own life, listed) is the writer.
+        (r"\b(?:some ?one|some ?body|a (?:person|guy|girl|man|woman))\s+(?:like me|in my (?:situation|position|shoes|state)"
+         r"|with my\s+[a-z' ]{1,25}?(?:,\s*my\s+[a-z' ]{1,25}?)*(?:,?\s+and\s+my\s+[a-z' ]{1,25}?)?(?=\s+(?:just|simply|quietly"
+         r"|would|were|was|did|went|stopped|ended|took|jumped|killed|died|disappeared|vanished)\b))", "i"),
     )
 )
 _SPACES = re.compile(r"\s+")
