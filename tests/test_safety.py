@@ -744,8 +744,15 @@ def test_a_denied_belief_is_read_as_the_belief_denied() -> None:
     ("Ich habe versucht, mich umzubringen, aber das liegt lange hinter mir.", "concern"),
     ("Ho tentato di uccidermi, ma è acqua passata.", "concern"),
     ("Ich habe keine Suizidgedanken, keine Sorge.", "clinical"),
+    # A state told in a past tense is past, unless a recent time keeps it current (a filler such as "wieder"
+    # or "encore" too) or it is told to someone ("dit que": the tense follows the telling).
+    ("j'avais des idées suicidaires pendant la période des dettes de paris sportifs", "concern"),
+    ("Ich hatte Suizidgedanken während der Scheidung", "concern"),
+    ("j'avais des idées suicidaires hier soir", "crisis"),
+    ("Ich hatte wieder Suizidgedanken", "crisis"),
+    ("j'ai dit à ma psy que j'avais envie de mourir", "crisis"),
 ])
-def test_a_past_said_to_be_behind_the_writer_in_other_languages(text, level) -> None:
+def test_a_past_told_in_other_languages(text, level) -> None:
     assert assess(text).level == level
 
 

@@ -249,7 +249,6 @@ def embed_turn(embed, text: str, history: Sequence[str] = ()) -> dict[str, objec
             "conversation_vector": vectors[-1] if joined else None}
 
 
-
 def semantic_assessor(embedder):
     """`assess(text, history=())` with the semantic backstop of `embedder`'s model (see
     `load_safety_embedder`), every vector it can use made by one call per message (`embed_turn`)."""
@@ -259,6 +258,7 @@ def semantic_assessor(embedder):
         return assess(text, history, backstop=backstop, **embed_turn(embedder.embed, text, history))
 
     return judge
+
 
 def embed_for_backstop(embedder, text: str) -> tuple[np.ndarray, list[np.ndarray]]:
     """The message's vector and, for a message of several sentences, each sentence's vector, from one

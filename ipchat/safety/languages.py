@@ -185,12 +185,10 @@ def _in_past_tense(phrase: Phrase, language: Language, sentence: str, clause_sta
     act told in the past is recent unless a distant time is named)."""
     if phrase.tense != "state" or language.past is None:
         return False
-    lead = sentence[clause_start:match.start()].split()[-3:]
-    found = language.past.search(" ".join(lead) + " " + match.group(0))
-    if not found:
-        return False
+    told = " ".join(sentence[clause_start:match.start()].split()[-3:] + [match.group(0)])
+    found = language.past.search(told)
     # Told to someone ("j'ai dit a ma psy que j'avais envie de mourir"): the tense follows the telling.
-    if _COMPLEMENTISER.search((" ".join(lead) + " " + match.group(0))[:found.start()]):
+    if not found or _COMPLEMENTISER.search(told[:found.start()]):
         return False
     return not (language.recent is not None and language.recent.search(
         said if said is not None else sentence[clause_start:clause_end]))
