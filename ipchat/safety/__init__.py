@@ -56,7 +56,8 @@ How a message is read:
 5. Match the phrases of languages.toml: Spanish, French, German, Portuguese and Italian.
 6. Signs that are a crisis only in context (a rope bought, a date set, "how many would be too
    many?") count when the same message states risk or hopelessness, names a time or place, holds a
-   second sign, or when earlier messages did (the conversation rule below).
+   second sign (or says it is kept from everyone: "told nobody"), names the writer's own loss ("since
+   Margaret passed": cue.bereaved), or when earlier messages did (the conversation rule below).
 7. With the message's vector, the backstop (backstop.py) compares it with reviewed exemplars and may
    raise the level to concern or crisis (``semantic.<exemplar id>``). It never lowers one. In a
    message whose risky words the rules read as an idiom and nothing else, it hears only the sentences

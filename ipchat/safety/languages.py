@@ -21,6 +21,7 @@ LANGUAGES = ("es", "fr", "de", "pt", "it")
 _SENTENCE = re.compile(r"[.!?;\n\r]+")
 _CLAUSE = re.compile(r",|\b(?:pero|aber|y ahora|e agora|et maintenant|und jetzt|e ora)\b")
 _CONDITIONAL_NOT = re.compile(r"\b(?:si|se|wenn|falls|if)\s+(?:\w+\s+){0,5}?(?:no|non|nao|ne|nicht|not)\b")
+_AND = r"(?:y|e|et|und|ed|o|ou|oder|mais|pero|mas|ma|aber)"  # words that join one clause to the next
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00b4": "'", "`": "'"})
 
 
@@ -53,6 +54,8 @@ class Language:
     ceased: re.Pattern | None = None  # said later in the sentence, it makes what came before past ("pero eso ya quedó atrás")
     past: re.Pattern | None = None  # a verb in a past tense within or just before a state ("j'avais des idées ...")
     recent: re.Pattern | None = None  # a time that keeps a past tense current ("hier soir", "esta semana")
+    upcoming: re.Pattern | None = None  # a time ahead, after the match, that keeps its clause current ("este domingo")
+    told: re.Pattern | None = None  # a telling verb with its complementiser ("disse que", "hat gesagt, dass")
 
 
 def fold(text: str) -> str:
@@ -97,6 +100,11 @@ def _language(code: str, spec: dict) -> Language:
             # morir"): further back it is another verb's ("quería preguntar, ¿puedo ...").
             past=re.compile(r"\b" + _words(spec["past"], where + " past") + r"\b") if spec.get("past") else None,
             recent=re.compile(r"\b" + _words(spec["recent"], where + " recent") + r"\b") if spec.get("recent") else None,
+            told=re.compile(r"\b" + _words(spec["told"], where + " told") + r"\s*$") if spec.get("told") else None,
+            # Right after the match, at most two words on and no "and" between: the act's own time ("para irme
+            # con ella este domingo"), not the next clause's ("intente matarme y manana empiezo la TMS").
+            upcoming=re.compile(r"\s*(?:(?!" + _AND + r"\s)\S+\s+){0,2}?" + _words(spec["upcoming"], where + " upcoming")
+                                + r"\b") if spec.get("upcoming") else None,
         )
     except re.error as exc:
         raise SafetyDataError(f"{where}: a pattern does not compile: {exc}") from None
@@ -209,10 +217,16 @@ def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match,
         return "clinical", "clinical.negated"
     if phrase.person == "third" or (phrase.person == "clause" and _someone_else_opens(before)):
         return "concern", "concern.third_person"
+    # A first-person form in someone else's telling ("o meu filho disse que queria morrer") is theirs.
+    if language.told is not None and language.told.search(before) and _someone_else_opens(before):
+        return "concern", "concern.third_person"
     if language.hypothetical_before.search(before):
         return "concern", "concern.hypothetical_self"
-    if language.distant.search(sentence[clause_start:clause_end]) or dated_aside(
-            language.distant, sentence, match.start(), match.end()) or (
+    # A time ahead after the match keeps it current, whatever distant time opens the clause ("mi mujer se fue
+    # hace un ano y lo tengo todo preparado para irme con ella este domingo").
+    ahead = language.upcoming is not None and language.upcoming.match(sentence, match.end(), clause_end)
+    if not ahead and (language.distant.search(sentence[clause_start:clause_end]) or dated_aside(
+            language.distant, sentence, match.start(), match.end())) or (
             language.ceased is not None and language.ceased.search(sentence, match.end())) or (
             _in_past_tense(phrase, language, sentence, clause_start, clause_end, match, said)):
         return "concern", "concern.past_self"

@@ -47,8 +47,8 @@ _MIXED_TOKEN = re.compile(r"[a-z0-9@$|*]+")
 _NUMBER_UNIT = re.compile(r"\d+(?:[.,]\d+)?[a-z]{0,5}")
 # Digit-words that are slang, not leetspeak: rewritten before leetspeak is undone.
 _DIGIT_SLANG = {
-    "2day": "today", "2nite": "tonight", "2night": "tonight", "2moro": "tomorrow", "2morrow": "tomorrow",
-    "2mrw": "tomorrow", "4ever": "forever", "b4": "before", "every1": "everyone", "some1": "someone",
+    "2day": "today", "2nite": "tonight", "2night": "tonight", "nite": "night", "nites": "nights", "2moro": "tomorrow",
+    "2morrow": "tomorrow", "2mrw": "tomorrow", "4ever": "forever", "b4": "before", "every1": "everyone", "some1": "someone",
     "no1": "no one", "any1": "anyone", "gr8": "great", "l8r": "later", "w8": "wait", "h8": "hate",
 }
 _RUN = re.compile(r"([a-z])\1{2,}")

@@ -306,10 +306,13 @@ def _group_subject(cues: dict[str, re.Pattern], pills: re.Pattern):
     return check
 
 
+# ... or one the writer names ("my ex texted me last night that the kids would be better off without her").
+_NAMED_ONE = r"(?:my|our) [a-z]+"
 _SAYS_OF_SELF = {pronoun: re.compile(rf"\b{subject}\s+(?:\w+\s+){{0,2}}?(?:thinks?|thought|says?|said|feels?|felt|believes?|believed"
                                      r"|tells|told (?:me|us|her|him|them)|keeps? (?:saying|thinking)|is convinced|was convinced"
-                                     r"|worries|worried)\b")
-                 for pronoun, subject in (("her", "she"), ("him", "he"), ("them", "they"))}
+                                     r"|worries|worried|texts?(?: me| us)?|texted(?: me| us)?|messaged(?: me| us)?|wrote(?: to)?(?: me| us)?)\b")
+                 for pronoun, subject in (("her", f"(?:she|{_NAMED_ONE})"), ("him", f"(?:he|{_NAMED_ONE})"),
+                                          ("them", "they"))}
 
 
 def _method_named(cues: dict[str, re.Pattern], pills: re.Pattern):
@@ -335,9 +338,25 @@ def _not_routine(cues: dict[str, re.Pattern], pills: re.Pattern):
     return check
 
 
+_OTHERS_THINGS = re.compile(r"\b(?:his|her|their)\s+(?!own\b)")
+
+
+def _own_things(cues: dict[str, re.Pattern], pills: re.Pattern):
+    def check(match: re.Match, clause: str, sentence: str) -> bool:
+        # "I've been giving away her clothes" (hers, after she died) is not the writer's farewell; "she's giving
+        # away her things" and "I gave away my guitar" are signs.
+        found = match.group(0)
+        if re.search(r"\bmy\b", found) or not _OTHERS_THINGS.search(found):
+            return True
+        before = clause[: match.start()]
+        return not (re.search(r"\bi\b", before) and not re.search(r"\b(?:he|she|they)\b", before))
+    return check
+
+
 #: Extra tests a rule may name in its `check` field.
 CHECKS = {"took_pills": _took_pills, "quantity": _quantity, "group_subject": _group_subject,
-          "method_named": _method_named, "death_named": _death_named, "not_routine": _not_routine}
+          "method_named": _method_named, "death_named": _death_named, "not_routine": _not_routine,
+          "own_things": _own_things}
 
 
 def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
@@ -1174,10 +1193,18 @@ def read_message(text: str, context: bool = False) -> Reading:
     # antifreeze would kill an adult? not me, it was on the news tonight").
     planned = bool(signs) and bool(R.cues["plan"].search(norm)) and not (
         R.cues["generic_target"].search(norm) and not self_risk)
-    several = len(scan.sign_places) > 1  # two signs in different words (one may be of the past: "a tin from years back")
-    if signs and (self_risk or scan.distress or planned or several or context):
+    # Two signs in different words (one may be of the past: "a tin from years back"), or one kept from everyone
+    # ("results day is my last day. told nobody").
+    several = len(scan.sign_places) > 1 or bool(signs and R.cues["concealed"].search(norm))
+    folded = fold(text)
+    # The writer's own loss named ("since Margaret passed"): grief is not risk, but it makes a sign beside it
+    # (letters written, joining the one who died) a crisis, and someone else's a concern.
+    bereaved = bool(R.cues["bereaved"].search(norm) or R.cues["bereaved"].search(folded))
+    if signs and (self_risk or scan.distress or planned or several or context or bereaved):
+        if bereaved and not (self_risk or scan.distress or planned or several or context):
+            scan.fired.append("context.bereaved")
         item = next((r.item for r in R.rules if r.rule_id == signs[0]), "cssrs.preparation")
-        decision = "crisis.in_conversation" if not (self_risk or scan.distress or planned or several) \
+        decision = "crisis.in_conversation" if not (self_risk or scan.distress or planned or several or bereaved) \
             else "crisis.in_context"
         for sign in signs:
             scan.fired.extend((sign, decision))
@@ -1186,7 +1213,7 @@ def read_message(text: str, context: bool = False) -> Reading:
         scan.level = "crisis"
     # About someone else ("my dad bought a gun"), a sign with distress or another sign is a concern.
     if scan.other_signs and RANK[scan.level] < RANK["concern"] and (
-            scan.distress or len(scan.other_signs) > 1 or scan.findings or signs or scan.other_means
+            scan.distress or bereaved or len(scan.other_signs) > 1 or scan.findings or signs or scan.other_means
             or R.cues["reporter"].search(norm) or R.cues["disclosed"].search(norm)):
         for sign in dict.fromkeys(scan.other_signs):
             scan.fired.extend((sign, "concern.third_person_in_context"))
@@ -1195,7 +1222,6 @@ def read_message(text: str, context: bool = False) -> Reading:
         if for_me:
             # "asking for another driver ... same truck number actually lol. ... the rope's in the side box"
             _claim_for_me(scan, {"concern.third_person_in_context"})
-    folded = fold(text)
     # The writer denying risk of their own ("not suicidal at all", "I'd never hurt myself") with no sign,
     # risk or hopelessness beside it says they are safe, as the safe_now cue does.
     denies_own = scan.level == "clinical" and not (signs or self_risk or scan.distress) and any(
@@ -1205,6 +1231,8 @@ def read_message(text: str, context: bool = False) -> Reading:
     reframed = bool(R.cues["reframed"].search(norm) or R.cues["reframed"].search(folded))
     # ... or a person's they know ("that's what my patient wrote in her sleep diary"): taken back as theirs.
     reattributed = bool(R.cues["reattributed"].search(norm)) and not self_risk and not R.cues["same_as"].search(norm)
+    # "lol joking. mostly": a joke said to be only partly one takes nothing back.
+    not_a_joke = bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded))
     return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs, self_risk,
                    scan.distress,
                    # Means out of reach ("she's locked my meds in her car") are a safety step, not a plan.
@@ -1213,9 +1241,10 @@ def read_message(text: str, context: bool = False) -> Reading:
                    means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
                                     or R.pills.search(norm)),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
-                   safe_now=bool(R.cues["safe_now"].search(norm)) or denies_own or reframed or reattributed,
+                   safe_now=(bool(R.cues["safe_now"].search(norm)) and not not_a_joke) or denies_own or reframed
+                   or reattributed,
                    for_me=for_me, reattributed=reattributed,
-                   not_a_joke=bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded)),
+                   not_a_joke=not_a_joke,
                    new_subject=bool(R.cues["new_subject"].search(norm) or R.cues["new_subject"].search(folded)),
                    screen_yes=bool(R.cues["screen_yes"].search(norm)),
                    own_words=bool(R.cues["own_words"].search(norm)), reframed=reframed,
