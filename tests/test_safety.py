@@ -756,6 +756,40 @@ def test_a_past_told_in_other_languages(text, level) -> None:
     assert assess(text).level == level
 
 
+@pytest.mark.parametrize(("text", "level"), [
+    # A time ahead right after the phrase keeps it current whatever distant time opens the clause ...
+    ("mi mujer se fue hace un año y ya lo tengo todo preparado para irme con ella este domingo", "crisis"),
+    # ... but not the time of the next clause, past "and".
+    ("hace dos años intenté matarme y mañana empiezo la TMS, es seguro?", "concern"),
+    ("il y a trois ans j'ai fait une tentative de suicide et demain je commence la rTMS", "concern"),
+    # A first-person form in someone else's telling is theirs.
+    ("o meu filho de 17 anos disse que queria morrer, desde a separação anda muito em baixo", "concern"),
+    ("eu queria morrer", "crisis"),
+])
+def test_a_time_ahead_and_someone_elses_telling_in_other_languages(text, level) -> None:
+    assert assess(text).level == level
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # A loss the writer names makes a sign beside it a crisis, joining the one who died included ...
+    ("since Margaret passed i have been putting my affairs in order", "crisis"),
+    ("my husband died in january. if the treatment does not work by his birthday i will go and join him", "crisis"),
+    ("ho 77 anni, mia moglie non c'è più. domani vado a trovarla", "crisis"),
+    # ... someone else's sign beside it is a concern ...
+    ("my brother in law lives alone since my sister died, told me last week hed rather be with her", "concern"),
+    # ... and without the loss the same sign is nothing on its own; grief alone is not risk.
+    ("i have been putting my affairs in order", "none"),
+    ("i will go and join him", "none"),
+    ("since Margaret passed the house is so quiet. is TMS available at the Royal?", "none"),
+    # A sign kept from everyone counts as a second sign; kept from everyone alone is nothing.
+    ("the letters are in the drawer. told nobody", "crisis"),
+    ("the letters are in the drawer", "none"),
+    ("nobody knows. since my mum died I just cry in the car", "none"),
+])
+def test_a_named_loss_and_secrecy_give_a_sign_its_context(text, level) -> None:
+    assert assess(text).level == level
+
+
 def test_the_owner_of_means_is_not_who_acts_on_them() -> None:
     mine = "I've got my husband's sleeping tablets and all my leftover meds lined up on the bathroom bench"
     assert assess(mine).level == "crisis"
