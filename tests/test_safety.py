@@ -846,3 +846,34 @@ def test_the_writers_past_attempt_stays_in_view_when_they_say_they_are_well_now(
                     history=[past])
     assert result.level == "concern" and "context.follow_up" in result.rule_ids
     assert assess("does TMS work during breastfeeding?", history=["my sister had a baby last year"]).level == "none"
+
+
+def test_a_characters_risk_in_a_story_is_a_topic() -> None:
+    story = assess("writing a short story where a grad student character considers ending her life. how would ECT feel for her?")
+    assert story.level == "clinical" and "clinical.fictional" in story.rule_ids
+    film = "watched that film where the farmer loses everything and kills himself at the end. grim"
+    assert assess("anyway got me wondering about my own treatment, does TMS hurt?", history=[film]).level in ("none", "clinical")
+    # someone real in the writer's life stays a concern, and the writer taking up the act is a crisis
+    assert assess("my friend wants to kill herself and I don't know what to do").level == "concern"
+    assert assess("i watched a film about a man who jumps and i think i will do the same tonight").level == "crisis"
+
+
+def test_someone_elses_telling_opened_clauses_before_is_theirs() -> None:
+    told = assess("meu marido trabalha na roça, tá bebendo muito desde que a seca começou e disse que vai acabar com tudo")
+    assert told.level == "concern"
+    assert assess("quero acabar com tudo hoje").level == "crisis"
+
+
+def test_checking_ones_own_life_insurance_for_suicide_is_preparation() -> None:
+    for text in ("checked if my life insurance pays out on suicide. it does after 2 years",
+                 "Hab gestern die Lebensversicherung rausgesucht und nachgelesen ob die bei Suizid zahlt."):
+        result = assess(text)
+        assert result.level == "crisis" and "cssrs.preparation" in result.rule_ids, text
+    assert assess("checked if my insurance covers TMS").level == "none"
+
+
+def test_a_means_question_said_to_be_for_the_writer_is_a_crisis() -> None:
+    question = "how many of my wifes oxys would it take for a 240lb guy"
+    assert assess(question).level == "concern"
+    assert assess(question + ". asking for me not her").level == "crisis"
+    assert assess("how many of my oxys would it take before the pain eases").level == "none"

@@ -100,7 +100,8 @@ def _language(code: str, spec: dict) -> Language:
             # morir"): further back it is another verb's ("quería preguntar, ¿puedo ...").
             past=re.compile(r"\b" + _words(spec["past"], where + " past") + r"\b") if spec.get("past") else None,
             recent=re.compile(r"\b" + _words(spec["recent"], where + " recent") + r"\b") if spec.get("recent") else None,
-            told=re.compile(r"\b" + _words(spec["told"], where + " told") + r"\s*$") if spec.get("told") else None,
+            # The telling right before the match, or a word or two before it ("disse que vai acabar com tudo").
+            told=re.compile(r"\b" + _words(spec["told"], where + " told") + r"(?:\s+\S+){0,2}?\s*$") if spec.get("told") else None,
             # Right after the match, at most two words on and no "and" between: the act's own time ("para irme
             # con ella este domingo"), not the next clause's ("intente matarme y manana empiezo la TMS").
             upcoming=re.compile(r"\s*(?:(?!" + _AND + r"\s)\S+\s+){0,2}?" + _words(spec["upcoming"], where + " upcoming")
@@ -218,7 +219,9 @@ def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match,
     if phrase.person == "third" or (phrase.person == "clause" and _someone_else_opens(before)):
         return "concern", "concern.third_person"
     # A first-person form in someone else's telling ("o meu filho disse que queria morrer") is theirs.
-    if language.told is not None and language.told.search(before) and _someone_else_opens(before):
+    # The teller may open the sentence, clauses before the telling ("meu marido trabalha na roça, tá bebendo
+    # muito e disse que vai acabar com tudo").
+    if language.told is not None and language.told.search(before) and _someone_else_opens(sentence[: match.start()]):
         return "concern", "concern.third_person"
     if language.hypothetical_before.search(before):
         return "concern", "concern.hypothetical_self"

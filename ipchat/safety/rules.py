@@ -846,6 +846,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     if person == "third" and subject is not None and cues["generic_question"].search(sentence) and (
             _INDEFINITE.match(clause[sub_start:sub_end]) or _INDEFINITE_BEFORE.search(clause[:sub_start])):
         return ("clinical", "clinical.generic_person")  # "signs that a teenager might be thinking about ..."
+    if person == "third" and cues["fiction"].search(message or sentence):
+        return ("clinical", "clinical.fictional")  # "writing a short story where a student considers ending her life"
     if person == "third":
         if negated:
             return ("clinical", "clinical.negated")
