@@ -24,7 +24,7 @@ from .embedding import VectorCache
 from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
-from .lexicon import aspects_asked, broader_class, conditions_asked, conditions_named, cue, is_medication, lay_sources_added, topic_of
+from .lexicon import aspects_asked, broader_class, conditions_asked, conditions_named, conditions_treated, cue, is_medication, lay_sources_added, topic_of
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -256,12 +256,19 @@ class Answerer:
         # "Does TMS work for tinnitus or migraines?": what is asked is what the treatment is for, and no pooled
         # sentence names the condition. Asked beside a condition the sources do name, it is a note.
         asked_for = conditions_asked(query)
-        named = {name for c in candidates for name in conditions_named(self._sentence(c))} if asked_for else set()
+        named = {name for c in candidates for name in conditions_treated(self._sentence(c))} if asked_for else set()
         unnamed = [(name, position) for name, position in asked_for if name not in named]
         if unnamed:
             decline = decline or len(unnamed) == len(asked_for) and any(
                 not (_in_later_clause(query, position) or _in_background(query, position)) for _n, position in unnamed)
-            notes.append(f"No indexed passage discusses {_join([name for name, _p in unnamed])}.")
+            mentioned = {name for c in candidates for name in conditions_named(self._sentence(c))}
+            absent = [name for name, _p in unnamed if name not in mentioned]
+            cautioned = [name for name, _p in unnamed if name in mentioned]
+            if absent:
+                notes.append(f"No indexed passage discusses {_join(absent)}.")
+            if cautioned:
+                notes.append(f"The indexed sources name {_join(cautioned)} only as a history or a caution, "
+                             "not as something a treatment is for.")
         conditions = conditions_named(query)
         for i, kind in enumerate(expected_types(query)):
             if kind.split(":")[0] in noted_figures:

@@ -382,6 +382,15 @@ def conditions_named(text: str) -> list[str]:
     return [c.name for c in load_lexicon().conditions if c.pattern.search(text)]
 
 
+def conditions_treated(text: str) -> list[str]:
+    """The conditions `text` names other than as someone's history or a caution (`condition_as_history`):
+    "Patients with a history of substance use disorder should discuss possible complications" does not say
+    what ketamine treats."""
+    history = cue("condition_as_history")
+    return [c.name for c in load_lexicon().conditions
+            if any(not history.search(text, max(0, m.start() - 40), m.start()) for m in c.pattern.finditer(text))]
+
+
 # The words that may stand between the `treats_condition` cue and the condition it asks about ("does TMS work
 # for people with chronic tinnitus"); other conditions named there count as such ("for tinnitus or migraines").
 _ASKED_FOR_GAP = re.compile(r"(?:\s*\b(?:chronic|severe|bad|mild|persistent|long-term|long term|treatment-resistant|"

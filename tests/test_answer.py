@@ -280,6 +280,28 @@ def test_a_condition_the_sources_never_name_asked_as_what_a_treatment_is_for_is_
     assert not answerer.ask("my mum has dementia, is ECT used for depression in older people?").notes
 
 
+def test_a_condition_named_only_as_a_history_does_not_answer_what_a_treatment_is_for(answerer):
+    reply = answerer.ask("can ketamine infusions be used to treat alcohol use disorder")
+    assert reply.declined and reply.hits
+    assert any("only as a history or a caution" in note for note in reply.notes)
+    # the same condition asked as a caution is answered from the caution
+    caution = answerer.ask("is ketamine risky for someone with a history of substance use disorder?")
+    assert not caution.declined and any("substance use disorder" in c.quote for c in caution.citations)
+
+
+def test_a_medicine_the_patient_takes_asked_beside_a_treatment_is_an_interaction(answerer):
+    for question in ("pt on methadone 80mg / bupe - any issue giving ketamine infusion",
+                     "pt on lorazepam 2mg tds - does that blunt ketamine response? should we hold benzos"):
+        reply = answerer.ask(question)
+        assert reply.declined and "No indexed passage discusses interactions." in reply.notes, question
+
+
+def test_minor_as_small_is_not_an_age(answerer):
+    reply = answerer.ask("TMS SEs - anything serious or mostly minor? pt gets migraines already")
+    assert not reply.declined and any("generally mild" in c.quote for c in reply.citations)
+    assert answerer.ask("can a minor consent to ECT?").declined
+
+
 def test_a_treatment_the_sources_know_only_by_its_class_is_answered_with_a_note(answerer):
     reply = answerer.ask("how long do SSRIs take to kick in fully")
     assert not reply.declined and any("four to eight weeks" in c.quote for c in reply.citations)
