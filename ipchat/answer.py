@@ -256,12 +256,13 @@ class Answerer:
         # "Does TMS work for tinnitus or migraines?": what is asked is what the treatment is for, and no pooled
         # sentence names the condition. Asked beside a condition the sources do name, it is a note.
         asked_for = conditions_asked(query)
-        named = {name for c in candidates for name in conditions_treated(self._sentence(c))} if asked_for else set()
+        pooled = [self._sentence(c) for c in candidates] if asked_for else []
+        named = {name for sentence in pooled for name in conditions_treated(sentence)}
         unnamed = [(name, position) for name, position in asked_for if name not in named]
         if unnamed:
             decline = decline or len(unnamed) == len(asked_for) and any(
                 not (_in_later_clause(query, position) or _in_background(query, position)) for _n, position in unnamed)
-            mentioned = {name for c in candidates for name in conditions_named(self._sentence(c))}
+            mentioned = {name for sentence in pooled for name in conditions_named(sentence)}
             absent = [name for name, _p in unnamed if name not in mentioned]
             cautioned = [name for name, _p in unnamed if name in mentioned]
             if absent:

@@ -853,6 +853,9 @@ def test_a_characters_risk_in_a_story_is_a_topic() -> None:
     assert story.level == "clinical" and "clinical.fictional" in story.rule_ids
     film = "watched that film where the farmer loses everything and kills himself at the end. grim"
     assert assess("anyway got me wondering about my own treatment, does TMS hurt?", history=[film]).level in ("none", "clinical")
+    spanish = assess("estoy escribiendo un cuento donde la protagonista quiere suicidarse, ¿cómo sería la TEC para ella?")
+    assert spanish.level == "clinical" and "clinical.fictional" in spanish.rule_ids
+    assert assess("mi hermana quiere suicidarse").level == "concern"
     # someone real in the writer's life stays a concern, and the writer taking up the act is a crisis
     assert assess("my friend wants to kill herself and I don't know what to do").level == "concern"
     assert assess("i watched a film about a man who jumps and i think i will do the same tonight").level == "crisis"

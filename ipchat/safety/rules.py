@@ -1121,7 +1121,11 @@ def _scan_languages(R: Rules, text: str, scan: _Scan) -> None:
         text = _neutralise_idioms(R, normalise(text, correct=False), [])
     found, topic, distress = read_languages(text)
     scan.distress = scan.distress or distress
+    # Someone in a story ("estoy escribiendo un cuento donde la protagonista quiere morir") is a topic, as in English.
+    fictional = R.cues["fiction"].search(normalise(text, correct=False))
     for rule_id, item, level, decision, needs_context in found:
+        if fictional and decision == "concern.third_person":
+            level, decision = "clinical", "clinical.fictional"
         if needs_context:
             if level == "crisis":
                 scan.signs.append(rule_id)
