@@ -195,7 +195,7 @@ def serve_everything(srv: Server) -> None:
         "/ect.html": Route(ECT_PAGE),
         "/flaky.html": Route(KETAMINE_PAGE, statuses=(503, 200)),
         "/private/secret.html": Route(TMS_PAGE),
-        "/slow.html": Route(ECT_PAGE, delay=5.0),
+        "/slow.html": Route(ECT_PAGE, delay=SLOW),
         epmc_search_path("PMC111"): Route(json.dumps(epmc_record(
             "PMC111", "Interventional Mental Health: A Transdisciplinary Approach", True, licence="cc by")),
             content_type="application/json"),
@@ -245,8 +245,14 @@ def write_corpus(tmp_path: Path, base: str) -> Path:
     return corpus
 
 
+# A busy 2-core machine can take well over half a second to answer a local request, and a timed-out
+# request is (rightly) retried; so the client waits generously and the slow route sleeps far longer.
+TIMEOUT = 2.5
+SLOW = 60.0  # ended early when the server stops
+
+
 def run(corpus: Path, fetched: Path, base: str, **kwargs):
-    options = dict(fetched_dir=fetched, europepmc_base=f"{base}/europepmc", timeout=0.5, retries=2,
+    options = dict(fetched_dir=fetched, europepmc_base=f"{base}/europepmc", timeout=TIMEOUT, retries=2,
                    backoff=0.0, min_interval=0.0)
     options.update(kwargs)
     return {r.id: r for r in fetch_sources(corpus, **options)}
@@ -413,10 +419,10 @@ def test_failed_download_keeps_the_good_copy(tmp_path, server, breakage):
         "truncated": Route(changed, truncate=True),
         "server error": Route(changed, statuses=(500,)),
         "no text": Route(NAV_ONLY_PAGE),
-        "timeout": Route(changed, delay=5.0),
+        "timeout": Route(changed, delay=SLOW),
     }[breakage]
-    [result] = fetch_sources(corpus, only=["ect"], fetched_dir=fetched, europepmc_base=server.base, timeout=0.3,
-                             retries=1, backoff=0.0, min_interval=0.0)
+    [result] = fetch_sources(corpus, only=["ect"], fetched_dir=fetched, europepmc_base=server.base,
+                             timeout=TIMEOUT, retries=1, backoff=0.0, min_interval=0.0)
     assert result.status == "failed" and "kept the copy retrieved" in result.reason
     assert result.path == fetched / "ect.md"
     now = snapshot(fetched)
