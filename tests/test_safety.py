@@ -828,9 +828,38 @@ def test_a_possessive_names_the_owner_of_means_only_with_its_apostrophe() -> Non
     ("Six years ago my wife died, I want to die", "crisis"),
     ("I cut myself, years ago I would have told someone", "crisis"),
     ("I took all my pills, 10 minutes ago", "crisis"),
+    # A bare noun set beside a dated clause names what that clause told; with a time of its own it is now.
+    ("Background: I attempted in 2019 after a layoff, overdose, spent a week inpatient.", "concern"),
+    ("attempted in 2019 after a layoff - overdose - spent a week inpatient", "concern"),
+    ("I was fine in 2019, overdose tonight", "crisis"),
 ])
 def test_a_time_said_aside_dates_the_clause_next_to_it(text, level) -> None:
     assert assess(text).level == level
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("what should I do if the suicidal thoughts come back when I taper off ketamine?", "concern"),
+    ("what do I do if my suicidal thoughts ever come back", "concern"),
+    ("what do I do, the suicidal thoughts are back tonight", "crisis"),
+    ("my suicidal thoughts are back and worse than ever", "crisis"),
+])
+def test_a_conditional_that_opens_the_matched_words_makes_them_hypothetical(text, level) -> None:
+    assert assess(text).level == level
+
+
+@pytest.mark.parametrize("text", [
+    "Anoche me dijo que ya compró un arma y que no va a ser un problema por mucho tiempo.",
+    "ieri sera mi ha detto che sta mettendo da parte le sue pastiglie",
+    "è molto giù, le hanno proposto l'ECT",
+    "mio cognato è in missione e mia sorella è a casa da sola con i gemelli",
+])
+def test_someone_elses_words_told_to_the_writer_are_not_in_the_writers_voice(text) -> None:
+    assert not safety.in_writers_voice(text, text)
+
+
+@pytest.mark.parametrize("text", ["sono molto giù, voglio morire", "me dije que no volvería a hacerlo", "estoy muy mal"])
+def test_the_writers_own_words_in_the_five_languages_stay_in_their_voice(text) -> None:
+    assert safety.in_writers_voice(text, text)
 
 
 def test_being_so_as_the_subject_of_a_question_is_a_topic() -> None:

@@ -478,6 +478,29 @@ _FICTION_SUBJECT = re.compile(r"\b(?:the|a|this|that)\s+(?:main\s+|lead\s+|centr
 
 # "if the urge to end my life ever comes back": the predicate sits in a conditional of its own.
 _IF_URGE = re.compile(r"\bif\s+(?:the|my|these|those|that)\s+(?:urges?|thoughts?|feelings?|wish)\s+(?:to|of)\s*$")
+# A conditional that opens the matched words themselves: "what should I do if [the suicidal thoughts come back]".
+_IF_OPENS = re.compile(r"\b(?:if|in case|what if|should)\s+(?:ever\s+)?(?:(?:my|the|these|those|that)\s+)?$")
+
+_BARE_WORDS = frozenset({"a", "an", "the", "by", "via", "with", "from"})
+_FRAGMENT_BREAK = re.compile(r"\s*(?:[,;()]|\s[-\u2013\u2014]\s)\s*")
+
+
+def _apposed_to_dated(distant: re.Pattern, recent: re.Pattern, sentence: str, start: int, end: int) -> bool:
+    """True when `sentence[start:end]` stands between commas, brackets or dashes with at most an article or a
+    preposition beside it (no subject, no verb of its own), and the fragment just before it names a distant
+    time and no recent one: it is what that fragment told."""
+    breaks = [(m.start(), m.end()) for m in _FRAGMENT_BREAK.finditer(sentence)]
+    before = [b for b in breaks if b[1] <= start]
+    after = [b for b in breaks if b[0] >= end]
+    if not before:
+        return False
+    own_start, own_end = before[-1][1], (after[0][0] if after else len(sentence))
+    extra = (sentence[own_start:start] + " " + sentence[end:own_end]).split()
+    if len(extra) > 1 or (extra and extra[0] not in _BARE_WORDS):
+        return False
+    previous = sentence[(before[-2][1] if len(before) > 1 else 0):before[-1][0]]
+    return bool(distant.search(previous)) and not recent.search(previous)
+
 
 _AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|hrs?)\s+ago\b|\bjust now\b")
 
@@ -798,7 +821,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             return ("clinical", "clinical.negated")
         if subject is not None and not owned and (cues["hypothetical"].search(before_subject)
                                     or cues["hypothetical_ahead"].search(before_subject)
-                                    or _IF_URGE.search(clause, 0, match.start())) \
+                                    or _IF_URGE.search(clause, 0, match.start())
+                                    or _IF_OPENS.search(clause, 0, match.start())) \
                 and not _AGO.search(clause[sub_start:]):
             # "if I took 40 of my seroquel an hour ago" is no hypothetical.
             return ("concern", "concern.hypothetical_self")
@@ -825,6 +849,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # "I overdosed after my first was born, 6 yrs ago": a time said aside, between commas.
             distant = at >= 0 and dated_aside(cues["distant"], sentence, at + match.start(), at + match.end(),
                                               unless=cues["recent"])
+        if not distant and not recent and at >= 0:
+            # "I attempted in 2019 after a layoff, overdose, spent a week inpatient": a bare noun set beside
+            # a dated clause names what that clause told.
+            distant = _apposed_to_dated(cues["distant"], cues["recent"], sentence, at + match.start(), at + match.end())
         # "... but I stopped last summer and haven't since": read on past the clause, to the sentence's end.
         if not recent and cues["ceased"].search(sentence[at + match.end():] if at >= 0 else after):
             return ("concern", "concern.past_self")
