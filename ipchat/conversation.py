@@ -38,7 +38,8 @@ class Rewrite:
 
 # Topic names do not match at the start of a hyphenated compound ("ECT-related"); treatment coverage does.
 # A treatment described instead of named ("and the shock one?", "and the IV one?") opens its topic too.
-_ALIASES = [(name, alias, phrase_pattern(alias, hyphen_after=False)) for name, aliases in TOPICS for alias in aliases] + [
+_ALIASES = [(name, alias, phrase_pattern(alias, hyphen_after=False, plural=True))
+            for name, aliases in TOPICS for alias in aliases] + [
     (t.topic, "", description_pattern(t.described_by)) for t in load_lexicon().treatments if t.topic and t.described_by]
 
 

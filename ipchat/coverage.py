@@ -228,11 +228,13 @@ TREATMENTS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
     (t.name, t.aliases) for t in load_lexicon().treatments)
 
 
-def phrase_pattern(alias: str, hyphen_after: bool = True) -> re.Pattern:
+def phrase_pattern(alias: str, hyphen_after: bool = True, plural: bool = False) -> re.Pattern:
     """`alias` as a whole phrase, any case, its spaces matching spaces or hyphens. With `hyphen_after`,
-    a hyphenated compound counts as a mention ("psilocybin-assisted" names psilocybin)."""
+    a hyphenated compound counts as a mention ("psilocybin-assisted" names psilocybin); with `plural`, so
+    does a plural "s" ("how many ECTs in a course")."""
     end = r"(?![\w])" if hyphen_after else r"(?![\w-])"
-    return re.compile(r"(?<![\w-])" + re.escape(alias).replace(r"\ ", r"[\s-]+") + end, re.I)
+    return re.compile(r"(?<![\w-])" + re.escape(alias).replace(r"\ ", r"[\s-]+") + ("s?" if plural else "") + end,
+                      re.I)
 
 
 # Each treatment's names, then its descriptions ("the shock one"; lexicon `described_by`): a name as long as
