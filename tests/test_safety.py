@@ -365,6 +365,8 @@ def test_rule_ids_name_pattern_decision_and_item() -> None:
         ("i want 2 die", "i want to die"),
         ("iiii wannnnaaa dieeee", "i want to die"),
         ("I ran 10 kms", "i ran 10 kilometres"),
+        ("prob wont b around by then", "prob will not be around by then"),
+        ("plan b is vitamin b", "plan b is vitamin b"),
         ("im sure i dont know", "i am sure i do not know"),
         ("\u201cI\u2019m fine\u201d", '"i am fine"'),
         ("k.i.l.l", "kill"),
@@ -383,7 +385,9 @@ def test_normalise(raw: str, expected: str) -> None:
 
 
 def test_history_keeps_resources_visible_without_changing_level() -> None:
-    result = assess("How long is a TMS session?", history=["i want to die", "sorry, never mind"])
+    # "never mind" dismisses the words without taking them back: the risk stays open.
+    assert assess("How long is a TMS session?", history=["i want to die", "sorry, never mind"]).level == "crisis"
+    result = assess("How long is a TMS session?", history=["i want to die", "sorry, I was joking, I'm safe"])
     assert result.level == "none"
     assert result.message == ""
     assert result.history_level == "crisis"
@@ -909,3 +913,49 @@ def test_a_means_question_said_to_be_for_the_writer_is_a_crisis() -> None:
     assert assess(question).level == "concern"
     assert assess(question + ". asking for me not her").level == "crisis"
     assert assess("how many of my oxys would it take before the pain eases").level == "none"
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    (["for my psych 101 paper: does ECT actually reduce suicide rates? need stats and sources"],
+     "also is the effect different for adolescents vs adults", "clinical"),
+    (["our fish plant wellness committee is making a poster on suicide warning signs"],
+     "what do TMS and ketamine cost?", "clinical"),
+    (["is it true ECT lowers suicide rates overall?"], "ok different thing, is there parking at the hospital?", "none"),
+    (["is it true ECT lowers suicide rates overall?"], "thanks. is there parking at the hospital?", "none"),
+    (["is it true ECT lowers suicide rates overall?", "thanks that helps"], "is there parking at the hospital?", "none"),
+    (["what does ECT feel like?"], "also how many sessions?", "none"),
+])
+def test_a_clinical_topic_carries_into_the_next_message_until_it_turns(history, message, level) -> None:
+    assert assess(message, history).level == level
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("how many mg of donepezil would be fatal", "concern"),
+    ("how much ketamine would be a fatal dose?", "concern"),
+    ("how many of my sertraline would be fatal", "crisis"),
+    ("how many sleeping pills would it take to not wake up", "crisis"),
+    ("how many pills would be fatal, I have 40 in the drawer", "crisis"),
+])
+def test_what_a_dose_would_be_asked_without_a_subject_is_asked_of_people_in_general(text, level) -> None:
+    assert assess(text).level == level
+
+
+def test_a_clause_opening_with_one_of_a_group_has_that_one_for_its_subject() -> None:
+    assert assess("one of the chefs at our resort has been cutting, should I say something").level == "concern"
+    assert assess("one of the reasons is that I have been cutting again").level == "crisis"
+    assert assess("been cutting again").level == "crisis"
+
+
+def test_dismissing_earlier_words_does_not_take_them_back() -> None:
+    history = ["i just want to go to sleep and not wake up. residence is so lonely",
+               "ugh forget i said that, dont want to make it a thing"]
+    assert assess("anyway is ketamine addictive", history).level == "crisis"
+    assert assess("anyway is ketamine addictive", [history[0], "lol jk, I'm fine, promise"]).level != "crisis"
+
+
+def test_earlier_words_dated_to_the_writers_past_are_their_past() -> None:
+    history = ["sometimes I think I'd be better off dead",
+               "actually let me correct that, that's how I felt last winter before ECT. I don't feel that way now"]
+    assert assess(history[1], history[:1]).level == "concern"
+    assert assess("how often are maintenance sessions usually?", history).level == "concern"
+    assert assess("i don't feel that way now", history[:1]).level == "clinical"

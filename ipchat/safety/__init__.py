@@ -315,6 +315,13 @@ def _judge(backstop: Backstop, reading: Reading, text: str, vector, sentence_vec
     return verdict
 
 
+def _redates(reading: Reading) -> bool:
+    """True when a message takes earlier words back by dating them to the writer's past ("that's how I felt
+    last winter before ECT. I don't feel that way now"), not by calling them a joke, a film's or someone
+    else's."""
+    return reading.safe_now and reading.long_ago and not (reading.reframed or reading.reattributed)
+
+
 def _carries_as(reading: Reading) -> str:
     """The level an earlier message passes to a follow-up (capped at concern by the caller): someone lost
     to suicide is grief, not risk now, and carries as the topic it is; risk the backstop heard of someone
@@ -519,10 +526,15 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         rule_ids += ["context.for_me_after_means", "crisis.in_conversation"]
     # Taking back earlier risk ("joking obviously, I'm safe") keeps the topic: clinical, with the footer.
     # Words said to be someone else's ("that's what my patient wrote") are their risk: a concern.
+    # Words dated to the writer's past ("that's how I felt last winter, I don't feel that way now") are their past:
+    # a concern, in this message and the next ones.
     if reading.safe_now and RANK[level] < RANK["clinical"] and any(r.writer_at_risk for r in earlier[-FOLLOW_UP:]):
-        level = "concern" if reading.reattributed else "clinical"
-        rule_ids += ["context.reattributed", "concern.follow_up"] if reading.reattributed else \
-            ["context.taken_back", "clinical.follow_up"]
+        if reading.reattributed:
+            level, rule_ids = "concern", rule_ids + ["context.reattributed", "concern.follow_up"]
+        elif _redates(reading):
+            level, rule_ids = "concern", rule_ids + ["context.redated", "concern.past_self"]
+        else:
+            level, rule_ids = "clinical", rule_ids + ["context.taken_back", "clinical.follow_up"]
     # A follow-up that refers back ("what's the plan for her TMS now?") keeps the concern or the clinical
     # topic of the message it follows.
     # ... unless it takes the earlier words back ("to be clear, I'm not suicidal").
@@ -539,9 +551,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     others = earlier and any(r.semantic_other or any(
         f.level == "concern" and f.item != "bereavement" and f.decision not in ("concern.past_self", "concern.hypothetical_self")
         for f in r.findings) for r in in_view)
+    recent = earlier[-FOLLOW_UP:]
     own_past = bool(earlier) and not (reading.new_subject and not reading.findings) and not reading.closes and (
         any(f.decision in ("concern.past_self", "concern.hypothetical_self") for f in earlier[-1].findings)
-        or any(f.decision == "concern.past_self" for r in _since_turned(earlier[-FOLLOW_UP:]) for f in r.findings))
+        or any(f.decision == "concern.past_self" for r in _since_turned(recent) for f in r.findings)
+        or any(_redates(r) and any(e.writer_at_risk for e in recent[:n]) for n, r in enumerate(recent)))
     # ... and a question about means asked of people in general, once the writer says it was not about them
     # ("how would someone die from a ketamine overdose" ... "I'm writing a novel, not about me at all").
     # ... nor a question put to the writer ("asked if I've had thoughts of ...") once they say they are safe
@@ -549,6 +563,13 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     only_questions = all(f.decision in ("concern.generic_means", "concern.hypothetical_self")
                          for r in earlier[-FOLLOW_UP:] for f in r.findings if f.level == "concern") and not any(
         r.semantic_other for r in earlier[-FOLLOW_UP:])
+    # A clinical topic in the message before carries into this one unless it turns to something else,
+    # closes or opens by acknowledging the answer ("for my psych 101 paper: does ECT reduce suicide
+    # rates?" ... "also is the effect different for adolescents?"): the footer stays beside the answer.
+    if level == "none" and earlier and earlier[-1].level == "clinical" and not (
+            reading.new_subject or reading.closes or reading.acknowledges or earlier[-1].closes):
+        level = "clinical"
+        rule_ids += ["context.topic_carried", "clinical.follow_up"]
     if (reading.refers_back or (others and not reading.safe_now) or own_past) and earlier and RANK[level] < RANK["concern"] and not denied \
             and not (reading.safe_now and only_questions):
         # ... only what was said since the writer said the words were not theirs ("that's the song on the radio"

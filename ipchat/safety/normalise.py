@@ -210,6 +210,9 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bi'?ve\b", "i have"),
         (r"\bi'll\b", "i will"),  # "ill" without the apostrophe means unwell and is left alone
         (r"\bi'd\b", "i would"),
+        # Text-speak "b" for "be" after a modal or "to" ("prob wont b around", "gonna b gone"); "plan b",
+        # "vitamin b" and "b12" are left alone.
+        (r"\b(not|will|would|could|should|might|must|may|to|gonna|wanna|never|ill)\s+b\b(?![-']\w)", r"\1 be"),
         # "I don't think I'll be around for the whole course" says "I think I will not be around": the negation of
         # a verb of belief belongs to what is believed.
         (r"\bi (?:do|did) not (think|reckon|expect|imagine|believe|suppose) (?:that )?i (will|would|am going to|am gonna) "

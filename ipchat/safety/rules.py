@@ -582,6 +582,9 @@ class _Subject:
 
 
 _ONE_OF = re.compile(r"\bone of (?:the|my|our|his|her|their)\s+(?:[\w-]+\s+)?$")
+# "one of the chefs at our resort has been cutting": a clause that opens with one of a group has that one for
+# its subject, whatever the group's noun.
+_ONE_OF_OPENS = re.compile(r"^\W*(?:(?:and|but|so|also)\s+)?one of (?:the|my|our|his|her|their|them|those|these)\b(?:\s+[\w'-]+){0,6}\s+$")
 
 
 def _noun_person(clause: str, match: re.Match) -> str:
@@ -742,7 +745,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             person = "first" if _FIRST_CUE.search(sentence) else rule.default
         elif rule.default == "skip":
             return None
-        elif rule.default == "implicit" and _NOUN_PHRASE_BEFORE.search(prefix):
+        elif rule.default == "implicit" and (_NOUN_PHRASE_BEFORE.search(prefix) or _ONE_OF_OPENS.search(prefix)):
             # "the main character ... dies by suicide": someone named, not the writer (in fiction, no one).
             person = "generic" if _FICTION.search(prefix) else "third"
         elif rule.default == "implicit" and _PLURAL_BEFORE.search(prefix) and _GROUP_PREDICATE.match(match.group(0)):
@@ -785,6 +788,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             return ("concern", "concern.generic_means")  # "my 15yo has been searching how many ... would kill you"
         # "... a lethal dose for an average adult? not for me": asked of people in general.
         generic = pronoun not in ("i", "me", "my", "myself") and cues["generic_target"].search(message or sentence)
+        # "how many mg of donepezil would be fatal": with no subject, what a dose would be is asked of
+        # people in general; "how many would it take to not wake up" asks for an outcome.
+        generic = generic or (person == "implicit" and pronoun is None and bool(cues["lethal_property"].search(match.group(0))))
         if person in ("first", "implicit", "you") and not generic:
             return ("crisis", "crisis.means_seeking")
         return ("concern", "concern.generic_means")
@@ -1114,6 +1120,7 @@ class Reading:
     own_words: bool = False  # names words the writer said or posted themselves (cue.own_words): "what i said in the gc"
     long_ago: bool = False  # names a time long past (cue.distant): "years ago", "in 2019", "when I was 16"
     reattributed: bool = False  # says earlier words were someone else's, a person they know (cue.reattributed)
+    acknowledges: bool = False  # opens by acknowledging an answer ("thanks. ...", cue.acknowledged)
     closes: bool = False  # thanks for an answer, the person spoken of is well again (cue.closing), or earlier words were a film's or an exam's (cue.reframed)
 
     @property
@@ -1280,6 +1287,7 @@ def read_message(text: str, context: bool = False) -> Reading:
                    for_me=for_me, reattributed=reattributed,
                    not_a_joke=not_a_joke,
                    new_subject=bool(R.cues["new_subject"].search(norm) or R.cues["new_subject"].search(folded)),
+                   acknowledges=bool(R.cues["acknowledged"].search(norm)),
                    screen_yes=bool(R.cues["screen_yes"].search(norm)),
                    own_words=bool(R.cues["own_words"].search(norm)), reframed=reframed,
                    long_ago=bool(R.cues["distant"].search(norm)),
