@@ -382,7 +382,9 @@ class Answerer:
         # asked: the best sentence holding each is kept within the wider margin, though the message's other
         # words favour the sentence holding another. A sentence about another treatment than the one asked
         # about says no part of it ("what about for TMS?" after ECT side effects: "... ongoing ECT treatments").
-        parts = len(frozenset().union(*(c.says for c in candidates))) >= 2
+        # So too with one lay word that the best sentence does not hold ("any addiction risk? hx of alcohol use
+        # d/o": the sentence on substance use disorder, and the one saying ketamine is addictive).
+        parts = bool(frozenset().union(*(c.says for c in candidates)))
         seen: set[str] = set()
         chosen: list[tuple[Candidate, int, int]] = []
         for candidate in candidates:

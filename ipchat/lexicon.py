@@ -265,14 +265,24 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
             match = description_pattern(treatment.described_by).search(plain) if treatment.described_by else None
             if match and not _names_it(treatment, plain):
                 additions.append((after(match), treatment.name))
+    # "how long do SSRIs take": the sources may speak of the class ("antidepressants") instead. A treatment
+    # the sources cover is read as its class only beside another of it ("can I suggest ECT/TMS/ketamine as
+    # first line?" asks about interventional therapies as a group); the class is added once, after the last.
+    named: dict[str, list[tuple[bool, int]]] = {}
     for treatment in load_lexicon().treatments:
-        # "how long do SSRIs take": the sources may speak of the class ("antidepressants") instead.
         broader = treatment.broader
         if not broader or broader.lower() in lowered or not all(known(w) for w in broader.lower().split()):
             continue
         match = next((m for m in (_alias_pattern(a).search(plain) for a in (treatment.name, *treatment.aliases)) if m), None)
         if match:
-            additions.append((after(match), broader))
+            covered = all(known(w) for w in treatment.name.lower().replace("-", " ").split())
+            named.setdefault(broader, []).append((covered, after(match)))
+    for broader, members in named.items():
+        uncovered = [end for covered, end in members if not covered]
+        if len(members) >= 2:
+            additions.append((max(end for _, end in members), broader))
+        elif uncovered:
+            additions.append((uncovered[0], broader))
     for entry in load_lexicon().lay:
         if entry.source.lower() in lowered or not all(known(w) for w in entry.source.lower().replace("-", " ").split()):
             continue

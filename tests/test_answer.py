@@ -410,6 +410,13 @@ def test_each_part_a_lay_word_asks_for_gets_its_sentence(answerer):
         assert any("substance use disorder" in c.quote for c in reply.citations), reply.answer
 
 
+def test_one_lay_word_the_best_sentence_lacks_gets_its_sentence_beside_it(answerer):
+    # "addiction" is the one lay word ("addictive"); the history's words favour the substance-use sentence.
+    reply = answerer.ask("any addiction risk? he's got a hx of alcohol use d/o", ["ketamine side effect profile?"])
+    assert any("addictive properties" in c.quote for c in reply.citations), reply.answer
+    assert any("substance use disorder" in c.quote for c in reply.citations), reply.answer
+
+
 def test_whether_a_side_effect_is_permanent_is_still_an_aspect_the_sources_do_not_discuss(answerer):
     for question, history in (("is the memory loss from ECT permanent?", ()), ("is that permanent?", ("ECT side effects?",))):
         reply = answerer.ask(question, history)

@@ -151,10 +151,23 @@ def test_a_broader_class_is_a_topic_the_lexicon_knows():
 
 
 def test_a_treatment_named_only_by_its_class_gets_the_class_added():
-    assert expand_lay("how long does sertraline take to work") == "how long does sertraline (antidepressants) take to work"
-    assert expand_lay("do antidepressants and sertraline differ") == "do antidepressants and sertraline differ"
+    unnamed = lambda w: w != "sertraline"  # noqa: E731 - sources that never name sertraline
+    assert expand_lay("how long does sertraline take to work", known=unnamed) == \
+        "how long does sertraline (antidepressants) take to work"
+    assert expand_lay("do antidepressants and sertraline differ", known=unnamed) == "do antidepressants and sertraline differ"
+    # sources that name it: it is read as itself
+    assert expand_lay("how long does sertraline take to work") == "how long does sertraline take to work"
     assert expand_lay("how long does sertraline take", known=lambda w: w != "antidepressants") == \
         "how long does sertraline take"
+
+
+def test_treatments_the_sources_cover_are_read_as_their_class_only_when_named_together():
+    assert expand_lay("can I suggest ect/tms/ketamine as first line?") == \
+        "can I suggest ect/tms/ketamine (interventional therapies) as first line (first-line)?"
+    assert "interventional" not in expand_lay("does ECT hurt")
+    # two drugs the sources never name: the class once, after the last
+    assert expand_lay("sertraline or fluoxetine, which first?", known=lambda w: w not in ("sertraline", "fluoxetine")) \
+        .count("(antidepressants)") == 1
 
 
 @pytest.mark.parametrize(("name", "text"), _cases("cue", 2))
