@@ -266,8 +266,9 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
             if match and not _names_it(treatment, plain):
                 additions.append((after(match), treatment.name))
     # "how long do SSRIs take": the sources may speak of the class ("antidepressants") instead. A treatment
-    # the sources cover is read as its class only beside another of it ("can I suggest ECT/TMS/ketamine as
-    # first line?" asks about interventional therapies as a group); the class is added once, after the last.
+    # the sources cover is read as its class only beside another of it, and not when one is picked among them
+    # ("can I suggest ECT/TMS/ketamine as first line?" asks about interventional therapies as a group; "which is
+    # gentler, TMS or ECT?" does not); the class is added once, after the last.
     named: dict[str, list[tuple[bool, int]]] = {}
     for treatment in load_lexicon().treatments:
         broader = treatment.broader
@@ -279,10 +280,10 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
             named.setdefault(broader, []).append((covered, after(match)))
     for broader, members in named.items():
         uncovered = [end for covered, end in members if not covered]
-        if len(members) >= 2:
+        if uncovered:
+            additions.append((max(uncovered), broader))
+        elif len(members) >= 2 and not cue("picks_among").search(plain):
             additions.append((max(end for _, end in members), broader))
-        elif uncovered:
-            additions.append((uncovered[0], broader))
     for entry in load_lexicon().lay:
         if entry.source.lower() in lowered or not all(known(w) for w in entry.source.lower().replace("-", " ").split()):
             continue

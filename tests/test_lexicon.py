@@ -165,6 +165,7 @@ def test_treatments_the_sources_cover_are_read_as_their_class_only_when_named_to
     assert expand_lay("can I suggest ect/tms/ketamine as first line?") == \
         "can I suggest ect/tms/ketamine (interventional therapies) as first line (first-line)?"
     assert "interventional" not in expand_lay("does ECT hurt")
+    assert "interventional" not in expand_lay("which is gentler on SE, TMS or ECT?")  # one picked among them
     # two drugs the sources never name: the class once, after the last
     assert expand_lay("sertraline or fluoxetine, which first?", known=lambda w: w not in ("sertraline", "fluoxetine")) \
         .count("(antidepressants)") == 1

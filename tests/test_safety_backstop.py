@@ -434,7 +434,7 @@ class _HearsOnlyOnes:
     (["exams are friday", "after that i can finally rest"], "does TMS hurt", "crisis"),
     (["my sister is moving out friday"], "she said she's taking the cat for good", "concern"),  # not the writer's voice
     (["this commute is killing me"], "does TMS hurt", "none"),  # an idiom: nearness is the words'
-    (["is ECT indicated for severe suicidality?"], "how many sessions are usual?", "none"),  # a topic
+    (["is ECT indicated for severe suicidality?"], "how many sessions are usual?", "clinical"),  # a topic, carried
     (["i said something dark earlier, just kidding, i'm fine"], "does TMS hurt", "none"),  # taken back
 ])
 def test_the_last_messages_are_heard_together_only_when_the_rules_read_nothing_in_them(history, message, level) -> None:
