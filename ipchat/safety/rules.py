@@ -97,6 +97,8 @@ _PRO_DROP = re.compile(
     r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got)\s+" + _DETS + r"$"
 )
 _OBJECT_NOUN_BEFORE = re.compile(r"\b(?:for|to|with|at|by|from)\s+(?:the|my|our|his|her)\s+$")
+# ... or a bare plural of the people around ("giving my plants away to coworkers"), not a kind of patient.
+_OBJECT_PEOPLE_BEFORE = re.compile(r"\b(?:to|with)\s+(?:coworkers|co-workers|colleagues|friends|mates|neighbou?rs|people|everyone)\s*$")
 # What someone else may conclude of the writer, then confirmed ("people will think I want to die, and they're right").
 _CONFIRMED = re.compile(r"\b(?:right|true|correct|i do|i am|i will|which i am|they would not be wrong)\b")
 # A person named right after a verb of giving or telling (`_OBJECT_VERB`), with the thing given after them, is its
@@ -640,8 +642,9 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
             return _walk_back(R, clause, last.start())
         person = "generic"
     else:
-        if _OBJECT_NOUN_BEFORE.search(clause, 0, last.start()) and len(matches) > 1:
-            return _walk_back(R, clause, last.start())  # "left things for the kids ...": an object
+        if _OBJECT_NOUN_BEFORE.search(clause, 0, last.start()) or _OBJECT_PEOPLE_BEFORE.search(clause, 0, last.end()):
+            # "left things for the kids ...", "gave my watch to my nephew, sorted the will": an object, not who acts.
+            return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
         determiner = _PERSON_DETERMINER.search(clause, 0, last.start())
         if determiner and _OBJECT_VERB.search(clause, 0, determiner.start()) and _GIVEN_THING.match(clause, last.end()):
             # "wrote the wife a letter and put it where she'll find it": the one written to, not who acts.
