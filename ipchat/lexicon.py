@@ -83,8 +83,9 @@ class Lexicon:
 
 
 # An adverb people slip into a phrase without changing what it asks: "who is it actually for", "what is it
-# really used for".
-_FILLER = r"(?:(?:actually|really|even|exactly|usually|typically|generally|normally|mostly|ever)[\s-]+)?"
+# really used for"; or a word of how often it happens: "his face keeps twitching" is "face twitching".
+_FILLER = (r"(?:(?:actually|really|even|exactly|usually|typically|generally|normally|mostly|ever"
+           r"|keeps|keep|kept|still|always|constantly|sometimes|often)[\s-]+)?")
 
 
 def words_pattern(words, it: str | None = None) -> re.Pattern:
