@@ -174,6 +174,13 @@ def test_finding_a_letter_and_asking_whether_are_read_as_such(text: str, level: 
     # the one written to is not who acts
     ("wrote the wife a letter and put it in the tackle box where she'll find it after", "crisis"),
     ("my wife wrote a letter and put it in the drawer where the kids will find it", "concern"),
+    # a person after "to" is who receives, not who acts in the next clause
+    ("gave my logbooks and my watch to my nephew last weekend, sorted the will. is TMS covered by insurance", "crisis"),
+    ("my dad gave his logbooks and his watch to my nephew last weekend, sorted the will. is TMS covered", "concern"),
+    ("Is the toxicity of TCAs in overdose a reason to avoid them for patients with a history of SI?", "clinical"),
+    # stopping what keeps one alive, to let death come: the writer's intent, or someone else's
+    ("been thinking i'll just stop going to dialysis and let it happen. does TMS work on dialysis", "crisis"),
+    ("she keeps saying she'll stop going to dialysis and let nature take its course. how do i get her help", "concern"),
     # a question in the second person that the writer shows is theirs
     ("can you overdose on the nasal spray if you use the whole bottle? i need to be sure it would work first time", "crisis"),
     ("can you overdose on the nasal spray if you use the whole bottle?", "clinical"),
