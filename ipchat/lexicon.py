@@ -149,6 +149,21 @@ def _regex(patterns: tuple[str, ...], where: str) -> re.Pattern:
         raise LexiconError(f"{where}: bad pattern ({exc})") from None
 
 
+# A topic named by its kind with another word for a treatment: "procedural therapy" is also "the procedural
+# ones", "procedural options", "procedural tx".
+_TOPIC_HEADS = ("therapy", "therapies", "treatment", "treatments", "one", "ones", "option", "options", "tx")
+
+
+def _with_heads(aliases: tuple[str, ...]) -> tuple[str, ...]:
+    """`aliases`, and for each ending in a word for a treatment, the same kind with each other such word."""
+    out = list(aliases)
+    for alias in aliases:
+        kind, _, head = alias.rpartition(" ")
+        if kind and head.lower() in _TOPIC_HEADS:
+            out.extend(f"{kind} {other}" for other in _TOPIC_HEADS if other != head.lower())
+    return tuple(dict.fromkeys(out))
+
+
 def build_lexicon(data: dict) -> Lexicon:
     """A Lexicon from parsed TOML. Raises LexiconError naming the entry at fault."""
     treatments, topics, shorthand, lay, aspects, examples = [], [], [], [], [], []
@@ -177,7 +192,7 @@ def build_lexicon(data: dict) -> Lexicon:
     for n, entry in enumerate(data.get("topic", []), start=1):
         where = f"lexicon.toml [[topic]] #{n}"
         name = _name(entry, where)
-        topics.append(Topic(name, _strings(entry, "aliases", where)))
+        topics.append(Topic(name, _with_heads(_strings(entry, "aliases", where))))
         examples_of("topic", name, entry, where)
     for n, entry in enumerate(data.get("shorthand", []), start=1):
         where = f"lexicon.toml [[shorthand]] #{n}"
