@@ -97,8 +97,6 @@ _PRO_DROP = re.compile(
     r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got)\s+" + _DETS + r"$"
 )
 _OBJECT_NOUN_BEFORE = re.compile(r"\b(?:for|to|with|at|by|from)\s+(?:the|my|our|his|her)\s+$")
-# ... or a bare plural of the people around ("giving my plants away to coworkers"), not a kind of patient.
-_OBJECT_PEOPLE_BEFORE = re.compile(r"\b(?:to|with)\s+(?:coworkers|co-workers|colleagues|friends|mates|neighbou?rs|people|everyone)\s*$")
 # What someone else may conclude of the writer, then confirmed ("people will think I want to die, and they're right").
 _CONFIRMED = re.compile(r"\b(?:right|true|correct|i do|i am|i will|which i am|they would not be wrong)\b")
 # A person named right after a verb of giving or telling (`_OBJECT_VERB`), with the thing given after them, is its
@@ -642,7 +640,7 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
             return _walk_back(R, clause, last.start())
         person = "generic"
     else:
-        if _OBJECT_NOUN_BEFORE.search(clause, 0, last.start()) or _OBJECT_PEOPLE_BEFORE.search(clause, 0, last.end()):
+        if _OBJECT_NOUN_BEFORE.search(clause, 0, last.start()) or R.cues["people_around"].search(clause, 0, last.end()):
             # "left things for the kids ...", "gave my watch to my nephew, sorted the will": an object, not who acts.
             return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
         determiner = _PERSON_DETERMINER.search(clause, 0, last.start())
