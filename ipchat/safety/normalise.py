@@ -146,6 +146,8 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\blog(?:ging|ged)? off (?:permanently|forever|for good|for ever|from life)\b", "die"),
         (r"\b(?:wknd|wkend|weeknd)\b", "weekend"),
         (r"\babt\b", "about"),
+        (r"\bppl\b", "people"),
+        (r"\b(nobody|no one|noone|everybody|everyone|somebody|someone)'d\b", r"\1 would"),
         # Dialect spellings: Scots, Irish and northern English, Jamaican Patois, Nigerian Pidgin.
         (r"\bgonnae\b", "going to"),
         (r"\bwannae\b", "want to"),
@@ -332,6 +334,9 @@ def correct_spelling(text: str) -> str:
     return _LONG_WORD.sub(fix, text)
 
 
+_ADVERB_FRAGMENT = re.compile(r"\s*[.!]+\s+(permanently|forever|for ever|for good|probably|maybe|prob|\d{1,3}(?:st|nd|rd|th) (?:floor|storey|story))(?=\s*(?:[.!?]|$))")
+
+
 def normalise(text: str, correct: bool = True) -> str:
     """Return `text` in the canonical form the rules read: lower case, plain quotes, slang and
     contractions expanded, leetspeak, repeated letters and (with `correct`) misspelt risk words
@@ -348,5 +353,7 @@ def normalise(text: str, correct: bool = True) -> str:
     for pattern, replacement, first in _rewrites():
         if first is None or not first.isdisjoint(heads):
             text = pattern.sub(replacement, text)
+    # A lone "Permanently." or "11th floor." after a sentence finishes it ("wish i could switch off. permanently.").
+    text = _ADVERB_FRAGMENT.sub(r" \1", text)
     return _SPACES.sub(" ", text).strip()
 

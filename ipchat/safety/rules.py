@@ -103,6 +103,7 @@ _CONFIRMED = re.compile(r"\b(?:right|true|correct|i do|i am|i will|which i am|th
 # indirect object: "wrote the wife a letter", "gave my son the keys".
 _PERSON_DETERMINER = re.compile(r"\b(?:the|my|our|his|her)\s+$")
 _GIVEN_THING = re.compile(r"\s+(?:a|an|the|some|my|his|her|their|all|both)\s+\w+")
+_RELATIVE_AFTER = re.compile(r"\s+(?:who|that)\b")
 _PREPOSITION_BEFORE = re.compile(r"\b(?:on|for|to|with|about|of|at|by|from|than|like)\s+(?:other\s+|all\s+|most\s+|the\s+|my\s+|our\s+)?$")
 # A noun phrase ("the main character", "his brother") right before the predicate, with no verb of the
 # writer's between: the predicate is about it.
@@ -635,8 +636,9 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
             _WITH.match(clause, last.end()) or clause[: last.start()].endswith("for "))
         person = "generic" if described else "third"
     elif last.group("generic"):
-        # "risk assessments on other people, then I drive home thinking about ...": an object.
-        if _PREPOSITION_BEFORE.search(clause, 0, last.start()) and len(matches) > 1:
+        # "risk assessments on other people, then I drive home thinking about ...": an object. Not when a
+        # relative clause makes them its subject: "it's only for people who want to kill themselves".
+        if _PREPOSITION_BEFORE.search(clause, 0, last.start()) and len(matches) > 1 and not _RELATIVE_AFTER.match(clause, last.end()):
             return _walk_back(R, clause, last.start())
         person = "generic"
     else:
