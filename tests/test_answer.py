@@ -255,6 +255,15 @@ def test_an_aspect_asked_in_a_later_question_is_a_note_not_a_refusal(answerer):
     assert answerer.ask("Can I drive home after ECT, and what is it?").declined
 
 
+def test_people_named_as_who_is_told_are_not_what_is_asked(answerer):
+    # The effects are asked; the elderly patient is who hears them.
+    reply = answerer.ask("ECT adverse effects to counsel elderly pt + daughter on?")
+    assert not reply.declined and "memory loss" in reply.citations[0].quote
+    assert "No indexed passage discusses age." in reply.notes
+    # Asked of them, it is what is asked.
+    assert answerer.ask("is ECT ok for elderly patients?").declined
+
+
 def test_a_persons_past_is_not_a_treatments_history(answerer):
     reply = answerer.ask("is ketamine addictive though? he had a drinking problem back in the 90s")
     assert not reply.declined and any("addictive properties" in c.quote for c in reply.citations)
