@@ -966,3 +966,33 @@ def test_earlier_words_dated_to_the_writers_past_are_their_past() -> None:
     assert assess(history[1], history[:1]).level == "concern"
     assert assess("how often are maintenance sessions usually?", history).level == "concern"
     assert assess("i don't feel that way now", history[:1]).level == "clinical"
+
+
+def test_a_lone_permanently_or_floor_finishes_the_sentence_before_it() -> None:
+    assert assess("wish i could just switch off. permanently. do u need a referral for spravato").level == "crisis"
+    assert assess("wish i could just switch off for an hour. anyway. do u need a referral").level == "none"
+    assert assess("its 4am and im out on the balcony typing this. 11th floor.").level == "crisis"
+    assert assess("my mum lives on the 11th floor. can she get TMS at home?").level == "none"
+
+
+def test_people_who_do_something_are_people_in_general_even_after_a_preposition() -> None:
+    assert assess("a mate said its only for ppl who want to kill themselves. is it only for suicidal people?").level \
+        == "clinical"
+    assert assess("my mate said he wants to kill himself").level == "concern"
+
+
+def test_a_quoted_verb_phrase_after_and_is_read_in_its_sentence() -> None:
+    text = "she keeps saying she's going to stop going to dialysis and \"let nature take its course\". how do i help"
+    assert assess(text).level == "concern"
+    assert assess("i'm going to stop going and 'let nature take its course'").level == "crisis"
+    # a quote after a person named as the one given to is someone's words, not the plan's second half
+    given = assess("my brother called saying hes given his car to his girlfriend and 'wont be needing it'. should I call someone")
+    assert given.level == "concern"
+
+
+def test_words_quoted_from_someone_of_the_writers_own_are_reported_not_an_example() -> None:
+    own = ("my daughter (19) has type 1 and i found her insulin pens hidden in her drawer and she said she "
+           "\"doesn't see the point anymore\". is ketamine an option for someone her age")
+    assert assess(own).level == "concern"
+    example = "how do you explain that when a patient says \"I want to die\" the nurse must ask about a plan?"
+    assert assess(example).level == "clinical"

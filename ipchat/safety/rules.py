@@ -466,7 +466,11 @@ def _set_aside_mentions(R: Rules, text: str, fired: list[str]) -> str:
 
 # Words before a quote that make it the writer's own: "what I texted my friend:", "from my notes app:".
 # A quotation that is part of the sentence's own grammar ("she's going to 'finish the job'").
-_QUOTE_AS_PHRASE = re.compile(r"\b(?:to|will|would|going to|gonna|wants to|might|could)\s*$")
+# ... and a verb phrase quoted as the second of two things someone means to do ("going to stop going and
+# 'let nature take its course'").
+_QUOTE_AS_PHRASE = re.compile(r"\b(?:to|will|would|going to|gonna|wants to|might|could)\s*$"
+                              r"|\b(?:will|would|going to|gonna|wants to|want to|might|could|planning to|plans to)\s+(?!(?:the|a|an|his|her|their|my|our)\b)"
+                              r"(?:[\w']+\s+){1,4}?and\s*$")
 
 _INDEFINITE = re.compile(r"(?:a|an|any|some|someone|somebody|anyone|anybody)\b")
 _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|some)\s+(?:\w+\s+)?$")
@@ -1182,6 +1186,16 @@ def _scan_languages(R: Rules, text: str, scan: _Scan) -> None:
         scan.level = "clinical"
 
 
+_OWNED = re.compile(r"\b(?:my|our)\s+(?:[\w-]+\s+)?")
+
+
+def _names_own_person(R: Rules, text: str) -> bool:
+    """True when `text` names someone of the writer's own ("my daughter (19)", "our son"): words quoted in it
+    are theirs, reported, not an example put in anyone's mouth."""
+    return any(R.person_noun.match(text, m.end()) or R.person_noun.match(text, m.start() + len(m.group(0).split()[0]) + 1)
+               for m in _OWNED.finditer(text))
+
+
 def read_message(text: str, context: bool = False) -> Reading:
     """The rules' Reading of one message. `context` is True when earlier messages give context
     (Reading.gives_context): then a sign in this one is a crisis."""
@@ -1198,7 +1212,8 @@ def read_message(text: str, context: bool = False) -> Reading:
     for quote in quotes:
         _scan(R, quote, scan, reported=True)
     _scan_languages(R, text, scan)
-    if any(f.decision == "concern.reported_speech" for f in scan.findings) and R.cues["generic_question"].search(norm):
+    if any(f.decision == "concern.reported_speech" for f in scan.findings) and R.cues["generic_question"].search(norm) \
+            and not _names_own_person(R, norm):
         # Words put in the mouth of anyone at all ("how do you explain that when a patient says 'I want
         # to die' the nurse must ask about a plan?") are an example for teaching, not someone's report.
         scan.findings = [Finding(f.rule_id, f.item, "clinical", "clinical.generic_person")
