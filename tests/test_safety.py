@@ -302,10 +302,23 @@ def test_unknown_region_names_the_valid_ones(monkeypatch: pytest.MonkeyPatch) ->
         ("I can't stop thinking about killing myself", "crisis"),
         ("im not gonna kill myself dont worry", "clinical"),
         ("i'm no longer suicidal", "concern"),
+        # The denial is of the word; what the writer "just" sees is not denied.
+        ("I'm not suicidal or anything I just don't see a way I'm still here by christmas", "crisis"),
+        ("i'm not suicidal but i am worried about ECT", "clinical"),
     ],
 )
 def test_negation(text: str, level: str) -> None:
     assert assess(text).level == level
+
+
+def test_a_joke_someone_else_assumed_takes_nothing_back() -> None:
+    # "she thinks i was joking. i wasnt": the risk said two messages ago is still open.
+    history = ("can you lose your licence if you have ECT",
+               "told my wife earlier id be better off dead, she thinks i was joking. i wasnt")
+    assert assess("ok so how long off work after each session", history).level == "crisis"
+    history = ("can you lose your licence if you have ECT", "told my wife earlier id be better off dead",
+               "lol i was joking. i am fine")
+    assert assess("ok so how long off work after each session", history).level != "crisis"
 
 
 @pytest.mark.parametrize(

@@ -477,6 +477,9 @@ _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|some)\s+(?:\w+\s+)?$")
 
 _TIME_CLAUSE = re.compile(r"(?:when|once|after|by the time|for when|for after)\s")
 _LIST_TAIL = re.compile(r"\s*(?:or|nor|and)\s+$")
+# A denial and then what the writer "just" or "only" feels, or a "but": "I'm not suicidal or anything I just don't
+# see a way I'm still here by christmas" denies the word, not what follows it.
+_CONTRAST = re.compile(r"\b(?:but|i (?:just|only)|it is (?:just|only)|just that)\b")
 _NEGATED_LIST = re.compile(r"\b(?:no|not|never|without|nor)\b[^,.;!?]*\b(?:or|nor)\s+$")
 # A fictional character the sentence is about ("the main character has ECT after a suicide attempt").
 _FICTION_SUBJECT = re.compile(r"\b(?:the|a|this|that)\s+(?:main\s+|lead\s+|central\s+)?(?:character|protagonist|hero|heroine|narrator|villain)\b")
@@ -810,7 +813,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     # to deal with when I'm gone" denies nothing about being gone.
     opens_time_clause = bool(_TIME_CLAUSE.match(match.group(0)))
     negated = not opens_time_clause and bool(
-                   any(m.start() < match.start() for m in cues["negation"].finditer(clause, local_start, match.end()))
+                   any(m.start() < match.start() and not (_CONTRAST.search(clause, m.end(), match.start())
+                                                          or _CONTRAST.match(clause, match.start()))
+                       for m in cues["negation"].finditer(clause, local_start, match.end()))
                    # "no thoughts of killing myself or hurting myself": the negation spans the list
                    or (_LIST_TAIL.match(clause[:match.start()]) and cues["negation"].search(previous))
                    or _NEGATED_LIST.search(clause[:match.start()])
