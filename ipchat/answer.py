@@ -238,6 +238,10 @@ class Answerer:
         medications = {name for name in asked if is_medication(name)}
         if set(topics_in(query)) - {topic_of(name) for name in medications}:
             medications = set()  # a procedure or another topic is asked about too
+        # "consenting a 20yo for ECT, what SEs does it list": what is asked is what the sources list; the
+        # age and the consent are who it is for.
+        listing = _listing_clause(query)
+        outside = (lambda position: not listing[0] <= position < listing[1]) if listing else (lambda _position: False)
         for aspect in aspects_asked(query):
             # "Can I drive after ECT?": what is asked is driving, and no pooled sentence speaks of it.
             # Asked in a later clause ("what is ECT, and can I drive after it?") it is a note.
@@ -251,7 +255,7 @@ class Answerer:
                 # youngest age someone can get ECT? my 15yo cousin was mentioned for it"), it is asked.
                 # Named as who is told ("adverse effects to counsel an elderly pt on?"), it is a note as well.
                 decline = decline or any(not (_in_later_clause(query, m.start()) or _in_background(query, m.start())
-                                              or cue("audience").search(query, 0, m.start()))
+                                              or cue("audience").search(query, 0, m.start()) or outside(m.start()))
                                          for m in aspect.asked.finditer(query))
                 notes.append(f"No indexed passage discusses {aspect.name}{' for ' + _join(sorted(of_drug)) if of_drug else ''}.")
                 noted_figures.update(aspect.figures)
@@ -273,6 +277,7 @@ class Answerer:
                 notes.append(f"The indexed sources name {_join(cautioned)} only as a history or a caution, "
                              "not as something a treatment is for.")
         conditions = conditions_named(query)
+        listed_kinds = expected_types(query[listing[0]:listing[1]]) if listing else None
         for i, kind in enumerate(expected_types(query)):
             if kind.split(":")[0] in noted_figures:
                 continue  # "what do they cost?": the aspect's note ("cost or insurance") already says it
@@ -281,7 +286,7 @@ class Answerer:
             of = conditions if kind in POPULATION_FIGURES else []
             if not any(states(self._sentence(c), kind) and self._on_topic(c, covered_topics)
                        and (not of or set(of) & set(conditions_named(self._sentence(c)))) for c in candidates):
-                decline = decline or i == 0
+                decline = decline or i == 0 and (listed_kinds is None or kind in listed_kinds)
                 notes.append(f"No retrieved passage{' on ' + _join(sorted(covered_topics)) if covered_topics else ''} "
                              f"states {TYPE_LABELS[kind]}{' for ' + _join(of) if of else ''}.")
         return decline, notes
@@ -615,6 +620,21 @@ def _sentences(question: str) -> list[tuple[int, int]]:
         start = match.end()
     spans.append((start, len(question)))
     return spans
+
+
+_CLAUSE_START = re.compile(r"(?:[,;:(]|\s[-\u2013\u2014]\s)\s*")
+
+
+def _listing_clause(question: str) -> tuple[int, int] | None:
+    """Where `question` asks what the sources themselves list or say (lexicon cue `asks_listing`): from the
+    start of that clause (its sentence, or the last comma, dash or colon before the cue) to the end of its
+    sentence; None when it asks no such thing."""
+    match = cue("asks_listing").search(question)
+    if match is None:
+        return None
+    start, end = next(((a, b) for a, b in _sentences(question) if a <= match.start() <= b), (0, len(question)))
+    start = max([m.end() for m in _CLAUSE_START.finditer(question, start, match.start())], default=start)
+    return start, end
 
 
 def _in_later_clause(question: str, position: int) -> bool:

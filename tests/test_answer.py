@@ -264,6 +264,15 @@ def test_people_named_as_who_is_told_are_not_what_is_asked(answerer):
     assert answerer.ask("is ECT ok for elderly patients?").declined
 
 
+def test_a_question_about_what_the_sources_list_asks_only_that(answerer):
+    # The side effects the guide lists are asked; the patient's age and the consent are who it is for.
+    reply = answerer.ask("consenting a 20yo for ECT, what SEs does it list")
+    assert not reply.declined and "memory loss" in reply.citations[0].quote
+    assert "No indexed passage discusses age." in reply.notes
+    # Asked inside that clause, the age is what is asked.
+    assert answerer.ask("does the guide mention an age limit for ECT?").declined
+
+
 def test_a_persons_past_is_not_a_treatments_history(answerer):
     reply = answerer.ask("is ketamine addictive though? he had a drinking problem back in the 90s")
     assert not reply.declined and any("addictive properties" in c.quote for c in reply.citations)
