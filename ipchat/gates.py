@@ -22,7 +22,7 @@ from __future__ import annotations
 import glob
 import logging
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -143,18 +143,23 @@ def run_gates(gates: Iterable[Gate], settings, out_dir: str | Path | None = None
 
     gates = list(gates)
     answerer = None
-    semantic_assess = None
+    safety_embedder = None
     outcomes: list[GateOutcome] = []
     for number, gate in enumerate(gates, start=1):
         if gate.safety:
             assess = None
+            rows = load_safety_rows(gate.path)
             if gate.semantic:
-                if semantic_assess is None:
-                    from . import safety
+                from . import safety
 
-                    semantic_assess = safety.semantic_assessor(safety.load_safety_embedder(settings))
-                assess = semantic_assess
-            result = evaluate_safety(load_safety_rows(gate.path), progress, assess=assess, source=gate.path.name)
+                if safety_embedder is None:
+                    safety_embedder = safety.load_safety_embedder(settings)
+                # The set's vectors are made beforehand in batches: the gates' time is mostly the model's.
+                assess = safety.semantic_assessor(
+                    safety_embedder, [(row["text"], tuple(row.get("history", ()))) for row in rows], progress)
+            result = evaluate_safety(rows, progress, assess=assess, source=gate.path.name)
+            if gate.semantic:
+                result = replace(result, latency_label="assess, vectors made beforehand")
         else:
             if answerer is None:
                 from .answer import Answerer

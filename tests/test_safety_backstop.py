@@ -612,3 +612,39 @@ def test_an_idiom_in_a_foreign_message_is_read_through_its_gloss() -> None:
     assert "idiom" not in " ".join(assess(text).rule_ids)  # the Spanish rules read no idiom
     heard = assess(text, vector=np.ones(4), backstop=_Hears("crisis"), sentence_vectors=[np.ones(4), np.ones(4)])
     assert heard.level == "concern"  # the idiom's sentence is not heard; the other, one step less
+
+
+class _CountingEmbedder:
+    """Vectors of ones for a text that names the bridge, zeros otherwise; records every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts, progress=None):
+        self.calls.append(list(texts))
+        if progress:
+            progress(len(texts), len(texts))
+        return np.array([np.ones(4) if "bridge" in text else np.zeros(4) for text in texts])
+
+
+def test_an_assessor_given_the_turns_beforehand_embeds_each_text_once_and_judges_alike(monkeypatch) -> None:
+    from ipchat import safety
+
+    monkeypatch.setattr(safety, "backstop_for", lambda embedder: _HearsOnlyOnes())
+    turns = [("thinking about the bridge a lot. the high one", ()),
+             ("does TMS hurt", ("exams are friday", "the bridge near campus")),
+             ("does TMS hurt", ("exams are friday",)),
+             ("does TMS hurt", ())]
+    one_by_one = safety.semantic_assessor(_CountingEmbedder())
+    expected = [one_by_one(text, history) for text, history in turns]
+    assert [e.level for e in expected] == ["crisis", "crisis", "none", "none"]
+
+    embedder, seen = _CountingEmbedder(), []
+    prepared = safety.semantic_assessor(embedder, turns, lambda done, total: seen.append((done, total)))
+    assert len(embedder.calls) == 1 and seen  # one batched call, followed by progress
+    batch = embedder.calls[0]
+    assert len(batch) == len(set(batch)) and "does TMS hurt" in batch and "exams are friday" in batch
+    assert [(a.level, a.rule_ids) for a in (prepared(text, history) for text, history in turns)] == [
+        (e.level, e.rule_ids) for e in expected]
+    assert len(embedder.calls) == 1  # every vector was made beforehand
+    assert prepared("a turn not given beforehand").level == "none" and len(embedder.calls) == 2
