@@ -122,8 +122,8 @@ from .languages import without_risk_words
 
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
-from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, in_writers_voice, names_someone_else, read_message,
-                    speaks_of_self, tells_of_someone_else)
+from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, asks_whom_to_tell, in_writers_voice, names_someone_else,
+                    read_message, speaks_of_self, tells_of_someone_else)
 
 __all__ = [
     "LEVELS",
@@ -440,8 +440,8 @@ def _crisis_in_own_words(text: str, sentence_vectors, judged: int | None, backst
     from (-1: the whole message; None: each sentence is heard afresh)."""
     for n, (start, end) in enumerate(sentence_spans(text)):
         vector = sentence_vectors[n] if n < len(sentence_vectors) else None
-        if vector is None or not speaks_of_self(text[start:end]):
-            continue
+        if vector is None or not speaks_of_self(text[start:end]) or asks_whom_to_tell(text[start:end]):
+            continue  # "im just a porter, who do i tell??" after what a patient said asks how to help them
         if n == judged or backstop.judge(vector).level == "crisis":
             return True
     return False

@@ -148,6 +148,7 @@ _THING_SUBJECT = re.compile(
     r"\b(?:topic|subject|theme|focus|question|lecture|talk|session|module|essay|paper|assignment|presentation|chapter"
     r"|article|study|book|novel|film|show|episode|course|class|seminar|debate|title|agenda|training|handout)'?s?\s*$"
 )
+_COMPANY_BEFORE = re.compile(r"\b(?:with|beside|alongside|next to|behind|near)\s+$")
 _OBJECT_VERB = re.compile(
     r"\b(?:sent|send|sends|texted|texts|told|tells|showed|shows|gave|gives|handed|messaged|called|asked|emailed"
     r"|wrote|write|writing|written|give|giving|given|hand|bought|buy|owe|owed"
@@ -477,9 +478,8 @@ _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|some)\s+(?:\w+\s+)?$")
 
 _TIME_CLAUSE = re.compile(r"(?:when|once|after|by the time|for when|for after)\s")
 _LIST_TAIL = re.compile(r"\s*(?:or|nor|and)\s+$")
-# A denial and then what the writer "just" or "only" feels, or a "but": "I'm not suicidal or anything I just don't
-# see a way I'm still here by christmas" denies the word, not what follows it.
-_CONTRAST = re.compile(r"\b(?:but|i (?:just|only)|it is (?:just|only)|just that)\b")
+# A clause of result, with a tense of its own ("tms did nothing so might as well ..."); not "so much", "so bad".
+_RESULT = re.compile(r"\bso\b(?!\s+(?:much|many|long|bad|badly|often|far)\b)")
 _NEGATED_LIST = re.compile(r"\b(?:no|not|never|without|nor)\b[^,.;!?]*\b(?:or|nor)\s+$")
 # A fictional character the sentence is about ("the main character has ECT after a suicide attempt").
 _FICTION_SUBJECT = re.compile(r"\b(?:the|a|this|that)\s+(?:main\s+|lead\s+|central\s+)?(?:character|protagonist|hero|heroine|narrator|villain)\b")
@@ -532,8 +532,11 @@ _OWN_QUOTE = re.compile(
 _PATIENT_ME = re.compile(r"\b(?:pt|patient|client|the patient|subject)\s*\(\s*(?:me|myself|that is me|= me|i)\s*\)")
 
 
-def _extract_quotes(text: str) -> tuple[str, list[str]]:
+def _extract_quotes(text: str, reframed: re.Pattern | None = None) -> tuple[str, list[str]]:
+    """`text` with quoted words taken out, and those words. A quote the writer says is in their head is
+    theirs, unless they say it is a song's, a film's or a book's (`reframed`, cue.reframed)."""
     quotes: list[str] = []
+    sung = bool(reframed is not None and reframed.search(text))
 
     def take(match: re.Match) -> str:
         before = match.string[max(0, match.start() - 60):match.start()]
@@ -544,7 +547,7 @@ def _extract_quotes(text: str) -> tuple[str, list[str]]:
         if len(match.group(1).split()) < 3:
             return " " + match.group(1) + " "  # a term in scare quotes ('death'), not someone's words
         if _OWN_QUOTE.search(match.string, max(0, match.start() - 300), match.start()) or \
-                _OWN_THOUGHT_AFTER.match(match.string, match.end()):
+                (_OWN_THOUGHT_AFTER.match(match.string, match.end()) and not sung):
             return " " + match.group(1) + " . "  # the writer quoting themselves, or a thought in their head
         quotes.append(match.group(1))
         return " quoted "
@@ -628,8 +631,9 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
         return None
     last = matches[-1]
     # "my bf sent me a snap": an object pronoun after a verb of giving or telling is not the subject.
+    # ... nor is one after a preposition of company: "lad on nights with me keeps joking about ...".
     while (last.group("first") in ("me", "us") and len(matches) > 1
-           and _OBJECT_VERB.search(clause, 0, last.start())):
+           and (_OBJECT_VERB.search(clause, 0, last.start()) or _COMPANY_BEFORE.search(clause, 0, last.start()))):
         matches.pop()
         last = matches[-1]
     if last.group("first"):
@@ -683,6 +687,20 @@ def _group_of(match: re.Match, value: str) -> str:
     """The name of the who-group of `match` that captured `value`."""
     return next(name for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7", "who8", "who9", "subj")
                 if match.groupdict().get(name) == value)
+
+
+def _dwelt_on(dwelling: re.Pattern, whole: str, clause: str, match: re.Match) -> bool:
+    """Whether `whole` (the message) says, after the match, that the writer keeps thinking about it
+    (`cue.dwelling`)."""
+    at = whole.find(clause)
+    return bool(dwelling.search(whole, at + match.end() if at >= 0 else 0))
+
+
+def _contrast_between(contrast: re.Pattern, clause: str, start: int, match: re.Match) -> bool:
+    """Whether a contrast (`cue.contrast`) begins between `start` (a denial's end) and the start of `match`,
+    running into the match or not: "not suicidal or anything just want to disappear"."""
+    found = contrast.search(clause, start, match.end())
+    return found is not None and found.start() <= match.start()
 
 
 def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
@@ -813,8 +831,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     # to deal with when I'm gone" denies nothing about being gone.
     opens_time_clause = bool(_TIME_CLAUSE.match(match.group(0)))
     negated = not opens_time_clause and bool(
-                   any(m.start() < match.start() and not (_CONTRAST.search(clause, m.end(), match.start())
-                                                          or _CONTRAST.match(clause, match.start()))
+                   any(m.start() < match.start() and not _contrast_between(cues["contrast"], clause, m.end(), match)
                        for m in cues["negation"].finditer(clause, local_start, match.end()))
                    # "no thoughts of killing myself or hurting myself": the negation spans the list
                    or (_LIST_TAIL.match(clause[:match.start()]) and cues["negation"].search(previous))
@@ -841,8 +858,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                                     or cues["hypothetical_ahead"].search(before_subject)
                                     or _IF_URGE.search(clause, 0, match.start())
                                     or _IF_OPENS.search(clause, 0, match.start())) \
-                and not _AGO.search(clause[sub_start:]):
-            # "if I took 40 of my seroquel an hour ago" is no hypothetical.
+                and not _AGO.search(clause[sub_start:]) \
+                and not _dwelt_on(cues["dwelling"], message or sentence, clause, match):
+            # "if I took 40 of my seroquel an hour ago" is no hypothetical; nor one the writer says they keep
+            # thinking about ("if i od'd ... maybe someone would look after me. thinking about it more and more").
             return ("concern", "concern.hypothetical_self")
         if subject is None and not _AGO.search(sentence):
             # With no subject, a conditional earlier in the sentence governs it ("if one day the dark
@@ -885,7 +904,12 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         else:
             # Only the head verb of the match carries its tense: "wish I was dead" is not past.
             head_word = match.group(0).split(" ", 1)[0]
-            past = (distant or cues["past"].search(window.rstrip() + " " + head_word)) and not recent
+            # A clause after "so" has its own tense: "tms did nothing so might as well walk into the sea".
+            result_clause = None
+            for result_clause in _RESULT.finditer(window):
+                pass
+            own = window[result_clause.end():] if result_clause else window
+            past = (distant or cues["past"].search(own.rstrip() + " " + head_word)) and not recent
         if past:
             return ("concern", "concern.past_self")
         return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
@@ -961,6 +985,12 @@ def tells_of_someone_else(message: str, in_voice: bool | None = None) -> bool:
 def names_someone_else(message: str) -> bool:
     """Whether `message` names someone other than the writer (a pronoun for them or a person noun)."""
     return bool(load_rules().cues["third_person"].search(normalise(message, correct=False)))
+
+
+def asks_whom_to_tell(sentence: str) -> bool:
+    """Whether `sentence` asks whom to tell or what to do (cue.asks_whom_to_tell): "im just a porter, who
+    do i tell??"."""
+    return bool(load_rules().cues["asks_whom_to_tell"].search(normalise(sentence, correct=False)))
 
 
 def speaks_of_self(sentence: str) -> bool:
@@ -1212,7 +1242,7 @@ def read_message(text: str, context: bool = False) -> Reading:
     norm = _PATIENT_ME.sub("i", norm)
     scan.note = bool(R.cues["clinical_note"].search(norm))
     norm = _set_aside_mentions(R, norm, scan.fired)
-    norm, quotes = _extract_quotes(norm)
+    norm, quotes = _extract_quotes(norm, R.cues["reframed"])
     _scan(R, norm, scan, reported=False)
     for quote in quotes:
         _scan(R, quote, scan, reported=True)
