@@ -223,8 +223,11 @@ class Answerer:
                            if name in uncovered and name not in by_class and not context]
             # Compared with, or taken with, what the sources never mention ("ECT vs VNS", "hold the lithium
             # before ECT?"): nothing in them can answer, whatever else the question names.
+            # ... and so is a choice among them: "which anaesthetic agent is used for ECT - propofol, etomidate?".
+            first_asked = min((start for name, start, _e in mentions if name in asked_about), default=0)
             decline = bool(asked_about) and (not covered_topics and not topics_in(masked)
-                                             or bool(cue("relation").search(query)))
+                                             or bool(cue("relation").search(query))
+                                             or bool(cue("picks_among").search(query, 0, first_asked)))
             unnamed = [name for name in uncovered if name not in by_class]
             if unnamed:
                 notes.append(f"The indexed sources never mention {_join(unnamed)}.")

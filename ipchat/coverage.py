@@ -266,6 +266,10 @@ _IN_PASSING = re.compile(
     r"(patient|pt|client|he|she|they|someone|who|who's|who is|currently|already|is|are|was|were) on)"
     r"\s+((her|his|their|the|a|an|my|our|your|its)\s+)?$", re.I)
 _LIST_JOIN = re.compile(r"^\s*(,|/|and|or|,\s*and|,\s*or)\s*$", re.I)
+# Taken at the same time as what is asked about: "safe to do ECT while pt is on lithium?" asks about the two
+# together, not about a patient's history.
+_WHILE_ON = re.compile(r"\bwhile\s+(?:(?:the\s+)?(?:patient|pt|client|he|she|they|i|you|someone|we)\s+)?"
+                       r"(?:is|are|am|'s|s|still|currently|\s)*\s*(?:on|taking)\s+((her|his|their|the|a|an|my|our|your)\s+)?$", re.I)
 
 
 def in_passing(text: str, mentions: list[tuple[str, int, int]] | None = None) -> list[bool]:
@@ -275,7 +279,8 @@ def in_passing(text: str, mentions: list[tuple[str, int, int]] | None = None) ->
     mentions = named_treatments(text) if mentions is None else mentions
     flags: list[bool] = []
     for i, (_name, start, _end) in enumerate(mentions):
-        passing = bool(_IN_PASSING.search(text[max(0, start - 40):start]))
+        before = text[max(0, start - 40):start]
+        passing = bool(_IN_PASSING.search(before)) and not _WHILE_ON.search(before)
         if not passing and i and flags[-1] and _LIST_JOIN.match(text[mentions[i - 1][2]:start]):
             passing = True
         flags.append(passing)

@@ -334,6 +334,9 @@ def test_a_treatment_the_sources_know_only_by_its_class_is_answered_with_a_note(
     # held or carried on, said with a pronoun for the drug or a pharmacist's gerund
     "pt on lithium starting ECT tmrw - hold it or continue? interaction risk?",
     "pt on lorazepam nocte - does it need holding b4 ECT, affect seizure threshold?",
+    # a choice among agents the sources never name, listed without "or"; and a drug taken at the same time
+    "which anaesthetic agent is used for ECT - propofol, etomidate?",
+    "safe to do ECT while pt is on lithium or clozapine?",
 ])
 def test_compared_or_combined_with_what_the_sources_never_mention_declines(answerer, question):
     reply = answerer.ask(question)

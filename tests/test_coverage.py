@@ -265,6 +265,9 @@ def test_treatments_named_as_history_are_context():
     assert in_passing("she cannot continue her Zoloft") == [True]
     assert in_passing("Is psilocybin effective for depression?") == [False]
     assert in_passing("lithium, SSRIs or ECT?") == [False, False, False]
+    # taken at the same time as what is asked about, a drug is asked about with it
+    assert in_passing("safe to do ECT while pt is on lithium or clozapine?") == [False, False, False]
+    assert in_passing("my pt on sertraline is pregnant, is she a candidate?") == [True]
 
 
 def test_history_mention_is_a_note_not_a_refusal(answerer):
