@@ -13,7 +13,7 @@ from typing import Sequence
 
 from .abbreviations import join_initialisms
 from .coverage import named_treatments, phrase_pattern
-from .lexicon import description_pattern, load_lexicon
+from .lexicon import bare_pattern, description_pattern, load_lexicon
 
 # Topics by their display name, with the ways people write them (ipchat/data/lexicon.toml): the
 # treatments that open a topic first, then the broader topics.
@@ -40,7 +40,8 @@ class Rewrite:
 # A treatment described instead of named ("and the shock one?", "and the IV one?") opens its topic too.
 _ALIASES = [(name, alias, phrase_pattern(alias, hyphen_after=False, plural=True))
             for name, aliases in TOPICS for alias in aliases] + [
-    (t.topic, "", description_pattern(t.described_by)) for t in load_lexicon().treatments if t.topic and t.described_by]
+    (t.topic, "", description_pattern(t.described_by)) for t in load_lexicon().treatments if t.topic and t.described_by] + [
+    (t.name, "", bare_pattern(t.bare)) for t in load_lexicon().topics if t.bare]
 
 
 def topics_in(text: str) -> list[str]:

@@ -37,6 +37,7 @@ class Treatment:
 class Topic:
     name: str
     aliases: tuple[str, ...]
+    bare: tuple[str, ...] = ()  # a word naming the topic only when nothing qualifies it ("is therapy quicker?")
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,21 @@ def description_pattern(words: tuple[str, ...]) -> re.Pattern:
                       + r"[\s-]+(?:" + "|".join(_TREATMENT_WORDS) + r")\b", re.I)
 
 
+# Words after which a noun stands bare, with no treatment word before it: "is therapy any quicker?", "and therapy?".
+_BARE_AFTER = ("is", "are", "was", "does", "do", "did", "and", "or", "but", "than", "any", "some", "about", "with",
+               "of", "in", "for", "try", "trying", "doing", "having", "get", "getting", "start", "starting", "just",
+               "from", "into", "to", "on", "vs", "versus", "what", "how", "regular", "normal", "ordinary")
+
+
+@lru_cache(maxsize=None)
+def bare_pattern(words: tuple[str, ...]) -> re.Pattern:
+    """One of `words` standing bare: at the start, or after a word of `_BARE_AFTER`, never after another
+    qualifying word ("ECT therapy", "magnetic therapy"), and not followed by one ("therapy for TMS")."""
+    after = r"(?:^|(?<=[,;:.!?] )|" + "|".join(rf"(?<=\b{w} )" for w in _BARE_AFTER) + ")"
+    named = "|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True))
+    return re.compile(after + "(?:" + named + r")(?![\w-])(?!\s+(?:for|with|of)\b)", re.I)
+
+
 def _strings(entry: dict, key: str, where: str, required: bool = True) -> tuple[str, ...]:
     value = entry.get(key, [] if not required else None)
     if value is None or not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
@@ -192,7 +208,7 @@ def build_lexicon(data: dict) -> Lexicon:
     for n, entry in enumerate(data.get("topic", []), start=1):
         where = f"lexicon.toml [[topic]] #{n}"
         name = _name(entry, where)
-        topics.append(Topic(name, _with_heads(_strings(entry, "aliases", where))))
+        topics.append(Topic(name, _with_heads(_strings(entry, "aliases", where)), _strings(entry, "bare_aliases", where, False)))
         examples_of("topic", name, entry, where)
     for n, entry in enumerate(data.get("shorthand", []), start=1):
         where = f"lexicon.toml [[shorthand]] #{n}"

@@ -32,6 +32,11 @@ def test_topic_aliases_are_recognised(name, text):
     assert name in topics_in(text), text
 
 
+@pytest.mark.parametrize(("name", "text"), _cases("topic", 3))
+def test_topic_aliases_are_not_read_into_other_text(name, text):
+    assert name not in topics_in(text), text
+
+
 @pytest.mark.parametrize(("source", "text"), _cases("lay", 2))
 def test_lay_words_add_the_sources_word(source, text):
     assert f"({source})" in expand_lay(text), text
