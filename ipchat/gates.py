@@ -143,7 +143,6 @@ def run_gates(gates: Iterable[Gate], settings, out_dir: str | Path | None = None
 
     gates = list(gates)
     answerer = None
-    safety_embedder = None
     outcomes: list[GateOutcome] = []
     for number, gate in enumerate(gates, start=1):
         if gate.safety:
@@ -152,11 +151,11 @@ def run_gates(gates: Iterable[Gate], settings, out_dir: str | Path | None = None
             if gate.semantic:
                 from . import safety
 
-                if safety_embedder is None:
-                    safety_embedder = safety.load_safety_embedder(settings)
-                # The set's vectors are made beforehand in batches: the gates' time is mostly the model's.
+                # The set's vectors are made beforehand in batches: the gates' time is mostly the model's. The
+                # embedder and its backstop are loaded once per process (load_safety_embedder, backstop_for).
                 assess = safety.semantic_assessor(
-                    safety_embedder, [(row["text"], tuple(row.get("history", ()))) for row in rows], progress)
+                    safety.load_safety_embedder(settings),
+                    [(row["text"], tuple(row.get("history", ()))) for row in rows], progress)
             result = evaluate_safety(rows, progress, assess=assess, source=gate.path.name)
             if gate.semantic:
                 result = replace(result, latency_label="assess, vectors made beforehand")
