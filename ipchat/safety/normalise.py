@@ -234,7 +234,9 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\b(he|she|it|that|there|here|what|who|where|how|when|why|everything|everyone|nobody|nothing|life|tonight|today|tomorrow|plan)'s\b",
          r"\1 is"),
         (r"\b(what|that|there|here|where|how)s\b", r"\1 is"),
-        (r"\b(he|she)s(?= (?:been|going|gonna|not|so|always|never|just|really|self|cutting|suicidal)\b)", r"\1 is"),
+        (r"\b(he|she)s(?= (?:been|going|gonna|not|so|always|never|just|really|self|cutting|suicidal|a|an|the|such|still|on|in|off"
+         r"|starting|started|talking|saying|feeling|doing|having|taking|trying|planning|thinking|fine|ok|okay|better|worse"
+         r"|depressed|low|down|struggling|scared|afraid|gone|dead|home|back|done)\b)", r"\1 is"),
         (r"\blet'?s\b", "let us"),
         # Spoken forms.
         (r"\bwann?a\b", "want to"),
@@ -253,6 +255,9 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bded\b", "dead"),
         (r"\bidk\b", "i do not know"),
         (r"\bidc\b", "i do not care"),
+        # "w" and "w/" between words are "with" ("a bad episode w suicidal thoughts").
+        (r"(?<=[a-z] )w/?(?= [a-z])", "with"),
+        (r"\bw/(?=[a-z])", "with "),
         (r"\bu\b", "you"),
         (r"\bur\b", "your"),
         (r"\b(?:pls|plz)\b", "please"),

@@ -98,7 +98,9 @@ _PRO_DROP = re.compile(
 )
 _OBJECT_NOUN_BEFORE = re.compile(r"\b(?:for|to|with|at|by|from)\s+(?:the|my|our|his|her)\s+$")
 # What someone else may conclude of the writer, then confirmed ("people will think I want to die, and they're right").
+_SENTENCE_END = re.compile(r"[.!?\n]")
 _CONFIRMED = re.compile(r"\b(?:right|true|correct|i do|i am|i will|which i am|they would not be wrong)\b")
+_LIED = re.compile(r"\b(?:lied|lying|lie)\b")  # "asked if i had a plan and i lied and said no": the answer was yes
 # A person named right after a verb of giving or telling (`_OBJECT_VERB`), with the thing given after them, is its
 # indirect object: "wrote the wife a letter", "gave my son the keys".
 _PERSON_DETERMINER = re.compile(r"\b(?:the|my|our|his|her)\s+$")
@@ -689,11 +691,18 @@ def _group_of(match: re.Match, value: str) -> str:
                 if match.groupdict().get(name) == value)
 
 
-def _dwelt_on(dwelling: re.Pattern, whole: str, clause: str, match: re.Match) -> bool:
+def _dwelt_on(cues: dict[str, re.Pattern], whole: str, clause: str, match: re.Match) -> bool:
     """Whether `whole` (the message) says, after the match, that the writer keeps thinking about it
-    (`cue.dwelling`)."""
+    (`cue.dwelling`), or frames the hypothetical the match is in as what they keep thinking (`cue.dwelling_frame`,
+    ending a few words before the match or inside its first ones: "keep thinking if i just took all of them")."""
     at = whole.find(clause)
-    return bool(dwelling.search(whole, at + match.end() if at >= 0 else 0))
+    if cues["dwelling"].search(whole, at + match.end() if at >= 0 else 0):
+        return True
+    if at < 0:
+        return False
+    start = at + match.start()
+    frames = list(cues["dwelling_frame"].finditer(whole, max(0, start - 120), start + 4))
+    return bool(frames) and not _SENTENCE_END.search(whole, frames[-1].end(), start) and start - frames[-1].end() <= 24
 
 
 def _contrast_between(contrast: re.Pattern, clause: str, start: int, match: re.Match) -> bool:
@@ -850,6 +859,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if subject is not None and cues["attributed"].search(clause[:sub_start]) \
                 and not _CONFIRMED.search(sentence[max(sentence.find(clause), 0) + match.end():]):
             return ("clinical", "clinical.attributed")  # "will it make the assessor assume I'm suicidal?": feared, not told
+        if subject is not None and cues["asked_if"].search(clause[:sub_start]) \
+                and cues["answered_no"].search(sentence, max(sentence.find(clause), 0) + match.end()) \
+                and not _LIED.search(sentence[max(sentence.find(clause), 0) + sub_start:]):
+            # "my GP asked if ive had thoughts of self harm and i genuinely havent": asked, and answered no
+            return ("clinical", "clinical.attributed")
         if no_longer:
             return ("concern", "concern.past_self")
         if negated:
@@ -859,7 +873,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                                     or _IF_URGE.search(clause, 0, match.start())
                                     or _IF_OPENS.search(clause, 0, match.start())) \
                 and not _AGO.search(clause[sub_start:]) \
-                and not _dwelt_on(cues["dwelling"], message or sentence, clause, match):
+                and not _dwelt_on(cues, message or sentence, clause, match):
             # "if I took 40 of my seroquel an hour ago" is no hypothetical; nor one the writer says they keep
             # thinking about ("if i od'd ... maybe someone would look after me. thinking about it more and more").
             return ("concern", "concern.hypothetical_self")
