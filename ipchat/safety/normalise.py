@@ -233,7 +233,8 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\b(you|we|they|he|she|it|that|there|who)'d\b", r"\1 would"),
         (r"\b(he|she|it|that|there|here|what|who|where|how|when|why|everything|everyone|nobody|nothing|life|tonight|today|tomorrow|plan)'s\b",
          r"\1 is"),
-        (r"\b(what|that|there|here|where|how)s\b", r"\1 is"),
+        (r"\b(what|that|there|here|where|how|tonight|today)s\b", r"\1 is"),
+        (r"\bitll\b", "it will"),
         (r"\b(he|she)s(?= (?:been|going|gonna|not|so|always|never|just|really|self|cutting|suicidal|a|an|the|such|still|on|in|off"
          r"|starting|started|talking|saying|feeling|doing|having|taking|trying|planning|thinking|fine|ok|okay|better|worse"
          r"|depressed|low|down|struggling|scared|afraid|gone|dead|home|back|done)\b)", r"\1 is"),
