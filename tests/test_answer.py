@@ -361,9 +361,9 @@ def test_the_backstop_also_hears_the_earlier_questions_from_the_vector_cache(ans
         def __getattr__(self, name):
             return getattr(real, name)
 
-        def judge_message(self, vector, sentence_vectors=()):
+        def judge_message(self, vector, sentence_vectors=(), several=None):
             heard.append(np.asarray(vector))
-            return real.judge_message(vector, sentence_vectors)
+            return real.judge_message(vector, sentence_vectors, several)
 
         @property
         def for_history(self):  # earlier questions are heard through the same spy

@@ -50,6 +50,23 @@ def test_judge_needs_agreeing_crisis_neighbours_for_crisis() -> None:
     assert bank.judge(e[3]).level == "none"  # nothing near
 
 
+def test_risk_exemplars_of_several_sentences_vote_only_on_texts_of_several() -> None:
+    e = np.eye(4, dtype=np.float32)
+    texts = ["How many sessions does it take? I can't hold on that long.", "a plain one", "a question", "x"]
+    labels = ["concern", "concern", "negative", "negative"]
+    exemplars = tuple(bs.Exemplar(f"{label}.x.{i}", label, "x", "en", text)
+                      for i, (label, text) in enumerate(zip(labels, texts)))
+    bank = bs.Backstop(exemplars, np.stack([e[0], e[1], e[2], e[3]]), "toy")
+    assert bank.judge(e[0]).level == "concern"  # a message of several sentences
+    assert bank.judge(e[0], several=False).level == "none"  # one sentence: like it only in part
+    assert bank.judge(e[1], several=False).level == "concern"  # a one-sentence exemplar votes on anything
+    # the message's own vector counts as several sentences only when it has them; its sentences never do
+    assert bank.judge_message(e[0]).level == "none"
+    assert bank.judge_message(e[0], [e[2], e[3]]).level == "concern"
+    assert bank.judge_message(None, [e[0], e[3]]).level == "none"
+    assert bank.judge_message(e[0], several=True).level == "concern"
+
+
 def test_judge_refuses_a_vector_of_another_model() -> None:
     bank = _bank(np.eye(3), ["crisis", "concern", "negative"])
     with pytest.raises(ValueError, match="has 3"):
@@ -257,7 +274,7 @@ class _Hears:
     def __init__(self, level: str) -> None:
         self.level, self.judged = level, 0
 
-    def judge_message(self, vector, sentence_vectors=()) -> bs.Verdict:
+    def judge_message(self, vector, sentence_vectors=(), several=None) -> bs.Verdict:
         self.judged += 1
         if vector is None and not any(v is not None for v in sentence_vectors):
             return bs.Verdict("none", (), 0.0, 0.0)  # nothing to hear
@@ -370,7 +387,7 @@ def test_words_taken_back_with_a_denial_do_not_carry() -> None:
 class _HearsSentence:
     """A backstop that hears crisis in one sentence only: a sentence vector of ones."""
 
-    def judge_message(self, vector, sentence_vectors=()) -> bs.Verdict:
+    def judge_message(self, vector, sentence_vectors=(), several=None) -> bs.Verdict:
         for n, sentence in enumerate(sentence_vectors):
             if sentence is not None and float(np.min(sentence)) == 1.0:
                 return bs.Verdict("crisis", ("semantic.crisis.x",), 0.9, 0.1, n)
@@ -424,7 +441,7 @@ def test_grief_for_a_pet_or_relative_is_not_heard_as_the_writers_crisis() -> Non
 class _HearsOnlyOnes:
     """A backstop that hears crisis in a vector of ones only (the conversation's, in these tests)."""
 
-    def judge_message(self, vector, sentence_vectors=()) -> bs.Verdict:
+    def judge_message(self, vector, sentence_vectors=(), several=None) -> bs.Verdict:
         if vector is not None and float(np.min(vector)) == 1.0:
             return bs.Verdict("crisis", ("semantic.crisis.x",), 0.9, 0.1)
         return bs.Verdict("none", (), 0.1, 0.9)
@@ -501,12 +518,12 @@ def test_an_idiom_message_is_heard_only_in_its_other_sentences_and_one_step_less
 class _HearsTwos:
     """A backstop that hears crisis in a vector of twos only (one sentence's, in this test)."""
 
-    def judge(self, vector) -> bs.Verdict:
+    def judge(self, vector, several=True) -> bs.Verdict:
         if float(np.min(vector)) == 2.0:
             return bs.Verdict("crisis", ("semantic.crisis.x",), 0.9, 0.1)
         return bs.Verdict("none", (), 0.1, 0.9)
 
-    def judge_message(self, vector, sentence_vectors=()) -> bs.Verdict:
+    def judge_message(self, vector, sentence_vectors=(), several=None) -> bs.Verdict:
         for n, sentence in enumerate(sentence_vectors):
             if sentence is not None and self.judge(sentence).level == "crisis":
                 return bs.Verdict("crisis", ("semantic.crisis.x",), 0.9, 0.1, n)
@@ -596,8 +613,8 @@ def test_fragments_heard_together_are_a_crisis_only_at_the_stricter_threshold() 
     # The message alone and each earlier one are heard as nothing; together, near a plan.
 
     class _Together(_HearsStrictly):
-        def judge_message(self, vector, sentence_vectors=()):
-            verdict = super().judge_message(vector, sentence_vectors)
+        def judge_message(self, vector, sentence_vectors=(), several=None):
+            verdict = super().judge_message(vector, sentence_vectors, several)
             return verdict if vector is not None and float(vector[0]) == 2.0 else bs.Verdict("none", (), 0.1, 0.9)
 
     vectors["conversation_vector"] = np.full(4, 2.0)
@@ -648,3 +665,10 @@ def test_an_assessor_given_the_turns_beforehand_embeds_each_text_once_and_judges
         (e.level, e.rule_ids) for e in expected]
     assert len(embedder.calls) == 1  # every vector was made beforehand
     assert prepared("a turn not given beforehand").level == "none" and len(embedder.calls) == 2
+
+
+def test_a_crisis_heard_in_someone_elses_words_is_the_writers_when_they_say_the_someone_is_them() -> None:
+    told = "asking for a mate. he is a sparky, reckons he has got a day picked. does ECT still work if ur that far gone"
+    owned = told + ". ok its not a mate"
+    assert assess(told, backstop=_Hears("crisis"), vector=np.ones(4)).level == "concern"
+    assert assess(owned, backstop=_Hears("crisis"), vector=np.ones(4)).level == "crisis"

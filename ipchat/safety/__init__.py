@@ -442,7 +442,7 @@ def _crisis_in_own_words(text: str, sentence_vectors, judged: int | None, backst
         vector = sentence_vectors[n] if n < len(sentence_vectors) else None
         if vector is None or not speaks_of_self(text[start:end]) or asks_whom_to_tell(text[start:end]):
             continue  # "im just a porter, who do i tell??" after what a patient said asks how to help them
-        if n == judged or backstop.judge(vector).level == "crisis":
+        if n == judged or backstop.judge(vector, several=False).level == "crisis":
             return True
     return False
 
@@ -457,7 +457,7 @@ def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier
     if any(r.level != "none" or r.safe_now or any(i.startswith("idiom.") for i in r.rule_ids)
            for r in (*earlier, reading)):
         return None
-    verdict = backstop.judge_message(vector)
+    verdict = backstop.judge_message(vector, several=True)  # the messages joined
     if verdict.level == "none":
         return None
     joined = conversation_text(text, history)
@@ -467,7 +467,7 @@ def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier
     # early" ... "going to Portugal on the 12th" ... "the travel letter" is near a plan; below it, a concern.
     level = verdict.level if in_writers_voice(joined, joined) and not without_risk_words(joined) else "concern"
     strict = getattr(backstop, "for_history", backstop)
-    if level == "crisis" and strict is not backstop and strict.judge_message(vector).level != "crisis":
+    if level == "crisis" and strict is not backstop and strict.judge_message(vector, several=True).level != "crisis":
         level = "concern"
     return level, tuple(verdict.rule_ids)
 
@@ -625,8 +625,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         if raised == "crisis":
             spans = sentence_spans(text) if verdict.sentence >= 0 else []
             judged = text[slice(*spans[verdict.sentence])] if verdict.sentence < len(spans) and spans else text
-            if not in_writers_voice(judged, text):
-                raised = "concern"  # meaning without a subject: "my brother keeps saying he'll jump" is his
+            if not in_writers_voice(judged, text) and not reading.for_me:
+                # meaning without a subject: "my brother keeps saying he'll jump" is his; unless the writer says the
+                # someone else is them ("asking for a mate. hes got a day picked ... ok its not a mate")
+                raised = "concern"
                 if _crisis_in_own_words(text, sentence_vectors, verdict.sentence, backstop):
                     raised = "crisis"
             elif others and not reading.findings and names_someone_else(judged) \

@@ -149,6 +149,10 @@ class Backstop:
         labels = np.array([e.label for e in exemplars])
         self._risk = labels != "negative"
         self._crisis = labels == "crisis"
+        # A risk exemplar of several sentences ("How many ECT sessions before it usually works? I'm not sure I can
+        # hold on ...") is matched only by a text of several sentences: a one-sentence message or sentence is
+        # like it only in the half they share ("how many ect sessions til you notice anything").
+        self._several = self._risk & np.array([bool(sentence_spans(e.text)) for e in exemplars], dtype=bool)
 
     @property
     def vote(self) -> dict:
@@ -166,21 +170,24 @@ class Backstop:
                                          replace(self.head, risk_p=self.history_risk_p), self.vote)
         return self._for_history
 
-    def judge_message(self, vector: np.ndarray | None, sentence_vectors=()) -> Verdict:
+    def judge_message(self, vector: np.ndarray | None, sentence_vectors=(), several: bool | None = None) -> Verdict:
         """The most severe verdict over the message's vector and its sentences' vectors (None skipped; with
-        no message vector, over the sentences alone)."""
+        no message vector, over the sentences alone). `several`: whether the message has several sentences
+        (default: whether their vectors were given); a sentence's vector is always one sentence's."""
         rank = {"none": 0, "concern": 1, "crisis": 2}
-        best = self.judge(vector) if vector is not None else Verdict("none", (), 0.0, 0.0)
+        several = bool(sentence_vectors) if several is None else several
+        best = self.judge(vector, several=several) if vector is not None else Verdict("none", (), 0.0, 0.0)
         for n, sentence in enumerate(sentence_vectors):
             if sentence is not None:
-                verdict = self.judge(sentence)
+                verdict = self.judge(sentence, several=False)
                 if rank[verdict.level] > rank[best.level]:
                     best = Verdict(verdict.level, verdict.rule_ids, verdict.risk, verdict.negative, n)
         return best
 
-    def judge(self, vector: np.ndarray, exclude: int | None = None) -> Verdict:
+    def judge(self, vector: np.ndarray, exclude: int | None = None, several: bool = True) -> Verdict:
         """The backstop's verdict on a unit vector of the model's dimension (`exclude`: a bank row to
-        leave out, for leave-one-out calibration). Raises ValueError for a vector of another size."""
+        leave out, for leave-one-out calibration; `several`: False for the vector of one sentence, which
+        risk exemplars of several sentences do not vote on). Raises ValueError for a vector of another size."""
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         if vector.shape[0] != self.dimension:
             raise ValueError(f"the vector has {vector.shape[0]} dimensions; the bank's model ({self.model}) "
@@ -188,6 +195,8 @@ class Backstop:
         sims = self.vectors @ vector
         if exclude is not None:
             sims[exclude] = -1.0
+        if not several:
+            sims = np.where(self._several, -1.0, sims)
         risk_row = int(np.argmax(np.where(self._risk, sims, -1.0)))
         risk, negative = float(sims[risk_row]), float(np.max(np.where(self._risk, -1.0, sims)))
         nearest_id = f"semantic.{self.exemplars[risk_row].id}"
