@@ -58,6 +58,9 @@ _ASKED_BY_PHRASE: dict[str, str] = {
                   r"\bhow (well|effective(ly)?|successful)\b[^.?]{0,40}\b(any|got|some|the) (numbers|stats|statistics|figures|percentages)(\s+(i|we|you)\s+(can|could)\s+\w+)?\W*$",
     "duration": _CLAUSE + r"how long\b|" + _CLAUSE + r"how many " + _TIME_UNIT + r"\b",
     "count": _CLAUSE + r"how many\b",
+    # a measured value to act on: "at what reading do we stop it?", "what's the cut-off?"
+    "measurement": r"\bat what (reading|level|value|bp|blood pressure|pressure|heart rate|pulse|score|threshold|cut-?off)\b|"
+                   r"\bwhat(?: is| are|'s|s|’s) the (cut-?offs?|thresholds?)\b",
     "frequency": _CLAUSE + r"how (often|frequently)\b",
     "dose": r"\b(what|which) (is the |are the )?(\w+ )?(doses?|dosage|dosing)\b|\bhow much (ketamine|medication|drug)\b",
     "cost": r"\bhow much (does|do|did|is|are|would|will|might) .{1,40}\b(cost|charge)\b|"
@@ -79,18 +82,19 @@ _YES_NO = re.compile(r"^\W*" + _AUXILIARY + r"\b", re.I)
 QUESTION_TYPES: dict[str, tuple[re.Pattern, re.Pattern | None]] = {
     kind: (re.compile(_ASKED_BY_PHRASE[kind], re.I),
            re.compile(_ASKED_BY_KEYWORD[kind], re.I) if kind in _ASKED_BY_KEYWORD else None)
-    for kind in ("percentage", "duration", "count", "frequency", "dose", "cost", "year")
+    for kind in ("percentage", "duration", "count", "frequency", "dose", "cost", "year", "measurement")
 }
 
 # What a sentence states is read by quantities.extract_quantities (the reader verify compares figures
 # with); costs, which it does not tell from plain numbers, by their currency.
+_MEASUREMENT = re.compile(r"\b\d+(?:\s*/\s*\d+)?\s*(?:mm\s?hg|bpm|beats per minute|points?)\b|\b(?:score|reading|cut-?off|threshold)s?\s+(?:of|above|below|over|under)\s+\d", re.I)
 _COST = re.compile(r"[$€£]\s?\d|\b\d+(?:[.,]\d+)?\s*(dollars|euros|pounds|usd|eur|gbp)\b", re.I)
 _DOSE_UNITS = frozenset(f"count:{stem}" for stem in keyword_tokens(
     "mg milligram milligrams mcg microgram micrograms g gram grams ml millilitre millilitres milliliter milliliters"))
 _DAY_SECONDS = 86_400.0
 
 TYPE_LABELS = {"percentage": "a percentage", "duration": "a duration", "count": "a number", "frequency": "a frequency",
-               "dose": "a dose", "cost": "a cost", "year": "a year",
+               "dose": "a dose", "cost": "a cost", "year": "a year", "measurement": "a reading or cut-off",
                "duration:short": "a duration in seconds, minutes or hours",
                "duration:long": "a duration in days, weeks, months or years",
                "frequency:schedule": "how many times a day, week or month", "frequency:hz": "a frequency in Hz"}
@@ -195,6 +199,8 @@ def stated_kinds(text: str) -> frozenset[str]:
     """The kinds of figure (QUESTION_TYPES' names, with their scales) that `text` states, links aside."""
     text = without_links(text)
     kinds: set[str] = {"cost"} if _COST.search(text) else set()
+    if _MEASUREMENT.search(text):
+        kinds.add("measurement")
     for q in extract_quantities(text):
         if q.kind == "percent":
             kinds.add("percentage")

@@ -37,6 +37,9 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("ketamine infusion duration in minutes please. will be driving after", ("duration:short",)),
     ("and how many patients get better with it?", ("percentage",)),  # a response rate, not a count
     ("how many sessions before patients improve?", ("count",)),
+    # a measured value to act on, which no count answers
+    ("BP spike during ketamine infusion - at what reading do we stop it?", ("measurement",)),
+    ("what's the cut-off on the PHQ-9 for a referral?", ("measurement",)),
     ("and how many are still ok after a year?", ("percentage",)),  # still well: a rate too
     ("how many people are still feeling better a year down the line", ("percentage",)),
     # the people counted named with their treatment ("tms pts"), the kind named too: one percentage, not a number
@@ -97,6 +100,7 @@ def test_questions_asking_for_no_figure(question):
     ("can take four to eight weeks", "duration:long"),
     ("a course costs about $6,000", "cost"),
     ("first used in 1938", "year"),
+    ("stop the infusion if blood pressure rises above 180/110 mmHg", "measurement"),
 ])
 def test_sentences_stating_a_figure(text, kind):
     assert states(text, kind)
@@ -113,6 +117,8 @@ def test_sentences_stating_a_figure(text, kind):
     ("inducing seizure activity for less than ninety seconds", "duration:long"),
     ("sessions are given five times a week", "frequency:hz"),
     ("there are thousands of patients", "year"),
+    ("most patients start with one to three infusions", "measurement"),
+    ("High blood pressure", "measurement"),
 ])
 def test_sentences_stating_no_figure_of_that_kind(text, kind):
     assert not states(text, kind)
