@@ -98,9 +98,11 @@ _PRO_DROP = re.compile(
 )
 _OBJECT_NOUN_BEFORE = re.compile(r"\b(?:for|to|with|at|by|from)\s+(?:the|my|our|his|her)\s+$")
 # What someone else may conclude of the writer, then confirmed ("people will think I want to die, and they're right").
-_SENTENCE_END = re.compile(r"[.!?\n]")
 _CONFIRMED = re.compile(r"\b(?:right|true|correct|i do|i am|i will|which i am|they would not be wrong)\b")
-_LIED = re.compile(r"\b(?:lied|lying|lie)\b")  # "asked if i had a plan and i lied and said no": the answer was yes
+_SENTENCE_END = re.compile(r"[.!?\n]")
+# A frame of dwelling (`cue.dwelling_frame`) governs a hypothetical that opens within this many characters after it
+# ("keep thinking that maybe if i ..."), looked for this far back; the frame's own "if" may be the match's first word.
+_FRAME_GAP, _FRAME_REACH, _FRAME_IF = 24, 120, len("if ") + 1
 # A person named right after a verb of giving or telling (`_OBJECT_VERB`), with the thing given after them, is its
 # indirect object: "wrote the wife a letter", "gave my son the keys".
 _PERSON_DETERMINER = re.compile(r"\b(?:the|my|our|his|her)\s+$")
@@ -701,8 +703,8 @@ def _dwelt_on(cues: dict[str, re.Pattern], whole: str, clause: str, match: re.Ma
     if at < 0:
         return False
     start = at + match.start()
-    frames = list(cues["dwelling_frame"].finditer(whole, max(0, start - 120), start + 4))
-    return bool(frames) and not _SENTENCE_END.search(whole, frames[-1].end(), start) and start - frames[-1].end() <= 24
+    frames = list(cues["dwelling_frame"].finditer(whole, max(0, start - _FRAME_REACH), start + _FRAME_IF))
+    return bool(frames) and not _SENTENCE_END.search(whole, frames[-1].end(), start) and start - frames[-1].end() <= _FRAME_GAP
 
 
 def _contrast_between(contrast: re.Pattern, clause: str, start: int, match: re.Match) -> bool:
@@ -859,9 +861,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if subject is not None and cues["attributed"].search(clause[:sub_start]) \
                 and not _CONFIRMED.search(sentence[max(sentence.find(clause), 0) + match.end():]):
             return ("clinical", "clinical.attributed")  # "will it make the assessor assume I'm suicidal?": feared, not told
+        at_sentence = max(sentence.find(clause), 0)
         if subject is not None and cues["asked_if"].search(clause[:sub_start]) \
-                and cues["answered_no"].search(sentence, max(sentence.find(clause), 0) + match.end()) \
-                and not _LIED.search(sentence[max(sentence.find(clause), 0) + sub_start:]):
+                and cues["answered_no"].search(sentence, at_sentence + match.end()) \
+                and not cues["lied"].search(sentence, at_sentence + sub_start):
             # "my GP asked if ive had thoughts of self harm and i genuinely havent": asked, and answered no
             return ("clinical", "clinical.attributed")
         if no_longer:
