@@ -644,6 +644,10 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
         person = "first"
     elif last.group("you"):
         person = "you"
+    elif (last.group("third") in ("him", "her", "them") and len(matches) > 1
+          and _OBJECT_VERB.search(clause, 0, last.start()) and _GIVEN_THING.match(clause, last.end())):
+        # "i wrote her a letter for after": the one written to, not who acts.
+        return _walk_back(R, clause, last.start())
     elif last.group("third"):
         # "someone with a history of attempts" describes a kind of person, like "patients".
         # ... and so does "(faster) for someone who is suicidal".
@@ -789,6 +793,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             person = "generic" if _FICTION.search(prefix) else "third"
         elif rule.default == "implicit" and _PLURAL_BEFORE.search(prefix) and _GROUP_PREDICATE.match(match.group(0)):
             person = "generic"  # "stats saying rural blokes die by suicide at twice the city rate": a group
+        elif rule.default == "implicit" and cues["impersonal_frame"].search(prefix):
+            person = "you"  # "is it even possible to OD in a clinic setting": anyone at all, as "can you ..."
         else:
             person = rule.default
     elif subject is not None:
@@ -907,6 +913,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # "I attempted in 2019 after a layoff, overdose, spent a week inpatient": a bare noun set beside
             # a dated clause names what that clause told.
             distant = _apposed_to_dated(cues["distant"], cues["recent"], sentence, at + match.start(), at + match.end())
+        # "i wanted to die and i still do": what was told of the past goes on now.
+        if not recent and at >= 0 and cues["still_so"].search(sentence, at + match.end()):
+            recent = True
         # "... but I stopped last summer and haven't since": read on past the clause, to the sentence's end.
         if not recent and cues["ceased"].search(sentence[at + match.end():] if at >= 0 else after):
             return ("concern", "concern.past_self")
