@@ -723,8 +723,9 @@ def test_what_owns_or_closes_earlier_risk(history, message, level) -> None:
 
 
 @pytest.mark.parametrize(("history", "message", "level"), [
-    # A line quoted "on repeat in this house 🎶" is a song: it takes back what the words sounded like...
-    (["i want to not wake up tomorrow"], "lol 'wake me up when september ends' on repeat in this house 🎶", "clinical"),
+    # A line quoted "on repeat in this house 🎶" is a song: it takes back what the words sounded like, and
+    # leaves no topic of risk behind...
+    (["i want to not wake up tomorrow"], "lol 'wake me up when september ends' on repeat in this house 🎶", "none"),
     # ... and a thought quoted "on repeat in my head" is the writer's own.
     (["can't sleep again"], "'i want to die' on repeat in my head tonight", "crisis"),
     # Safe statements hold only as said: the urge gone, a person here with the writer.

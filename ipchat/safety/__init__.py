@@ -557,6 +557,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             level, rule_ids = "concern", rule_ids + ["context.reattributed", "concern.follow_up"]
         elif _redates(reading):
             level, rule_ids = "concern", rule_ids + ["context.redated", "concern.past_self"]
+        elif reading.reframed and not reading.findings:
+            # "lol its a song, this cab radio only gets one station. how long do ketamine infusions take":
+            # the earlier words were never anyone's risk, so no topic of it is kept.
+            rule_ids = rule_ids + ["context.reframed"]
         else:
             level, rule_ids = "clinical", rule_ids + ["context.taken_back", "clinical.follow_up"]
     # A follow-up that refers back ("what's the plan for her TMS now?") keeps the concern or the clinical
@@ -580,6 +584,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         any(f.decision in ("concern.past_self", "concern.hypothetical_self") for f in earlier[-1].findings)
         or any(f.decision == "concern.past_self" for r in _since_turned(recent) for f in r.findings)
         or any(_redates(r) and any(e.writer_at_risk for e in recent[:n]) for n, r in enumerate(recent)))
+    # ... and a past the writer dated in the message just before ("that came out wrong, i mean back in 2019")
+    # stays in view for the next message, even one that moves on ("anyway is there an age limit for ect").
+    own_past = own_past or (len(recent) > 1 and _redates(recent[-1]) and not reading.closes
+                            and any(e.writer_at_risk or e.self_risk for e in recent[:-1]))
     # ... and a question about means asked of people in general, once the writer says it was not about them
     # ("how would someone die from a ketamine overdose" ... "I'm writing a novel, not about me at all").
     # ... nor a question put to the writer ("asked if I've had thoughts of ...") once they say they are safe
