@@ -24,7 +24,7 @@ from .embedding import VectorCache
 from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
-from .lexicon import aspects_asked, broader_class, conditions_asked, conditions_named, conditions_treated, cue, is_medication, lay_sources_added, topic_of
+from .lexicon import without_speaker_role, aspects_asked, broader_class, conditions_asked, conditions_named, conditions_treated, cue, is_medication, lay_sources_added, topic_of
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -469,7 +469,9 @@ class Answerer:
                          safety=assessment, rewritten_query="", timings_ms=_round(timings), path="crisis")
 
         mark = time.perf_counter()
+        # Who asks ("addictions nurse - ...") is not what is asked: it is neither searched for nor scored.
         rewrite = rewrite_followup(question, history)
+        rewrite = replace(rewrite, query=without_speaker_role(rewrite.query))
         query = self.retriever.expand_query(rewrite.query)  # what search() looks for; scored against too
         timings["rewrite"] = (time.perf_counter() - mark) * 1000
         mark = time.perf_counter()

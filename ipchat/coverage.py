@@ -41,7 +41,9 @@ _LEAD = (r"^\W*(?:(?!(?:is|are|was|were|do|does|did|can|could|should|would|will|
          r"|that|they|he|she|i|we|you)\b)[\w/-]+\s+){1,2}(?=how\b)")
 # A question embedded after a verb of knowing or asking asks too: "a daughter wants to know how many sessions ...".
 _EMBEDDING = r"\b(?:know|knows|knew|ask|asks|asked|asking|wonder|wonders|wondered|wondering|tell (?:me|us|her|him|them)|sure|idea|explain|understand|find out|check)\s+(?:(?:me|us|her|him|them)\s+)?"
-_CLAUSE = (r"(?:^|" + _LEAD + r"|[,;:(.!]\s*|\b(?:and|or|but|so|also|then)\s+|\?\s*|" + _EMBEDDING + r")"
+# ... or by a phrase that sets the scene: "after one ketamine infusion how many days does the effect last".
+_SCENE_LEAD = r"^\W*(?:after|before|during|following|once|with|without|for|in|on)\s+(?:[\w/-]+\s+){1,5}?(?=how\b)"
+_CLAUSE = (r"(?:^|" + _LEAD + r"|" + _SCENE_LEAD + r"|[,;:(.!]\s*|\b(?:and|or|but|so|also|then)\s+|\?\s*|" + _EMBEDDING + r")"
            r"(?:(?:roughly|approximately|approx|about|around|typically|usually|generally|normally|on average|just"
            r"|so|ok|okay|also|out of interest|quick question|quick q|sorry|please|and|but)\s*,?\s+)*")
 _SHORT_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"

@@ -415,6 +415,18 @@ def cue(name: str) -> re.Pattern:
         raise LexiconError(f"lexicon.toml has no [cue.{name}]") from None
 
 
+def without_speaker_role(question: str) -> str:
+    """`question` without the words that say who asks ("addictions nurse - list the potential s/e ...":
+    cue.speaker_role), unless they name a treatment ("ECT nurse here - ..."), which is then what is asked about."""
+    match = cue("speaker_role").match(question)
+    if match is None or match.end() >= len(question.rstrip()):
+        return question
+    role = match.group(0)
+    if any(_names_it(treatment, role) for treatment in load_lexicon().treatments):
+        return question
+    return question[match.end():]
+
+
 def aspects_asked(question: str) -> list[Aspect]:
     """The aspects `question` asks about, in lexicon order."""
     return [aspect for aspect in load_lexicon().aspects if aspect.asked.search(question)]

@@ -23,6 +23,9 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("and how well does it actually work - any numbers i can quote?", ("percentage",)),
     # a question embedded after a verb of knowing or asking
     ("a daughter wants to know how many ECT sessions her mum is likely to need. roughly?", ("count",)),
+    # ... or after a phrase that sets the scene
+    ("after one ketamine infusion how many days/wks does the antidepressant effect last", ("duration:long",)),
+    ("for a patient with TRD how many sessions of TMS", ("count",)),
     ("she asked me how long each TMS session takes", ("duration:short",)),
     ("I know how much it means to her to try it", ()),
     ("What ketamine dose in mg/kg is used?", ("dose",)),

@@ -227,3 +227,27 @@ def test_a_treatment_described_after_a_word_of_time_needs_no_article():
     assert "(electroconvulsive therapy)" in expand_lay("headache post seizure tx (treatment), expected?")
     # the words alone still describe nothing
     assert topics_in("any seizures during sessions?") == []
+
+
+def test_who_asks_is_not_what_is_asked():
+    from ipchat.lexicon import without_speaker_role
+
+    assert without_speaker_role("addictions nurse - list the potential s/e of ketamine infusions pls") == \
+        "list the potential s/e of ketamine infusions pls"
+    assert without_speaker_role("GP here, does TMS hurt?") == "does TMS hurt?"
+    # a role that names a treatment keeps it: it is what is asked about
+    assert without_speaker_role("ECT nurse here - how long is recovery?") == "ECT nurse here - how long is recovery?"
+    # a message that is only a role, and a question about a role, are left whole
+    assert without_speaker_role("psychiatry registrar here -") == "psychiatry registrar here -"
+    assert without_speaker_role("does the nurse stay in the room during ECT?") == "does the nurse stay in the room during ECT?"
+    # a field named before the question is what is asked about, not who asks
+    assert without_speaker_role("interventional psych - what is it actually targeting?") == \
+        "interventional psych - what is it actually targeting?"
+
+
+def test_a_condition_a_treatment_is_asked_to_reduce_is_asked_about():
+    from ipchat.lexicon import conditions_asked
+
+    assert [name for name, _ in conditions_asked("does IV ketamine reduce cravings / relapse in alcohol use d/o?")] == \
+        ["substance use disorder"]
+    assert conditions_asked("does ketamine reduce side effects in patients with a history of addiction?") == []
