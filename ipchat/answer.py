@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, replace
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -178,6 +178,23 @@ class Answerer:
     @property
     def index(self):
         return self.retriever.index
+
+    def prepare(self, turns: Iterable[tuple[str, Sequence[str]]], progress=None) -> int:
+        """Make the safety model's vectors for `turns` (pairs of a question and the earlier questions, as `ask`
+        takes them) beforehand, in the model's batches, each distinct text once: asking them afterwards reads
+        them from the cache, with the same replies, several times faster than a model call per question (an
+        evaluation set). `progress(done, total)` follows the texts. Returns how many texts were embedded."""
+        if self.backstop is None or not isinstance(self.safety_embed, VectorCache):
+            return 0
+        wanted = list(dict.fromkeys(
+            piece for question, history in turns
+            for piece in safety.turn_texts((question or "").strip(), tuple(turn.strip() for turn in history))))
+        missing = [text for text in wanted if self.safety_embed.get(text) is None]
+        if missing:
+            self.safety_embed.size = max(self.safety_embed.size, len(wanted) + 256)  # all of them stay until asked
+            for text, vector in zip(missing, self.safety_embedder.embed(missing, progress)):
+                self.safety_embed.remember(text, vector)
+        return len(missing)
 
     def forget_queries(self) -> None:
         """Empty the query-vector caches, the retriever's and the safety model's (benchmarks time cold asks)."""

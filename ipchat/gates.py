@@ -164,7 +164,10 @@ def run_gates(gates: Iterable[Gate], settings, out_dir: str | Path | None = None
                 from .answer import Answerer
 
                 answerer = Answerer.from_settings(settings)
-            result = evaluate_questions(load_question_rows(gate.path), answerer, progress, source=gate.path.name)
+            # The safety model's vectors for the whole set are made beforehand in batches, as for the safety
+            # sets: the same replies, several times sooner (the gates hold no latency).
+            result = evaluate_questions(load_question_rows(gate.path), answerer, progress, source=gate.path.name,
+                                        prepare=True)
         if out_dir is not None:
             write_report(result, Path(out_dir) / gate.name)
         failures = check_minimums(result.metrics, gate.minimums) + check_maximums(result.metrics, gate.maximums)

@@ -20,7 +20,27 @@ def answerer(store_retriever):
 @pytest.fixture(scope="module")
 def replies(answerer):
     rows = SEED + FOLLOWUPS
+    answerer.prepare([(row["question"], row.get("history", ())) for row in rows])
     return [(row, answerer.ask(row["question"], row.get("history", ()))) for row in rows]
+
+
+def test_prepared_turns_are_asked_from_the_cache_with_the_same_replies(answerer):
+    turns = [("how many ECT sessions are usual?", ()),
+             ("  and for TMS?  ", ("how many ECT sessions are usual?", " is it painful? "))]
+    answerer.forget_queries()
+    cold = [answerer.ask(q, h) for q, h in turns]
+    answerer.forget_queries()
+    assert answerer.prepare(turns) > 0
+    calls = []
+    embed = answerer.safety_embed._embed
+    answerer.safety_embed._embed = lambda texts: calls.append(list(texts)) or embed(texts)
+    try:
+        warm = [answerer.ask(q, h) for q, h in turns]
+    finally:
+        answerer.safety_embed._embed = embed
+    assert calls == []  # every vector the backstop needed was made beforehand
+    assert [(r.answer, r.safety.level) for r in warm] == [(r.answer, r.safety.level) for r in cold]
+    assert answerer.prepare(turns) == 0  # nothing left to make
 
 
 def test_every_marker_resolves_to_a_citation(replies):

@@ -245,6 +245,12 @@ def _turn_texts(text: str, history: Sequence[str]) -> tuple[list[str], list[int]
     return texts + ([for_model(joined)] if joined else []), sizes, bool(joined)
 
 
+def turn_texts(text: str, history: Sequence[str] = ()) -> list[str]:
+    """The texts `embed_turn` embeds for `text` after `history`: to make them beforehand for many turns at
+    once (see `semantic_assessor`, `Answerer.prepare`)."""
+    return _turn_texts(text, tuple(history))[0]
+
+
 def embed_turn(embed, text: str, history: Sequence[str] = ()) -> dict[str, object]:
     """Every vector `assess` can use for `text` after `history`, from one call to `embed` (as for
     `embed_history`): ``assess(text, history, backstop=..., **embed_turn(embed, text, history))``. The
@@ -269,7 +275,7 @@ def semantic_assessor(embedder, turns: Iterable[tuple[str, Sequence[str]]] = (),
     then leaves the model out."""
     backstop = backstop_for(embedder)
     embed = embedder.embed
-    wanted = list(dict.fromkeys(piece for text, history in turns for piece in _turn_texts(text, history)[0]))
+    wanted = list(dict.fromkeys(piece for text, history in turns for piece in turn_texts(text, history)))
     if wanted:
         known = dict(zip(wanted, embedder.embed(wanted, progress)))
 
