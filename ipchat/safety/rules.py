@@ -679,7 +679,7 @@ def _who(match: re.Match, nouns: re.Pattern | None = None) -> tuple[str | None, 
     """The person a pronoun inside the pattern names, and that pronoun. A possessive followed by a
     person ("my girlfriend's wrists") names that person."""
     groups = match.groupdict()
-    for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7", "who8", "who9"):
+    for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7", "who8", "who9", "who10", "who11"):
         value = groups.get(name)
         if value:
             if nouns is not None and value in ("my", "our") and nouns.match(match.string, match.end(name) + 1):
@@ -693,8 +693,28 @@ def _who(match: re.Match, nouns: re.Pattern | None = None) -> tuple[str | None, 
 
 def _group_of(match: re.Match, value: str) -> str:
     """The name of the who-group of `match` that captured `value`."""
-    return next(name for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7", "who8", "who9", "subj")
+    return next(name for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7", "who8", "who9", "who10", "who11", "subj")
                 if match.groupdict().get(name) == value)
+
+
+# A clause that opens with a reporting verb, its subject left out ("..., said this is my last season"), and the
+# clause before it that opens with someone named ("our head chef has been talking weird").
+_ELIDED_REPORT = re.compile(r"(?:and\s+|then\s+)?(?:just\s+|even\s+|also\s+)?(?:said|says|keeps saying|kept saying|"
+                            r"told (?:me|us|everyone|the team)|tells (?:me|us|everyone)|texted|wrote|goes)\b")
+_THIRD_OPENING = re.compile(r"\W*(?:my|our|the|his|her|their|one of (?:my|our|the))\s+(?:[a-z]+\s+){0,2}?"
+                            r"(?:has|have|had|is|was|were|keeps|kept|been|started|starts|seems|seemed|went|goes|"
+                            r"gave|left|sent|posted|will|would|can|could|does|did)\b")
+
+
+def _elided_report(sentence: str, at: int) -> bool:
+    """Whether the clause of `sentence` holding position `at` reports someone else's words with the subject
+    left out: "our head chef has been talking weird, said this is my last season and you'll get my station when
+    im gone" (the first person is the chef's)."""
+    bounds = list(_CLAUSE_SPLIT.finditer(sentence, 0, at))
+    if not bounds or not _ELIDED_REPORT.match(sentence, bounds[-1].end()):
+        return False
+    opening = bounds[-2].end() if len(bounds) > 1 else 0
+    return bool(_THIRD_OPENING.match(sentence, opening, bounds[-1].start()))
 
 
 def _dwelt_on(cues: dict[str, re.Pattern], whole: str, clause: str, match: re.Match) -> bool:
@@ -817,6 +837,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     if person == "first" and subject is not None and cues["reporter"].search(
             (previous + " " + before_subject).strip() + " "):
         return ("concern", "concern.reported_speech")
+    if person == "first" and subject is not None and sentence.find(clause) >= 0 \
+            and _elided_report(sentence, sentence.find(clause) + match.start()):
+        return ("concern", "concern.reported_speech")
 
     owned = bool(cues["owns_question"].search(message or sentence))
     if person == "you" and (cues["self_as_you"].search(message or sentence) or owned
@@ -901,6 +924,12 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         recent = cues["recent"].search(clause[sub_start : match.end()] + local_after)
         joined = _CONJUNCTION.search(after)
         distant = cues["distant"].search(clause[: match.end()] + (after[: joined.start()] if joined else after))
+        if distant and subject is not None and distant.end() <= sub_start \
+                and _CONJUNCTION.search(clause, distant.end(), sub_start) \
+                and not cues["past"].search(clause, sub_start, match.end()):
+            # "my husband had his stroke 2 yrs ago and honestly I think about ending it": the time dates the
+            # clause before the conjunction; the writer's own is in the present.
+            distant = None
         if distant and not recent and distant.end() <= match.start():
             # "14 months clean and tonight I've got enough ...": a time named after the past one is now.
             recent = cues["recent"].search(clause, distant.end(), match.start())
@@ -913,6 +942,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # "I attempted in 2019 after a layoff, overdose, spent a week inpatient": a bare noun set beside
             # a dated clause names what that clause told.
             distant = _apposed_to_dated(cues["distant"], cues["recent"], sentence, at + match.start(), at + match.end())
+        # "for the first time i thought about using one on myself": a first time, with no time long past named, is now.
+        if not recent and not distant and subject is not None and cues["first_time"].search(clause[:sub_start]) \
+                and not cues["distant"].search(sentence):
+            recent = True
         # "i wanted to die and i still do": what was told of the past goes on now.
         if not recent and at >= 0 and cues["still_so"].search(sentence, at + match.end()):
             recent = True
@@ -987,6 +1020,21 @@ def _about_writer(R: Rules, sentence: str) -> bool:
         return True
     first = R.subject.search(sentence)
     return bool(first is not None and first.group("first"))
+
+
+_SOME_OF = re.compile(r"(?:one|some|two|a few|several|a couple) of (?:my|our|his|her|their|the)\s+")
+
+
+def _clause_at(sentence: str, at: int) -> str:
+    """The clause of `sentence` that position `at` falls in, from its start to the end of the sentence, with
+    "one of my carriers ..." opened as "my carriers ..." so that `_about_writer` hears whose clause it is:
+    "im a supervisor, one of my carriers left a note that read like a goodbye" tells of the carrier."""
+    opening = 0
+    for boundary in _CLAUSE_SPLIT.finditer(sentence, 0, at):
+        opening = boundary.end()
+    clause = sentence[opening:]
+    some = _SOME_OF.match(clause)
+    return clause[some.end() - len(some.group(0).split()[-1]) - 1:] if some else clause
 
 
 def _someone_else(R: Rules, text: str) -> bool:
@@ -1093,7 +1141,8 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
         # Read with the sentence before, for what refers back to it ("hope is a skill. I've run out of it").
         joined = f"{last} {sentence}" if last else sentence
         start = len(joined) - len(sentence)
-        if any(m.end() > start for m in R.cues["distress"].finditer(joined)) and _about_writer(R, sentence):
+        if any(m.end() > start and _about_writer(R, _clause_at(sentence, max(0, m.start() - start)))
+               for m in R.cues["distress"].finditer(joined)) and _about_writer(R, sentence):
             scan.distress = True
         last = sentence
         if reported and R.cues["farewell"].search(sentence):
