@@ -1022,7 +1022,7 @@ def _about_writer(R: Rules, sentence: str) -> bool:
     return bool(first is not None and first.group("first"))
 
 
-_SOME_OF = re.compile(r"(?:one|some|two|a few|several|a couple) of (?:my|our|his|her|their|the)\s+")
+_SOME_OF = re.compile(r"(?:one|some|two|a few|several|a couple) of (?=(?:my|our|his|her|their|the)\s)")
 
 
 def _clause_at(sentence: str, at: int) -> str:
@@ -1034,7 +1034,7 @@ def _clause_at(sentence: str, at: int) -> str:
         opening = boundary.end()
     clause = sentence[opening:]
     some = _SOME_OF.match(clause)
-    return clause[some.end() - len(some.group(0).split()[-1]) - 1:] if some else clause
+    return clause[some.end():] if some else clause
 
 
 def _someone_else(R: Rules, text: str) -> bool:
