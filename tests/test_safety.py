@@ -210,6 +210,16 @@ def test_finding_a_letter_and_asking_whether_are_read_as_such(text: str, level: 
     # "my buddy (me)": the friend is the writer
     ("hypothetically if my buddy (me) had his dads gun and kept thinking about using it on himself would ECT work faster", "crisis"),
     ("my buddy (28) keeps thinking about using his dads gun on himself", "concern"),
+    # apostrophe-less "hed been", "hes got": someone else's act or means
+    ("found one of the lads with blood on his sleeve, hed been cutting with a box knife", "concern"),
+    ("found blood on my sleeve, id been cutting with a box knife", "crisis"),
+    ("a bloke on my shift told me hes got a rope in his van and he knows where hed go", "concern"),
+    # a telling goes on past a second "that" ("y que"), in the five languages
+    ("Mi compañera lleva semanas diciendo que ya no le ve sentido a nada y que sería mejor no estar", "concern"),
+    ("ya no le veo sentido a nada y sería mejor no estar", "crisis"),
+    # a bare predicate set beside a dated clause is what that clause told
+    ("back in my 20s i was in a bad way, properly suicidal, had ECT in 1998", "concern"),
+    ("i am in a bad way, properly suicidal. is ECT an option", "crisis"),
 ])
 def test_who_a_clause_is_about_is_read_from_the_whole_message(text: str, level: str) -> None:
     assert assess(text).level == level
@@ -305,6 +315,12 @@ def test_unknown_region_names_the_valid_ones(monkeypatch: pytest.MonkeyPatch) ->
         # The denial is of the word; what the writer "just" sees is not denied.
         ("I'm not suicidal or anything I just don't see a way I'm still here by christmas", "crisis"),
         ("i'm not suicidal but i am worried about ECT", "clinical"),
+        # denied since a time, in the perfect: it was so before that time
+        ("havent felt suicidal since my ECT in 2021, would they do it again if it came back?", "concern"),
+        ("i havent been suicidal, since you ask", "clinical"),
+        # told as past, then said to have come back
+        ("thought id got past wanting to die after the ketamine course last year but its back, worse", "crisis"),
+        ("i wanted to die after the divorce in 2019 but its back to normal now", "concern"),
     ],
 )
 def test_negation(text: str, level: str) -> None:

@@ -225,6 +225,10 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bill(?= (?:use|do|go|be|take|kill|end|jump|just|never|make|get|try|finish|drink|hang|shoot|walk|drive|see"
          r"|tell|call|probably|definitely|finally|actually|really|never|swallow|overdose|cut)\b)", "i will"),
         (r"\bhed(?= (?:walk|jump|kill|end|do|be|go|drive|take|rather|never|just)\b)", "he would"),
+        # "found him in the stockroom, hed been cutting": before a past participle it is "he had".
+        (r"\bhed(?= (?:been|had|gone|done|got|said|told|left|tried|taken|cut|written|given|made|bought|started|stopped)\b)",
+         "he had"),
+        (r"\b(he|she)s(?= got\b)", r"\1 has"),  # "hes got a rope in his van"
         (r"\b(you|we|they)'re\b", r"\1 are"),
         (r"\b(you|they)re\b", r"\1 are"),
         (r"\b(you|we|they|who|would|should|could|might|must)'?ve\b", r"\1 have"),

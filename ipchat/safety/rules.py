@@ -164,6 +164,10 @@ _DESCRIBED = re.compile(r"\s*(?:with|who has|who have|who had|that has)\b")
 _ANY_EVERY = re.compile(r"\b(?:any|every|each)\s+$")
 _WITH = re.compile(r"\s*with\b")
 _NO_MORE = re.compile(r"\s*(?:anymore|any longer)\b")
+# "I haven't felt suicidal since my ECT in 2021": a state denied since a time, in the perfect, was the writer's before it.
+_NOT_SINCE = re.compile(r"\s*(?:(?:at all|really|once|even)\s+)?(?:since|in (?:years|months|ages|a long time|over a year)"
+                        r"|for (?:years|months|ages|a long time|over a year))\b")
+_PERFECT_NOT = re.compile(r"\b(?:have|has|had) not\b")
 
 # "What does kms mean?", "what does 'passive death wish' mean": the term is mentioned, not used.
 _MENTION = re.compile(
@@ -493,7 +497,9 @@ _IF_URGE = re.compile(r"\bif\s+(?:the|my|these|those|that)\s+(?:urges?|thoughts?
 # A conditional that opens the matched words themselves: "what should I do if [the suicidal thoughts come back]".
 _IF_OPENS = re.compile(r"\b(?:if|in case|what if|should)\s+(?:ever\s+)?(?:(?:my|the|these|those|that)\s+)?$")
 
-_BARE_WORDS = frozenset({"a", "an", "the", "by", "via", "with", "from"})
+# ... and the degree words that only colour it ("back in my 20s i was in a bad way, properly suicidal").
+_BARE_WORDS = frozenset({"a", "an", "the", "by", "via", "with", "from", "properly", "really", "very", "so", "pretty", "quite",
+                         "totally", "badly", "seriously", "deeply", "completely", "extremely"})
 _FRAGMENT_BREAK = re.compile(r"\s*(?:[,;()]|\s[-\u2013\u2014]\s)\s*")
 
 
@@ -882,7 +888,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     cut = _LOCAL_END.search(after)
     local_after = after[: cut.start()] if cut else after
     # "I'm no longer suicidal", "I'm not suicidal anymore": a past state, not a denial.
-    no_longer = "no longer" in window or (negated and _NO_MORE.match(after))
+    no_longer = "no longer" in window or (negated and _NO_MORE.match(after)) \
+        or (negated and _PERFECT_NOT.search(window) and _NOT_SINCE.match(local_after))
 
     if person in ("first", "implicit") and _FICTION.search(sentence) and _FICTION_SUBJECT.search(clause[:match.start()]):
         return ("clinical", "clinical.generic_person")  # about the story's character, not the reader
