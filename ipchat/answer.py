@@ -276,7 +276,8 @@ class Answerer:
                 # youngest age someone can get ECT? my 15yo cousin was mentioned for it"), it is asked.
                 # Named as who is told ("adverse effects to counsel an elderly pt on?"), it is a note as well.
                 decline = decline or any(not (_in_later_clause(query, m.start()) or _in_background(query, m.start())
-                                              or cue("audience").search(query, 0, m.start()) or outside(m.start()))
+                                              or cue("audience").search(query, 0, m.start())
+                                              or cue("purpose").search(query, 0, m.start()) or outside(m.start()))
                                          for m in aspect.asked.finditer(query))
                 notes.append(f"No indexed passage discusses {aspect.name}{' for ' + _join(sorted(of_drug)) if of_drug else ''}.")
                 noted_figures.update(aspect.figures)

@@ -24,6 +24,9 @@ TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
 # "this" and "that" refer to the treatment, except in "is that it?" and "after that" (an event, not the treatment).
 _PRONOUN = re.compile(r"\b((?<!is that )(?<!that is )(?<!that's )it|its|it's|they|them|their|(?<!after )(?<!before )(?<!than )(?:this|that)(?! it\b)|these|those"
                       r"|this treatment|the treatment|the procedure)\b", re.I)
+# What patients do, not a treatment: "they" before it are the people treated ("and if they respond?").
+_PEOPLE_DO = re.compile(r"\s+(?:(?:do not|don't|dont|did not|didn't|start to|begin to|stop)\s+)?(?:respond|improve|get better|feel|"
+                        r"recover|relapse|notice|see an? \w+|tolerate|cope|qualify)\b", re.I)
 _ELLIPSIS = re.compile(r"^\s*(and|what about|how about|same for|and for|and what about|what of|or|same (?:question|thing|q) (?:for|about|with)"
                        r"|likewise for|ditto for)\b", re.I)
 _SHORT_WORDS = 6
@@ -225,8 +228,11 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
             # "how do they give it?": "they" are the staff who give it; "it" is the treatment.
             target = next((m for m in pronouns[1:] if m.group(0).lower() in ("it", "its", "it's")), target)
         word = target.group(0).lower()
-        replacement = f"{topic}'s" if word in ("its", "their") else topic
-        return Rewrite(question[:target.start()] + replacement + question[target.end():])
+        if not (word == "they" and _PEOPLE_DO.match(question, target.end())):
+            replacement = f"{topic}'s" if word in ("its", "their") else topic
+            return Rewrite(question[:target.start()] + replacement + question[target.end():])
+        # "and if they respond? then what": "they" are the patients; the topic is added, not put in their place.
+        return Rewrite(f"{question.rstrip(' ?.!')} ({topic})?")
     if named:
         return Rewrite(question)  # "What is deep brain stimulation?" names its own subject
     # A question that names no topic is read in the conversation's: "how many does a patient usually

@@ -62,7 +62,7 @@ _ASKED_BY_PHRASE: dict[str, str] = {
     "count": _CLAUSE + r"how many\b",
     # a measured value to act on: "at what reading do we stop it?", "what's the cut-off?"
     "measurement": r"\bat what (reading|level|value|bp|blood pressure|pressure|heart rate|pulse|score|threshold|cut-?off)\b|"
-                   r"\bwhat(?: is| are|'s|s|’s) the (cut-?offs?|thresholds?)\b",
+                   r"\bwhat(?: is| are|'s|s|’s) the ([\w/-]+ ){0,2}(cut-?offs?|thresholds?)\b",
     "frequency": _CLAUSE + r"how (often|frequently)\b",
     "dose": r"\b(what|which) (is the |are the )?(\w+ )?(doses?|dosage|dosing)\b|\bhow much (ketamine|medication|drug)\b",
     "cost": r"\bhow much (does|do|did|is|are|would|will|might) .{1,40}\b(cost|charge)\b|"
@@ -77,6 +77,7 @@ _ASKED_BY_KEYWORD: dict[str, str] = {
     "frequency": r"\bper (day|week|wk|month|mo)\b|\btimes (a|per) (day|week|wk|month|mo)\b|\b(hz|hertz)\b",
     "dose": r"\b(doses?|dosage|dosing|mg|milligrams?|mg/kg|micrograms?|mcg)\b",
     "cost": r"\b(cost|price|fee)s? (of|for|per)\b|\binsurance\b",
+    "measurement": r"\b(cut-?offs?|thresholds?)\b",  # "bp cutoff where u hold the infusion"
 }
 _AUXILIARY = (r"(?:is|are|was|were|does|do|did|can|could|should|would|will|may|might|must|has|have|had|"
               r"isn't|aren't|doesn't|don't|can't)")

@@ -43,6 +43,8 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     # a measured value to act on, which no count answers
     ("BP spike during ketamine infusion - at what reading do we stop it?", ("measurement",)),
     ("what's the cut-off on the PHQ-9 for a referral?", ("measurement",)),
+    ("whats the bp cutoff where u hold the ketamine infusion", ("measurement",)),
+    ("is there a seizure threshold issue with ECT?", ()),
     ("and how many are still ok after a year?", ("percentage",)),  # still well: a rate too
     ("how many people are still feeling better a year down the line", ("percentage",)),
     # the people counted named with their treatment ("tms pts"), the kind named too: one percentage, not a number
