@@ -228,11 +228,11 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
             # "how do they give it?": "they" are the staff who give it; "it" is the treatment.
             target = next((m for m in pronouns[1:] if m.group(0).lower() in ("it", "its", "it's")), target)
         word = target.group(0).lower()
-        if not (word == "they" and _PEOPLE_DO.match(question, target.end())):
-            replacement = f"{topic}'s" if word in ("its", "their") else topic
-            return Rewrite(question[:target.start()] + replacement + question[target.end():])
-        # "and if they respond? then what": "they" are the patients; the topic is added, not put in their place.
-        return Rewrite(f"{question.rstrip(' ?.!')} ({topic})?")
+        if word == "they" and _PEOPLE_DO.match(question, target.end()):
+            # "and if they respond? then what": "they" are the patients; the topic is added, not put in their place.
+            return Rewrite(f"{question.rstrip(' ?.!')} ({topic})?")
+        replacement = f"{topic}'s" if word in ("its", "their") else topic
+        return Rewrite(question[:target.start()] + replacement + question[target.end():])
     if named:
         return Rewrite(question)  # "What is deep brain stimulation?" names its own subject
     # A question that names no topic is read in the conversation's: "how many does a patient usually

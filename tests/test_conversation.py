@@ -57,6 +57,10 @@ FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.js
     # ... but a question with words of its own is read in the topic only
     (["what % of pts respond to TMS"], "and the side effects?", "and the side effects (TMS)?"),
     (["ketamine for TRD"], "why does it work so fast?", "why does ketamine work so fast?"),
+    # "they" before what patients do are the patients: kept, with the topic added
+    (["ketamine infusions - how many do pts usually start w?"], "and if they respond? then what",
+     "and if they respond? then what (ketamine)?"),
+    (["how is ECT done?"], "how do they give it", "how do they give ECT"),
 ])
 def test_rewrites(history, question, expected):
     assert rewrite_followup(question, history).query == expected
