@@ -214,6 +214,14 @@ def test_finding_a_letter_and_asking_whether_are_read_as_such(text: str, level: 
     ("found one of the lads with blood on his sleeve, hed been cutting with a box knife", "concern"),
     ("found blood on my sleeve, id been cutting with a box knife", "crisis"),
     ("a bloke on my shift told me hes got a rope in his van and he knows where hed go", "concern"),
+    # "hes stopped ... and said last night": he said it, of himself
+    ("hes stopped eating and said last night wed be better off with the insurance money", "concern"),
+    ("i have stopped eating and honestly wed be better off with the insurance money", "crisis"),
+    # "with the insurance than with me": the one left out is the writer
+    ("reckon the missus would do better with the life insurance than with me", "crisis"),
+    # told in writing, after a first telling
+    ("me escribió que ya no aguanta y que quiere desaparecer", "concern"),
+    ("me escribió que quiere desaparecer unos días a la playa", "none"),
     # a telling goes on past a second "that" ("y que"), in the five languages
     ("Mi compañera lleva semanas diciendo que ya no le ve sentido a nada y que sería mejor no estar", "concern"),
     ("ya no le veo sentido a nada y sería mejor no estar", "crisis"),
@@ -321,6 +329,9 @@ def test_unknown_region_names_the_valid_ones(monkeypatch: pytest.MonkeyPatch) ->
         # told as past, then said to have come back
         ("thought id got past wanting to die after the ketamine course last year but its back, worse", "crisis"),
         ("i wanted to die after the divorce in 2019 but its back to normal now", "concern"),
+        # denied for a while, then said to have come back: it is now
+        ("first time in months i havent wanted to be dead. then it wears off and the wanting is back", "crisis"),
+        ("first time in months i havent wanted to be dead. then it wears off and the tiredness is back", "clinical"),
     ],
 )
 def test_negation(text: str, level: str) -> None:
@@ -609,6 +620,9 @@ def test_long_message_is_still_found() -> None:
     # An idiom in another language is not read as the wish it contains.
     (["me quiero morir de vergüenza, le mandé el correo al profe equivocado jaja"],
      "¿la TEC se puede usar en embarazadas?", "none"),
+    # A thing named as what was meant, with a laugh, takes the words back; "i mean it" does not.
+    (["gonna end it tonight", "the contract i mean lol, with the agency"], "can i get TMS privately", "none"),
+    (["gonna end it tonight", "i mean it lol"], "can i get TMS privately", "crisis"),
 ])
 def test_what_is_taken_back_or_reframed_carries_no_risk_and_what_is_reasserted_does(history, message, level) -> None:
     assert assess(message, history=history).level == level
@@ -1026,3 +1040,25 @@ def test_words_quoted_from_someone_of_the_writers_own_are_reported_not_an_exampl
     assert assess(own).level == "concern"
     example = "how do you explain that when a patient says \"I want to die\" the nurse must ask about a plan?"
     assert assess(example).level == "clinical"
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # A drop or water gone back to, again and again: a sign beside risk, and a thought that it would be quicker.
+    (["sometimes i think about just walking into the river"], "ive stood by the river twice this week", "crisis"),
+    ([], "been stood looking at the slurry pit a bit too long lately thinking itd be quicker than all this", "crisis"),
+    ([], "we sat by the lake twice on holiday, lovely. is TMS ok before a flight", "none"),
+    # Notes said to be written, nothing said of whose or what for.
+    ([], "im already halfway out the door, notes written and everything. is it nasal or a drip", "crisis"),
+    ([], "revision notes written and everything, exam is tomorrow", "none"),
+    # How many "would it take", asked of a store the writer keeps.
+    (["i keep the tablets guests leave behind, got a drawer full now"], "how many of them would it take. the ones in the drawer",
+     "crisis"),
+    ([], "how many of my mums pills would kill her, the ones in the drawer", "concern"),
+    # An amount that "would actually be dangerous" for the writer.
+    ([], "how much over the clinic dose would actually be dangerous for someone my weight. its for me", "crisis"),
+    # Taking the train is travel, not a method.
+    ([], "is taking the train quicker than driving to the ECT suite", "none"),
+    ([], "which is quicker, the train or pills", "crisis"),
+])
+def test_places_gone_back_to_notes_stores_and_amounts(history, message, level) -> None:
+    assert assess(message, history=history).level == level

@@ -228,7 +228,12 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         # "found him in the stockroom, hed been cutting": before a past participle it is "he had".
         (r"\bhed(?= (?:been|had|gone|done|got|said|told|left|tried|taken|cut|written|given|made|bought|started|stopped)\b)",
          "he had"),
-        (r"\b(he|she)s(?= got\b)", r"\1 has"),  # "hes got a rope in his van"
+        # "hes got a rope in his van", "hes stopped eating": before a past participle it is "he has" ...
+        (r"\b(he|she)s(?= (?:got|been|had|gone|done|said|told|left|tried|taken|written|given|made|bought|started"
+         r"|stopped|never|always|just|already|finally)\b)", r"\1 has"),
+        (r"\b(he|she)s(?= \w+ing\b)", r"\1 is"),  # ... and before a present participle "he is"
+        # "said wed be better off": before "be", "rather", "never" it is "we would", not a wedding.
+        (r"\bwed(?= (?:be|rather|never|all|probably|just|have|do)\b)", "we would"),
         (r"\b(you|we|they)'re\b", r"\1 are"),
         (r"\b(you|they)re\b", r"\1 are"),
         (r"\b(you|we|they|who|would|should|could|might|must)'?ve\b", r"\1 have"),

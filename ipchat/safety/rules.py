@@ -744,6 +744,13 @@ def _contrast_between(contrast: re.Pattern, clause: str, start: int, match: re.M
     return found is not None and found.start() <= match.start()
 
 
+def _returns_after(cues, text: str, clause: str, match: re.Match) -> bool:
+    """Whether, after a denial, the message says the state has come back ("the first time in months i havent
+    wanted to be dead. then it wears off and the wanting is back"): the denial held only for a while."""
+    at = text.find(clause)
+    return at >= 0 and bool(cues["still_so"].search(text, at + match.end()))
+
+
 def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             sentence: str, message: str = "") -> tuple[str, str] | None:
     """(level, decision id) for one match, or None when the match does not count. `message` is the
@@ -865,7 +872,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         # "how many mg of donepezil would be fatal": with no subject, what a dose would be is asked of
         # people in general; "how many would it take to not wake up" asks for an outcome.
         generic = generic or (person == "implicit" and pronoun is None and bool(cues["lethal_property"].search(match.group(0))))
-        if person in ("first", "implicit", "you") and not generic:
+        # "how many of them would it take. the ones in the drawer": asked of a store the writer keeps.
+        if (person in ("first", "implicit", "you") and not generic) or (
+                person in ("implicit", "generic") and pronoun is None and cues["own_stash"].search(message or sentence)):
             return ("crisis", "crisis.means_seeking")
         return ("concern", "concern.generic_means")
 
@@ -903,10 +912,13 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                 and not cues["lied"].search(sentence, at_sentence + sub_start):
             # "my GP asked if ive had thoughts of self harm and i genuinely havent": asked, and answered no
             return ("clinical", "clinical.attributed")
-        if no_longer:
+        returns = (no_longer or negated) and _returns_after(cues, message or sentence, clause, match)
+        if no_longer and not returns:
             return ("concern", "concern.past_self")
-        if negated:
+        if negated and not returns:
             return ("clinical", "clinical.negated")
+        if returns:  # denied for a while, and come back since: it is now
+            return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
         if subject is not None and not owned and (cues["hypothetical"].search(before_subject)
                                     or cues["hypothetical_ahead"].search(before_subject)
                                     or _IF_URGE.search(clause, 0, match.start())
