@@ -134,10 +134,16 @@ _LASTS = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\s+)?(?:"
                     r"|for life|forever)" + _WEARS_OFF + r")\W*$", re.I)
 
 
+# "anything else given w it?", "what else do they use?": more of what the earlier question asked about.
+_ELSE = re.compile(r"^\W*(?:(?:and|so|ok|okay|also)\s+)?(?:(?:(?:is|are)\s+there\s+)?(?:anything|something"
+                   r"|any other (?:drugs?|meds?|medications?|things?))\s+else\b(?:\W+\w+){0,5}|what\s+else)\W*$", re.I)
+
+
 def _asks_again_of_earlier(question: str) -> bool:
-    """True when `question` asks the earlier question again, for its reason ("why tho?") or for another
-    time ("and a yr later?", "and does that last?"): it holds nothing to search with of its own."""
-    return bool(_WHY.match(question) or _LATER.match(question) or _LASTS.match(question))
+    """True when `question` asks the earlier question again, for its reason ("why tho?"), for another
+    time ("and a yr later?", "and does that last?") or for more of it ("anything else given w it?"): it
+    holds nothing to search with of its own."""
+    return bool(_WHY.match(question) or _LATER.match(question) or _LASTS.match(question) or _ELSE.match(question))
 
 
 def _named_plainly(text: str, topic: str) -> bool:

@@ -30,6 +30,10 @@ FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.js
     (["is ketamine ok for someone w/ hx of opioid use d/o"], "why tho?",
      "is ketamine ok for someone w/ hx of opioid use d/o - why tho?"),
     (["what % of pts respond to TMS"], "and a yr later?", "what % of pts respond to TMS - and a yr later?"),
+    # "anything else given w it?" asks for more of what the earlier question asked; "what else is it used for?" asks anew
+    (["is ECT done under general anesthesia?"], "anything else given w it?",
+     "is ECT done under general anesthesia? - anything else given w it?"),
+    (["how does ketamine work?"], "what else is it used for?", "what else is ketamine used for?"),
     # "that" is what the earlier answer told of: whether it lasts asks the earlier question again ...
     (["what % of patients improve with TMS?"], "and does that last?", "what % of patients improve with TMS? - and does that last?"),
     (["how many people get better with TMS?"], "will those results hold up?",
