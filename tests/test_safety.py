@@ -1062,6 +1062,10 @@ def test_words_quoted_from_someone_of_the_writers_own_are_reported_not_an_exampl
     # Taking the train is travel, not a method.
     ([], "is taking the train quicker than driving to the ECT suite", "none"),
     ([], "which is quicker, the train or pills", "crisis"),
+    # A treatment asked of "second time round" refers back to the writer's own past, said two messages ago.
+    (["back in 2019 i tried to end it, had ECT after and it worked", "im fine now, no dark thoughts just sad"],
+     "does ECT work second time round if i ever need it", "concern"),
+    ([], "does ECT work second time round", "none"),
 ])
 def test_places_gone_back_to_notes_stores_and_amounts(history, message, level) -> None:
     assert assess(message, history=history).level == level
