@@ -1066,6 +1066,12 @@ def test_words_quoted_from_someone_of_the_writers_own_are_reported_not_an_exampl
     (["back in 2019 i tried to end it, had ECT after and it worked", "im fine now, no dark thoughts just sad"],
      "does ECT work second time round if i ever need it", "concern"),
     ([], "does ECT work second time round", "none"),
+    # What the writer took back is not carried to a later question that refers back to it.
+    (["i want to die - thats what it says on the sheet",
+      "sorry should explain, its the TMS intake form, one of the questions. im not, im fine, just confused"],
+     "why do they ask that on every form", "none"),
+    (["i want to die - thats what it says on the sheet", "sorry should explain, its the TMS intake form"],
+     "why do they ask that on every form", "crisis"),
 ])
 def test_places_gone_back_to_notes_stores_and_amounts(history, message, level) -> None:
     assert assess(message, history=history).level == level

@@ -352,6 +352,15 @@ def _redates(reading: Reading) -> bool:
     return reading.safe_now and reading.long_ago and not (reading.reframed or reading.reattributed)
 
 
+def _takes_back(readings: Sequence[Reading], n: int) -> bool:
+    """Whether the n-th earlier message took back the writer's risk told just before it ("sorry should explain,
+    its the TMS intake form, one of the questions. im not, im fine"), as `assess` reads such a message: safe
+    now, after words that put the writer at risk, and neither someone else's nor dated to the writer's past."""
+    reading = readings[n]
+    return reading.safe_now and not reading.reattributed and not _redates(reading) and not reading.findings \
+        and any(r.writer_at_risk for r in readings[max(0, n - FOLLOW_UP):n])
+
+
 def _carries_as(reading: Reading) -> str:
     """The level an earlier message passes to a follow-up (capped at concern by the caller): someone lost
     to suicide is grief, not risk now, and carries as the topic it is; risk the backstop heard of someone
@@ -612,7 +621,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             and not (reading.safe_now and only_questions):
         # ... only what was said since the writer said the words were not theirs ("that's the song on the radio"
         # ... "do they play music during ECT?").
-        last_reframed = max((n for n, r in enumerate(earlier[-FOLLOW_UP:]) if r.reframed), default=-1)
+        # ... nor what the writer took back since ("its the intake form, one of the questions. im not, im fine").
+        offset = len(earlier) - len(earlier[-FOLLOW_UP:])
+        last_reframed = max((n for n, r in enumerate(earlier[-FOLLOW_UP:])
+                             if r.reframed or _takes_back(earlier, offset + n)), default=-1)
         carried = min(max((_carries_as(r) for r in earlier[-FOLLOW_UP:][last_reframed + 1:]), key=RANK.__getitem__,
                           default="none"), "concern", key=RANK.__getitem__)
         if RANK[carried] > RANK[level]:
