@@ -219,6 +219,9 @@ def test_finding_a_letter_and_asking_whether_are_read_as_such(text: str, level: 
     ("i have stopped eating and honestly wed be better off with the insurance money", "crisis"),
     # "with the insurance than with me": the one left out is the writer
     ("reckon the missus would do better with the life insurance than with me", "crisis"),
+    # "they" standing for people in general named just before
+    ("do TMS clinics turn people away if they have a history of self-harm? like as a general policy", "clinical"),
+    ("my patients get worse when they have been cutting", "concern"),
     # out of the picture for good: the writer gone
     ("she'd be better off with a proper care home and me out of the picture permanently", "crisis"),
     ("she'd be better off with her dad and me out of the picture, we are divorcing", "none"),

@@ -483,6 +483,10 @@ _QUOTE_AS_PHRASE = re.compile(r"\b(?:to|will|would|going to|gonna|wants to|might
 
 _INDEFINITE = re.compile(r"(?:a|an|any|some|someone|somebody|anyone|anybody)\b")
 _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|some)\s+(?:\w+\s+)?$")
+# "they" standing for people in general named just before: "turn people away if they have a history of ..."
+_GENERIC_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bthese )(?<!\bthose )"
+                           r"\b(?:people|patients|pts|clients|folks|individuals|someone|somebody|anyone|anybody)\b"
+                           r"(?:\s+\w+){0,6}?\s+(?:if|when|who|that|because|since|unless|once)\s+$")
 
 _TIME_CLAUSE = re.compile(r"(?:when|once|after|by the time|for when|for after)\s")
 _LIST_TAIL = re.compile(r"\s*(?:or|nor|and)\s+$")
@@ -991,8 +995,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if past:
             return ("concern", "concern.past_self")
         return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
-    if person == "third" and subject is not None and cues["generic_question"].search(sentence) and (
-            _INDEFINITE.match(clause[sub_start:sub_end]) or _INDEFINITE_BEFORE.search(clause[:sub_start])):
+    if person == "third" and subject is not None and (cues["generic_question"].search(sentence) and (
+            _INDEFINITE.match(clause[sub_start:sub_end]) or _INDEFINITE_BEFORE.search(clause[:sub_start]))
+            or (clause[sub_start:sub_end] == "they" and _GENERIC_THEY.search(clause[:sub_start]))):
         return ("clinical", "clinical.generic_person")  # "signs that a teenager might be thinking about ..."
     if person == "third" and cues["fiction"].search(message or sentence):
         return ("clinical", "clinical.fictional")  # "writing a short story where a student considers ending her life"
