@@ -222,6 +222,12 @@ def test_finding_a_letter_and_asking_whether_are_read_as_such(text: str, level: 
     # "they" standing for people in general named just before
     ("do TMS clinics turn people away if they have a history of self-harm? like as a general policy", "clinical"),
     ("my patients get worse when they have been cutting", "concern"),
+    # "... and honestly so do i": said of someone else, and of the writer too
+    ("my mum keeps saying she wants to die and honestly so do i, every single day", "crisis"),
+    ("my mum keeps saying she wants to die and so does my dad", "concern"),
+    # a death made to look like an accident for the insurance
+    ("I've been looking up how to make it look like an accident so my kids get the life insurance", "crisis"),
+    ("the kids broke the vase and tried to make it look like an accident", "none"),
     # out of the picture for good: the writer gone
     ("she'd be better off with a proper care home and me out of the picture permanently", "crisis"),
     ("she'd be better off with her dad and me out of the picture, we are divorcing", "none"),

@@ -488,6 +488,9 @@ _GENERIC_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\bth
                            r"\b(?:people|patients|pts|clients|folks|individuals|someone|somebody|anyone|anybody)\b"
                            r"(?:\s+\w+){0,6}?\s+(?:if|when|who|that|because|since|unless|once)\s+$")
 
+# "... and honestly so do i", "... me too": what was said of someone else, said of the writer as well.
+_SO_DO_I = re.compile(r"[^.!?]{0,20}?(?:,|\band\b|\bbut\b)\s*(?:(?:honestly|tbh|to be honest|if i am honest|truth be told|lately)\s*,?\s*)?"
+                      r"(?:so do i|so am i|so have i|so would i|me too|i do too|i do as well|same here|same for me)\b")
 _TIME_CLAUSE = re.compile(r"(?:when|once|after|by the time|for when|for after)\s")
 _LIST_TAIL = re.compile(r"\s*(?:or|nor|and)\s+$")
 # A clause of result, with a tense of its own ("tms did nothing so might as well ..."); not "so much", "so bad".
@@ -1004,6 +1007,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     if person == "third":
         if negated:
             return ("clinical", "clinical.negated")
+        at = sentence.find(clause)
+        if at >= 0 and _SO_DO_I.match(sentence, at + match.end()):
+            # "she keeps saying she wants to die and honestly so do i": the writer says it of themselves too.
+            return ("crisis", "crisis.first_person")
         return ("concern", "concern.third_person")
     if person == "you":
         return ("clinical", "clinical.generic_you")
