@@ -752,8 +752,9 @@ def _contrast_between(contrast: re.Pattern, clause: str, start: int, match: re.M
 
 
 def _returns_after(cues, text: str, clause: str, match: re.Match) -> bool:
-    """Whether, after a denial, the message says the state has come back ("the first time in months i havent
-    wanted to be dead. then it wears off and the wanting is back"): the denial held only for a while."""
+    """Whether `text` says, after the match, that what it tells goes on or has come back (cue.still_so): "i wanted
+    to die and i still do"; after a denial, "... i havent wanted to be dead. then it wears off and the wanting is
+    back" (the denial held only for a while)."""
     at = text.find(clause)
     return at >= 0 and bool(cues["still_so"].search(text, at + match.end()))
 
@@ -919,13 +920,13 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                 and not cues["lied"].search(sentence, at_sentence + sub_start):
             # "my GP asked if ive had thoughts of self harm and i genuinely havent": asked, and answered no
             return ("clinical", "clinical.attributed")
-        returns = (no_longer or negated) and _returns_after(cues, message or sentence, clause, match)
-        if no_longer and not returns:
-            return ("concern", "concern.past_self")
-        if negated and not returns:
-            return ("clinical", "clinical.negated")
-        if returns:  # denied for a while, and come back since: it is now
+        if (no_longer or negated) and _returns_after(cues, message or sentence, clause, match):
+            # denied for a while, and come back since: it is now
             return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
+        if no_longer:
+            return ("concern", "concern.past_self")
+        if negated:
+            return ("clinical", "clinical.negated")
         if subject is not None and not owned and (cues["hypothetical"].search(before_subject)
                                     or cues["hypothetical_ahead"].search(before_subject)
                                     or _IF_URGE.search(clause, 0, match.start())
@@ -973,7 +974,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                 and not cues["distant"].search(sentence):
             recent = True
         # "i wanted to die and i still do": what was told of the past goes on now.
-        if not recent and at >= 0 and cues["still_so"].search(sentence, at + match.end()):
+        if not recent and _returns_after(cues, sentence, clause, match):
             recent = True
         # "... but I stopped last summer and haven't since": read on past the clause, to the sentence's end.
         if not recent and cues["ceased"].search(sentence[at + match.end():] if at >= 0 else after):
