@@ -344,6 +344,15 @@ def test_unknown_region_names_the_valid_ones(monkeypatch: pytest.MonkeyPatch) ->
         # denied for a while, then said to have come back: it is now
         ("first time in months i havent wanted to be dead. then it wears off and the wanting is back", "crisis"),
         ("first time in months i havent wanted to be dead. then it wears off and the tiredness is back", "clinical"),
+        # a wish to live denied is a wish to die, whatever denies it
+        ("i no longer want to wake up", "crisis"),
+        ("ive stopped wanting to live", "crisis"),
+        ("i no longer want to die", "concern"),
+        # a stop told in the simple past, with its end after it, is past
+        ("i stopped wanting to live after the divorce but ECT helped", "concern"),
+        # a condition said to be met is a premise, not a hypothetical
+        ("is there any point doing ketamine if ive already decided im not gonna be around by summer", "crisis"),
+        ("what if i decided im not gonna be around by summer", "concern"),
     ],
 )
 def test_negation(text: str, level: str) -> None:

@@ -528,6 +528,11 @@ def _apposed_to_dated(distant: re.Pattern, recent: re.Pattern, sentence: str, st
 
 
 _AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|hrs?)\s+ago\b|\bjust now\b")
+# A match that opens with its own negation ("no longer want to live", "not want to wake up").
+_OWN_NEGATION = re.compile(r"(?:not|never|no longer|(?:have |had |just |kind of |kinda )?(?:stopped|quit|given up|gave up))\b")
+# "if i have already decided i will not be around": a condition the writer says is met is a premise, not a
+# hypothetical.
+_ALREADY = re.compile(r"\s*(?:have|has|had|am|is)?\s*already\b")
 
 # Quoted terms being explained or compared ("the difference between 'wish to be dead' and ..."): the words
 # are mentioned, not said by anyone.
@@ -931,7 +936,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                                     or cues["hypothetical_ahead"].search(before_subject)
                                     or _IF_URGE.search(clause, 0, match.start())
                                     or _IF_OPENS.search(clause, 0, match.start())) \
-                and not _AGO.search(clause[sub_start:]) \
+                and not _AGO.search(clause[sub_start:]) and not _ALREADY.match(clause, sub_end) \
                 and not _dwelt_on(cues, message or sentence, clause, match):
             # "if I took 40 of my seroquel an hour ago" is no hypothetical; nor one the writer says they keep
             # thinking about ("if i od'd ... maybe someone would look after me. thinking about it more and more").
@@ -956,6 +961,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                 and not cues["past"].search(clause, sub_start, match.end()):
             # "my husband had his stroke 2 yrs ago and honestly I think about ending it": the time dates the
             # clause before the conjunction; the writer's own is in the present.
+            distant = None
+        if distant and match.start() <= distant.start() and distant.end() <= match.end() \
+                and _OWN_NEGATION.match(match.group(0)):
+            # "i no longer want to wake up": the words that deny a wish to live are the act, not its time.
             distant = None
         if distant and not recent and distant.end() <= match.start():
             # "14 months clean and tonight I've got enough ...": a time named after the past one is now.
@@ -996,6 +1005,12 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                 pass
             own = window[result_clause.end():] if result_clause else window
             past = (distant or cues["past"].search(own.rstrip() + " " + head_word)) and not recent
+            # "i stopped wanting to live after the divorce but ECT helped": a stop told in the simple past,
+            # with its end told after it ("i have stopped wanting to live" is now).
+            if not past and not recent and head_word in ("stopped", "quit", "gave") \
+                    and not re.search(r"\bha(?:ve|s|d)\s*$", own) and cues["stopped_after"].search(
+                        sentence[at + match.end():] if at >= 0 else after):
+                past = True
         if past:
             return ("concern", "concern.past_self")
         return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
