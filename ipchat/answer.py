@@ -578,6 +578,9 @@ _ASKING = re.compile(r"^\W*(?:what|which|who|whom|whose|when|where|why|how|is|ar
 
 
 _POINTS_BACK = re.compile(r"\b(?:she|he|her|him|his|hers|they|them|their|it|this|that|these|those|still|such|like (?:her|him|me|them|this))\b", re.I)
+# ... and so does one that leaves out what it asks about ("pt has hx of alcohol use disorder, asking abt
+# ketamine. any cautions mentioned?"): "any X?" is asked of what was just told.
+_ELLIPTICAL_ASK = re.compile(r"^\W*(?:(?:so|and|but|ok|okay)\W+)?(?:any|anything)\b", re.I)
 
 
 def _in_background(question: str, position: int) -> bool:
@@ -590,7 +593,8 @@ def _in_background(question: str, position: int) -> bool:
         return False
     # A question that points back at the background ("My mother has a pacemaker. Is she still able to
     # have TMS?") asks about it.
-    if any(ask and _POINTS_BACK.search(question[a:b]) for (a, b), ask in zip(sentences, asks)):
+    if any(ask and (_POINTS_BACK.search(question[a:b]) or _ELLIPTICAL_ASK.match(question[a:b]))
+           for (a, b), ask in zip(sentences, asks)):
         return False
     return any(a <= position < b and not ask for (a, b), ask in zip(sentences, asks))
 
@@ -604,7 +608,8 @@ def _asking_part(question: str) -> str | None:
     something that's known to happen?")."""
     sentences = _sentences(question)
     asking = [a for a, b in sentences if _asks(question[a:b])]
-    if not asking or asking[0] == sentences[0][0] or _POINTS_AT_STATEMENT.search(question[asking[0]:]):
+    if not asking or asking[0] == sentences[0][0] or _POINTS_AT_STATEMENT.search(question[asking[0]:]) \
+            or _ELLIPTICAL_ASK.match(question[asking[0]:]):
         return None
     return question[asking[0]:]
 

@@ -89,13 +89,22 @@ _FILLER = (r"(?:(?:actually|really|even|exactly|usually|typically|generally|norm
            r"|keeps|keep|kept|still|always|constantly|sometimes|often)[\s-]+)?")
 
 
-def words_pattern(words, it: str | None = None) -> re.Pattern:
+def words_pattern(words, it: str | None = None, articles: bool = False) -> re.Pattern:
     """Any of `words` as whole phrases, any case, spaces matching spaces or hyphens, with a filler adverb
     allowed between two words. With `it` (a pattern naming the treatments), the word "it" of a phrase may
     also be a treatment named: "how is it given" is asked by "how is the ketamine given", "keep having it"
-    by "keep having ECT sessions"."""
+    by "keep having ECT sessions". With `articles`, an article inside a phrase may be left out, as ward
+    shorthand leaves it ("if pt responds" for "if the patient responds")."""
     def phrase(word: str) -> str:
-        text = re.escape(word.lower()).replace(r"\ ", r"[\s-]+" + _FILLER)
+        parts = word.lower().split(" ")
+        gap = r"[\s-]+" + _FILLER
+        text = re.escape(parts[0])
+        for n, part in enumerate(parts[1:], start=1):
+            # ... in a phrase of four words or more: "to the head" without its article is "head to head".
+            if articles and len(parts) >= 4 and part in ("the", "a", "an") and n < len(parts) - 1:
+                text += "(?:" + gap + re.escape(part) + ")?"
+            else:
+                text += gap + re.escape(part)
         if it is not None:
             text = re.sub(r"(?<![\w'])it(?![\w'])", lambda _m: f"(?:it|{it})", text)
         return text
@@ -227,7 +236,7 @@ def build_lexicon(data: dict) -> Lexicon:
         if not isinstance(source, str) or not source:
             raise LexiconError(f"{where}: source is missing")
         words = _strings(entry, "words", where)
-        lay.append(Lay(source, words, words_pattern(words, named)))
+        lay.append(Lay(source, words, words_pattern(words, named, articles=True)))
         examples_of("lay", source, entry, where)
     for n, entry in enumerate(data.get("aspect", []), start=1):
         where = f"lexicon.toml [[aspect]] #{n}"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from ipchat.answer import _BARE_LINK, ABSTAIN_TEXT, Answerer, asked_topics, list_block, reply_to_dict
+from ipchat.answer import _BARE_LINK, ABSTAIN_TEXT, Answerer, _asking_part, asked_topics, list_block, reply_to_dict
 from ipchat.llm import numbers_in
 
 SEED = [json.loads(l) for l in (ROOT / "eval" / "questions" / "seed.jsonl").read_text().splitlines() if l.strip()]
@@ -409,6 +409,17 @@ def test_the_backstop_also_hears_the_earlier_questions_from_the_vector_cache(ans
 ])
 def test_the_treatments_asked_about_are_read_from_the_asking_sentence(question, topics):
     assert asked_topics(question) == topics
+
+
+@pytest.mark.parametrize(("question", "asking"), [
+    # A statement, then a question with its own subject: the question is what is asked.
+    ("My wife starts ECT on Monday. How many treatments will she have?", "How many treatments will she have?"),
+    # "any X?" leaves out what it asks about: it is asked of the statement before it.
+    ("pt has hx of alcohol use disorder, asking abt ketamine for his TRD. any cautions mentioned?", None),
+    ("Dad is 82 and frail. Anything to watch for with ECT?", None),
+])
+def test_the_asking_part_leaves_out_the_background_unless_the_question_leans_on_it(question, asking):
+    assert _asking_part(question) == asking
 
 
 def test_a_percentage_asked_for_a_condition_must_be_stated_of_it(answerer):
