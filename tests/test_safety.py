@@ -240,6 +240,9 @@ def test_finding_a_letter_and_asking_whether_are_read_as_such(text: str, level: 
     # a bare predicate set beside a dated clause is what that clause told
     ("back in my 20s i was in a bad way, properly suicidal, had ECT in 1998", "concern"),
     ("i am in a bad way, properly suicidal. is ECT an option", "crisis"),
+    # a subjectless clause opening with a third-person verb, after one about someone else, is theirs
+    ("mate lost his garage in the summer, keeps joking about driving off beachy head", "concern"),
+    ("lost my job, keep thinking about jumping off the bridge", "crisis"),
 ])
 def test_who_a_clause_is_about_is_read_from_the_whole_message(text: str, level: str) -> None:
     assert assess(text).level == level
@@ -353,6 +356,14 @@ def test_unknown_region_names_the_valid_ones(monkeypatch: pytest.MonkeyPatch) ->
         # a condition said to be met is a premise, not a hypothetical
         ("is there any point doing ketamine if ive already decided im not gonna be around by summer", "crisis"),
         ("what if i decided im not gonna be around by summer", "concern"),
+        # a list of what the writer cannot do is no denial of the last of them
+        ("cant work cant sleep cant do this", "crisis"),
+        # a negation of an if-clause's own verb denies the condition, not what follows it
+        ("if it doesnt work thats me done, i already know how", "crisis"),
+        ("if it does not help i will not kill myself, dont worry", "clinical"),
+        # harm the writer tells as a fact is no hypothetical because a question about it opens with "if"
+        ("if i turn up with marks on my wrists from what ive been doing to myself will they section me", "crisis"),
+        ("if i had marks on my wrists would they still do ECT", "concern"),
     ],
 )
 def test_negation(text: str, level: str) -> None:

@@ -275,6 +275,8 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bany more\b", "anymore"),
         (r"\bnoone\b", "no one"),
         (r"&", " and "),
+        # "n" between words is "and" ("the wife n kids", "rock n roll").
+        (r"(?<=[a-z] )n(?= [a-z])", "and"),
         # The writer spoken of at one remove: "someone like me", "a person in my situation", "someone with my
         # back, my meds and my debt" (the writer's own life, listed) is the writer.
         (r"\b(?:some ?one|some ?body|a (?:person|guy|girl|man|woman))\s+(?:like me|in my (?:situation|position|shoes|state)"

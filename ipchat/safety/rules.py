@@ -528,8 +528,11 @@ def _apposed_to_dated(distant: re.Pattern, recent: re.Pattern, sentence: str, st
 
 
 _AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|hrs?)\s+ago\b|\bjust now\b")
+# A subjectless clause whose verb has the third-person -s form ("keeps joking about ...", "says she'll ...").
+_THIRD_VERB_OPENS = re.compile(r"^\W*(?:keeps|has|is|does|says|talks|wants|goes|thinks|texts|posts|jokes|mentions|reckons|seems|tells|writes|plans)\b"
+                               r"(?!\s+(?:it|this|that|there|he|she|they|you|i|we|a|an|the|my|your|his|her|their|anyone|someone)\b)")
 # A match that opens with its own negation ("no longer want to live", "not want to wake up").
-_OWN_NEGATION = re.compile(r"(?:not|never|no longer|(?:have |had |just |kind of |kinda )?(?:stopped|quit|given up|gave up))\b")
+_OWN_NEGATION = re.compile(r"(?:not|never|no longer|can not|could not|(?:do|does|did|will|would) not|(?:have |had |just |kind of |kinda )?(?:stopped|quit|given up|gave up))\b")
 # "if i have already decided i will not be around": a condition the writer says is met is a premise, not a
 # hypothetical.
 _ALREADY = re.compile(r"\s*(?:have|has|had|am|is)?\s*already\b")
@@ -756,6 +759,19 @@ def _contrast_between(contrast: re.Pattern, clause: str, start: int, match: re.M
     return found is not None and found.start() <= match.start()
 
 
+# A negation of a condition's own verb ("if it does not work[,] that is me done"): it denies the condition,
+# not what follows it, when another verb stands between it and the match.
+_CONDITION_NOT = re.compile(r"\b(?:if|unless|once|when)\s+(?:it|this|that|they|he|she|you|the\s+\w+|\w+)\s+"
+                            r"(?:does|do|did|is|are|was|were|has|have|will|would|can|could)\s*$")
+_BARE_ADVERB = re.compile(r"^\s*(?:(?:really|even|actually|truly|just|ever)\s+)*$")
+
+
+def _denies_condition(clause: str, negation: re.Match, match: re.Match) -> bool:
+    """Whether `negation` denies an if-clause's own verb, with that verb between it and `match`."""
+    return bool(_CONDITION_NOT.search(clause, 0, negation.start())) \
+        and not _BARE_ADVERB.match(clause[negation.end():match.start()])
+
+
 def _returns_after(cues, text: str, clause: str, match: re.Match) -> bool:
     """Whether `text` says, after the match, that what it tells goes on or has come back (cue.still_so): "i wanted
     to die and i still do"; after a denial, "... i havent wanted to be dead. then it wears off and the wanting is
@@ -841,6 +857,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             person = "generic"  # "stats saying rural blokes die by suicide at twice the city rate": a group
         elif rule.default == "implicit" and cues["impersonal_frame"].search(prefix):
             person = "you"  # "is it even possible to OD in a clinic setting": anyone at all, as "can you ..."
+        elif rule.default == "implicit" and previous and _THIRD_VERB_OPENS.match(prefix + match.group(0)) \
+                and getattr(_walk_back(R, previous, len(previous)), "person", None) == "third":
+            # "mate lost his garage, keeps joking about driving off beachy head": a verb in its third-person form
+            # opens the clause after one about someone else, so its dropped subject is theirs, not the writer's.
+            person = "third"
         else:
             person = rule.default
     elif subject is not None:
@@ -898,8 +919,13 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     # ... but not a match that opens a time clause of its own: "I don't want anything left behind for anyone
     # to deal with when I'm gone" denies nothing about being gone.
     opens_time_clause = bool(_TIME_CLAUSE.match(match.group(0)))
+    # ... nor one before words that hold their own ("cant work cant sleep cant do this"): a list of what the
+    # writer cannot do, not a denial of it.
+    own_negation = bool(_OWN_NEGATION.match(match.group(0)))
     negated = not opens_time_clause and bool(
-                   any(m.start() < match.start() and not _contrast_between(cues["contrast"], clause, m.end(), match)
+                   any(m.start() < match.start() and not own_negation
+                       and not _contrast_between(cues["contrast"], clause, m.end(), match)
+                       and not _denies_condition(clause, m, match)
                        for m in cues["negation"].finditer(clause, local_start, match.end()))
                    # "no thoughts of killing myself or hurting myself": the negation spans the list
                    or (_LIST_TAIL.match(clause[:match.start()]) and cues["negation"].search(previous))
@@ -937,6 +963,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                                     or _IF_URGE.search(clause, 0, match.start())
                                     or _IF_OPENS.search(clause, 0, match.start())) \
                 and not _AGO.search(clause[sub_start:]) and not _ALREADY.match(clause, sub_end) \
+                and not cues["own_harm_told"].search(message or sentence) \
                 and not _dwelt_on(cues, message or sentence, clause, match):
             # "if I took 40 of my seroquel an hour ago" is no hypothetical; nor one the writer says they keep
             # thinking about ("if i od'd ... maybe someone would look after me. thinking about it more and more").
@@ -1430,6 +1457,7 @@ def read_message(text: str, context: bool = False) -> Reading:
     # About someone else ("my dad bought a gun"), a sign with distress or another sign is a concern.
     if scan.other_signs and RANK[scan.level] < RANK["concern"] and (
             scan.distress or bereaved or len(scan.other_signs) > 1 or scan.findings or signs or scan.other_means
+            or R.cues["bereaved_other"].search(norm)
             or R.cues["reporter"].search(norm) or R.cues["disclosed"].search(norm)):
         for sign in dict.fromkeys(scan.other_signs):
             scan.fired.extend((sign, "concern.third_person_in_context"))
