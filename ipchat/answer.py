@@ -43,6 +43,13 @@ KEEP_MARGIN = 0.12  # keep sentences scoring within this of the best one (eval/a
 # "Increasing glutamate activates AMPA receptors, ...") carries its explanation on: it is kept within this
 # wider margin.
 CHAIN_MARGIN = 0.18
+# A sentence next to a kept one, holding a part of what is asked that no kept sentence holds (a lay word's
+# source: "... ketamine has addictive properties." before "Patients with a history of substance use disorder
+# ..."), is kept within this margin: the kept sentence quoting the question's own words outscores it by more
+# than a continuation would.
+PART_MARGIN = 0.24
+# Openings that set a sentence against or beside the one before it.
+_CONNECTIVE = re.compile(r"(?:in contrast|by contrast|on the other hand|conversely|however|similarly|likewise)\b", re.I)
 _CHAIN_WORDS = 3  # one of the first words of its opening must be one of the last words of the kept sentence
 # A question asking for a figure ("how many sessions", "how long", "what percentage") is answered by a
 # sentence that states one of that kind (coverage.expected_types): such sentences get this bonus
@@ -422,8 +429,9 @@ class Answerer:
             below = best - (candidate.score - candidate.lift)
             new_part = parts and not candidate.off_topic and bool(candidate.says - seen)
             seen |= candidate.says
-            if below > KEEP_MARGIN and not (below <= CHAIN_MARGIN and chosen and (
-                    new_part or self._continues(chosen[0][0], candidate))):
+            if below > KEEP_MARGIN and not (chosen and (
+                    (below <= CHAIN_MARGIN and (new_part or self._continues(chosen[0][0], candidate)))
+                    or (below <= PART_MARGIN and new_part and any(self._beside(c, candidate) for c, _, _ in chosen)))):
                 continue
             doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
             start, end = list_block(candidate.hit.chunk, doc_text, candidate.start, candidate.end)
@@ -435,11 +443,25 @@ class Answerer:
             chosen.append((candidate, start, end))
         return chosen
 
-    def _continues(self, kept: Candidate, candidate: Candidate) -> bool:
-        """True when `candidate` is the sentence right after `kept` in its passage and its opening takes up a
-        word of `kept`'s ending ("... increase the amount of glutamate." → "Increasing glutamate activates ...")."""
+    def _beside(self, kept: Candidate, candidate: Candidate) -> bool:
+        """True when `candidate` is the sentence just before or just after `kept` in its passage."""
         if kept.hit.chunk.chunk_id != candidate.hit.chunk.chunk_id:
             return False
+        spans = list(kept.hit.chunk.sentences)
+        if (kept.start, kept.end) not in spans or (candidate.start, candidate.end) not in spans:
+            return False
+        return abs(spans.index((kept.start, kept.end)) - spans.index((candidate.start, candidate.end))) == 1
+
+    def _continues(self, kept: Candidate, candidate: Candidate) -> bool:
+        """True when `candidate` is the sentence right after `kept` in its passage and its opening takes up a
+        word of `kept`'s ending ("... increase the amount of glutamate." → "Increasing glutamate activates ..."),
+        or when it opens the next paragraph with a word that sets it against or beside `kept` ("The key
+        differences are that first-line therapies ..." → "In contrast, procedural therapies are ...")."""
+        if kept.hit.chunk.chunk_id != candidate.hit.chunk.chunk_id:
+            if kept.hit.chunk.doc_id != candidate.hit.chunk.doc_id or candidate.start < kept.end:
+                return False
+            doc_text = self.index.documents[kept.hit.chunk.doc_id].text
+            return not doc_text[kept.end:candidate.start].strip() and bool(_CONNECTIVE.match(self._sentence(candidate)))
         spans = list(kept.hit.chunk.sentences)
         if (kept.start, kept.end) not in spans:
             return False

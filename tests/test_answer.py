@@ -422,6 +422,20 @@ def test_the_asking_part_leaves_out_the_background_unless_the_question_leans_on_
     assert _asking_part(question) == asking
 
 
+def test_a_paragraph_set_against_the_kept_sentence_is_quoted_with_it(answerer):
+    # "The key differences are that first-line therapies ..." ends its paragraph; "In contrast, procedural
+    # therapies ..." opens the next one and says the other half of the difference.
+    reply = answerer.ask("key diff between first line tx and procedural therapies?")
+    assert "key differences" in reply.answer and "In contrast, procedural therapies" in reply.answer
+
+
+def test_a_neighbour_holding_another_part_of_what_is_asked_is_kept(answerer):
+    # "substance misuse" stands for "substance use disorder" and "addictive": the sentence quoting the first
+    # outscores its neighbour holding the second by more than the usual margin, and both are kept.
+    reply = answerer.ask("is it ok for someone w hx of substance misuse", ["tell me about ketamine infusions"])
+    assert "substance use disorder" in reply.answer and "addictive properties" in reply.answer
+
+
 def test_a_percentage_asked_for_a_condition_must_be_stated_of_it(answerer):
     reply = answerer.ask("What percentage of people with OCD respond to TMS?")
     assert reply.declined and any("obsessive-compulsive disorder" in note for note in reply.notes)
