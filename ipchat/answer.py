@@ -443,14 +443,20 @@ class Answerer:
             chosen.append((candidate, start, end))
         return chosen
 
-    def _beside(self, kept: Candidate, candidate: Candidate) -> bool:
-        """True when `candidate` is the sentence just before or just after `kept` in its passage."""
+    @staticmethod
+    def _step(kept: Candidate, candidate: Candidate) -> int | None:
+        """How many sentences after `kept` `candidate` comes in the same passage (negative: before it); None
+        when they are not sentences of one passage."""
         if kept.hit.chunk.chunk_id != candidate.hit.chunk.chunk_id:
-            return False
+            return None
         spans = list(kept.hit.chunk.sentences)
         if (kept.start, kept.end) not in spans or (candidate.start, candidate.end) not in spans:
-            return False
-        return abs(spans.index((kept.start, kept.end)) - spans.index((candidate.start, candidate.end))) == 1
+            return None
+        return spans.index((candidate.start, candidate.end)) - spans.index((kept.start, kept.end))
+
+    def _beside(self, kept: Candidate, candidate: Candidate) -> bool:
+        """True when `candidate` is the sentence just before or just after `kept` in its passage."""
+        return self._step(kept, candidate) in (-1, 1)
 
     def _continues(self, kept: Candidate, candidate: Candidate) -> bool:
         """True when `candidate` is the sentence right after `kept` in its passage and its opening takes up a
@@ -462,11 +468,7 @@ class Answerer:
                 return False
             doc_text = self.index.documents[kept.hit.chunk.doc_id].text
             return not doc_text[kept.end:candidate.start].strip() and bool(_CONNECTIVE.match(self._sentence(candidate)))
-        spans = list(kept.hit.chunk.sentences)
-        if (kept.start, kept.end) not in spans:
-            return False
-        i = spans.index((kept.start, kept.end))
-        if i + 1 >= len(spans) or spans[i + 1] != (candidate.start, candidate.end):
+        if self._step(kept, candidate) != 1:
             return False
         opening = keyword_tokens(self._sentence(candidate))[:_CHAIN_WORDS]
         return bool(set(opening) & set(keyword_tokens(self._sentence(kept))[-_CHAIN_WORDS:]))

@@ -989,8 +989,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # "my husband had his stroke 2 yrs ago and honestly I think about ending it": the time dates the
             # clause before the conjunction; the writer's own is in the present.
             distant = None
-        if distant and match.start() <= distant.start() and distant.end() <= match.end() \
-                and _OWN_NEGATION.match(match.group(0)):
+        if distant and own_negation and match.start() <= distant.start() and distant.end() <= match.end():
             # "i no longer want to wake up": the words that deny a wish to live are the act, not its time.
             distant = None
         if distant and not recent and distant.end() <= match.start():
