@@ -57,7 +57,10 @@ _ASKED_BY_PHRASE: dict[str, str] = {
     "percentage": r"\b(what|which|how much of (a|the)) (percentage|percent|proportion|fraction|share)\b|"
                   r"\b(what|which) (is|are|was|were) the \w+ rates?\b|"
                   # "how well does it work tho, any numbers?": how many respond, in figures
-                  r"\bhow (well|effective(ly)?|successful)\b[^.?]{0,40}\b(any|got|some|the) (numbers|stats|statistics|figures|percentages)(\s+(i|we|you)\s+(can|could)\s+\w+)?\W*$",
+                  # "does it actually work, like any numbers on it": whether it works, in figures
+                  r"\b(how (well|effective(ly)?|successful)|(does|do|did) (it|they|this|that|\w+) (actually |really |even )?work)\b"
+                  r"[^.?]{0,40}\b(any|got|some|the) (numbers|stats|statistics|figures|percentages)"
+                  r"(\s+(i|we|you)\s+(can|could)\s+\w+|\s+(on|for) (it|that|this|them))?\W*$",
     "duration": _CLAUSE + r"how long\b|" + _CLAUSE + r"how many " + _TIME_UNIT + r"\b",
     "count": _CLAUSE + r"how many\b",
     # a measured value to act on: "at what reading do we stop it?", "what's the cut-off?"

@@ -21,6 +21,8 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("how well does ECT work?", ()),
     ("how well does ECT work with the numbers of sessions it needs?", ()),
     ("and how well does it actually work - any numbers i can quote?", ("percentage",)),
+    ("and does it actually work, like any numbers on it", ("percentage",)),  # whether it works, in figures
+    ("does it work on the first go, any numbers on the ward yet", ()),  # figures of a ward, not asked of the sources
     # a question embedded after a verb of knowing or asking
     ("a daughter wants to know how many ECT sessions her mum is likely to need. roughly?", ("count",)),
     # ... or after a phrase that sets the scene
