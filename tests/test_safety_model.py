@@ -1,13 +1,19 @@
 """The safety backstop's own model: chosen by setting, falling back to the answer model, with its own
-vote settings and a stricter ear for earlier messages; and the vector cache both models use."""
+vote settings and a stricter ear for earlier messages; run on onnxruntime by default (its export made
+once and checked), on torch by choice; and the vector cache both models use."""
 
 from __future__ import annotations
+
+import json
+import sys
 
 import numpy as np
 import pytest
 
 from ipchat import mpnet
 from ipchat.embedding import HashingEmbedder, VectorCache
+from ipchat.errors import IpchatError, ModelError
+from ipchat.runtime import OnnxEmbedder
 from ipchat.safety import backstop as bs
 from ipchat.safety.data import SafetyDataError
 from ipchat.safety.head import Head
@@ -133,3 +139,77 @@ def test_a_question_far_from_every_exemplar_is_not_raised_by_the_head(safety_emb
 
     question = "what's the article's line on talking to patients about side effects? want a quote for the end of my feature"
     assert assess(question, backstop=backstop_for(safety_embedder), **embed_turn(safety_embedder.embed, question)).level == "none"
+
+
+# -- the runtime: onnxruntime by default, torch by choice ---------------------------------------------
+
+def test_the_safety_runtime_is_a_setting_that_leaves_the_digest_alone():
+    assert load_settings(environ={}).safety_runtime == "auto"
+    assert load_settings(environ={"IPCHAT_SAFETY_RUNTIME": " Torch "}).safety_runtime == "torch"
+    with pytest.raises(IpchatError, match="Unknown safety runtime 'tensorrt'.*auto, onnx, torch"):
+        load_settings(environ={"IPCHAT_SAFETY_RUNTIME": "tensorrt"})
+    assert Settings().digest() == Settings(safety_runtime="torch").digest() == Settings(safety_runtime="onnx").digest()
+
+
+def test_the_safety_model_runs_on_onnxruntime_by_default_with_torchs_vectors(safety_embedder):
+    from ipchat.embedding import QUERY_TEXTS, SentenceTransformerEmbedder
+
+    assert isinstance(safety_embedder, OnnxEmbedder) and safety_embedder.name == mpnet.MPNET
+    torch_model = bs._load_embedder(mpnet.MPNET, 32, "torch")
+    assert isinstance(torch_model, SentenceTransformerEmbedder)
+    texts = ["is ECT indicated for severe suicidality?", "thinking about bed days on the unit tbh",
+             "i bought a rope yesterday and tied it to the rafter, how long until tms works because i need it to "
+             "work soon or else " * 3, "Ich will nicht mehr leben", "ok"]
+    query = safety_embedder.embed(texts)  # a query: each text alone, unpadded
+    build = safety_embedder.embed(texts * (QUERY_TEXTS // len(texts) + 1))[:len(texts)]  # a build: padded batches
+    reference = torch_model.embed(texts)
+    assert query.shape == reference.shape == (len(texts), 768)
+    assert np.all(np.sum(query * reference, axis=1) > 0.99999)
+    assert np.all(np.sum(build * reference, axis=1) > 0.99999)
+
+
+def test_torch_is_chosen_by_setting_and_onnx_only_for_the_bundled_model(monkeypatch):
+    from ipchat.embedding import SentenceTransformerEmbedder
+
+    assert isinstance(bs.load_safety_embedder(Settings(safety_model=SAFETY_MODEL, safety_runtime="torch")),
+                      SentenceTransformerEmbedder)
+    with pytest.raises(ModelError, match="IPCHAT_SAFETY_RUNTIME=onnx runs the bundled .*all-mpnet-base-v2 only"):
+        bs.load_safety_embedder(Settings(safety_model="hashing-24", safety_runtime="onnx"))
+    assert bs.load_safety_embedder(Settings(safety_model="hashing-24")).dimension == 24  # auto: another model on its own runtime
+
+
+def test_without_onnxruntime_auto_falls_back_to_torch_and_onnx_says_how_to_install(monkeypatch):
+    import importlib.util
+
+    from ipchat.embedding import SentenceTransformerEmbedder
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a))
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now raises ImportError
+    bs._load_embedder.cache_clear()
+    try:
+        assert isinstance(bs._load_embedder(mpnet.MPNET, 16, "auto"), SentenceTransformerEmbedder)
+        with pytest.raises(ModelError, match="needs the package onnxruntime: pip install onnxruntime .*=torch"):
+            bs._load_embedder(mpnet.MPNET, 16, "onnx")
+    finally:
+        bs._load_embedder.cache_clear()
+
+
+def test_the_export_is_made_once_and_made_again_when_its_file_changes(safety_embedder, tmp_path, caplog):
+    place = tmp_path / "export"
+    made = mpnet.onnx_embedder(places=[place])
+    record = json.loads((place / "export.json").read_text(encoding="utf-8"))
+    assert record["sha256"] == made.encoder_sha256 and record["source_sha256"] == mpnet.SHA256["model.safetensors"]
+    assert record["export_version"] == mpnet.ONNX_VERSION and record["dimension"] == 768
+    assert mpnet.check_onnx(place) == record
+    stamp = (place / mpnet.ONNX_FILE).stat().st_mtime_ns
+    mpnet.onnx_embedder(places=[place])
+    assert (place / mpnet.ONNX_FILE).stat().st_mtime_ns == stamp  # found, not made again
+    with open(place / mpnet.ONNX_FILE, "r+b") as model_file:
+        model_file.seek(-64, 2)
+        model_file.write(b"\0" * 64)
+    with pytest.raises(ModelError, match="does not match the sha256"):
+        mpnet.check_onnx(place)
+    again = mpnet.onnx_embedder(places=[place])
+    assert "making it again" in caplog.text and mpnet.check_onnx(place)["sha256"] == again.encoder_sha256
+    assert np.allclose(again.embed(["the same model again"]), safety_embedder.embed(["the same model again"]), atol=1e-5)

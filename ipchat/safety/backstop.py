@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ModelError
 from .data import SafetyDataError, model_folder, read_table
 from .gloss import for_model, language_of, load_glossaries
 from .head import Head, load_head
@@ -285,14 +286,32 @@ def load_safety_embedder(settings, answer_embedder=None):
     name = safety_model_name(settings, answer_embedder.name if answer_embedder is not None else None)
     if answer_embedder is not None and answer_embedder.name == name and encoder_of(answer_embedder)[0] == "fp32":
         return answer_embedder
-    return _load_embedder(name, settings.batch_size)
+    return _load_embedder(name, settings.batch_size, settings.safety_runtime)
 
 
-@lru_cache(maxsize=2)
-def _load_embedder(name: str, batch_size: int):
-    """One embedder per safety model for the process: every Answerer and command shares it."""
+@lru_cache(maxsize=4)
+def _load_embedder(name: str, batch_size: int, runtime: str = "auto"):
+    """One embedder per safety model and runtime for the process: every Answerer and command shares it.
+    all-mpnet-base-v2 runs on onnxruntime (mpnet.onnx_embedder) unless `runtime` is "torch"; with "auto"
+    a missing onnxruntime, or an export that can't be made, falls back to torch with a warning."""
+    import importlib.util
+
+    from ipchat import mpnet
     from ipchat.embedding import load_embedder
 
+    if runtime == "auto" and importlib.util.find_spec("onnxruntime") is None:
+        log.info("onnxruntime is not installed: the safety model runs on torch")
+        runtime = "torch"
+    if name == mpnet.MPNET and runtime != "torch" and mpnet.part_files() is not None:
+        try:
+            return mpnet.onnx_embedder(batch_size)
+        except ModelError as exc:
+            if runtime == "onnx":
+                raise
+            log.warning("the safety model runs on torch: %s", exc)
+    elif runtime == "onnx":
+        raise ModelError(f"IPCHAT_SAFETY_RUNTIME=onnx runs the bundled {mpnet.MPNET} only, not {name!r}; "
+                         f"install it ({mpnet.INSTALL}) or use IPCHAT_SAFETY_RUNTIME=auto.")
     return load_embedder(name, batch_size)
 
 
