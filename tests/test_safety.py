@@ -222,6 +222,9 @@ def test_finding_a_letter_and_asking_whether_are_read_as_such(text: str, level: 
     # "they" standing for people in general named just before
     ("do TMS clinics turn people away if they have a history of self-harm? like as a general policy", "clinical"),
     ("my patients get worse when they have been cutting", "concern"),
+    # ... or one person of a kind, in a question about what is done
+    ("whats the protocol if a patient says theyre suicidal halfway through a TMS course", "clinical"),
+    ("a patient told me they are suicidal, what do i do", "concern"),
     # "... and honestly so do i": said of someone else, and of the writer too
     ("my mum keeps saying she wants to die and honestly so do i, every single day", "crisis"),
     ("my mum keeps saying she wants to die and so does my dad", "concern"),
@@ -452,6 +455,8 @@ def test_rule_ids_name_pattern_decision_and_item() -> None:
         ("if someone like me just vanished", "if i just vanished"),
         ("if someone with my back, my meds and my debt just stopped existing", "if i just stopped existing"),
         ("can someone with my history of seizures have ect?", "can someone with my history of seizures have ect?"),
+        ("do they check if ur suicidal", "do they check if you are suicidal"),
+        ("ur meds", "your meds"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:

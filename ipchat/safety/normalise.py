@@ -269,6 +269,9 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"(?<=[a-z] )w/?(?= [a-z])", "with"),
         (r"\bw/(?=[a-z])", "with "),
         (r"\bu\b", "you"),
+        # "ur" before a state is "you are" ("do they check if ur suicidal"), else "your".
+        (r"\bur\b(?=\s+(?:not|so|really|very|still|feeling|going|gonna|thinking|suicidal|depressed|ok|okay|fine|safe|sure"
+         r"|allowed|meant|supposed|able|at risk|a|an)\b)", "you are"),
         (r"\bur\b", "your"),
         (r"\b(?:pls|plz)\b", "please"),
         (r"\b(?:bc|cuz|coz|bcuz|becuz)\b", "because"),

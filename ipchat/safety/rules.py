@@ -484,6 +484,10 @@ _QUOTE_AS_PHRASE = re.compile(r"\b(?:to|will|would|going to|gonna|wants to|might
 _INDEFINITE = re.compile(r"(?:a|an|any|some|someone|somebody|anyone|anybody)\b")
 _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|some)\s+(?:\w+\s+)?$")
 # "they" standing for people in general named just before: "turn people away if they have a history of ..."
+# ... or one person of a kind, in a question about what is done ("what's the protocol if a patient says they're ...").
+_GENERIC_ONE_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:a|an|any)\s+(?:\w+\s+)?"
+                               r"(?:patient|client|person|student|child|teenager|teen|kid|resident|service user|pt)\s+"
+                               r"(?:says|said|tells (?:you|us|staff|the \w+)|reports|admits|discloses|mentions)\s+(?:that\s+)?$")
 _GENERIC_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bthese )(?<!\bthose )"
                            r"\b(?:people|patients|pts|clients|folks|individuals|someone|somebody|anyone|anybody)\b"
                            r"(?:\s+\w+){0,6}?\s+(?:if|when|who|that|because|since|unless|once)\s+$")
@@ -1042,7 +1046,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
     if person == "third" and subject is not None and (cues["generic_question"].search(sentence) and (
             _INDEFINITE.match(clause[sub_start:sub_end]) or _INDEFINITE_BEFORE.search(clause[:sub_start]))
-            or (clause[sub_start:sub_end] == "they" and _GENERIC_THEY.search(clause[:sub_start]))):
+            or (clause[sub_start:sub_end] == "they" and (_GENERIC_THEY.search(clause[:sub_start]) or (
+                cues["generic_question"].search(sentence) and _GENERIC_ONE_THEY.search(clause[:sub_start]))))):
         return ("clinical", "clinical.generic_person")  # "signs that a teenager might be thinking about ..."
     if person == "third" and cues["fiction"].search(message or sentence):
         return ("clinical", "clinical.fictional")  # "writing a short story where a student considers ending her life"
