@@ -227,6 +227,9 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     ("when a person finishes ECT is that the end or do they keep getting it", (), "maintenance therapy"),
     # "is that permanent" after a response rate asks whether the response lasts, not whether a side effect does
     ("is that permanent or does it wear off?", ("what share of people respond to TMS?",), "62%"),
+    # a sentence about the treatment asked before an overview naming all three
+    ("so how do they actually do tms, what goes where", (), "electromagnetic coil"),
+    ("once it works do they just stop", ("what does ECT get used for",), "maintenance therapy"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)
