@@ -160,8 +160,8 @@ def test_the_safety_model_runs_on_onnxruntime_by_default_with_torchs_vectors(saf
     texts = ["is ECT indicated for severe suicidality?", "thinking about bed days on the unit tbh",
              "i bought a rope yesterday and tied it to the rafter, how long until tms works because i need it to "
              "work soon or else " * 3, "Ich will nicht mehr leben", "ok"]
-    query = safety_embedder.embed(texts)  # a query: each text alone, unpadded
-    build = safety_embedder.embed(texts * (QUERY_TEXTS // len(texts) + 1))[:len(texts)]  # a build: padded batches
+    query = safety_embedder.embed(texts)  # a query: one batch, on the query thread
+    build = safety_embedder.embed(texts * (QUERY_TEXTS // len(texts) + 1))[:len(texts)]  # a build: every core
     reference = torch_model.embed(texts)
     assert query.shape == reference.shape == (len(texts), 768)
     assert np.all(np.sum(query * reference, axis=1) > 0.99999)
