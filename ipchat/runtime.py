@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 RECORD_FILE = "export.json"
 
+# onnxruntime's telemetry writes a device id under ~/.cache/Microsoft on import, outside the workspace, unless told
+# not to before it is first imported (int8.py and mpnet.py import this module before onnxruntime).
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 
 def check_export(folder: Path, version: int, source_sha256: str, model_file: str) -> dict:
     """The record (export.json) of the export in `folder` once `model_file` matches the sha256 it records.
