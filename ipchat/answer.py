@@ -178,6 +178,7 @@ class Answerer:
                 if chosen is not embedder:
                     self.safety_embed = VectorCache(chosen.embed)
         self._chunk_treatments: dict[str, frozenset[str]] = {}  # chunk id → treatments its text names
+        self._sentence_treatments: dict[tuple[str, int], frozenset[str]] = {}  # (chunk id, start) → the same, of a sentence
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, embedder=None, region: str | None = None) -> "Answerer":
@@ -363,7 +364,10 @@ class Answerer:
                 score += TOPIC_BONUS
                 # A sentence that also names treatments not asked about speaks of them too: an overview
                 # ("how Ketamine Infusions, TMS, and ECT work") less than one about the treatment asked.
-                named = {name for name, _s, _e in named_treatments(text)}
+                named = self._sentence_treatments.get((hit.chunk.chunk_id, start))
+                if named is None:
+                    named = self._sentence_treatments[hit.chunk.chunk_id, start] = frozenset(
+                        name for name, _s, _e in named_treatments(text))
                 if named - topics:
                     score -= SPREAD_PENALTY * len(named - topics) / len(named)
             if any(answered.search(text) for answered in aspects):

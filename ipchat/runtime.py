@@ -3,8 +3,7 @@ before every load, and an Embedder over it.
 
 Two exports use it: the int8 encoder of the answer model (ipchat.int8, opt-in) and the safety model
 all-mpnet-base-v2 in fp32 (ipchat.mpnet, the default runtime of the safety backstop when onnxruntime is
-installed: a question's safety vectors in about a third less time than torch's on one thread, the same vectors
-to 1e-6).
+installed: a follow-up's three texts in 86 ms against torch's 109 ms on one thread, the same vectors to 1e-6).
 
 An export lives in a folder of its own (the model file and export.json). The folder is written under a
 temporary name and renamed into place, so a crash leaves no half-made model. export.json records the

@@ -20,7 +20,8 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 #: answer model's vectors. Larger than the answers' model: on labelled sets each held out in turn, its
 #: classifier head found far more of the crises the rules missed at the same over-block (README, safety).
 SAFETY_MODEL = "sentence-transformers/all-mpnet-base-v2"
-#: How the safety model runs (IPCHAT_SAFETY_RUNTIME; ipchat.mpnet.RUNTIMES says what each means).
+#: How the safety model runs (IPCHAT_SAFETY_RUNTIME): onnxruntime when installed, else torch; onnxruntime (an
+#: error when it can't); torch (sentence-transformers). See ipchat.mpnet.onnx_embedder.
 SAFETY_RUNTIMES = ("auto", "onnx", "torch")
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 FUSION_METHODS = ("weighted", "rrf")
