@@ -154,6 +154,10 @@ HISTORY_WINDOW = 6
 #: How many of them a follow-up reads on from (the last two: what the current message answers or adds to).
 FOLLOW_UP = 2
 
+#: A crisis heard only in the last messages joined stays one when the current message carries part of it: the
+#: head's risk probability of that message alone is at least this (see `_heard_together`).
+OWN_SHARE_P = 0.5
+
 #: Longest message `assess` accepts; longer earlier messages are assessed on their last part.
 MAX_TEXT_CHARS = 20_000
 
@@ -363,10 +367,8 @@ def _takes_back(readings: Sequence[Reading], n: int) -> bool:
 
 def _carries_as(reading: Reading) -> str:
     """The level an earlier message passes to a follow-up (capped at concern by the caller): someone lost
-    to suicide is grief, not risk now, and carries as the topic it is; risk the backstop heard of someone
-    else carries as a concern."""
-    if reading.level == "concern" and all(f.item == "bereavement" for f in reading.findings if f.level == "concern"):
-        return "clinical"
+    to suicide carries as the concern it was told as ("lost my brother to suicide last yr" ... "he'd only had 4
+    sessions"); risk the backstop heard of someone else carries as a concern."""
     return "concern" if reading.semantic_other else reading.level
 
 
@@ -463,12 +465,16 @@ def _crisis_in_own_words(text: str, sentence_vectors, judged: int | None, backst
 
 
 def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier: Sequence[Reading],
-                    vector: np.ndarray, backstop: Backstop) -> tuple[str, tuple[str, ...]] | None:
+                    vector: np.ndarray, backstop: Backstop,
+                    own_vector: np.ndarray | None = None) -> tuple[str, tuple[str, ...]] | None:
     """The level and rule ids the backstop hears in the last messages joined (`conversation_text`), when
     the rules read nothing in any of them: not a topic, a denial, an idiom, or anything taken back (where
     nearness in meaning is the words', not the writer's). Fragments that each say little ("I've asked my
     sister to take them from Friday" ... "should I reschedule the consult or just not show?") can say it
-    together. In no one's voice or in someone else's, it is a concern."""
+    together. In no one's voice or in someone else's, it is a concern. So is a crisis the current message
+    (`own_vector`) carries no part of, unless it says the earlier words were about the writer or no joke: an
+    ordinary question after uneasy words ("terrified ill get hooked" ... "how many sessions" ... "and do they
+    taper you off or just stop") is near a crisis only as the earlier words are."""
     if any(r.level != "none" or r.safe_now or any(i.startswith("idiom.") for i in r.rule_ids)
            for r in (*earlier, reading)):
         return None
@@ -484,7 +490,19 @@ def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier
     strict = getattr(backstop, "for_history", backstop)
     if level == "crisis" and strict is not backstop and strict.judge_message(vector, several=True).level != "crisis":
         level = "concern"
+    if level == "crisis" and own_vector is not None and not (reading.for_me or reading.not_a_joke) \
+            and not _carries_part(backstop, own_vector):
+        level = "concern"
     return level, tuple(verdict.rule_ids)
+
+
+def _carries_part(backstop: Backstop, vector: np.ndarray) -> bool:
+    """Whether a message's own vector carries some risk: the head gives it at least `OWN_SHARE_P` (without
+    a head, the backstop hears it as a risk)."""
+    if backstop.head is None:
+        return backstop.judge(vector).level != "none"
+    p = backstop.head.probs(vector)
+    return float(p[1] + p[2]) >= OWN_SHARE_P
 
 
 def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
@@ -667,7 +685,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             level = raised
             rule_ids += verdict.rule_ids
     if semantic and level == "none" and conversation_vector is not None and earlier:
-        together = _heard_together(text, history, reading, earlier[-FOLLOW_UP:], conversation_vector, backstop)
+        together = _heard_together(text, history, reading, earlier[-FOLLOW_UP:], conversation_vector, backstop, vector)
         if together is not None:
             level = together[0]
             rule_ids += ["context.heard_together", *together[1]]

@@ -507,6 +507,10 @@ _FICTION_SUBJECT = re.compile(r"\b(?:the|a|this|that)\s+(?:main\s+|lead\s+|centr
 _IF_URGE = re.compile(r"\bif\s+(?:the|my|these|those|that)\s+(?:urges?|thoughts?|feelings?|wish)\s+(?:to|of)\s*$")
 # A conditional that opens the matched words themselves: "what should I do if [the suicidal thoughts come back]".
 _IF_OPENS = re.compile(r"\b(?:if|in case|what if|should)\s+(?:ever\s+)?(?:(?:my|the|these|those|that)\s+)?$")
+# A beginning inside a condition that opened earlier in the clause: "if the chemo goes badly and i start wanting to
+# die again", "what if during ketamine i start feeling suicidal again" (matched up to the act).
+_IF_STARTS = re.compile(r"\b(?:if|in case)\b[^.!?;]{0,60}?\bi\s+(?:ever\s+)?(?:start|started|starting|begin|began|get|got)\s+"
+                        r"(?:to\s+)?(?:(?:feel|feeling|want|wanting)\s+(?:(?:like|to)\s+)?)?$")
 
 # ... and the degree words that only colour it ("back in my 20s i was in a bad way, properly suicidal").
 _BARE_WORDS = frozenset({"a", "an", "the", "by", "via", "with", "from", "properly", "really", "very", "so", "pretty", "quite",
@@ -742,6 +746,13 @@ def _elided_report(sentence: str, at: int) -> bool:
     return bool(_THIRD_OPENING.match(sentence, opening, bounds[-1].start()))
 
 
+def _begins_under_if(sentence: str, clause: str, match: re.Match) -> bool:
+    """Whether the act matched in `clause` is something the writer might begin to feel or want, inside a
+    condition opened earlier in `sentence` (`_IF_STARTS`), even across "and"."""
+    at = sentence.find(clause)
+    return at >= 0 and bool(_IF_STARTS.search(sentence, 0, at + match.start()))
+
+
 def _dwelt_on(cues: dict[str, re.Pattern], whole: str, clause: str, match: re.Match) -> bool:
     """Whether `whole` (the message) says, after the match, that the writer keeps thinking about it
     (`cue.dwelling`), or frames the hypothetical the match is in as what they keep thinking (`cue.dwelling_frame`,
@@ -965,7 +976,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if subject is not None and not owned and (cues["hypothetical"].search(before_subject)
                                     or cues["hypothetical_ahead"].search(before_subject)
                                     or _IF_URGE.search(clause, 0, match.start())
-                                    or _IF_OPENS.search(clause, 0, match.start())) \
+                                    or _IF_OPENS.search(clause, 0, match.start())
+                                    or _begins_under_if(sentence, clause, match)) \
                 and not _AGO.search(clause[sub_start:]) and not _ALREADY.match(clause, sub_end) \
                 and not cues["own_harm_told"].search(message or sentence) \
                 and not _dwelt_on(cues, message or sentence, clause, match):
