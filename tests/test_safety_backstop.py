@@ -441,14 +441,20 @@ def test_grief_for_a_pet_or_relative_is_not_heard_as_the_writers_crisis() -> Non
 class _HearsOnlyOnes:
     """A backstop that hears crisis in a vector of ones only (the conversation's, in these tests)."""
 
+    head = None
+
     def judge_message(self, vector, sentence_vectors=(), several=None) -> bs.Verdict:
         if vector is not None and float(np.min(vector)) == 1.0:
             return bs.Verdict("crisis", ("semantic.crisis.x",), 0.9, 0.1)
         return bs.Verdict("none", (), 0.1, 0.9)
 
+    def judge(self, vector, exclude=None, several=True) -> bs.Verdict:
+        return self.judge_message(vector)
+
 
 @pytest.mark.parametrize(("history", "message", "level"), [
-    (["exams are friday", "after that i can finally rest"], "does TMS hurt", "crisis"),
+    # The current message carries no part of what is heard (its own vector is heard as nothing): a concern.
+    (["exams are friday", "after that i can finally rest"], "does TMS hurt", "concern"),
     (["my sister is moving out friday"], "she said she's taking the cat for good", "concern"),  # not the writer's voice
     (["this commute is killing me"], "does TMS hurt", "none"),  # an idiom: nearness is the words'
     (["is ECT indicated for severe suicidality?"], "how many sessions are usual?", "clinical"),  # a topic, carried
@@ -463,6 +469,28 @@ def test_the_last_messages_are_heard_together_only_when_the_rules_read_nothing_i
     without = assess(message, history=history, backstop=_HearsOnlyOnes(), vector=zeros,
                      history_vectors=[zeros] * len(history))
     assert without.level == ("none" if level in ("crisis", "concern") else level)
+
+
+class _HeadReadsFirst(_HearsOnlyOnes):
+    """... with a head whose risk probability of a vector is its first value."""
+
+    class head:  # noqa: N801 - stands in for a Head
+        @staticmethod
+        def probs(vector):
+            return np.array([1.0 - vector[0], 0.0, vector[0]])
+
+
+@pytest.mark.parametrize(("message", "own", "level"), [
+    ("and then i can finally rest", np.full(4, 0.6), "crisis"),  # the head hears some risk in the message alone
+    ("does TMS hurt", np.full(4, 0.2), "concern"),  # an ordinary question after uneasy words
+    ("for me i mean, not for the dog", np.zeros(4), "crisis"),  # says the earlier question was about the writer
+])
+def test_a_crisis_heard_together_needs_the_current_message_to_carry_part_of_it(message, own, level) -> None:
+    history = ["the vet explained the drug they use to put dogs down", "is it hard to get hold of"]
+    result = assess(message, history=history, backstop=_HeadReadsFirst(), vector=own,
+                    history_vectors=[np.zeros(4)] * len(history), conversation_vector=np.ones(4))
+    assert result.level == level, result.rule_ids
+    assert "context.heard_together" in result.rule_ids
 
 
 def test_embed_turn_gives_every_vector_assess_uses_from_one_call() -> None:
@@ -621,7 +649,11 @@ def test_fragments_heard_together_are_a_crisis_only_at_the_stricter_threshold() 
     assert assess(text, history, backstop=_Together("crisis", "none"), **vectors).level == "concern"
     strict = _Together("crisis", "crisis")
     strict.for_history = _Together("crisis", "crisis")
-    assert assess(text, history, backstop=strict, **vectors).level == "crisis"
+    together = assess(text, history, backstop=strict, **vectors)
+    # Above it too, the message alone carries no part of the crisis (it is heard as nothing): a concern.
+    assert together.level == "concern" and "context.heard_together" in together.rule_ids
+    # Where the message says the earlier question was the writer's own, a crisis.
+    assert assess("for me i mean, the travel letter", history, backstop=strict, **vectors).level == "crisis"
 
 
 def test_an_idiom_in_a_foreign_message_is_read_through_its_gloss() -> None:

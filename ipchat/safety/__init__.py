@@ -499,9 +499,10 @@ def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier
 def _carries_part(backstop: Backstop, vector: np.ndarray) -> bool:
     """Whether a message's own vector carries some risk: the head gives it at least `OWN_SHARE_P` (without
     a head, the backstop hears it as a risk)."""
-    if backstop.head is None:
-        return backstop.judge(vector).level != "none"
-    p = backstop.head.probs(vector)
+    head = getattr(backstop, "head", None)
+    if head is None:
+        return backstop.judge_message(vector, several=False).level != "none"
+    p = head.probs(vector)
     return float(p[1] + p[2]) >= OWN_SHARE_P
 
 
