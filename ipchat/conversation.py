@@ -31,6 +31,18 @@ _ELLIPSIS = re.compile(r"^\s*(and|what about|how about|same for|and for|and what
                        r"|likewise for|ditto for)\b", re.I)
 _SHORT_WORDS = 6
 
+# Case-sensitive shorthand whose long form names a topic ("ADs" for antidepressants): spelled out in the earlier
+# turns, so that "how long do ADs take" opens the topic its long form does.
+_TOPIC_SHORTHAND = tuple((re.compile(r"\b" + re.escape(s.short) + r"\b"), s.long) for s in load_lexicon().shorthand
+                         if s.case_sensitive and any(phrase_pattern(alias, hyphen_after=False, plural=True).fullmatch(s.long)
+                                                     for _name, aliases in TOPICS for alias in aliases))
+
+
+def _spell_out(turn: str) -> str:
+    for pattern, long_form in _TOPIC_SHORTHAND:
+        turn = pattern.sub(long_form, turn)
+    return turn
+
 
 @dataclass(frozen=True)
 class Rewrite:
@@ -196,10 +208,10 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
     """
     # "E.C.T." is ECT, in the question and in the turns it leans on.
     question = join_initialisms(question.strip())
-    history = [join_initialisms(turn) for turn in history]
+    history = [_spell_out(join_initialisms(turn)) for turn in history]
     if not history:
         return Rewrite(question)
-    own = topics_in(question)
+    own = topics_in(_spell_out(question))
     topic, turn = conversation_topic(history)
     elliptical = _is_elliptical(question)
     named = named_treatments(question)

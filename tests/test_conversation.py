@@ -65,6 +65,11 @@ FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.js
     (["ketamine infusions - how many do pts usually start w?"], "and if they respond? then what",
      "and if they respond? then what (ketamine)?"),
     (["how is ECT done?"], "how do they give it", "how do they give ECT"),
+    # case-sensitive shorthand for a topic ("ADs") names it, in the earlier turn and in the question
+    (["how long do ADs take to reach full effect per the article"], "and therapy?",
+     "how long do psychotherapy take to reach full effect per the article"),
+    (["how long does therapy take to work"], "and ADs?", "how long does antidepressants take to work"),
+    (["what alt therapies does it recommend"], "who are they best for", "who are alternative therapies best for"),
 ])
 def test_rewrites(history, question, expected):
     assert rewrite_followup(question, history).query == expected
