@@ -441,15 +441,10 @@ def test_grief_for_a_pet_or_relative_is_not_heard_as_the_writers_crisis() -> Non
 class _HearsOnlyOnes:
     """A backstop that hears crisis in a vector of ones only (the conversation's, in these tests)."""
 
-    head = None
-
     def judge_message(self, vector, sentence_vectors=(), several=None) -> bs.Verdict:
         if vector is not None and float(np.min(vector)) == 1.0:
             return bs.Verdict("crisis", ("semantic.crisis.x",), 0.9, 0.1)
         return bs.Verdict("none", (), 0.1, 0.9)
-
-    def judge(self, vector, exclude=None, several=True) -> bs.Verdict:
-        return self.judge_message(vector)
 
 
 @pytest.mark.parametrize(("history", "message", "level"), [
