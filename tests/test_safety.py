@@ -1109,3 +1109,29 @@ def test_words_quoted_from_someone_of_the_writers_own_are_reported_not_an_exampl
 ])
 def test_places_gone_back_to_notes_stores_and_amounts(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # Stopping or pulling out what keeps one alive, and letting go.
+    ([], "every session I think about pulling the needles out and just letting it go. can ketamine help", "crisis"),
+    ([], "the nurse pulls the needles out and lets me go home after dialysis", "none"),
+    (["Haemoglobin's at 6 again and they want another transfusion."],
+     "I've been thinking of refusing it and just letting it happen this time", "crisis"),
+    # The wish as the purpose of something meant.
+    ([], "ive started thinking about doing it wrong on purpose so it all just stops", "crisis"),
+    ([], "we are planning to move the sessions so it all fits round work", "none"),
+    # A time to come that holds only "if i am still here".
+    ([], "ketamine infusion starts monday if im still here", "crisis"),
+    ([], "if im still here in the uk next year can i get tms on the nhs", "none"),
+    # A way looked up for how little it would hurt the family.
+    ([], "I keep googling which way would hurt my family least", "crisis"),
+    # An assisted death sought: someone else's a concern, the writer's a crisis.
+    ([], "my partner with mnd asked me to look up dignitas for him", "concern"),
+    ([], "i want to go to dignitas", "crisis"),
+    ([], "we watched a documentary about dignitas", "none"),
+    # A clinical topic said not to be about the writer stays a topic.
+    (["how fast does ketamine work on suicidal thoughts compared to normal antidepressants"],
+     "just reading up, not about me", "clinical"),
+])
+def test_life_support_let_go_purposes_conditions_and_assisted_death(history, message, level) -> None:
+    assert assess(message, history=history).level == level

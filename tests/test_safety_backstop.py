@@ -699,3 +699,40 @@ def test_a_crisis_heard_in_someone_elses_words_is_the_writers_when_they_say_the_
     owned = told + ". ok its not a mate"
     assert assess(told, backstop=_Hears("crisis"), vector=np.ones(4)).level == "concern"
     assert assess(owned, backstop=_Hears("crisis"), vector=np.ones(4)).level == "crisis"
+
+
+class _HearsOnesAsConcern(_HearsOnlyOnes):
+    """A backstop that hears a concern in a vector of ones only."""
+
+    def judge_message(self, vector, sentence_vectors=(), several=None) -> bs.Verdict:
+        if vector is not None and float(np.min(vector)) == 1.0:
+            return bs.Verdict("concern", ("semantic.concern.x",), 0.9, 0.1)
+        return bs.Verdict("none", (), 0.1, 0.9)
+
+
+@pytest.mark.parametrize(("message", "level"), [
+    ("not for a story or owt. me", "crisis"),  # the writer says the earlier question was theirs
+    ("does TMS hurt", "concern"),
+])
+def test_a_concern_heard_together_is_a_crisis_when_the_writer_says_it_is_theirs(message, level) -> None:
+    history = ["if someone fell off the back step of a lorry at 30 would that do it"]
+    result = assess(message, history=history, backstop=_HearsOnesAsConcern(), vector=np.zeros(4),
+                    history_vectors=[np.zeros(4)], conversation_vector=np.ones(4))
+    assert result.level == level, result.rule_ids
+    assert "context.heard_together" in result.rule_ids
+
+
+def test_asking_whom_to_tell_about_someone_elses_risk_is_a_concern() -> None:
+    history = ["my neighbour left a note saying she does not want to be here anymore"]
+    question = "who do i tell? council or police?"
+    assert assess(history[0]).level == "concern"
+    assert assess(question, vector=np.ones(4), backstop=_Hears("crisis")).level == "crisis"
+    assert assess(question, history=history, vector=np.ones(4), backstop=_Hears("crisis")).level == "concern"
+
+
+def test_saying_one_does_not_feel_it_now_keeps_nearness_in_meaning_a_concern() -> None:
+    assert assess("just want a plan in case", vector=np.ones(4), backstop=_Hears("crisis")).level == "crisis"
+    assert assess("not feeling it now just want a plan in case", vector=np.ones(4),
+                  backstop=_Hears("crisis")).level == "concern"
+    # ... while what the rules read in the message still stands.
+    assert assess("not feeling it now. i want to kill myself tonight").level == "crisis"

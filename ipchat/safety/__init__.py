@@ -474,7 +474,8 @@ def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier
     together. In no one's voice or in someone else's, it is a concern. So is a crisis the current message
     (`own_vector`) carries no part of, unless it says the earlier words were about the writer or no joke: an
     ordinary question after uneasy words ("terrified ill get hooked" ... "how many sessions" ... "and do they
-    taper you off or just stop") is near a crisis only as the earlier words are."""
+    taper you off or just stop") is near a crisis only as the earlier words are. A concern heard together is a
+    crisis when the current message says the words were the writer's (`for_me`)."""
     if any(r.level != "none" or r.safe_now or any(i.startswith("idiom.") for i in r.rule_ids)
            for r in (*earlier, reading)):
         return None
@@ -493,6 +494,10 @@ def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier
     if level == "crisis" and own_vector is not None and not (reading.for_me or reading.not_a_joke) \
             and not _carries_part(backstop, own_vector):
         level = "concern"
+    if level == "concern" and reading.for_me and not without_risk_words(joined):
+        # The writer says what was heard as risk is theirs ("if someone fell off the back step of a refuse
+        # truck would that do it" ... "not for a story or owt. me"), as `for_me` does after means named.
+        level = "crisis"
     return level, tuple(verdict.rule_ids)
 
 
@@ -578,8 +583,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         # "q7 is 'thoughts of ending your life in the past month'" ... "cause I'd be ticking yes on both. this week".
         level = "crisis"
         rule_ids += ["context.screen_answered_yes", "cssrs.active_thoughts", "crisis.in_conversation"]
-    if level != "crisis" and reading.for_me and any(r.means_talk or r.means_named for r in earlier[-FOLLOW_UP:]):
-        # "if someone took a lot of it with alcohol what happens" ... "asking for me btw": the means were theirs.
+    if level != "crisis" and reading.for_me and any(r.means_talk or r.means_named or r.semantic_other
+                                                    for r in earlier[-FOLLOW_UP:]):
+        # "if someone took a lot of it with alcohol what happens" ... "asking for me btw": the means were theirs;
+        # so too risk the backstop heard told of someone ("if someone fell off the back step of a refuse truck
+        # would that do it" ... "not for a story. me").
         level = "crisis"
         rule_ids += ["context.for_me_after_means", "crisis.in_conversation"]
     # Taking back earlier risk ("joking obviously, I'm safe") keeps the topic: clinical, with the footer.
@@ -632,8 +640,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # A clinical topic in the message before carries into this one unless it turns to something else,
     # closes or opens by acknowledging the answer ("for my psych 101 paper: does ECT reduce suicide
     # rates?" ... "also is the effect different for adolescents?"): the footer stays beside the answer.
+    # Saying the topic is not about the writer ("just reading up, not about me") keeps it a topic.
     if level == "none" and earlier and earlier[-1].level == "clinical" and not (
-            reading.new_subject or reading.closes or reading.acknowledges or earlier[-1].closes):
+            reading.new_subject or (reading.closes and not reading.reframed) or reading.acknowledges
+            or earlier[-1].closes):
         level = "clinical"
         rule_ids += ["context.topic_carried", "clinical.follow_up"]
     if (reading.refers_back or (others and not reading.safe_now) or own_past) and earlier and RANK[level] < RANK["concern"] and not denied \
@@ -658,10 +668,12 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             level = "crisis"  # a sign beside what reads as risk
             rule_ids += [*reading.signs, "crisis.in_context"]
         raised = verdict.level
-        if raised == "crisis" and (reading.safe_now or (earlier and earlier[-1].safe_now and not reading.findings)):
+        if raised == "crisis" and (reading.safe_now or reading.denies_now
+                                   or (earlier and earlier[-1].safe_now and not reading.findings)):
             # "not talking about me, how long is a session?": near in meaning, not meant; so too in the
             # message after the writer said so ("I said no to all of them" ... "I've finally saved up for
-            # the TMS course! what's the plan for the first week?").
+            # the TMS course! what's the plan for the first week?"), and where the writer says they do not feel
+            # it now ("not feeling it now just want a plan in case").
             raised = "concern"
         if raised == "crisis" and any(not f.decision.startswith("crisis.") for f in reading.findings):
             # The rules read the risk words and judged them past, denied, hypothetical or someone else's
@@ -676,11 +688,12 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
                 raised = "concern"
                 if _crisis_in_own_words(text, sentence_vectors, verdict.sentence, backstop):
                     raised = "crisis"
-            elif others and not reading.findings and names_someone_else(judged) \
+            elif others and not reading.findings and (names_someone_else(judged) or asks_whom_to_tell(judged)) \
                     and not _crisis_in_own_words(text, sentence_vectors, None, backstop):
                 # Someone else's risk is in view and the message speaks of them ("He keeps saying he'll take
-                # the shotgun down to the river" ... "The gun cabinet key is on his keyring. Who do I ring"):
-                # what is near a crisis is theirs, unless a sentence in the writer's own words is heard as one.
+                # the shotgun down to the river" ... "The gun cabinet key is on his keyring. Who do I ring"), or
+                # asks whom to tell ("who do i tell? council or police?"): what is near a crisis is theirs,
+                # unless a sentence in the writer's own words is heard as one.
                 raised = "concern"
         if RANK[raised] > RANK[level]:
             level = raised

@@ -1321,6 +1321,7 @@ class Reading:
     semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
+    denies_now: bool = False  # says they do not feel it at present, and no more (cue.denies_now)
     new_subject: bool = False  # turns to something else ("totally different question tho", cue.new_subject)
     screen_yes: bool = False  # answers yes for themselves to a form's or screener's question (cue.screen_yes)
     reframed: bool = False  # says earlier words were a film's, a song's, a book's or an exam's (cue.reframed)
@@ -1505,6 +1506,7 @@ def read_message(text: str, context: bool = False) -> Reading:
                    or reattributed,
                    for_me=for_me, reattributed=reattributed,
                    not_a_joke=not_a_joke,
+                   denies_now=bool(R.cues["denies_now"].search(norm)),
                    new_subject=bool(R.cues["new_subject"].search(norm) or R.cues["new_subject"].search(folded)),
                    acknowledges=bool(R.cues["acknowledged"].search(norm)),
                    screen_yes=bool(R.cues["screen_yes"].search(norm)),
