@@ -179,6 +179,32 @@ def _regex(patterns: tuple[str, ...], where: str) -> re.Pattern:
 _TOPIC_HEADS = ("therapy", "therapies", "treatment", "treatments", "one", "ones", "option", "options", "tx")
 
 
+def _terms(table: object) -> dict[str, str]:
+    """The [terms] word lists as regex alternations, by name. Raises LexiconError for a malformed list."""
+    if not isinstance(table, dict):
+        raise LexiconError("lexicon.toml [terms] must be a table of word lists")
+    terms = {}
+    for name, words in table.items():
+        where = f"lexicon.toml [terms] {name}"
+        if not (isinstance(words, list) and words and all(isinstance(w, str) and w for w in words)):
+            raise LexiconError(f"{where}: must be a list of non-empty patterns")
+        terms[name] = "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
+    return terms
+
+
+_TERM = re.compile(r"\{([a-z_]+)\}")
+
+
+def _with_terms(patterns: tuple[str, ...], terms: dict[str, str], where: str) -> tuple[str, ...]:
+    """`patterns` with each {name} of a [terms] list replaced by its alternation. Raises LexiconError for a
+    name no list has."""
+    def expand(match: re.Match) -> str:
+        if match.group(1) not in terms:
+            raise LexiconError(f"{where}: no [terms] list named {match.group(1)!r}")
+        return terms[match.group(1)]
+    return tuple(_TERM.sub(expand, p) for p in patterns)
+
+
 def _with_heads(aliases: tuple[str, ...]) -> tuple[str, ...]:
     """`aliases`, and for each ending in a word for a treatment, the same kind with each other such word."""
     out = list(aliases)
@@ -238,13 +264,14 @@ def build_lexicon(data: dict) -> Lexicon:
         words = _strings(entry, "words", where)
         lay.append(Lay(source, words, words_pattern(words, named, articles=True)))
         examples_of("lay", source, entry, where)
+    terms = _terms(data.get("terms", {}))
     for n, entry in enumerate(data.get("aspect", []), start=1):
         where = f"lexicon.toml [[aspect]] #{n}"
         name = _name(entry, where)
         medication_named = entry.get("medication_named", False)
         if not isinstance(medication_named, bool):
             raise LexiconError(f"{where}: medication_named must be true or false")
-        aspects.append(Aspect(name, _regex(_strings(entry, "asked", where), where),
+        aspects.append(Aspect(name, _regex(_with_terms(_strings(entry, "asked", where), terms, where), where),
                               _regex(_strings(entry, "answered", where), where),
                               _strings(entry, "figures", where, False), medication_named))
         examples_of("aspect", name, entry, where)

@@ -142,6 +142,9 @@ def test_topics_come_from_the_lexicon_with_treatment_topics_first():
      "bad pattern"),
     ({"topic": [{"name": "t", "aliases": ["t"]}]}, "no treatments"),
     ({"treatment": [{"name": "a", "aliases": ["a"], "medication": "yes"}]}, "medication must be true or false"),
+    ({"treatment": [{"name": "a", "aliases": ["a"]}], "aspect": [{"name": "x", "asked": ["{nope}"], "answered": ["y"]}]},
+     "no [terms] list named 'nope'"),
+    ({"treatment": [{"name": "a", "aliases": ["a"]}], "terms": {"heart": []}}, "[terms] heart: must be a list"),
 ])
 def test_a_broken_lexicon_is_reported_with_its_entry(data, message):
     with pytest.raises(LexiconError, match=re.escape(message)):
@@ -251,3 +254,13 @@ def test_a_condition_a_treatment_is_asked_to_reduce_is_asked_about():
     assert [name for name, _ in conditions_asked("does IV ketamine reduce cravings / relapse in alcohol use d/o?")] == \
         ["substance use disorder"]
     assert conditions_asked("does ketamine reduce side effects in patients with a history of addiction?") == []
+
+
+def test_an_aspect_reads_a_terms_list_wherever_it_names_it():
+    lexicon = build_lexicon({"treatment": [{"name": "a", "aliases": ["a"]}],
+                             "terms": {"heart": ["mi", "heart attacks?"]},
+                             "aspect": [{"name": "x", "asked": [r"\b(?:with|after)\s+(?:an?\s+)?{heart}\b", r"\bx{2,3}\b"],
+                                         "answered": ["y"]}]})
+    asked = lexicon.aspects[0].asked
+    assert asked.search("ECT after an MI") and asked.search("tms with a heart attack")
+    assert asked.search("xxx") and not asked.search("ECT after a fall")  # a quantifier is not a list's name
