@@ -48,6 +48,9 @@ CHAIN_MARGIN = 0.18
 # ..."), is kept within this margin: the kept sentence quoting the question's own words outscores it by more
 # than a continuation would.
 PART_MARGIN = 0.24
+# Within this of each other, the sentences of one chain (the second takes up the first's last words) are
+# alike in score: they are quoted in reading order.
+TIE_MARGIN = 0.02
 # Openings that set a sentence against or beside the one before it.
 _CONNECTIVE = re.compile(r"(?:in contrast|by contrast|on the other hand|conversely|however|similarly|likewise)\b", re.I)
 _CHAIN_WORDS = 3  # one of the first words of its opening must be one of the last words of the kept sentence
@@ -453,6 +456,12 @@ class Answerer:
             if any(float(c.vector @ candidate.vector) > DUPLICATE_COSINE for c, _, _ in chosen):
                 continue
             chosen.append((candidate, start, end))
+        if len(chosen) > 1 and chosen[0][0].score - chosen[1][0].score <= TIE_MARGIN \
+                and self._step(chosen[0][0], chosen[1][0]) == -1 and self._continues(chosen[1][0], chosen[0][0]):
+            # Two sentences of one chain that score alike are quoted in reading order: "Ketamine ... block the
+            # NDMA receptors ... and increase the amount of glutamate." before "Increasing glutamate activates
+            # AMPA receptors ...".
+            chosen[0], chosen[1] = chosen[1], chosen[0]
         return chosen
 
     @staticmethod
