@@ -192,17 +192,26 @@ def _terms(table: object) -> dict[str, str]:
     return terms
 
 
-_TERM = re.compile(r"\{([a-z_]+)\}")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def expand_names(pattern: str, lists: dict[str, str], unknown: Callable[[str], Exception]) -> str:
+    """`pattern` with each {name} replaced by the word list of that name, as both lexicons' patterns write
+    them (this file's [terms], the safety layer's [list.NAME]); a regex quantifier ("{2,3}") is not a name.
+    Raises `unknown(name)` for a name `lists` lacks."""
+    def replace(match: re.Match) -> str:
+        if match.group(1) not in lists:
+            raise unknown(match.group(1))
+        return lists[match.group(1)]
+    return _PLACEHOLDER.sub(replace, pattern)
 
 
 def _with_terms(patterns: tuple[str, ...], terms: dict[str, str], where: str) -> tuple[str, ...]:
     """`patterns` with each {name} of a [terms] list replaced by its alternation. Raises LexiconError for a
     name no list has."""
-    def expand(match: re.Match) -> str:
-        if match.group(1) not in terms:
-            raise LexiconError(f"{where}: no [terms] list named {match.group(1)!r}")
-        return terms[match.group(1)]
-    return tuple(_TERM.sub(expand, p) for p in patterns)
+    def unknown(name: str) -> LexiconError:
+        return LexiconError(f"{where}: no [terms] list named {name!r}")
+    return tuple(expand_names(p, terms, unknown) for p in patterns)
 
 
 def _with_heads(aliases: tuple[str, ...]) -> tuple[str, ...]:

@@ -735,4 +735,18 @@ def test_saying_one_does_not_feel_it_now_keeps_nearness_in_meaning_a_concern() -
     assert assess("not feeling it now just want a plan in case", vector=np.ones(4),
                   backstop=_Hears("crisis")).level == "concern"
     # ... while what the rules read in the message still stands.
-    assert assess("not feeling it now. i want to kill myself tonight").level == "crisis"
+    assert assess("not feeling it now. i want to kill myself tonight", vector=np.ones(4),
+                  backstop=_Hears("crisis")).level == "crisis"
+
+
+def test_saying_risk_heard_of_someone_else_was_the_writers_makes_it_a_crisis() -> None:
+    # The backstop hears risk in the earlier message, told of a mate (`semantic_other`); the writer then says the
+    # mate is them. The current message's own vector is heard as nothing, and the rules read nothing in either.
+    history = ["my mate has been giving away his fishing gear"]
+    assert assess(history[0]).level == "none"
+    told = assess("should he try tms", history=history, backstop=_HearsOnlyOnes(), vector=np.zeros(4),
+                  history_vectors=[np.ones(4)])
+    owned = assess("ok its me. there is no mate", history=history, backstop=_HearsOnlyOnes(), vector=np.zeros(4),
+                   history_vectors=[np.ones(4)])
+    assert told.level == "concern", told.rule_ids
+    assert owned.level == "crisis" and "context.for_me_after_means" in owned.rule_ids, owned.rule_ids

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ipchat.errors import IpchatError
+from ipchat.lexicon import expand_names
 
 __all__ = ["SafetyDataError", "Entry", "Lexicon", "load_lexicon", "load_entries", "expand", "data_file"]
 
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 #: Screening items a finding may name (the level table is in ipchat/safety/__init__.py).
 ITEMS = frozenset({
     "cssrs.wish_dead", "cssrs.active_thoughts", "cssrs.method", "cssrs.intent", "cssrs.plan", "cssrs.preparation",
@@ -237,13 +237,10 @@ def _read(path: Path) -> dict:
 
 def expand(pattern: str, lists: dict[str, str], where: str) -> str:
     """`pattern` with each ``{name}`` replaced by the word list `name`. Raises SafetyDataError for an unknown name."""
-    def replace(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in lists:
-            raise SafetyDataError(f"{where}: unknown word list {{{name}}}; known: {', '.join(sorted(lists))}")
-        return lists[name]
+    def unknown(name: str) -> SafetyDataError:
+        return SafetyDataError(f"{where}: unknown word list {{{name}}}; known: {', '.join(sorted(lists))}")
 
-    return _PLACEHOLDER.sub(replace, pattern)
+    return expand_names(pattern, lists, unknown)
 
 
 def _alternatives(value, where: str) -> str:
