@@ -567,10 +567,12 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         rule_ids += ["context.means_after_risk", "crisis.in_conversation"]
     elif level != "crisis" and (any(r.writer_at_risk for r in earlier[-FOLLOW_UP:]) or (
             any(r.signs for r in earlier[-FOLLOW_UP:]) and any(r.distress or r.self_risk for r in earlier))) \
-            and not reading.safe_now and not any(r.safe_now for r in earlier[-FOLLOW_UP:][1:]):
+            and not reading.safe_now and not any(r.safe_now and not r.writer_at_risk for r in earlier[-FOLLOW_UP:][1:]):
         # The writer said they are at risk a message or two ago (or a sign then and hopelessness before) and
         # has not said they are safe since: they still are ("I'm going to end it tonight" ... "does the
-        # Walgreens on Main close at 10?").
+        # Walgreens on Main close at 10?"). A message that takes words back and then states risk ("ha not
+        # literally... well. some days i sit in the car and think about the hose pipe and the exhaust") has not
+        # said so.
         level = "crisis"
         rule_ids += ["context.risk_still_open", "crisis.in_conversation"]
     if level != "crisis" and reading.not_a_joke and any(
