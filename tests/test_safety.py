@@ -559,6 +559,11 @@ def test_risk_the_writer_stated_stays_open_until_they_say_they_are_safe() -> Non
     assert assess("I'm okay now, I called the crisis line. How long is a TMS session?", history=history).level != "crisis"
     calmer = assess("How long is a TMS session?", history=history + ["sorry, never mind, I'm okay now"])
     assert calmer.level == "none" and calmer.show_resources
+    # Words taken back and risk stated in the same message ("not literally... well. ..."): nothing was taken back.
+    owned = ["work is killing me lol", "ha not literally... well. some days i sit in the car and think about the hose pipe and the exhaust"]
+    assert assess(owned[1], history=owned[:1]).level == "crisis"
+    assert assess("is ect quicker than tms", history=owned).level == "crisis"
+    assert assess("is ect quicker than tms", history=[owned[0], "ha not literally, im fine"]).level != "crisis"
 
 
 def test_history_window_is_limited() -> None:
