@@ -457,10 +457,18 @@ def test_rule_ids_name_pattern_decision_and_item() -> None:
         ("can someone with my history of seizures have ect?", "can someone with my history of seizures have ect?"),
         ("do they check if ur suicidal", "do they check if you are suicidal"),
         ("ur meds", "your meds"),
+        ("can ketamine be used to just.. not wake up", "can ketamine be used to just not wake up"),
+        ("it was fine... anyway how long", "it was fine... anyway how long"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
+
+
+def test_used_to_after_be_is_not_the_past() -> None:
+    # "be used to" is a purpose, not a habit of the writer's past ("i used to want to not wake up").
+    assert assess("can ketamine be used to just.. not wake up. asking for me not a friend").level == "crisis"
+    assert assess("i used to want to not wake up").level == "concern"
 
 
 # --------------------------------------------------------------------------------------

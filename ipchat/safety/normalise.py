@@ -356,6 +356,11 @@ def correct_spelling(text: str) -> str:
 
 _ADVERB_FRAGMENT = re.compile(r"\s*[.!]+\s+(permanently|forever|for ever|for good|probably|maybe|prob|\d{1,3}(?:st|nd|rd|th) (?:floor|storey|story))(?=\s*(?:[.!?]|$))")
 
+# A trailing-off pause after a word that cannot end a sentence ("can ketamine be used to just.. not wake up") is a
+# pause inside the sentence, not its end.
+_PAUSE_INSIDE = re.compile(r"\b(just|to|the|a|an|and|or|of|my|your|his|her|really|so|be|would|could|want|wanna|gonna|"
+                           r"like|kind of|kinda|sort of|i|i am|i will|never|not|ever|maybe|about|into|off)\s*\.{2,}\s*(?=[a-z])")
+
 
 def normalise(text: str, correct: bool = True) -> str:
     """Return `text` in the canonical form the rules read: lower case, plain quotes, slang and
@@ -375,5 +380,6 @@ def normalise(text: str, correct: bool = True) -> str:
             text = pattern.sub(replacement, text)
     # A lone "Permanently." or "11th floor." after a sentence finishes it ("wish i could switch off. permanently.").
     text = _ADVERB_FRAGMENT.sub(r" \1", text)
+    text = _PAUSE_INSIDE.sub(r"\1 ", text)
     return _SPACES.sub(" ", text).strip()
 
