@@ -64,6 +64,9 @@ TOPIC_BONUS = 0.1  # eval/answers.py: 0.05-0.15 gave the same figures; none hurt
 # Off a sentence that names treatments not asked about, by their share of those it names. Over every question set
 # (2,964 rows), 0.1 and 0.2 moved 1 and 4 rows to the right first citation and none away.
 SPREAD_PENALTY = 0.2
+# Off a sentence that names every treatment a question names together (two or more) and none of the question's
+# other words: a list of them, not what is asked of them (see `_asked_of`).
+LIST_PENALTY = 0.2
 # A lay word the lexicon translates ("selling points" → benefits, "as a pill" → intravenously) says what is
 # asked more surely than the question's other words, which dilute it in a long question: a sentence
 # holding the sources' word gets this.
@@ -356,6 +359,11 @@ class Answerer:
         # Over the Cuckoo's Nest. ... Will he be awake?") says what worries the writer, not what is asked.
         lay = {source: phrase_pattern(source) for source in lay_sources_added(query, _asking_part(query))}
         aspects = [aspect.answered for aspect in aspects_asked(query)]
+        # What the question asks of the treatments it names together, in its own words ("meant", "first", "line"
+        # of "are ECT/TMS/ketamine meant as first line?"): a sentence that names them all and none of these
+        # words lists them ("Interventional therapies include ECT, TMS, and Ketamine infusions"); it does not
+        # answer.
+        asked_of = _asked_of(query, topics) if len(topics) > 1 else frozenset()
         candidates = []
         for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
                 self.index, query, self.retriever.embed_query(query), hits):
@@ -373,6 +381,8 @@ class Answerer:
                         name for name, _s, _e in named_treatments(text))
                 if named - topics:
                     score -= SPREAD_PENALTY * len(named - topics) / len(named)
+                if asked_of and topics <= named and not asked_of & set(keyword_tokens(text)):
+                    score -= LIST_PENALTY
             if any(answered.search(text) for answered in aspects):
                 score += ASPECT_BONUS
             says = frozenset(source for source, pattern in lay.items() if pattern.search(text))
@@ -660,6 +670,21 @@ def _asking_part(question: str) -> str | None:
 
 
 _REFERS_BACK = re.compile(r"\b(?:it|its|it's|itself|this|that|the treatment|the procedure|this treatment|that treatment)\b", re.I)
+
+
+# Words any question about treatments uses: they say nothing of what is asked of them.
+_TREATMENT_WORDS = frozenset(keyword_tokens("therapy therapies treatment treatments tx interventional procedural "
+                                            "psychiatry infusion infusions"))
+
+
+def _asked_of(query: str, topics: set[str]) -> frozenset[str]:
+    """The word stems of `query` other than its treatments' names and words for treatment in general: what
+    it asks of them."""
+    masked = query
+    for name, start, end in named_treatments(query):
+        masked = masked[:start] + " " * (end - start) + masked[end:]
+    names = {token for topic in topics for token in keyword_tokens(topic)}
+    return frozenset(keyword_tokens(masked)) - names - _TREATMENT_WORDS
 
 
 def asked_topics(question: str) -> set[str]:

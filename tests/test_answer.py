@@ -24,6 +24,13 @@ def replies(answerer):
     return [(row, answerer.ask(row["question"], row.get("history", ()))) for row in rows]
 
 
+def test_a_list_of_the_treatments_asked_of_together_is_not_what_is_asked(answerer):
+    listing = "Interventional therapies include Electroconvulsive Therapy (ECT)"
+    first = lambda q: answerer.ask(q).citations[0].quote
+    assert listing not in first("what criteria should a patient meet before i refer them for ect, tms or iv ketamine?")
+    assert listing in first("what are ECT, TMS and ketamine")  # nothing asked of them but what they are
+
+
 def test_prepared_turns_are_asked_from_the_cache_with_the_same_replies(answerer):
     turns = [("how many ECT sessions are usual?", ()),
              ("  and for TMS?  ", ("how many ECT sessions are usual?", " is it painful? "))]
@@ -230,6 +237,11 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     # a sentence about the treatment asked before an overview naming all three
     ("so how do they actually do tms, what goes where", (), "electromagnetic coil"),
     ("once it works do they just stop", ("what does ECT get used for",), "maintenance therapy"),
+    # the treatments named together and asked of as a class: the sentence listing them answers nothing asked of them
+    ("are ECT/TMS/ketamine considered first line?", (), "Not intended as a first-line"),
+    ("r these interventional things meant as first line", (), "Not intended as a first-line"),
+    # "oral" asks for the route
+    ("ketamine for depression - oral or iv?", (), "administered intravenously"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)
