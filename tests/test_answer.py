@@ -242,6 +242,10 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     ("r these interventional things meant as first line", (), "Not intended as a first-line"),
     # "oral" asks for the route
     ("ketamine for depression - oral or iv?", (), "administered intravenously"),
+    # how it works is answered by what is done and what that does ("stimulates ... by placing"), not by its side effects
+    ("how does TMS work - plain english pls, need to explain to a client", (), "electromagnetic coil"),
+    # examples asked for are answered by the sentence that lists them ("include yoga, ...")
+    ("which alternative therapies does it mention for mental health", (), "include yoga"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)
