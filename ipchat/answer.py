@@ -252,9 +252,7 @@ class Answerer:
         by_class = {name: broader for name, broader in by_class.items() if broader and self._mentions(broader)
                     and not cue("picks_among").search(query)}  # "which SSRI ...?" asks what the class cannot say
         if uncovered:
-            masked = query
-            for _name, start, end in mentions:
-                masked = masked[:start] + " " * (end - start) + masked[end:]
+            masked = _masked(query, mentions)
             asked_about = [name for (name, _s, _e), context in zip(mentions, passing)
                            if name in uncovered and name not in by_class and not context]
             # Compared with, or taken with, what the sources never mention ("ECT vs VNS", "hold the lithium
@@ -364,7 +362,7 @@ class Answerer:
         # of "are ECT/TMS/ketamine meant as first line?"): a sentence that names them all and none of these
         # words lists them ("Interventional therapies include ECT, TMS, and Ketamine infusions"); it does not
         # answer.
-        asked_of = _asked_of(query, topics) if len(topics) > 1 else frozenset()
+        asked_of = _asked_of(query) if len(topics) > 1 else frozenset()
         candidates = []
         for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
                 self.index, query, self.retriever.embed_query(query), hits):
@@ -678,14 +676,17 @@ _TREATMENT_WORDS = frozenset(keyword_tokens("therapy therapies treatment treatme
                                             "psychiatry infusion infusions"))
 
 
-def _asked_of(query: str, topics: set[str]) -> frozenset[str]:
+def _masked(text: str, mentions: Sequence[tuple[str, int, int]]) -> str:
+    """`text` with the treatments it names (coverage.named_treatments) blanked out, offsets kept."""
+    for _name, start, end in mentions:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def _asked_of(query: str) -> frozenset[str]:
     """The word stems of `query` other than its treatments' names and words for treatment in general: what
     it asks of them."""
-    masked = query
-    for name, start, end in named_treatments(query):
-        masked = masked[:start] + " " * (end - start) + masked[end:]
-    names = {token for topic in topics for token in keyword_tokens(topic)}
-    return frozenset(keyword_tokens(masked)) - names - _TREATMENT_WORDS
+    return frozenset(keyword_tokens(_masked(query, named_treatments(query)))) - _TREATMENT_WORDS
 
 
 def asked_topics(question: str) -> set[str]:
