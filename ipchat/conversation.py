@@ -27,9 +27,14 @@ _PRONOUN = re.compile(r"\b((?<!is that )(?<!that is )(?<!that's )it|its|it's|the
 # What patients do, not a treatment: "they" before it are the people treated ("and if they respond?").
 _PEOPLE_DO = re.compile(r"\s+(?:(?:do not|don't|dont|did not|didn't|start to|begin to|stop)\s+)?(?:respond|improve|get better|feel|"
                         r"recover|relapse|notice|see an? \w+|tolerate|cope|qualify)\b", re.I)
-_ELLIPSIS = re.compile(r"^\s*(and|what about|how about|same for|and for|and what about|what of|or|same (?:question|thing|q) (?:for|about|with)"
-                       r"|likewise for|ditto for)\b", re.I)
+# "n ketamine?", "& ect?": texting's "and" opens one too.
+_ELLIPSIS = re.compile(r"^\s*(?:[&+]|n(?=\s)|(?:and|what about|how about|same for|and for|and what about|what of|or"
+                       r"|same (?:question|thing|q) (?:for|about|with)|likewise for|ditto for)\b)", re.I)
 _SHORT_WORDS = 6
+# "n are the procedural ones quicker?" after "how long do antidepressants take?": a verb of its own after the "and"
+# asks its own question of the new subject, not the earlier one again ("and is it the same for ECT?" does).
+_OWN_PREDICATE = re.compile(r"^\s*(?:[&+]|n|and|or)\s+(?:are|is|do|does|did|can|could|will|would|should|was|were|has|have)\b", re.I)
+_SAME_ASKED = re.compile(r"\b(?:same|too|also|as well|either|similar|likewise)\b", re.I)
 
 # Case-sensitive shorthand whose long form names a topic ("ADs" for antidepressants): spelled out in the earlier
 # turns, so that "how long do ADs take" opens the topic its long form does.
@@ -183,7 +188,8 @@ _COMPARED_TAIL = re.compile(r"\s*[,:\u2013\u2014-]\s*(?:(?:is|are|would|will)\s+
 def _is_elliptical(question: str) -> bool:
     plain = _APPOSED_POINTER.sub(r"\1", question)
     plain = _COMPARED_TAIL.sub("", plain) or plain
-    return bool(_ELLIPSIS.match(plain)) and len(plain.split()) <= _SHORT_WORDS
+    return bool(_ELLIPSIS.match(plain)) and len(plain.split()) <= _SHORT_WORDS and not (
+        _OWN_PREDICATE.match(plain) and not _SAME_ASKED.search(plain))
 
 
 def _as_asked(turn: str, history: Sequence[str]) -> str:

@@ -13,6 +13,9 @@ FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.js
     (["How does TMS work?"], "What are its side effects?", "What are TMS's side effects?"),
     (["What are the side effects of TMS?"], "and for ECT?", "What are the side effects of ECT?"),
     (["Which disorders does ECT treat?"], "what about TMS?", "Which disorders does TMS treat?"),
+    # texting's "and": "n", "&"
+    (["TMS s/e?"], "n ketamine?", "ketamine s/e?"),
+    (["Which disorders does ECT treat?"], "& TMS?", "Which disorders does TMS treat?"),
     # a tail comparing the new subject with what was answered adds nothing to search with
     (["what conditions does ECT treat?"], "and ketamine - same list or narrower?", "what conditions does ketamine treat?"),
     (["what are the side effects of ECT?"], "what about TMS, any different?", "what are the side effects of TMS?"),
