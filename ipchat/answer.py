@@ -97,6 +97,14 @@ _RESOURCE_SECTION = re.compile(r"\b(?:resources|further reading|useful links|see
 # side effects): such sentences get this.
 ASPECT_BONUS = 0.2
 DUPLICATE_COSINE = 0.9
+# "whats 'interventional psychiatry' actually mean": a term asked to be defined is answered by the sentence that
+# defines it ("Interventional psychiatry is an emerging psychiatric subspecialty ..."), not by one whose other words
+# match the rest of the question ("consultant keeps sayin it in MDT"): that sentence gets this.
+DEFINITION_BONUS = 0.1
+_DEFINE_ASKED = re.compile(
+    r"\b(?:what(?:'s|’s|s|\s+is|\s+are|\s+does|\s+do)|define|meaning of|definition of)\s+(?:the\s+(?:term|word|phrase)\s+)?"
+    r"['\"‘“]?(?P<term>[a-z][\w -]{2,40}?)['\"’”]?\s*(?:(?:actually|even|really|exactly)\s+)?(?:mean|means|stand for|refer to)?\s*(?:[?,.;]|$)",
+    re.I)
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+$")
 
 
@@ -363,6 +371,9 @@ class Answerer:
         # words lists them ("Interventional therapies include ECT, TMS, and Ketamine infusions"); it does not
         # answer.
         asked_of = _asked_of(query) if len(topics) > 1 else frozenset()
+        term = _DEFINE_ASKED.search(query)
+        defines = re.compile(r"^\W*" + re.escape(term.group("term").strip()) + r"\s+(?:is|are)\s+(?:a|an|the|one of)\b|"
+                             r"^\W*" + re.escape(term.group("term").strip()) + r"\s+(?:refers? to|means)\b", re.I) if term else None
         candidates = []
         for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
                 self.index, query, self.retriever.embed_query(query), hits):
@@ -384,6 +395,8 @@ class Answerer:
                     score -= LIST_PENALTY
             if any(answered.search(text) for answered in aspects):
                 score += ASPECT_BONUS
+            if defines is not None and defines.search(text):
+                score += DEFINITION_BONUS
             says = frozenset(source for source, pattern in lay.items() if pattern.search(text))
             lift = LAY_BONUS * len(says) / len(lay) if lay else 0.0
             score += lift

@@ -186,6 +186,9 @@ def expected_types(question: str) -> tuple[str, ...]:
 _HOW_MANY_RESPOND = re.compile(
     r"\bhow many\s+(?:(?:of\s+)?(?:them|those|the|these|patients|pts|people|ppl|\w+\s+(?:patients|pts|people|ppl))\s+)?(?:actually\s+|really\s+|tend to\s+|will\s+|would\s+|do\s+)?"
     r"(?:improve|improved|respond|responded|recover|recovered|get better|got better|benefit|benefited|benefitted|remit|remitted|relapse|relapsed"
+    # ... or (still) found relief: "how many pts still got relief from TMS after a yr"
+    r"|(?:still\s+)?(?:get|got|had|have|found|find|report|reported|saw|see|notice|noticed|felt|feel)\s+(?:any\s+|some\s+|real\s+|lasting\s+)?"
+    r"(?:relief|benefit|improvement|a response|results)"
     # ... or are (still) well: "how many are still ok after a year", "how many people are still feeling better"
     r"|(?:still\s+)?(?:(?:are|were|stay|stayed|remain|remained|feel|felt|keep|kept|end up|ended up)\s+)?(?:still\s+)?"
     r"(?:(?:feeling|doing|staying|keeping)\s+)?(?:ok|okay|well|better|improved|symptom[- ]free|in remission))\b"

@@ -246,6 +246,13 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     ("how does TMS work - plain english pls, need to explain to a client", (), "electromagnetic coil"),
     # examples asked for are answered by the sentence that lists them ("include yoga, ...")
     ("which alternative therapies does it mention for mental health", (), "include yoga"),
+    # ... and so is a class asked of after a word on it, with "examples?" on the end
+    ("what are they then, examples?", ("which pts do the alternative therapies help most",), "include yoga"),
+    # a term asked to be defined is answered by the sentence that defines it, not one on the "MDT" beside it
+    ("quick one whats 'interventional psychiatry' actually mean, consultant keeps sayin it in MDT", (),
+     "emerging psychiatric subspecialty"),
+    # relief still found after a year is a rate: the sentence stating it answers, not a decline for want of a count
+    ("how many pts still got relief from TMS after a yr", (), "62% of patients"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)

@@ -48,6 +48,7 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("whats the bp cutoff where u hold the ketamine infusion", ("measurement",)),
     ("is there a seizure threshold issue with ECT?", ()),
     ("and how many are still ok after a year?", ("percentage",)),  # still well: a rate too
+    ("how many pts still got relief from TMS after a yr", ("percentage",)),  # relief found: a rate as well
     ("how many people are still feeling better a year down the line", ("percentage",)),
     # the people counted named with their treatment ("tms pts"), the kind named too: one percentage, not a number
     ("how many tms pts are still better 1 yr later, percentage", ("percentage",)),
