@@ -123,7 +123,7 @@ from .languages import without_risk_words
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
 from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, asks_whom_to_tell, in_writers_voice, names_someone_else,
-                    read_message, speaks_of_self, tells_of_someone_else)
+                    put_to_writer, read_message, speaks_of_self, tells_of_someone_else)
 
 __all__ = [
     "LEVELS",
@@ -434,6 +434,19 @@ def _revealed(readings: Sequence[Reading]) -> list[Reading]:
     return out
 
 
+def _topic_in_view(earlier: Sequence[Reading]) -> bool:
+    """Whether a clinical topic in the last message, or in the one before it with the last going on with it (no
+    finding, no turn to something else, no close or acknowledgement), is still in view."""
+    for n, reading in enumerate(reversed(earlier[-FOLLOW_UP:])):
+        if reading.closes:
+            return False
+        if reading.level == "clinical":
+            return True
+        if n or reading.level != "none" or reading.new_subject or reading.acknowledges:
+            return False
+    return False
+
+
 def _since_safe(readings: Sequence[Reading]) -> Sequence[Reading]:
     """The readings after the last one in which the writer said they are safe or took it back ("omg not
     like that 😂 … im fine, genuinely"): risk before it no longer makes talk of means a crisis."""
@@ -636,16 +649,20 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # ("how would someone die from a ketamine overdose" ... "I'm writing a novel, not about me at all").
     # ... nor a question put to the writer ("asked if I've had thoughts of ...") once they say they are safe
     # ("I haven't, never have, I'm safe. what else do they screen for?"); their own past still does.
-    only_questions = all(f.decision in ("concern.generic_means", "concern.hypothetical_self")
-                         for r in earlier[-FOLLOW_UP:] for f in r.findings if f.level == "concern") and not any(
-        r.semantic_other for r in earlier[-FOLLOW_UP:])
+    # The writer's own "if I ever start feeling like I can't go on, who do I ring" ... "not now, im ok" stays a
+    # concern: being safe now is what "if I ever" already said.
+    only_questions = all(f.decision == "concern.generic_means" or (
+        f.decision == "concern.hypothetical_self" and put_to_writer(message))
+        for r, message in zip(earlier[-FOLLOW_UP:], window[-FOLLOW_UP:]) for f in r.findings if f.level == "concern") \
+        and not any(r.semantic_other for r in earlier[-FOLLOW_UP:])
     # A clinical topic in the message before carries into this one unless it turns to something else,
     # closes or opens by acknowledging the answer ("for my psych 101 paper: does ECT reduce suicide
     # rates?" ... "also is the effect different for adolescents?"): the footer stays beside the answer.
     # Saying the topic is not about the writer ("just reading up, not about me") keeps it a topic.
-    if level == "none" and earlier and earlier[-1].level == "clinical" and not (
-            reading.new_subject or (reading.closes and not reading.reframed) or reading.acknowledges
-            or earlier[-1].closes):
+    # So does one a message before that, when the message between goes on with it ("are ketamine clinics safe for
+    # people at high suicide risk" ... "mate in the van reckons they shouldnt give it to them" ... "who's right").
+    if level == "none" and _topic_in_view(earlier) and not (
+            reading.new_subject or (reading.closes and not reading.reframed) or reading.acknowledges):
         level = "clinical"
         rule_ids += ["context.topic_carried", "clinical.follow_up"]
     if (reading.refers_back or (others and not reading.safe_now) or own_past) and earlier and RANK[level] < RANK["concern"] and not denied \

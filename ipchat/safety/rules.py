@@ -1157,6 +1157,17 @@ def asks_whom_to_tell(sentence: str) -> bool:
     return bool(load_rules().cues["asks_whom_to_tell"].search(normalise(sentence, correct=False)))
 
 
+_IF_WHETHER = re.compile(r"\b(?:if|whether)\s*")
+
+
+def put_to_writer(text: str) -> bool:
+    """Whether `text` tells of a question someone put to the writer (cue.asked_if: "the nurse asked if ive had
+    thoughts of ending my life"), as against the writer's own "what if I ever ..."."""
+    cue = load_rules().cues["asked_if"]
+    norm = normalise(text, correct=False)
+    return any(cue.search(norm, 0, m.end()) for m in _IF_WHETHER.finditer(norm))
+
+
 def speaks_of_self(sentence: str) -> bool:
     """Whether `sentence` has a first-person word and does not open with someone else or report their
     words: it is the writer's own, whatever the sentences around it."""
@@ -1231,7 +1242,10 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
         # Read with the sentence before, for what refers back to it ("hope is a skill. I've run out of it").
         joined = f"{last} {sentence}" if last else sentence
         start = len(joined) - len(sentence)
-        if any(m.end() > start and _about_writer(R, _clause_at(sentence, max(0, m.start() - start)))
+        # Someone else's farewell, quoted, is not the writer's hopelessness ("he texted me 'sorry for everything'").
+        quoted = [(m.start() + start, m.end() + start) for m in R.cues["farewell"].finditer(sentence)] if reported else []
+        if any(m.end() > start and not any(a < m.end() and m.start() < b for a, b in quoted)
+               and _about_writer(R, _clause_at(sentence, max(0, m.start() - start)))
                for m in R.cues["distress"].finditer(joined)) and _about_writer(R, sentence):
             scan.distress = True
         last = sentence
