@@ -803,6 +803,21 @@ def test_what_owns_or_closes_earlier_risk(history, message, level) -> None:
 
 
 @pytest.mark.parametrize(("history", "message", "level"), [
+    # the writer's own look ahead stays a concern beside "not now, im ok": that is what "if I ever" said
+    (["if i ever start feeling like i cant go on, like properly, who do i ring"],
+     "not now, im ok, just with toms diagnosis i want the numbers in my phone just in case", "concern"),
+    # a question someone put to the writer, answered no, ends
+    (["the nurse asked if ive had thoughts of ending my life"], "I havent, never have, im safe. what else do they screen for?",
+     "none"),
+    # someone else's goodbye, quoted, is theirs: ketamine named before makes it no crisis of the writer's
+    (["my lads havin ketamine for depression, hes 22"], "he texted me 'sorry for everything' at 2am and now hes not answering",
+     "concern"),
+])
+def test_a_look_ahead_a_question_put_and_a_goodbye_quoted(history, message, level) -> None:
+    assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
     # A line quoted "on repeat in this house 🎶" is a song: it takes back what the words sounded like, and
     # leaves no topic of risk behind...
     (["i want to not wake up tomorrow"], "lol 'wake me up when september ends' on repeat in this house 🎶", "none"),
@@ -1025,6 +1040,11 @@ def test_a_means_question_said_to_be_for_the_writer_is_a_crisis() -> None:
     (["is it true ECT lowers suicide rates overall?"], "thanks. is there parking at the hospital?", "none"),
     (["is it true ECT lowers suicide rates overall?", "thanks that helps"], "is there parking at the hospital?", "none"),
     (["what does ECT feel like?"], "also how many sessions?", "none"),
+    # ... and over a message that goes on with it, not past one that turns
+    (["are ketamine clinics safe for people at high suicide risk seeing as its abused",
+      "mate in the van reckons they shouldnt give it to them, i said thats the whole point of it"], "who's right", "clinical"),
+    (["is it true ECT lowers suicide rates overall?", "totally different question tho, is the hospital near the station"],
+     "is there parking there?", "none"),
 ])
 def test_a_clinical_topic_carries_into_the_next_message_until_it_turns(history, message, level) -> None:
     assert assess(message, history).level == level
