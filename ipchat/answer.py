@@ -372,8 +372,8 @@ class Answerer:
         # answer.
         asked_of = _asked_of(query) if len(topics) > 1 else frozenset()
         term = _DEFINE_ASKED.search(query)
-        defines = re.compile(r"^\W*" + re.escape(term.group("term").strip()) + r"\s+(?:is|are)\s+(?:a|an|the|one of)\b|"
-                             r"^\W*" + re.escape(term.group("term").strip()) + r"\s+(?:refers? to|means)\b", re.I) if term else None
+        defines = re.compile(r"^\W*" + re.escape(term.group("term").strip())
+                             + r"\s+(?:(?:is|are)\s+(?:a|an|the|one of)|refers? to|means)\b", re.I) if term else None
         candidates = []
         for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
                 self.index, query, self.retriever.embed_query(query), hits):
