@@ -359,8 +359,11 @@ def _redates(reading: Reading) -> bool:
 def _takes_back(readings: Sequence[Reading], n: int) -> bool:
     """Whether the n-th earlier message took back the writer's risk told just before it ("sorry should explain,
     its the TMS intake form, one of the questions. im not, im fine"), as `assess` reads such a message: safe
-    now, after words that put the writer at risk, and neither someone else's nor dated to the writer's past."""
+    now, after words that put the writer at risk, and neither someone else's nor dated to the writer's past; or
+    says the words before it were not meant at all ("lol not literally, just mortified"), whatever they told."""
     reading = readings[n]
+    if reading.retracts and not reading.findings:
+        return True
     return reading.safe_now and not reading.reattributed and not _redates(reading) and not reading.findings \
         and any(r.writer_at_risk for r in readings[max(0, n - FOLLOW_UP):n])
 
@@ -637,7 +640,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         f.level == "concern" and f.item != "bereavement" and f.decision not in ("concern.past_self", "concern.hypothetical_self")
         for f in r.findings) for r in in_view)
     recent = earlier[-FOLLOW_UP:]
-    own_past = bool(earlier) and not (reading.new_subject and not reading.findings) and not reading.closes and (
+    # ... unless this message takes it back as never meant ("literally wanted to die when the coach broke down"
+    # ... "lol not literally, just mortified").
+    own_past = bool(earlier) and not (reading.new_subject and not reading.findings) and not reading.closes \
+        and not (reading.retracts and not reading.findings) and (
         any(f.decision in ("concern.past_self", "concern.hypothetical_self") for f in earlier[-1].findings)
         or any(f.decision == "concern.past_self" for r in _since_turned(recent) for f in r.findings)
         or any(_redates(r) and any(e.writer_at_risk for e in recent[:n]) for n, r in enumerate(recent)))

@@ -87,6 +87,8 @@ _GERUND_AS_NOUN = re.compile(r"\b(?:is|are|was|does|do|can|could|about|of|for|on
 _BEING_AS_NOUN = re.compile(r"\b(?:is|are|does|do|can|could|would|will|should)\s+being\s+"
                             r"(?:(?:really|very|so|actively|acutely|severely|highly|seriously|chronically|passively)\s+)?$")
 _WRITER = re.compile(r"\b(?:i|me|myself)\b")
+# An existential "there is" before a nominal predicate ("if there is active SI"), "has been" included.
+_THERE_BEFORE = re.compile(r"\bthere\s+(?:has\s+|have\s+|had\s+)?$")
 _NOMINALISED = re.compile(r"\b(?:the|a|an|this|that|such|their|his|her|its|my|your|our|any)\s+(?:\w+\s+)?$")
 _FIRST_CUE = re.compile(r"\b(?:i|me|my|myself)\b")
 
@@ -436,8 +438,11 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
     group = lexicon.lists["group"]
     return Rules(rules=rules, idioms=idioms, cues=cues, subject=subject, owner=owner, pills=pills,
                  person_noun=person_noun, group=re.compile(group), group_before=re.compile(_UNOWNED + r"\b" + group + r"\b"),
+                 # ... and the one they tell of: "what do you say if someone tells you they are suicidal" (not "tells me":
+                 # "what do I do if someone tells me they want to die" may be happening to the writer).
                  when_anyone=re.compile(_WHEN + r"(?:someone|somebody|anyone|anybody|(?:a|an|any)\s+(?:new\s+)?"
-                                        + lexicon.lists["served"] + r")$"),
+                                        + lexicon.lists["served"] + r")(?:\s+(?:tells|says|admits|discloses|mentions)"
+                                        r"(?:\s+(?:you|staff))?(?:\s+that)?\s+(?:they|he|she))?$"),
                  head_index=_head_index(rules))
 
 
@@ -625,6 +630,9 @@ class _Subject:
     end: int
 
 
+# A treatment given or suited to someone: "can it be given in a&e to someone who ...", "is tms safe for someone ...".
+_GIVEN_TO = re.compile(r"\b(?:given|give|offered|offer|used|use|prescribed|available|done|recommended|suitable|safe|ok|okay|"
+                       r"appropriate)\b(?:\s+[^\s.,;:!?]+){0,4}?\s+(?:to|for)\s+$")
 _ONE_OF = re.compile(r"\bone of (?:the|my|our|his|her|their)\s+(?:[\w-]+\s+)?$")
 # "one of the chefs at our resort has been cutting": a clause that opens with one of a group has that one for
 # its subject, whatever the group's noun.
@@ -680,8 +688,10 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     elif last.group("third"):
         # "someone with a history of attempts" describes a kind of person, like "patients".
         # ... and so does "(faster) for someone who is suicidal".
+        # ... and "(can esketamine be given in a&e) to someone who's actively suicidal": a treatment given to anyone.
         described = last.group("third") in ("someone", "somebody") and (
-            _WITH.match(clause, last.end()) or clause[: last.start()].endswith("for "))
+            _WITH.match(clause, last.end()) or clause[: last.start()].endswith("for ")
+            or bool(_GIVEN_TO.search(clause, 0, last.start())))
         person = "generic" if described else "third"
     elif last.group("generic"):
         # "risk assessments on other people, then I drive home thinking about ...": an object. Not when a
@@ -825,6 +835,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         owner_text = owner.group(0)
         if owner.group("verb") in ("is", "are", "was", "were", "been") and _THING_SUBJECT.search(prefix, 0, owner.start()):
             return ("clinical", "clinical.topic")  # "the topic is self-harm assessment": a thing, not a person
+        if owner.group("verb") in ("is", "are", "was", "were", "been") and _THERE_BEFORE.search(prefix, 0, owner.start()):
+            # "do we pause ECT if there's active SI": "there is" says the thing exists, owned by no one named
+            # ("we" are the ones deciding, not the ones who have it).
+            return ("clinical", "clinical.topic")
         if owner.group("poss"):
             person, pronoun = _PERSON_OF[owner.group("poss")], owner.group("poss")
         elif owner.group("possn"):
@@ -1335,6 +1349,7 @@ class Reading:
     semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
+    retracts: bool = False  # takes earlier words back as not meant, a joke or not literally (cue.retracts); also safe_now
     denies_now: bool = False  # says they do not feel it at present, and no more (cue.denies_now)
     new_subject: bool = False  # turns to something else ("totally different question tho", cue.new_subject)
     screen_yes: bool = False  # answers yes for themselves to a form's or screener's question (cue.screen_yes)
@@ -1508,6 +1523,7 @@ def read_message(text: str, context: bool = False) -> Reading:
     reattributed = bool(R.cues["reattributed"].search(norm)) and not self_risk and not R.cues["same_as"].search(norm)
     # "lol joking. mostly": a joke said to be only partly one takes nothing back.
     not_a_joke = bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded))
+    retracts = bool(R.cues["retracts"].search(norm))
     return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs, self_risk,
                    scan.distress,
                    # Means out of reach ("she's locked my meds in her car") are a safety step, not a plan.
@@ -1516,10 +1532,10 @@ def read_message(text: str, context: bool = False) -> Reading:
                    means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
                                     or R.pills.search(norm)),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
-                   safe_now=(bool(R.cues["safe_now"].search(norm)) and not not_a_joke) or denies_own or reframed
-                   or reattributed,
+                   safe_now=(bool(R.cues["safe_now"].search(norm) or retracts) and not not_a_joke) or denies_own
+                   or reframed or reattributed,
                    for_me=for_me, reattributed=reattributed,
-                   not_a_joke=not_a_joke,
+                   not_a_joke=not_a_joke, retracts=retracts and not not_a_joke,
                    denies_now=bool(R.cues["denies_now"].search(norm)),
                    new_subject=bool(R.cues["new_subject"].search(norm) or R.cues["new_subject"].search(folded)),
                    acknowledges=bool(R.cues["acknowledged"].search(norm)),
