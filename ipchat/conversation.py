@@ -28,12 +28,13 @@ _PRONOUN = re.compile(r"\b((?<!is that )(?<!that is )(?<!that's )it|its|it's|the
 _PEOPLE_DO = re.compile(r"\s+(?:(?:do not|don't|dont|did not|didn't|start to|begin to|stop)\s+)?(?:respond|improve|get better|feel|"
                         r"recover|relapse|notice|see an? \w+|tolerate|cope|qualify)\b", re.I)
 # "n ketamine?", "& ect?": texting's "and" opens one too.
-_ELLIPSIS = re.compile(r"^\s*(?:[&+]|n(?=\s)|(?:and|what about|how about|same for|and for|and what about|what of|or"
+_AND = r"(?:[&+]|n(?=\s)|(?:and|or)\b)"
+_ELLIPSIS = re.compile(r"^\s*(?:" + _AND + r"|(?:what about|how about|same for|and for|and what about|what of"
                        r"|same (?:question|thing|q) (?:for|about|with)|likewise for|ditto for)\b)", re.I)
 _SHORT_WORDS = 6
 # "n are the procedural ones quicker?" after "how long do antidepressants take?": a verb of its own after the "and"
 # asks its own question of the new subject, not the earlier one again ("and is it the same for ECT?" does).
-_OWN_PREDICATE = re.compile(r"^\s*(?:[&+]|n|and|or)\s+(?:are|is|do|does|did|can|could|will|would|should|was|were|has|have)\b", re.I)
+_OWN_PREDICATE = re.compile(r"^\s*" + _AND + r"\s+(?:are|is|do|does|did|can|could|will|would|should|was|were|has|have)\b", re.I)
 _SAME_ASKED = re.compile(r"\b(?:same|too|also|as well|either|similar|likewise)\b", re.I)
 
 # Case-sensitive shorthand whose long form names a topic ("ADs" for antidepressants): spelled out in the earlier

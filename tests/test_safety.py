@@ -1168,3 +1168,27 @@ def test_places_gone_back_to_notes_stores_and_amounts(history, message, level) -
 ])
 def test_life_support_let_go_purposes_conditions_and_assisted_death(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # Words reported without quotes are the speaker's, however many words name them and whenever they said it.
+    ([], "kid on my minibus (SEN school) said to me this morning im going to jump off the bridge when i get home", "concern"),
+    ([], "im going to jump off the bridge when i get home", "crisis"),
+    # Words taken back as never meant take back even a past wish, and what follows is no longer a concern.
+    (["had a nightmare morning, literally wanted to die when the coach broke down on the m6",
+      "lol not literally, just mortified"], "anyway my brother starts TMS monday, can he go to work after", "none"),
+    (["i wanted to die when my dad passed two years ago"], "anyway my brother starts TMS monday, can he go to work after",
+     "concern"),
+    # ... but words said to be meant keep the wish open through the next question.
+    (["honestly i wish i could go to sleep and not wake up some days",
+      "sorry thats dramatic. i do mean it but im not going to do anything tonight"],
+     "does ketamine help parents with carer burnout", "crisis"),
+    # "there is" owns nothing; someone who tells "you" is anyone, someone who tells "me" may be real.
+    ([], "whats the usual protocol, do we pause ECT if theres active SI or bring it forward?", "clinical"),
+    ([], "what do u say if someone tells you theyre suicidal, like the actual words", "clinical"),
+    ([], "What do I do if someone tells me they want to die?", "concern"),
+    ([], "can esketamine be given in A&E to someone whos actively suicidal or is it clinics only", "clinical"),
+    ([], "i spoke to someone who is suicidal last night", "concern"),
+])
+def test_reported_retracted_meant_and_unowned_words(history, message, level) -> None:
+    assert assess(message, history=history).level == level

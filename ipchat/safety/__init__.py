@@ -362,10 +362,16 @@ def _takes_back(readings: Sequence[Reading], n: int) -> bool:
     now, after words that put the writer at risk, and neither someone else's nor dated to the writer's past; or
     says the words before it were not meant at all ("lol not literally, just mortified"), whatever they told."""
     reading = readings[n]
-    if reading.retracts and not reading.findings:
+    if _retracted(reading):
         return True
     return reading.safe_now and not reading.reattributed and not _redates(reading) and not reading.findings \
         and any(r.writer_at_risk for r in readings[max(0, n - FOLLOW_UP):n])
+
+
+def _retracted(reading: Reading) -> bool:
+    """Whether a message takes the words before it back as never meant ("lol not literally, just mortified") and
+    says nothing at risk itself."""
+    return reading.retracts and not reading.findings
 
 
 def _carries_as(reading: Reading) -> str:
@@ -643,7 +649,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # ... unless this message takes it back as never meant ("literally wanted to die when the coach broke down"
     # ... "lol not literally, just mortified").
     own_past = bool(earlier) and not (reading.new_subject and not reading.findings) and not reading.closes \
-        and not (reading.retracts and not reading.findings) and (
+        and not _retracted(reading) and (
         any(f.decision in ("concern.past_self", "concern.hypothetical_self") for f in earlier[-1].findings)
         or any(f.decision == "concern.past_self" for r in _since_turned(recent) for f in r.findings)
         or any(_redates(r) and any(e.writer_at_risk for e in recent[:n]) for n, r in enumerate(recent)))

@@ -833,11 +833,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if owner is None:
             return ("clinical", "clinical.topic")
         owner_text = owner.group(0)
-        if owner.group("verb") in ("is", "are", "was", "were", "been") and _THING_SUBJECT.search(prefix, 0, owner.start()):
-            return ("clinical", "clinical.topic")  # "the topic is self-harm assessment": a thing, not a person
-        if owner.group("verb") in ("is", "are", "was", "were", "been") and _THERE_BEFORE.search(prefix, 0, owner.start()):
-            # "do we pause ECT if there's active SI": "there is" says the thing exists, owned by no one named
-            # ("we" are the ones deciding, not the ones who have it).
+        # "the topic is self-harm assessment": a thing, not a person. "do we pause ECT if there's active SI": "there
+        # is" says the thing exists, owned by no one named ("we" are the ones deciding, not the ones who have it).
+        if owner.group("verb") in ("is", "are", "was", "were", "been") and (
+                _THING_SUBJECT.search(prefix, 0, owner.start()) or _THERE_BEFORE.search(prefix, 0, owner.start())):
             return ("clinical", "clinical.topic")
         if owner.group("poss"):
             person, pronoun = _PERSON_OF[owner.group("poss")], owner.group("poss")
@@ -1523,7 +1522,7 @@ def read_message(text: str, context: bool = False) -> Reading:
     reattributed = bool(R.cues["reattributed"].search(norm)) and not self_risk and not R.cues["same_as"].search(norm)
     # "lol joking. mostly": a joke said to be only partly one takes nothing back.
     not_a_joke = bool(R.cues["not_a_joke"].search(norm) or R.cues["not_a_joke"].search(folded))
-    retracts = bool(R.cues["retracts"].search(norm))
+    retracts = bool(R.cues["retracts"].search(norm)) and not not_a_joke
     return Reading(scan.level, tuple(dict.fromkeys(scan.fired)), tuple(scan.findings), signs, self_risk,
                    scan.distress,
                    # Means out of reach ("she's locked my meds in her car") are a safety step, not a plan.
@@ -1532,10 +1531,10 @@ def read_message(text: str, context: bool = False) -> Reading:
                    means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
                                     or R.pills.search(norm)),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
-                   safe_now=(bool(R.cues["safe_now"].search(norm) or retracts) and not not_a_joke) or denies_own
+                   safe_now=(bool(R.cues["safe_now"].search(norm)) and not not_a_joke) or retracts or denies_own
                    or reframed or reattributed,
                    for_me=for_me, reattributed=reattributed,
-                   not_a_joke=not_a_joke, retracts=retracts and not not_a_joke,
+                   not_a_joke=not_a_joke, retracts=retracts,
                    denies_now=bool(R.cues["denies_now"].search(norm)),
                    new_subject=bool(R.cues["new_subject"].search(norm) or R.cues["new_subject"].search(folded)),
                    acknowledges=bool(R.cues["acknowledged"].search(norm)),
