@@ -1192,3 +1192,41 @@ def test_life_support_let_go_purposes_conditions_and_assisted_death(history, mes
 ])
 def test_reported_retracted_meant_and_unowned_words(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # Anyone met at work, in the plural, is people in general; one of them is one person.
+    ([], "we've had training on callers who are suicidal but nothing on people mid ketamine treatment", "clinical"),
+    ([], "one of our residents who is suicidal wants tms", "concern"),
+    # A result after "so" is not under the negation before it.
+    ([], "tms didnt work so whats the point of anything", "crisis"),
+    ([], "i didnt say whats the point of anything", "clinical"),
+    # Hopelessness in a sentence that tells of someone else's risk is theirs: it gives the writer's sign no context.
+    ([], "detainee told the FME hed had ECT and it didnt work so whats the point of anything. i bought a rope", "concern"),
+    ([], "ECT didnt work so whats the point of anything. i bought a rope", "crisis"),
+    # A subjectless clause in the past goes on with the dated clause before it.
+    ([], "when my husband first got diagnosed i went through a really dark patch, had the pills counted out one night",
+     "concern"),
+    ([], "im going through a really dark patch now, had the pills counted out last night", "crisis"),
+    # The writer's past told with "im ok now" stays in view for the questions after it.
+    (["when my husband first got diagnosed i went through a really dark patch, had the pills counted out one night. "
+      "that was 3 yrs ago, im ok now", "is TMS an option for carer depression"], "in kent if that makes a difference",
+     "concern"),
+    (["i overdosed once", "im safe now, thanks"], "in kent if that makes a difference", "none"),
+    # Risk words put as "you", then given to someone the writer knows, are that person's.
+    (["what do you do when you just want it all to be over"],
+     "sorry that came out wrong, its not me, its a girl on my course. nobody has heard from her since", "concern"),
+    (["what do you do when you just want it all to be over",
+      "sorry that came out wrong, its not me, its a girl on my course. nobody has heard from her since"],
+     "should i ring uni welfare or just 999", "concern"),
+    # "someone" measured by the writer is the writer; by someone else, it stays a question about anyone.
+    ([], "how much ketamine would actually kill someone my size, im 50kg and i have access", "crisis"),
+    ([], "my son is 50kg, how much ketamine would kill someone", "concern"),
+    # Affairs closed are a sign, unless a life going on is named beside them.
+    ([], "sold my bike, closed the account. whats the point anymore", "crisis"),
+    ([], "sold my bike and closed my savings account before the move. whats the point of a bank", "none"),
+    # "a handful of hers", said of medicine, is her medicine.
+    (["she has loads of pills"], "i took a handful of hers about an hour ago. feel really sleepy", "crisis"),
+])
+def test_groups_results_dated_clauses_given_away_words_and_measured_someones(history, message, level) -> None:
+    assert assess(message, history=history).level == level

@@ -578,6 +578,17 @@ def test_after_the_writer_says_they_are_safe_the_next_message_is_not_raised_to_a
     assert assess("i want to kill myself tonight", history=[safe]).level == "crisis"
 
 
+def test_after_the_writer_denies_risk_a_concern_heard_in_an_ordinary_follow_up_is_not_raised() -> None:
+    """After "not suicidal", what the backstop hears in a message the rules read nothing in steps down one level:
+    a concern is not raised; without the denial it is, and risk the rules read is still read."""
+    denial = "not suicidal or anything lol just nosey"
+    question = "is TMS used for people who are tho? like as an emergency thing"
+    assert assess(question, history=[denial], vector=np.ones(4), backstop=_Hears("concern")).level != "concern"
+    assert assess(question, history=["how does TMS work"], vector=np.ones(4),
+                  backstop=_Hears("concern")).level == "concern"
+    assert assess("i want to die", history=[denial], vector=np.ones(4), backstop=_Hears("concern")).level == "crisis"
+
+
 @pytest.mark.parametrize(("text", "level"), [
     # A message in another language with none of its words of death, means, farewells or despair, whose
     # gloss is patchy (the glossary knew too few of its words): what an English model hears in it is a

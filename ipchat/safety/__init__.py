@@ -374,6 +374,14 @@ def _retracted(reading: Reading) -> bool:
     return reading.retracts and not reading.findings
 
 
+def _given_away(reading: Reading, earlier: Reading) -> bool:
+    """Whether `reading` gives the risk of an `earlier` message to someone else: the writer's own, or words of
+    risk put as "you" ("what do you do when you just want it all to be over" ... "its not me, its a girl on my
+    course")."""
+    return reading.reattributed and (earlier.writer_at_risk or any(
+        f.decision == "clinical.generic_you" for f in earlier.findings))
+
+
 def _carries_as(reading: Reading) -> str:
     """The level an earlier message passes to a follow-up (capped at concern by the caller): someone lost
     to suicide carries as the concern it was told as ("lost my brother to suicide last yr" ... "he'd only had 4
@@ -433,7 +441,7 @@ def _revealed(readings: Sequence[Reading]) -> list[Reading]:
         if reading.for_me and not reading.writer_at_risk and any(
                 r.means_talk or r.means_named or r.semantic_other or r.level == "concern" for r in before):
             out[n] = replace(reading, semantic_risk=True)
-        elif reading.reattributed and any(r.writer_at_risk for r in before):
+        elif reading.reattributed and any(_given_away(reading, r) for r in before):
             out[n] = replace(reading, semantic_other=True)
         elif any(f.decision == "concern.reported_speech" for f in reading.findings) and (
                 reading.own_words or any(r.own_words for r in before[-1:])):
@@ -467,8 +475,10 @@ def _since_turned(readings: Sequence[Reading]) -> Sequence[Reading]:
     """The readings after the last one that closes ("thanks, that helps"), says the writer is safe or takes
     earlier words back ("im not, never have been"), or turns to something else ("totally different question
     tho"): what was told before it is no longer in view."""
+    # A past told with "im ok now" in the same message stays in view: being safe now is said of the present.
     last = max((n for n, r in enumerate(readings)
-                if r.closes or r.safe_now or (r.new_subject and not r.findings)), default=-1)
+                if r.closes or (r.safe_now and not any(f.decision == "concern.past_self" for f in r.findings))
+                or (r.new_subject and not r.findings)), default=-1)
     return readings[last + 1:]
 
 
@@ -618,7 +628,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # Words said to be someone else's ("that's what my patient wrote") are their risk: a concern.
     # Words dated to the writer's past ("that's how I felt last winter, I don't feel that way now") are their past:
     # a concern, in this message and the next ones.
-    if reading.safe_now and RANK[level] < RANK["clinical"] and any(r.writer_at_risk for r in earlier[-FOLLOW_UP:]):
+    # ... and so are risk words put as "you" ("what do you do when you just want it all to be over"), once given to
+    # someone else ("sorry that came out wrong, its not me, its a girl on my course").
+    if reading.safe_now and RANK[level] < RANK["clinical"] and any(
+            r.writer_at_risk or _given_away(reading, r) for r in earlier[-FOLLOW_UP:]):
         if reading.reattributed:
             level, rule_ids = "concern", rule_ids + ["context.reattributed", "concern.follow_up"]
         elif _redates(reading):
@@ -706,6 +719,12 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             # the TMS course! what's the plan for the first week?"), and where the writer says they do not feel
             # it now ("not feeling it now just want a plan in case").
             raised = "concern"
+        if verdict.level == "concern" and earlier and (earlier[-1].safe_now or earlier[-1].denies_now) and not (
+                reading.findings or reading.signs or reading.distress or reading.self_risk):
+            # ... and a concern heard in an ordinary follow-up to the writer's word that they are not at risk is not
+            # raised at all ("not suicidal or anything lol just nosey" ... "is TMS used for people who are tho?"):
+            # after it, what the backstop hears steps down one level.
+            raised = "none"
         if raised == "crisis" and any(not f.decision.startswith("crisis.") for f in reading.findings):
             # The rules read the risk words and judged them past, denied, hypothetical or someone else's
             # ("No, I'm not going to hurt myself"): near in meaning is not the same meaning.

@@ -140,6 +140,7 @@ _UNOWNED = r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )"
 # "when someone is suicidal", "if a client discloses ...": a person in a condition, anyone at all; with "a",
 # only people met at work or in a service (lexicon.toml list.served): "if a friend wants to die" is a friend.
 _WHEN = r"\b(?:when|whenever|if|once|where)\s+"
+_ONE_OF_BEFORE = re.compile(r"\bone\s+of\s+(?:the\s+|our\s+|my\s+|his\s+|her\s+|their\s+|your\s+|these\s+|those\s+)?(?:\w+\s+)?$")
 _ONE_PERSON_BEFORE = re.compile(r"\b(?:he|she|him|her|his|my|our|i|we|me|us)\b")  # "i visited people ... they": met, not a group
 
 
@@ -294,6 +295,8 @@ def _took_pills(cues: dict[str, re.Pattern], pills: re.Pattern):
         if pills.search(rest):
             return True
         quantity = match.group("q")
+        if re.match(r"\s+(?:hers|his|theirs|mine)\b", rest) and quantity.endswith(" of"):
+            return True  # "i took a handful of hers": hers, said of medicine, is her medicine
         return bool(re.match(r"\s+of (?:my|her|his|their|them)\b", rest)) and (quantity.isdigit() or quantity == "all")
     return check
 
@@ -350,6 +353,13 @@ def _not_routine(cues: dict[str, re.Pattern], pills: re.Pattern):
     return check
 
 
+def _not_moving_on(cues: dict[str, re.Pattern], pills: re.Pattern):
+    def check(match: re.Match, clause: str, sentence: str) -> bool:
+        # "sold the van and cancelled the phone, we move to spain in june": affairs closed for a life that goes on.
+        return not cues["moving_on"].search(sentence)
+    return check
+
+
 _OTHERS_THINGS = re.compile(r"\b(?:his|her|their)\s+(?!own\b)")
 
 
@@ -368,7 +378,7 @@ def _own_things(cues: dict[str, re.Pattern], pills: re.Pattern):
 #: Extra tests a rule may name in its `check` field.
 CHECKS = {"took_pills": _took_pills, "quantity": _quantity, "group_subject": _group_subject,
           "method_named": _method_named, "death_named": _death_named, "not_routine": _not_routine,
-          "own_things": _own_things}
+          "own_things": _own_things, "not_moving_on": _not_moving_on}
 
 
 def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
@@ -435,7 +445,9 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
               literal_heads(entry.pattern) or required_heads(entry.pattern))
         for entry in idiom_entries)
     person_noun = re.compile(noun + r"(?:'s|s)?\b")
-    group = lexicon.lists["group"]
+    # People in general: the groups listed, and the plural of anyone met at work or in a service ("callers who
+    # are suicidal", "inmates who self-harm").
+    group = "(?:" + lexicon.lists["group"] + "|" + lexicon.lists["served"] + "s)"
     return Rules(rules=rules, idioms=idioms, cues=cues, subject=subject, owner=owner, pills=pills,
                  person_noun=person_noun, group=re.compile(group), group_before=re.compile(_UNOWNED + r"\b" + group + r"\b"),
                  # ... and the one they tell of: "what do you say if someone tells you they are suicidal" (not "tells me":
@@ -856,7 +868,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     elif relative is not None and relative.group("antecedent") in ("someone", "somebody", "anyone", "anybody"):
         relative = None  # anyone at all, or one person: read as before ("for someone who's acutely suicidal")
     if relative is not None:
-        person = "generic" if R.group.fullmatch(relative.group("antecedent")) else "third"
+        # ... one of a group is one person: "one of our residents who is suicidal".
+        person = "generic" if R.group.fullmatch(relative.group("antecedent")) and not _ONE_OF_BEFORE.search(
+            clause, 0, relative.start("antecedent")) else "third"
         subject = _Subject(person, relative.start("antecedent"), relative.end("antecedent"))
     elif (person is None and subject is not None and subject.person == "third"
           and R.when_anyone.search(clause, 0, subject.end) and not R.cues["plan"].search(sentence)):
@@ -944,6 +958,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     # follows, so "can't stop cutting" (an intensifier) is not a denial.
     # ... and within the match's own clause of a sentence-scope rule ("not a big deal, just been sitting ...").
     local_start = max(sub_end, clause.rfind(",", 0, match.start()) + 1)
+    # ... and a result after "so" is its own: "it didnt work so whats the point of anything" denies nothing.
+    for result in _RESULT.finditer(clause, local_start, match.start()):
+        local_start = result.end()
     # ... but not a match that opens a time clause of its own: "I don't want anything left behind for anyone
     # to deal with when I'm gone" denies nothing about being gone.
     opens_time_clause = bool(_TIME_CLAUSE.match(match.group(0)))
@@ -1033,6 +1050,12 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # "I attempted in 2019 after a layoff, overdose, spent a week inpatient": a bare noun set beside
             # a dated clause names what that clause told.
             distant = _apposed_to_dated(cues["distant"], cues["recent"], sentence, at + match.start(), at + match.end())
+        if not distant and not recent and at > 0 and subject is None and (
+                cues["past"].search(clause, 0, match.start()) or cues["past"].match(clause, match.start())):
+            # "when my husband first got diagnosed i went through a really dark patch, had the pills counted out":
+            # a subjectless clause in the past goes on with the dated clause before it.
+            dated = cues["distant"].search(sentence, 0, at)
+            distant = dated if dated and not cues["recent"].search(sentence, dated.end(), at + match.end()) else None
         # "for the first time i thought about using one on myself": a first time, with no time long past named, is now.
         if not recent and not distant and subject is not None and cues["first_time"].search(clause[:sub_start]) \
                 and not cues["distant"].search(sentence):
@@ -1257,10 +1280,10 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
         start = len(joined) - len(sentence)
         # Someone else's farewell, quoted, is not the writer's hopelessness ("he texted me 'sorry for everything'").
         quoted = [(m.start() + start, m.end() + start) for m in R.cues["farewell"].finditer(sentence)] if reported else []
-        if any(m.end() > start and not any(a < m.end() and m.start() < b for a, b in quoted)
-               and _about_writer(R, _clause_at(sentence, max(0, m.start() - start)))
-               for m in R.cues["distress"].finditer(joined)) and _about_writer(R, sentence):
-            scan.distress = True
+        distressed = any(m.end() > start and not any(a < m.end() and m.start() < b for a, b in quoted)
+                         and _about_writer(R, _clause_at(sentence, max(0, m.start() - start)))
+                         for m in R.cues["distress"].finditer(joined)) and _about_writer(R, sentence)
+        found_before = len(scan.findings)
         last = sentence
         if reported and R.cues["farewell"].search(sentence):
             # Someone else's farewell, quoted ("she texted 'sorry for everything'").
@@ -1320,6 +1343,11 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                     if RANK[found] > RANK[scan.level]:
                         scan.level = found
             previous = clause
+        # Hopelessness in a sentence that tells of someone else's risk is theirs, unless the writer's own is
+        # told there too: "detainee ... told the FME hed had ECT last year and it didnt work so whats the point".
+        if distressed and not (number in scan.third_sentences and not any(
+                f.decision.startswith(_SELF_DECISIONS) for f in scan.findings[found_before:])):
+            scan.distress = True
     if scan.level == "none" and topic:
         scan.fired.extend(("topic.suicide_or_self_harm", "clinical.topic"))
         scan.level = "clinical"
@@ -1453,6 +1481,10 @@ def read_message(text: str, context: bool = False) -> Reading:
     if for_me:
         # "if someone wanted to ... which floor would do the job. ok not hypothetical, asking for me"
         _claim_for_me(scan, _FOR_ME_DECISIONS)
+    if not for_me and R.cues["own_measure"].search(norm):
+        # "how much ketamine would actually kill someone my size, im 50kg and i have access": a question asked of
+        # "someone" measured by the writer is the writer's.
+        _claim_for_me(scan, {"concern.generic_means"})
     if RANK[scan.level] < RANK["crisis"] and R.cues["unsafe_answer"].search(norm):
         # "you asked if im safe. no not really": the answer to a question about their safety, across sentences.
         scan.findings.append(Finding("ideation.not_safe", "cssrs.active_thoughts", "crisis", "crisis.first_person"))
