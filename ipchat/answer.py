@@ -103,7 +103,8 @@ DUPLICATE_COSINE = 0.9
 DEFINITION_BONUS = 0.1
 _DEFINE_ASKED = re.compile(
     r"\b(?:what(?:'s|’s|s|\s+is|\s+are|\s+does|\s+do)|define|meaning of|definition of)\s+(?:the\s+(?:term|word|phrase)\s+)?"
-    r"['\"‘“]?(?P<term>[a-z][\w -]{2,40}?)['\"’”]?\s*(?:(?:actually|even|really|exactly)\s+)?(?:mean|means|stand for|refer to)?\s*(?:[?,.;]|$)",
+    r"['\"‘“]?(?P<term>[a-z][\w -]{2,40}?)['\"’”]?\s*(?:(?:actually|actualy|acually|even|really|exactly|supposed to|meant to|sposed to)\s+)*"
+    r"(?:mean|means|stand for|refer to)?\s*(?:[?,.;]|$)",
     re.I)
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+$")
 

@@ -251,6 +251,14 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     # a term asked to be defined is answered by the sentence that defines it, not one on the "MDT" beside it
     ("quick one whats 'interventional psychiatry' actually mean, consultant keeps sayin it in MDT", (),
      "emerging psychiatric subspecialty"),
+    ("whats 'interventional psychiatry' actualy supposed to mean, the new reg keeps dropping it in MDT", (),
+     "emerging psychiatric subspecialty"),
+    # what clinicians must "get their heads round" is what they must understand; "round" there counts no sessions
+    ("what does it say clinicians need to get their heads round to use these procedural therapies", (),
+     "need to understand the neural circuits"),
+    # the field asked of after it was named is the subspecialty, not its treatments
+    ("is it an official specialty yet or not", ("what does the article say about interventional psychiatry",),
+     "official subspecialty"),
     # relief still found after a year is a rate: the sentence stating it answers, not a decline for want of a count
     ("how many pts still got relief from TMS after a yr", (), "62% of patients"),
 ])
@@ -274,6 +282,10 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
     ("is ECT done as an outpatient or will dad have to stay in hospital?", "inpatient or outpatient care"),
     # a procedure asked of someone with a heart history
     ("can you do ECT in someone who had an MI a few months ago", "contraindications"),
+    # ... or with dementia, asked as whether it makes it worse
+    ("is ECT ok for someone with moderate alzheimers, will it make the dementia worse", "contraindications"),
+    # a medicine "washed out" first is an interaction
+    ("does an MAOI need washing out before ketamine infusions", "interactions"),
 ])
 def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
     reply = answerer.ask(question)
