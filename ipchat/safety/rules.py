@@ -140,7 +140,6 @@ _UNOWNED = r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )"
 # "when someone is suicidal", "if a client discloses ...": a person in a condition, anyone at all; with "a",
 # only people met at work or in a service (lexicon.toml list.served): "if a friend wants to die" is a friend.
 _WHEN = r"\b(?:when|whenever|if|once|where)\s+"
-_ONE_OF_BEFORE = re.compile(r"\bone\s+of\s+(?:the\s+|our\s+|my\s+|his\s+|her\s+|their\s+|your\s+|these\s+|those\s+)?(?:\w+\s+)?$")
 _ONE_PERSON_BEFORE = re.compile(r"\b(?:he|she|him|her|his|my|our|i|we|me|us)\b")  # "i visited people ... they": met, not a group
 
 
@@ -645,7 +644,7 @@ class _Subject:
 # A treatment given or suited to someone: "can it be given in a&e to someone who ...", "is tms safe for someone ...".
 _GIVEN_TO = re.compile(r"\b(?:given|give|offered|offer|used|use|prescribed|available|done|recommended|suitable|safe|ok|okay|"
                        r"appropriate)\b(?:\s+[^\s.,;:!?]+){0,4}?\s+(?:to|for)\s+$")
-_ONE_OF = re.compile(r"\bone of (?:the|my|our|his|her|their)\s+(?:[\w-]+\s+)?$")
+_ONE_OF = re.compile(r"\bone\s+of\s+(?:(?:the|my|our|his|her|their|your|these|those)\s+)?(?:[\w-]+\s+)?$")
 # "one of the chefs at our resort has been cutting": a clause that opens with one of a group has that one for
 # its subject, whatever the group's noun.
 _ONE_OF_OPENS = re.compile(r"^\W*(?:(?:and|but|so|also)\s+)?one of (?:the|my|our|his|her|their|them|those|these)\b(?:\s+[\w'-]+){0,6}\s+$")
@@ -869,7 +868,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         relative = None  # anyone at all, or one person: read as before ("for someone who's acutely suicidal")
     if relative is not None:
         # ... one of a group is one person: "one of our residents who is suicidal".
-        person = "generic" if R.group.fullmatch(relative.group("antecedent")) and not _ONE_OF_BEFORE.search(
+        person = "generic" if R.group.fullmatch(relative.group("antecedent")) and not _ONE_OF.search(
             clause, 0, relative.start("antecedent")) else "third"
         subject = _Subject(person, relative.start("antecedent"), relative.end("antecedent"))
     elif (person is None and subject is not None and subject.person == "third"
