@@ -1230,3 +1230,41 @@ def test_reported_retracted_meant_and_unowned_words(history, message, level) -> 
 ])
 def test_groups_results_dated_clauses_given_away_words_and_measured_someones(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # An overdose already taken is not undone by "im ok ish"; a wish or a plan taken back is.
+    (["i took all my sertraline and some of mums sleeping tablets about an hour ago"], "im ok ish, bit dozy", "crisis"),
+    (["i took all my sertraline and some of mums sleeping tablets about an hour ago", "im ok ish, bit dozy"],
+     "will this stop me getting the tms next week", "crisis"),
+    (["if my insurance denies this TMS one more time I swear I am jumping off the roof lol"],
+     "ok that was dramatic, I am completely fine and safe, not suicidal at all. does Blue Cross cover TMS?", "clinical"),
+    # A joke taken back in shorthand.
+    (["if i hear one more person say 'i was only 2 minutes' im gonna throw myself under the next bus lol"],
+     "jokes obvs. genuine q tho, does esketamine make u feel spaced out", "clinical"),
+    # Someone the writer did something with is not the subject of what the writer did next.
+    ([], "sorted my cat with the neighbour and left letters for my brother and my mum in the drawer", "crisis"),
+    # ... nor is the owner of a keepsake named in the possessive.
+    ([], "put my mums ring and the house deeds in an envelope for my brother, wrote 'for after' on it", "crisis"),
+    ([], "my mums ring is missing, she wrote for after on it", "concern"),
+    # "... and neither will I": what is said of someone else is said of the writer too.
+    ([], "My partner won't be around after the end of this month and neither will I tbh, that's all sorted", "crisis"),
+    ([], "my mate doesnt want to kill himself and neither do i", "clinical"),
+    # Suicide named as a topic, and the question said to be the writer's.
+    ([], "anyone know if the life insurance pays out if its suicide. asking for me", "crisis"),
+    ([], "does life insurance pay out if its suicide", "clinical"),
+    # A size referred back to one the writer gave earlier.
+    (["quick q is ketamine dose done by weight? im about 58kg", "mum has oramorph, theres loads of it in the cupboard"],
+     "how much would it take to stop someone that size breathing", "crisis"),
+    (["my son is 58kg"], "how much oramorph would it take to kill someone that size", "concern"),
+    # Someone else's searches, found by the writer, are theirs.
+    (["my 16yo has been really low since he got bullied"], "found his ipad search history, how to end it and ways that dont hurt",
+     "concern"),
+    # A denial that held only till a time: what is so now is not denied.
+    ([], "never once thought about the edge til this winter, now every job i stand there and think how easy itd be", "crisis"),
+    # Things handed on with a second sign or a secret kept; alone, a gift.
+    ([], "gave my tools away to the lads on the grounds team today, told em i was retiring. im not retiring", "crisis"),
+    ([], "gave my old boots to the new kid on the berth, he needed some", "none"),
+])
+def test_taken_in_joked_acted_with_neither_for_me_measured_searched_and_handed_on(history, message, level) -> None:
+    assert assess(message, history=history).level == level

@@ -122,8 +122,8 @@ from .languages import without_risk_words
 
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
-from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, asks_whom_to_tell, in_writers_voice, names_someone_else,
-                    put_to_writer, read_message, speaks_of_self, tells_of_someone_else)
+from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, asks_whom_to_tell, in_writers_voice, measured_before,
+                    names_someone_else, put_to_writer, read_message, speaks_of_self, tells_of_someone_else)
 
 __all__ = [
     "LEVELS",
@@ -368,6 +368,18 @@ def _takes_back(readings: Sequence[Reading], n: int) -> bool:
         and any(r.writer_at_risk for r in readings[max(0, n - FOLLOW_UP):n])
 
 
+# Attempts by something swallowed: what was taken goes on acting after the writer says they are ok.
+_TAKEN_IN = frozenset({"attempt.took_pills", "attempt.overdose", "attempt.an_overdose"})
+
+
+def _attempt_not_undone(reading: Reading, before: Sequence[Reading]) -> bool:
+    """Whether `reading` says the writer is all right after an attempt told just before it, without taking the
+    attempt back: "i took all my sertraline ... about an hour ago" ... "im ok ish, bit dozy" is not safe. Being
+    ok now undoes a wish or a plan; an overdose already taken (`_TAKEN_IN`) goes on acting."""
+    return reading.safe_now and not reading.retracts and not reading.reframed and any(
+        f.rule_id in _TAKEN_IN and f.level == "crisis" for r in before if not r.long_ago for f in r.findings)
+
+
 def _retracted(reading: Reading) -> bool:
     """Whether a message takes the words before it back as never meant ("lol not literally, just mortified") and
     says nothing at risk itself."""
@@ -433,6 +445,8 @@ def _revealed(readings: Sequence[Reading]) -> list[Reading]:
     out = list(readings)
     for n, reading in enumerate(out):
         before = out[max(0, n - FOLLOW_UP):n]
+        if _attempt_not_undone(reading, before):
+            out[n] = reading = replace(reading, safe_now=False)
         if reading.self_risk and not reading.writer_at_risk and not reading.safe_now and any(
                 r.signs or r.means_named for r in before) and not reading.long_ago:
             # Risk told after a sign, as `assess` reads it then ("took tonight's tramadol and tomorrow's together"
@@ -584,6 +598,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
                    for reading, message, vec in zip(earlier, window, tuple(history_vectors)[-len(window):])]
     earlier = _revealed(earlier)
     reading = read_message(text, context=any(r.gives_context for r in earlier))
+    if _attempt_not_undone(reading, earlier[-FOLLOW_UP:]):
+        reading = replace(reading, safe_now=False)
     level, rule_ids = reading.level, list(reading.rule_ids)
     # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis; after the
     # writer said they are at risk, talk of means, places, times or amounts does too ("which pharmacies
@@ -624,6 +640,12 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         # would that do it" ... "not for a story. me").
         level = "crisis"
         rule_ids += ["context.for_me_after_means", "crisis.in_conversation"]
+    if level != "crisis" and any(f.decision == "concern.generic_means" for f in reading.findings) \
+            and measured_before(text, window[-FOLLOW_UP:]):
+        # "is ketamine dose done by weight? im about 58kg" ... "how much would it take to stop someone that size
+        # breathing": the size asked of is the one the writer gave of themselves.
+        level = "crisis"
+        rule_ids += ["context.own_measure_earlier", "crisis.in_conversation"]
     # Taking back earlier risk ("joking obviously, I'm safe") keeps the topic: clinical, with the footer.
     # Words said to be someone else's ("that's what my patient wrote") are their risk: a concern.
     # Words dated to the writer's past ("that's how I felt last winter, I don't feel that way now") are their past:

@@ -244,6 +244,7 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
          r"\1 is"),
         (r"\b(what|that|there|here|where|how|tonight|today)s\b", r"\1 is"),
         (r"\bitll\b", "it will"),
+        (r"\b(it|that|there)d(?= (?:take|be|work|kill|do|hurt|happen|stop|matter|help|have|need)\b)", r"\1 would"),  # "how many itd take"
         (r"\b(he|she)s(?= (?:been|going|gonna|not|so|always|never|just|really|self|cutting|suicidal|a|an|the|such|still|on|in|off"
          r"|starting|started|talking|saying|feeling|doing|having|taking|trying|planning|thinking|fine|ok|okay|better|worse"
          r"|depressed|low|down|struggling|scared|afraid|gone|dead|home|back|done)\b)", r"\1 is"),

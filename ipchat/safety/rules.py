@@ -118,6 +118,26 @@ _NOUN_PHRASE_BEFORE = re.compile(
     r"|narrator|author|actor|singer|celebrity|guy|girl|man|woman|kid|boy|lady|person|one|friend|cousin|neighbou?r)"
     r"\s+(?:\w+\s+){0,4}$"
 )
+# ... not when something is done with or to it: in "sorted my cat with the neighbour and left letters for my
+# brother" the neighbour is who the cat went to, and the letters are the writer's.
+_ACTED_ON_BEFORE = re.compile(r"\b(?:with|to|for|at|from|by|of|near|beside|next to|about|see|saw|seen|visit(?:ed|ing)?|"
+                              r"told|tell|asked|ask|called|rang|ring|texted|text|gave|give|left|leave|sorted|paid|"
+                              r"thanked|hugged|kissed|met|helped)\s+$")
+
+
+# Someone else's searches or writing, found or read by the writer: what follows is theirs.
+_RECORD_OF_SOMEONE = re.compile(
+    r"\b(?:his|her|their)\s+(?:\w+\s+){0,2}?(?:search(?:es)?|search history|browser history|browsing history|google history|"
+    r"internet history|history|diary|journal|notes|notebook|texts|messages|phone|laptop|ipad|tablet|computer)\b(?:\s+(?:said|says|had|has|was|were|showed|shows))?\W*$")
+
+
+def _named_before(prefix: str) -> bool:
+    """Whether someone named right before the predicate is whom it is about (`_NOUN_PHRASE_BEFORE`), not
+    someone the writer did something with or to (`_ACTED_ON_BEFORE`)."""
+    named = _NOUN_PHRASE_BEFORE.search(prefix)
+    return bool(named) and not _ACTED_ON_BEFORE.search(prefix, 0, named.start())
+
+
 # A plural noun right before the predicate, with no subject of the writer's found: people in general.
 _PLURAL_BEFORE = re.compile(
     r"\b(?!(?:always|sometimes|is|was|has|does|perhaps|thus|less|unless|yes|this|its|us|his|hers|ours|yours|theirs|"
@@ -509,8 +529,11 @@ _GENERIC_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\bth
                            r"(?:\s+\w+){0,6}?\s+(?:if|when|who|that|because|since|unless|once)\s+$")
 
 # "... and honestly so do i", "... me too": what was said of someone else, said of the writer as well.
-_SO_DO_I = re.compile(r"[^.!?]{0,20}?(?:,|\band\b|\bbut\b)\s*(?:(?:honestly|tbh|to be honest|if i am honest|truth be told|lately)\s*,?\s*)?"
-                      r"(?:so do i|so am i|so have i|so would i|me too|i do too|i do as well|same here|same for me)\b")
+_SO_DO_I = re.compile(r"[^.!?]{0,40}?(?:,|\band\b|\bbut\b)\s*(?:(?:honestly|tbh|to be honest|if i am honest|truth be told|lately)\s*,?\s*)?"
+                      r"(?:so do i|so am i|so have i|so would i|so will i|me too|i do too|i do as well|same here|same for me"
+                      # ... said of what someone will not do or be: "my partner won't be around after this month and
+                      # neither will I".
+                      r"|(?:neither|nor) (?:will|would|do|am|can|could|shall|have) i|me neither|me either)\b")
 _TIME_CLAUSE = re.compile(r"(?:when|once|after|by the time|for when|for after)\s")
 _LIST_TAIL = re.compile(r"\s*(?:or|nor|and)\s+$")
 # A clause of result, with a tense of its own ("tms did nothing so might as well ..."); not "so much", "so bad".
@@ -718,7 +741,9 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
         if determiner and _OBJECT_VERB.search(clause, 0, determiner.start()) and _GIVEN_THING.match(clause, last.end()):
             # "wrote the wife a letter and put it where she'll find it": the one written to, not who acts.
             return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
-        if _OWNED_MEANS.match(clause, last.end()) and (last.group(0).endswith("s") or clause.startswith("'", last.end())):
+        if (_OWNED_MEANS.match(clause, last.end()) or R.cues["owned_thing"].match(clause, last.end())) and (
+                last.group(0).endswith("s") or clause.startswith("'", last.end())):
+            # ... nor the owner of a keepsake: "put my mums ring and the house deeds in an envelope for my brother".
             # "cleaned my granddad's rifle and loaded it": the owner of the means, not who acts on it.
             return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
         person = _noun_person(clause, last)
@@ -891,7 +916,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             person = "first" if _FIRST_CUE.search(sentence) else rule.default
         elif rule.default == "skip":
             return None
-        elif rule.default == "implicit" and (_NOUN_PHRASE_BEFORE.search(prefix) or _ONE_OF_OPENS.search(prefix)):
+        elif rule.default == "implicit" and (_RECORD_OF_SOMEONE.search(prefix) or (
+                previous and _RECORD_OF_SOMEONE.search(previous))):
+            # "found his ipad search history, how to end it and ways that dont hurt": what he searched or wrote.
+            person = "third"
+        elif rule.default == "implicit" and (_named_before(prefix) or _ONE_OF_OPENS.search(prefix)):
             # "the main character ... dies by suicide": someone named, not the writer (in fiction, no one).
             person = "generic" if _FICTION.search(prefix) else "third"
         elif rule.default == "implicit" and _PLURAL_BEFORE.search(prefix) and _GROUP_PREDICATE.match(match.group(0)):
@@ -969,6 +998,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     negated = not opens_time_clause and bool(
                    any(m.start() < match.start() and not own_negation
                        and not _contrast_between(cues["contrast"], clause, m.end(), match)
+                       and not cues["denial_ended"].search(clause, m.end(), match.end())
                        and not _denies_condition(clause, m, match)
                        for m in cues["negation"].finditer(clause, local_start, match.end()))
                    # "no thoughts of killing myself or hurting myself": the negation spans the list
@@ -1179,6 +1209,14 @@ def tells_of_someone_else(message: str, in_voice: bool | None = None) -> bool:
     if not (in_writers_voice(message, message) if in_voice is None else in_voice):
         return True
     return bool(R.cues["third_person"].search(whole)) and not R.cues["first_person_any"].search(whole)
+
+
+def measured_before(message: str, earlier: Sequence[str]) -> bool:
+    """Whether `message` refers back to a size or weight (cue.measure_referred: "someone that size") that the
+    writer gave of themselves in one of the `earlier` messages (cue.own_measure: "im about 58kg")."""
+    R = load_rules()
+    return bool(R.cues["measure_referred"].search(normalise(message, correct=False))) and any(
+        R.cues["own_measure"].search(normalise(m, correct=False)) for m in earlier)
 
 
 def names_someone_else(message: str) -> bool:
@@ -1480,6 +1518,12 @@ def read_message(text: str, context: bool = False) -> Reading:
     if for_me:
         # "if someone wanted to ... which floor would do the job. ok not hypothetical, asking for me"
         _claim_for_me(scan, _FOR_ME_DECISIONS)
+        if scan.level == "clinical" and not scan.findings and "topic.suicide_or_self_harm" in scan.fired:
+            # "anyone know if the life insurance pays out if its suicide. asking for me": suicide named as a
+            # topic, and the writer says the question is theirs.
+            scan.findings.append(Finding("topic.for_me", "cssrs.active_thoughts", "crisis", "crisis.for_me"))
+            scan.fired.extend(("topic.for_me", "crisis.for_me", "cssrs.active_thoughts"))
+            scan.level = "crisis"
     if not for_me and R.cues["own_measure"].search(norm):
         # "how much ketamine would actually kill someone my size, im 50kg and i have access": a question asked of
         # "someone" measured by the writer is the writer's.
