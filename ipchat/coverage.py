@@ -77,7 +77,8 @@ _ASKED_BY_KEYWORD: dict[str, str] = {
     "percentage": r"%|\bpercent(age)?\b|\b(response|remission|relapse|success|failure|mortality|death|recovery|cure|"
                   r"dropout|complication) rates?\b",
     "duration": r"\b(in|for) (minutes|hours)\b|\(minutes\)|\bduration of (each|a|one) session\b",
-    "frequency": r"\bper (day|week|wk|month|mo)\b|\btimes (a|per) (day|week|wk|month|mo)\b|\b(hz|hertz)\b",
+    "frequency": r"\bper (day|week|wk|month|mo)\b|\btimes (a|per) (day|week|wk|month|mo)\b|\b(hz|hertz)\b|"
+                 r"\b(sessions?|treatments?|infusions?|visits?|appointments?) (a|each|every) (day|week|wk|month)\b",
     "dose": r"\b(doses?|dosage|dosing|mg|milligrams?|mg/kg|micrograms?|mcg)\b",
     "cost": r"\b(cost|price|fee)s? (of|for|per)\b|\binsurance\b",
     "measurement": r"\b(cut-?offs?|thresholds?)\b",  # "bp cutoff where u hold the infusion"
@@ -152,17 +153,19 @@ def expected_types(question: str) -> tuple[str, ...]:
             kinds.remove("count")
         else:
             kinds[kinds.index("count")] = "percentage"
-    if "count" in kinds and "frequency" in kinds and re.search(r"\bhow many times (?:a|an|per|each|every)\b", question, re.I):
-        kinds.remove("count")  # "how many times a week" asks how often
+    if "count" in kinds and "frequency" in kinds and re.search(
+            r"\bhow many times (?:a|an|per|each|every)\b|\bhow many\s+(?:[\w-]+\s+){0,3}?(?:a|per|each|every)\s+"
+            r"(?:day|week|wk|month|mo|fortnight)\b", question, re.I):
+        kinds.remove("count")  # "how many times a week", "how many ECT sessions per wk" ask how often
     if "count" in kinds and re.search(r"\bhow many " + _TIME_UNIT + r"\b", question, re.I) and \
             not re.search(_CLAUSE + r"how many (?!" + _TIME_UNIT + r"\b)", question, re.I):
         kinds.remove("count")
     if "duration" in kinds:
         # The units of the clause that asks "how long", not of a later question ("how long does each
-        # appointment last and how many times a week ...?").
+        # appointment last and how many times a week ...?", "how long is each session n how many times a week ...").
         asked_at = QUESTION_TYPES["duration"][0].search(question)
         clause = question[asked_at.start() + asked_at.group(0).lower().find("how"):] if asked_at else question
-        end = re.search(r"\b(?:and|or|but)\s+(?:how|what|when|which|where|is|are|do|does|can|will|would)\b|[?;]", clause[1:])
+        end = re.search(r"(?:\b(?:and|or|but|n|plus)|[&+])\s+(?:how|what|when|which|where|is|are|do|does|can|will|would)\b|[?;]", clause[1:])
         clause = clause[: end.start() + 1] if end else clause
         short = re.search(r"\b" + _SHORT_UNIT + r"\b", clause, re.I)
         long_ = re.search(r"\b" + _LONG_UNIT + r"\b", clause, re.I)
@@ -176,7 +179,8 @@ def expected_types(question: str) -> tuple[str, ...]:
             kinds[kinds.index("duration")] = "duration:short" if short else "duration:long"
     if "frequency" in kinds:
         hertz = re.search(r"\b(hz|hertz)\b", question, re.I)
-        schedule = re.search(r"\bper (day|week|wk|month|mo)\b|\btimes (a|per)\b|\bhow (often|frequently)\b", question, re.I)
+        schedule = re.search(r"\bper (day|week|wk|month|mo)\b|\btimes (a|per)\b|\bhow (often|frequently)\b|\b(a|each|every) (day|week|wk|month)\b",
+                             question, re.I)
         if bool(hertz) != bool(schedule):
             kinds[kinds.index("frequency")] = "frequency:hz" if hertz else "frequency:schedule"
     return tuple(kinds)

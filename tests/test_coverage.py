@@ -9,7 +9,12 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
 
 @pytest.mark.parametrize("question, kinds", [
     ("how many ect sessions", ("count",)),
-    ("How many TMS sessions per week does a course need?", ("count", "frequency:schedule")),
+    # "how many ... per week" asks how often, not how many in all.
+    ("How many TMS sessions per week does a course need?", ("frequency:schedule",)),
+    ("how many ECT sessions per wk, 2x or 3x", ("frequency:schedule",)),
+    ("how many sessions a week for TMS", ("frequency:schedule",)),
+    # "n" for "and" ends the clause that asks how long: one session lasts minutes.
+    ("how long is each TMS session n how many times a week do they go", ("duration:short", "frequency:schedule")),
     ("how long does the seizure last in ECT", ("duration",)),
     ("how many weeks do antidepressants take to work", ("duration:long",)),
     ("How many minutes does a TMS session take?", ("duration:short",)),
