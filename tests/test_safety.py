@@ -1262,6 +1262,9 @@ def test_groups_results_dated_clauses_given_away_words_and_measured_someones(his
      "concern"),
     # A denial that held only till a time: what is so now is not denied.
     ([], "never once thought about the edge til this winter, now every job i stand there and think how easy itd be", "crisis"),
+    # A drug no list names, taken all at once: its shape of word says it is one.
+    ([], "i just took all my pred and a full box of the amitriptyline. feel weird n dizzy", "crisis"),
+    ([], "i took all my routine bloods to the gp this morning", "none"),
     # Things handed on with a second sign or a secret kept; alone, a gift.
     ([], "gave my tools away to the lads on the grounds team today, told em i was retiring. im not retiring", "crisis"),
     ([], "gave my old boots to the new kid on the berth, he needed some", "none"),

@@ -311,8 +311,8 @@ def _took_pills(cues: dict[str, re.Pattern], pills: re.Pattern):
         rest = match.group("rest") or ""
         if cues["compliance"].search(sentence):
             return False
-        if pills.search(rest):
-            return True
+        if pills.search(rest) or cues["drug_shape"].search(rest):
+            return True  # ... or a drug no list names: "i just took all my pred and a full box of the amitriptyline"
         quantity = match.group("q")
         if re.match(r"\s+(?:hers|his|theirs|mine)\b", rest) and quantity.endswith(" of"):
             return True  # "i took a handful of hers": hers, said of medicine, is her medicine
