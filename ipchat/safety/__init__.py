@@ -123,7 +123,8 @@ from .languages import without_risk_words
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
 from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, asks_whom_to_tell, in_writers_voice, measured_before,
-                    names_someone_else, put_to_writer, read_message, speaks_of_self, tells_of_someone_else)
+                    names_someone_else, put_to_writer, read_message, speaks_of_self, tells_of_someone_else,
+                    told_as_recent)
 
 __all__ = [
     "LEVELS",
@@ -372,12 +373,15 @@ def _takes_back(readings: Sequence[Reading], n: int) -> bool:
 _TAKEN_IN = frozenset({"attempt.took_pills", "attempt.overdose", "attempt.an_overdose"})
 
 
-def _attempt_not_undone(reading: Reading, before: Sequence[Reading]) -> bool:
-    """Whether `reading` says the writer is all right after an attempt told just before it, without taking the
-    attempt back: "i took all my sertraline ... about an hour ago" ... "im ok ish, bit dozy" is not safe. Being
-    ok now undoes a wish or a plan; an overdose already taken (`_TAKEN_IN`) goes on acting."""
+def _attempt_not_undone(reading: Reading, before: Sequence[Reading], told: Sequence[str]) -> bool:
+    """Whether `reading` says the writer is all right after an attempt told just before it (`before`, the
+    readings of the messages `told`), as happening now, without taking the attempt back: "i took all my
+    sertraline ... about an hour ago" ... "im ok ish, bit dozy" is not safe. Being ok now undoes a wish or a
+    plan; an overdose just taken (`_TAKEN_IN`, told with a time that places it now) goes on acting. "i
+    overdosed once" ... "im safe now" is a past, and is undone."""
     return reading.safe_now and not reading.retracts and not reading.reframed and any(
-        f.rule_id in _TAKEN_IN and f.level == "crisis" for r in before if not r.long_ago for f in r.findings)
+        f.rule_id in _TAKEN_IN and f.level == "crisis" and told_as_recent(message)
+        for r, message in zip(before, told) if not r.long_ago for f in r.findings)
 
 
 def _retracted(reading: Reading) -> bool:
@@ -437,15 +441,16 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     return replace(heard, semantic_other=True) if other else heard
 
 
-def _revealed(readings: Sequence[Reading]) -> list[Reading]:
+def _revealed(readings: Sequence[Reading], texts: Sequence[str] | None = None) -> list[Reading]:
     """Earlier readings with what a later message says of the one or two before it. "ok the friend is me",
     after means or risk told of a friend, makes that risk the writer's (it then carries as their own); "that's
     what my patient wrote in her sleep diary", after the writer's own words of risk, makes it that person's
-    (it then carries as a concern, and the writer's own no longer does: cue.reattributed is a safe_now)."""
+    (it then carries as a concern, and the writer's own no longer does: cue.reattributed is a safe_now). With
+    the messages' `texts`, "im ok ish" after an overdose just taken is not safe (`_attempt_not_undone`)."""
     out = list(readings)
     for n, reading in enumerate(out):
         before = out[max(0, n - FOLLOW_UP):n]
-        if _attempt_not_undone(reading, before):
+        if texts is not None and _attempt_not_undone(reading, before, texts[max(0, n - FOLLOW_UP):n]):
             out[n] = reading = replace(reading, safe_now=False)
         if reading.self_risk and not reading.writer_at_risk and not reading.safe_now and any(
                 r.signs or r.means_named for r in before) and not reading.long_ago:
@@ -596,9 +601,9 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     if history_vectors and backstop is not None:
         earlier = [_heard(reading, message, vec, backstop)
                    for reading, message, vec in zip(earlier, window, tuple(history_vectors)[-len(window):])]
-    earlier = _revealed(earlier)
+    earlier = _revealed(earlier, window)
     reading = read_message(text, context=any(r.gives_context for r in earlier))
-    if _attempt_not_undone(reading, earlier[-FOLLOW_UP:]):
+    if _attempt_not_undone(reading, earlier[-FOLLOW_UP:], window[-FOLLOW_UP:]):
         reading = replace(reading, safe_now=False)
     level, rule_ids = reading.level, list(reading.rule_ids)
     # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis; after the

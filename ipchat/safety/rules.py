@@ -1211,6 +1211,11 @@ def tells_of_someone_else(message: str, in_voice: bool | None = None) -> bool:
     return bool(R.cues["third_person"].search(whole)) and not R.cues["first_person_any"].search(whole)
 
 
+def told_as_recent(message: str) -> bool:
+    """Whether `message` names a time that places what it tells now (cue.recent: "an hour ago", "just took")."""
+    return bool(load_rules().cues["recent"].search(normalise(message, correct=False)))
+
+
 def measured_before(message: str, earlier: Sequence[str]) -> bool:
     """Whether `message` refers back to a size or weight (cue.measure_referred: "someone that size") that the
     writer gave of themselves in one of the `earlier` messages (cue.own_measure: "im about 58kg")."""
