@@ -693,12 +693,6 @@ def _noun_person(clause: str, match: re.Match) -> str:
     return "third"  # "a patient told me", "the client said"
 
 
-# Means after a possessive person noun ("my dad's old revolver", "my husband's sleeping tablets"): the person owns them.
-_OWNED_MEANS = re.compile(r"(?:(?:'s|')\s*(?:[\w-]+\s+)?|\s*(?:old\s+|spare\s+|hunting\s+|service\s+|liquid\s+|prescription\s+)?)"
-                          r"(?:guns?|rifles?|pistol|revolver|"
-                          r"shotgun|firearm|pills|tablets|meds|medication|morphine|insulin|rope|belt|tabs)\b")
-
-
 def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     """Return the nearest subject before position `anchor` in the clause, or None."""
     matches = list(R.subject.finditer(clause, 0, anchor))
@@ -741,10 +735,10 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
         if determiner and _OBJECT_VERB.search(clause, 0, determiner.start()) and _GIVEN_THING.match(clause, last.end()):
             # "wrote the wife a letter and put it where she'll find it": the one written to, not who acts.
             return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
-        if (_OWNED_MEANS.match(clause, last.end()) or R.cues["owned_thing"].match(clause, last.end())) and (
+        if R.cues["owned_thing"].match(clause, last.end()) and (
                 last.group(0).endswith("s") or clause.startswith("'", last.end())):
-            # ... nor the owner of a keepsake: "put my mums ring and the house deeds in an envelope for my brother".
-            # "cleaned my granddad's rifle and loaded it": the owner of the means, not who acts on it.
+            # "cleaned my granddad's rifle and loaded it", "put my mums ring and the house deeds in an envelope for my
+            # brother": the owner of the means or the keepsake (cue.owned_thing), not who acts on it.
             return _walk_back(R, clause, last.start()) if len(matches) > 1 else None
         person = _noun_person(clause, last)
     return _Subject(person, last.start(), last.end())
