@@ -118,24 +118,12 @@ _NOUN_PHRASE_BEFORE = re.compile(
     r"|narrator|author|actor|singer|celebrity|guy|girl|man|woman|kid|boy|lady|person|one|friend|cousin|neighbou?r)"
     r"\s+(?:\w+\s+){0,4}$"
 )
-# ... not when something is done with or to it: in "sorted my cat with the neighbour and left letters for my
-# brother" the neighbour is who the cat went to, and the letters are the writer's.
-_ACTED_ON_BEFORE = re.compile(r"\b(?:with|to|for|at|from|by|of|near|beside|next to|about|see|saw|seen|visit(?:ed|ing)?|"
-                              r"told|tell|asked|ask|called|rang|ring|texted|text|gave|give|left|leave|sorted|paid|"
-                              r"thanked|hugged|kissed|met|helped)\s+$")
-
-
-# Someone else's searches or writing, found or read by the writer: what follows is theirs.
-_RECORD_OF_SOMEONE = re.compile(
-    r"\b(?:his|her|their)\s+(?:\w+\s+){0,2}?(?:search(?:es)?|search history|browser history|browsing history|google history|"
-    r"internet history|history|diary|journal|notes|notebook|texts|messages|phone|laptop|ipad|tablet|computer)\b(?:\s+(?:said|says|had|has|was|were|showed|shows))?\W*$")
-
-
-def _named_before(prefix: str) -> bool:
+def _named_before(R: Rules, prefix: str) -> bool:
     """Whether someone named right before the predicate is whom it is about (`_NOUN_PHRASE_BEFORE`), not
-    someone the writer did something with or to (`_ACTED_ON_BEFORE`)."""
+    someone the writer did something with or to (cue.acted_on_before: "sorted my cat with the neighbour and left
+    letters for my brother")."""
     named = _NOUN_PHRASE_BEFORE.search(prefix)
-    return bool(named) and not _ACTED_ON_BEFORE.search(prefix, 0, named.start())
+    return bool(named) and not R.cues["acted_on_before"].search(prefix, 0, named.start())
 
 
 # A plural noun right before the predicate, with no subject of the writer's found: people in general.
@@ -910,11 +898,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             person = "first" if _FIRST_CUE.search(sentence) else rule.default
         elif rule.default == "skip":
             return None
-        elif rule.default == "implicit" and (_RECORD_OF_SOMEONE.search(prefix) or (
-                previous and _RECORD_OF_SOMEONE.search(previous))):
+        elif rule.default == "implicit" and (cues["record_of_someone"].search(prefix) or (
+                previous and cues["record_of_someone"].search(previous))):
             # "found his ipad search history, how to end it and ways that dont hurt": what he searched or wrote.
             person = "third"
-        elif rule.default == "implicit" and (_named_before(prefix) or _ONE_OF_OPENS.search(prefix)):
+        elif rule.default == "implicit" and (_named_before(R, prefix) or _ONE_OF_OPENS.search(prefix)):
             # "the main character ... dies by suicide": someone named, not the writer (in fiction, no one).
             person = "generic" if _FICTION.search(prefix) else "third"
         elif rule.default == "implicit" and _PLURAL_BEFORE.search(prefix) and _GROUP_PREDICATE.match(match.group(0)):
