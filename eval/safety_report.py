@@ -57,16 +57,17 @@ def time_assess(texts: list[str], repeat: int, vectors=None, backstop=None, hist
             "max_ms": samples[-1], "calls": len(samples)}
 
 
-def evaluate(rows: list[dict], repeat: int, embedder=None) -> dict:
+def evaluate(rows: list[dict], repeat: int, embedder=None, screen=None) -> dict:
     """Return the report as a JSON-ready dict; the measures are ipchat.metrics.safety_metrics'.
-    With `embedder`, the semantic backstop reads each message too."""
+    With `embedder`, the semantic backstop reads each message too, unless `screen` (ipchat.safety.Screen)
+    clears it."""
     texts = [row["text"] for row in rows]
     histories = [tuple(row.get("history", ())) for row in rows]
     vectors = backstop = None
     if embedder is not None:
-        from ipchat.safety import backstop_for, embed_turn
+        from ipchat.safety import backstop_for, read_turn
 
-        vectors = [embed_turn(embedder.embed, text, history) for text, history in zip(texts, histories)]
+        vectors = [read_turn(embedder.embed, text, history, screen) for text, history in zip(texts, histories)]
         backstop = backstop_for(embedder)
     results = [assess(text, histories[i], backstop=backstop, **(vectors[i] if vectors is not None else {}))
                for i, text in enumerate(texts)]
@@ -87,6 +88,7 @@ def evaluate(rows: list[dict], repeat: int, embedder=None) -> dict:
         "confusion": confusion,
         "misses": misses,
         "semantic": embedder is not None,
+        "screened": sum(1 for v in vectors if v.get("screened")) if vectors is not None else 0,
         "timing": time_assess(texts, repeat, vectors, backstop, histories),
     }
     p95_max = P95_MS_MAX_SEMANTIC if embedder is not None else P95_MS_MAX
@@ -105,6 +107,8 @@ def print_report(report: dict, path: Path, misses: bool = True) -> None:
     out = sys.stdout.write
     labels = ", ".join(f"{label} {n}" for label, n in report["labels"].items())
     checks = "rules and semantic backstop" if report["semantic"] else "rules only"
+    if report.get("screened"):
+        checks += f"; {report['screened']} cleared by the screen, read by the rules alone"
     out(f"safety report: {path} ({report['rows']} rows: {labels}; {checks})\n\n")
     out(f"crisis recall        {report['crisis_recall']:.3f}  (crisis rows judged crisis)\n")
     out(f"risk recall          {report['risk_recall']:.3f}  (crisis+concern rows judged crisis or concern)\n")
@@ -142,12 +146,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    embedder = None
+    embedder = screen = None
     if args.semantic:
-        from ipchat.safety import load_safety_embedder
+        from ipchat.safety import load_safety_embedder, load_screen
         from ipchat.settings import load_settings
 
-        embedder = load_safety_embedder(load_settings())
+        settings = load_settings()
+        embedder = load_safety_embedder(settings)
+        screen = load_screen(settings, embedder)
     status = 0
     for path in args.tsv:
         try:
@@ -155,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         except IpchatError as exc:
             sys.stderr.write(f"error: {exc}\n")
             return 2
-        report = evaluate(rows, args.repeat, embedder)
+        report = evaluate(rows, args.repeat, embedder, screen)
         if args.json:
             sys.stdout.write(json.dumps(report, indent=2) + "\n")
         else:

@@ -184,7 +184,7 @@ class Answerer:
             if self.settings.llm_url else None
         self.coverage = TreatmentCoverage(self._mentions)
         embedder = retriever.embedder
-        self.backstop = self.safety_embedder = None
+        self.backstop = self.safety_embedder = self.screen = None
         self.safety_embed = retriever.embed_queries
         if self.settings.safety_backstop and getattr(embedder, "semantic", False):
             chosen = safety.load_safety_embedder(self.settings, embedder)
@@ -193,6 +193,11 @@ class Answerer:
                 self.backstop = safety.backstop_for(chosen)
                 if chosen is not embedder:
                     self.safety_embed = VectorCache(chosen.embed)
+                    # The answers' model hears each question first, through the retriever's cache (a question
+                    # asked as written is then embedded once for both): what it hears no risk in at all, the
+                    # safety model does not read (safety.Screen).
+                    screen = safety.screen_for(self.settings, embedder, chosen)
+                    self.screen = screen.reading(retriever.embed_queries) if screen is not None else None
         self._chunk_treatments: dict[str, frozenset[str]] = {}  # chunk id → treatments its text names
         self._sentence_treatments: dict[tuple[str, int], frozenset[str]] = {}  # (chunk id, start) → the same, of a sentence
 
@@ -547,7 +552,7 @@ class Answerer:
         if not all(isinstance(turn, str) for turn in history):
             raise InputError("history must be a sequence of earlier questions, each a string.")
         history = tuple(turn.strip() for turn in history)
-        vectors = safety.embed_turn(self.safety_embed, question, history) if self.backstop is not None else {}
+        vectors = safety.read_turn(self.safety_embed, question, history, self.screen) if self.backstop is not None else {}
         assessment = safety.assess(question, history=history, region=self.region, backstop=self.backstop, **vectors)
         timings["safety"] = (time.perf_counter() - mark) * 1000
         if assessment.level == "crisis" and not clinical_context:

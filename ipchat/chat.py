@@ -65,7 +65,7 @@ def ensure_index(settings: Settings, progress: Callable[[int, int], None] | None
 
     if index_status(settings) is None:
         return False
-    update_store(settings, embedder or load_embedder(settings.model_name, settings.batch_size, settings.encoder), progress=progress)
+    update_store(settings, embedder or load_embedder(settings.model_name, settings.batch_size, settings.encoder, settings.query_runtime), progress=progress)
     return True
 
 

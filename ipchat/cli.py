@@ -103,7 +103,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     started = time.perf_counter()
-    embedder = load_embedder(settings.model_name, settings.batch_size, settings.encoder)
+    embedder = load_embedder(settings.model_name, settings.batch_size, settings.encoder, settings.query_runtime)
     update, close = _progress_bar("Embedding", unit="chunk")
     try:
         meta = build_store(settings, embedder, progress=update)
@@ -234,25 +234,25 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def _safety_backstop(args: argparse.Namespace):
     """(embedder, backstop) for `ipchat safety`, or (None, reason) when only the rules can run."""
     if args.rules_only:
-        return None, "--rules-only"
+        return None, "--rules-only", None
     settings = _settings(args)
     if not settings.safety_backstop:
-        return None, "IPCHAT_SAFETY_BACKSTOP is off"
-    from .safety import backstop_for, load_safety_embedder
+        return None, "IPCHAT_SAFETY_BACKSTOP is off", None
+    from .safety import backstop_for, load_safety_embedder, load_screen
 
     if getattr(args, "model", None):
         settings = settings.replace(safety_model=args.model)
     try:
         embedder = load_safety_embedder(settings)
-        return embedder, backstop_for(embedder)
+        return embedder, backstop_for(embedder), load_screen(settings, embedder)
     except IpchatError as exc:
-        return None, f"no model could be loaded: {exc}"
+        return None, f"no model could be loaded: {exc}", None
 
 
 def cmd_safety(args: argparse.Namespace) -> int:
     from . import safety
 
-    embedder, backstop = _safety_backstop(args)
+    embedder, backstop, screen = _safety_backstop(args)
     checks = f"rules and semantic backstop ({embedder.name})" if embedder is not None else f"rules only ({backstop})"
 
     def assess(message: str):
@@ -260,7 +260,7 @@ def cmd_safety(args: argparse.Namespace) -> int:
             return safety.assess(message, history=args.history or (), region=args.region)
         history = args.history or ()
         return safety.assess(message, history=history, region=args.region, backstop=backstop,
-                             **safety.embed_turn(embedder.embed, message, history))
+                             **safety.read_turn(embedder.embed, message, history, screen))
 
     if args.message == "-":
         # One message per line; the output never repeats what was typed.
@@ -272,7 +272,7 @@ def cmd_safety(args: argparse.Namespace) -> int:
                 continue
             assessment = assess(line)
             _emit({"level": assessment.level, "rule_ids": list(assessment.rule_ids),
-                   "semantic": assessment.semantic})
+                   "semantic": assessment.semantic, "screened": assessment.screened})
         return 0
     assessment = assess(args.message)
     if args.json:
@@ -477,7 +477,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             if getattr(args, "semantic", False):
                 from . import safety
 
-                assess = safety.semantic_assessor(safety.load_safety_embedder(settings))
+                embedder = safety.load_safety_embedder(settings)
+                assess = safety.semantic_assessor(embedder, screen=safety.load_screen(settings, embedder))
             result = evaluate_safety(load_safety_rows(source)[:args.limit], update, assess=assess, source=name)
         elif chosen[0] == "beir":
             from .embedding import load_embedder
@@ -486,7 +487,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             if store_address(settings).is_milvus:
                 raise InputError("--beir builds an index of its own corpus in a folder; --store applies to question sets.")
 
-            embedder = load_embedder(settings.model_name, settings.batch_size, settings.encoder)
+            embedder = load_embedder(settings.model_name, settings.batch_size, settings.encoder, settings.query_runtime)
             result = evaluate_beir(source, settings, embedder, update, index_dir=args.index, limit=args.limit)
         else:
             from .answer import Answerer

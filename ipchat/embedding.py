@@ -91,6 +91,9 @@ def resolve_model(name: str) -> str:
 #: Calls with at most this many texts are queries (a question, and for a long one its sentences).
 QUERY_TEXTS = 8
 QUERY_THREADS_ENV = "IPCHAT_QUERY_THREADS"
+#: How the bundled model embeds queries (IPCHAT_QUERY_RUNTIME): see queries.py.
+QUERY_RUNTIMES = ("auto", "onnx", "torch")
+_QUERY_LOCK = threading.Lock()
 
 
 def query_threads(environ=None) -> int:
@@ -109,7 +112,10 @@ def query_threads(environ=None) -> int:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model by name or path; the default loads offline from its package."""
 
-    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 32, device: str = "cpu"):
+    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 32, device: str = "cpu", query_runtime: str = "auto"):
+        if query_runtime not in QUERY_RUNTIMES:
+            raise ModelError(f"Unknown query runtime {query_runtime!r}; choose one of {', '.join(QUERY_RUNTIMES)} "
+                             "(IPCHAT_QUERY_RUNTIME).")
         location = resolve_model(name)
         try:
             from sentence_transformers import SentenceTransformer
@@ -132,12 +138,40 @@ class SentenceTransformerEmbedder:
         self._torch = torch
         self.build_threads = torch.get_num_threads()
         self.query_threads = query_threads()
+        # Queries of the bundled model run on onnxruntime (queries.py), made when first asked for.
+        self._queries = None
+        bundled = bundled_minilm_path()
+        self.query_runtime = query_runtime if bundled is not None and Path(location) == bundled else "torch"
+        if self.query_runtime == "onnx":
+            self._onnx_queries()  # an error now, not at the first question
+
+    def _onnx_queries(self):
+        """The onnxruntime embedder for queries, or None for torch (`auto` falls back with one warning)."""
+        if self.query_runtime == "torch":
+            return None
+        with _QUERY_LOCK:
+            if self._queries is None:
+                from .queries import query_embedder
+
+                try:
+                    self._queries = query_embedder(Path(resolve_model(self.name)))
+                except ModelError as exc:
+                    if self.query_runtime == "onnx":
+                        raise
+                    log.warning("queries run on torch: %s", exc)
+                    self.query_runtime = "torch"
+                    return None
+            return self._queries
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         texts = list(texts)
+        if len(texts) <= QUERY_TEXTS and self.query_runtime != "torch":
+            queries = self._onnx_queries()
+            if queries is not None:
+                return queries.embed(texts, progress)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Batches of similar length pad less: on medquad this is about a third fewer tokens to run.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
@@ -194,9 +228,10 @@ def encoder_of(embedder) -> tuple[str, str | None]:
     return getattr(embedder, "encoder", "fp32"), getattr(embedder, "encoder_sha256", None)
 
 
-def load_embedder(name: str, batch_size: int = 32, encoder: str = "fp32") -> Embedder:
+def load_embedder(name: str, batch_size: int = 32, encoder: str = "fp32", query_runtime: str = "auto") -> Embedder:
     """The embedder for `name`: `hashing-N` for the test embedder, else a sentence-transformers model,
-    run by torch in fp32 or, with `encoder="int8"`, by onnxruntime with int8 weights (ipchat.int8).
+    run by torch in fp32 or, with `encoder="int8"`, by onnxruntime with int8 weights (ipchat.int8). In fp32
+    the bundled model embeds queries on onnxruntime unless `query_runtime` is "torch" (queries.py).
 
     Raises ModelError when the model can't be loaded, or the int8 encoder can't be made or run.
     """
@@ -211,7 +246,7 @@ def load_embedder(name: str, batch_size: int = 32, encoder: str = "fp32") -> Emb
         raise ModelError(f"Unknown encoder {encoder!r}; choose fp32 or int8.")
     if match:
         return HashingEmbedder(int(match.group(1)))
-    return SentenceTransformerEmbedder(name, batch_size=batch_size)
+    return SentenceTransformerEmbedder(name, batch_size=batch_size, query_runtime=query_runtime)
 
 
 class VectorCache:

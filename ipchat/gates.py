@@ -153,9 +153,10 @@ def run_gates(gates: Iterable[Gate], settings, out_dir: str | Path | None = None
 
                 # The set's vectors are made beforehand in batches: the gates' time is mostly the model's. The
                 # embedder and its backstop are loaded once per process (load_safety_embedder, backstop_for).
+                embedder = safety.load_safety_embedder(settings)
                 assess = safety.semantic_assessor(
-                    safety.load_safety_embedder(settings),
-                    [(row["text"], tuple(row.get("history", ()))) for row in rows], progress)
+                    embedder, [(row["text"], tuple(row.get("history", ()))) for row in rows], progress,
+                    screen=safety.load_screen(settings, embedder))
             result = evaluate_safety(rows, progress, assess=assess, source=gate.path.name)
             if gate.semantic:
                 result = replace(result, latency_label="assess, vectors made beforehand")

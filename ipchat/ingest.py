@@ -683,7 +683,7 @@ def index_embedder(settings: Settings, sources: Sequence[Path]) -> Embedder:
         if settings.model in (None, name) and encoder == settings.encoder:
             return _DeferredEmbedder(name, dimension, max_tokens, settings.batch_size, encoder, sha256)
         break
-    return load_embedder(settings.model_name, settings.batch_size, settings.encoder)
+    return load_embedder(settings.model_name, settings.batch_size, settings.encoder, settings.query_runtime)
 
 
 def check_target_encoder(settings: Settings, target: Path | str) -> None:

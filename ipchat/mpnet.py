@@ -20,10 +20,8 @@ before every load.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
-import time
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
@@ -165,30 +163,10 @@ def check_onnx(folder: Path) -> dict:
 
 def _export_onnx(model_dir: Path, staging: Path) -> dict:
     """model.onnx (fp32, pooled and normalised) and export.json in `staging`, from the checked model in `model_dir`."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
     check(model_dir)
-    started = time.perf_counter()
     log.warning("making the safety model's onnxruntime export once into %s (about 15 s)", staging.parent)
-    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    runtime.export_pooled(model, tokenizer, staging / ONNX_FILE, ("input_ids", "attention_mask"))
-    record = {
-        "export_version": ONNX_VERSION,
-        "encoder": "fp32",
-        "model": MPNET,
-        "source_sha256": SHA256["model.safetensors"],
-        "sha256": sha256_file(staging / ONNX_FILE),
-        "dimension": int(model.config.hidden_size),
-        "max_tokens": runtime.max_seq_length(model_dir, tokenizer),
-        "recipe": "torch.onnx (eager attention) + mean pooling + L2, fp32",
-        "made_with": {"torch": torch.__version__},
-        "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
-    (staging / runtime.RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return record
+    return runtime.export_fp32(model_dir, staging, model_name=MPNET, source_sha256=SHA256["model.safetensors"],
+                               version=ONNX_VERSION, inputs=("input_ids", "attention_mask"), model_file=ONNX_FILE)
 
 
 def onnx_embedder(batch_size: int = 32, *, folders: Sequence[Path] | None = None,

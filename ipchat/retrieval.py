@@ -3,6 +3,7 @@ fused into ranked Hits."""
 
 from __future__ import annotations
 
+import threading
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -98,6 +99,8 @@ class Retriever:
         # Follow-ups, the safety backstop and the answer module ask for the same query vector more
         # than once: keep the last QUERY_CACHE of them.
         self._vectors = VectorCache(embedder.embed, QUERY_CACHE)
+        self._expanded: dict[str, str] = {}  # query → expand_query(query), the oldest dropped first
+        self._expanded_lock = threading.Lock()
         self._words: frozenset[str] | None = None
 
     @classmethod
@@ -107,7 +110,7 @@ class Retriever:
         from .stores import open_store
 
         index = open_store(settings)
-        embedder = embedder or load_embedder(index.model, settings.batch_size, settings.encoder)
+        embedder = embedder or load_embedder(index.model, settings.batch_size, settings.encoder, settings.query_runtime)
         return cls(index, embedder, settings)
 
     def knows_word(self, word: str) -> bool:
@@ -124,8 +127,16 @@ class Retriever:
 
     def expand_query(self, query: str) -> str:
         """`query` with the long form added after clinical shorthand the sources never use ("TRD"), and
-        the sources' word after a lay word for it ("put to sleep (anesthesia)"), from the lexicon."""
-        return expand_lay(expand(join_initialisms(query), self.knows_word), self.knows_word)
+        the sources' word after a lay word for it ("put to sleep (anesthesia)"), from the lexicon. An answer
+        asks it twice of each question (to search and to score), so the last few are kept."""
+        expanded = self._expanded.get(query)
+        if expanded is None:
+            expanded = expand_lay(expand(join_initialisms(query), self.knows_word), self.knows_word)
+            with self._expanded_lock:
+                while len(self._expanded) >= QUERY_CACHE:
+                    self._expanded.pop(next(iter(self._expanded)))
+                self._expanded[query] = expanded
+        return expanded
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's vector, from the cache when it was embedded (or remembered) lately."""

@@ -105,6 +105,37 @@ def export_pooled(model, tokenizer, path: Path, inputs: Sequence[str]) -> None:
                           output_names=["embedding"], dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
+def export_fp32(model_dir: Path, staging: Path, *, model_name: str, source_sha256: str, version: int,
+                inputs: Sequence[str], model_file: str = "model.onnx") -> dict:
+    """`model_file` (fp32, pooled and normalised: export_pooled) and export.json in `staging`, from the
+    sentence-transformers model in `model_dir` (its weights already checked against `source_sha256`);
+    returns the record check_export reads."""
+    import time
+
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    started = time.perf_counter()
+    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    export_pooled(model, tokenizer, staging / model_file, inputs)
+    record = {
+        "export_version": version,
+        "encoder": "fp32",
+        "model": model_name,
+        "source_sha256": source_sha256,
+        "sha256": sha256_file(staging / model_file),
+        "dimension": int(model.config.hidden_size),
+        "max_tokens": max_seq_length(model_dir, tokenizer),
+        "recipe": "torch.onnx (eager attention) + mean pooling + L2, fp32",
+        "made_with": {"torch": torch.__version__},
+        "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    (staging / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return record
+
+
 def max_seq_length(model_dir: Path, tokenizer) -> int:
     """The sequence length sentence-transformers uses for the model in `model_dir` (sentence_bert_config.json)."""
     try:

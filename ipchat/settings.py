@@ -23,6 +23,9 @@ SAFETY_MODEL = "sentence-transformers/all-mpnet-base-v2"
 #: How the safety model runs (IPCHAT_SAFETY_RUNTIME): onnxruntime when installed, else torch; onnxruntime (an
 #: error when it can't); torch (sentence-transformers). See ipchat.mpnet.onnx_embedder.
 SAFETY_RUNTIMES = ("auto", "onnx", "torch")
+#: The safety screen (IPCHAT_SAFETY_SCREEN): a message whose every text the answers' model's safety head gives a
+#: risk probability below this is not read by the safety model (ipchat.safety.screen); 0 turns the screen off.
+SAFETY_SCREEN = 5e-5
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 FUSION_METHODS = ("weighted", "rrf")
 #: How the model runs: fp32 on torch (the default), or int8 weights on onnxruntime (ipchat.int8, opt-in).
@@ -132,6 +135,8 @@ class Settings:
     safety_model: str | None = None  # the backstop's model: None = SAFETY_MODEL when installed, else the answer model
     safety_runtime: str = "auto"  # how SAFETY_MODEL runs: auto (onnxruntime when installed, else torch), onnx, torch
     store: str | None = None  # where the index lives: None/"faiss" = the folder `index`; or a Milvus address (stores.py)
+    query_runtime: str = "auto"  # how the bundled answer model embeds queries: auto (onnxruntime when installed), onnx, torch
+    safety_screen: float = SAFETY_SCREEN  # the answers' model's screen before the safety model (0: the safety model reads all)
 
     def __post_init__(self) -> None:
         if self.mode not in RETRIEVAL_MODES:
@@ -146,6 +151,11 @@ class Settings:
             raise IpchatError(f"k must be at least 1, got {self.k}.")
         if self.pool < 1:
             raise IpchatError(f"IPCHAT_POOL must be at least 1, got {self.pool}.")
+        if self.query_runtime not in SAFETY_RUNTIMES:
+            raise IpchatError(f"Unknown query runtime {self.query_runtime!r}; choose one of "
+                              f"{', '.join(SAFETY_RUNTIMES)} (IPCHAT_QUERY_RUNTIME).")
+        if not 0.0 <= self.safety_screen < 1.0:
+            raise IpchatError(f"IPCHAT_SAFETY_SCREEN must be at least 0 and below 1, got {self.safety_screen}.")
         if self.safety_runtime not in SAFETY_RUNTIMES:
             raise IpchatError(f"Unknown safety runtime {self.safety_runtime!r}; choose one of "
                               f"{', '.join(SAFETY_RUNTIMES)} (IPCHAT_SAFETY_RUNTIME).")
@@ -179,6 +189,9 @@ class Settings:
         if self.safety_model is None:
             data.pop("safety_model")  # the default: digests stay as they were before it could be chosen
         data.pop("safety_runtime")  # the same model and vectors either way (to about 1e-6; README, safety)
+        data.pop("query_runtime")  # the same vectors either way (to about 2e-7; queries.py)
+        if self.safety_screen == SAFETY_SCREEN:
+            data.pop("safety_screen")  # the default: digests stay as they were before the screen
         if self.store is None:
             data.pop("store")  # the default store: digests stay as they were before stores could be chosen
         else:
@@ -244,6 +257,8 @@ def load_settings(environ=None, **overrides) -> Settings:
         "safety_model": _env("IPCHAT_SAFETY_MODEL", str, environ),
         "safety_runtime": _env("IPCHAT_SAFETY_RUNTIME", lambda raw: raw.strip().lower(), environ),
         "store": _env("IPCHAT_STORE", str, environ),
+        "query_runtime": _env("IPCHAT_QUERY_RUNTIME", lambda raw: raw.strip().lower(), environ),
+        "safety_screen": _env("IPCHAT_SAFETY_SCREEN", float, environ),
     }
     if env_values["index"] is None and overrides.get("index") is None:
         env_values["index"] = default_index(environ, encoder)

@@ -175,9 +175,9 @@ def evaluate_page(answerer):
 # -- loading -----------------------------------------------------------------------------------------
 
 @st.cache_resource(show_spinner=False)
-def get_embedder(model: str, batch_size: int, encoder: str = "fp32"):
+def get_embedder(model: str, batch_size: int, encoder: str = "fp32", query_runtime: str = "auto"):
     """The embedding model, loaded once per process: for building the index, adding documents and answering."""
-    return load_embedder(model, batch_size, encoder)
+    return load_embedder(model, batch_size, encoder, query_runtime)
 
 
 @st.cache_resource(show_spinner=False)
@@ -185,7 +185,7 @@ def get_answerer(settings_digest: str, index_version: str, model: str):
     """One answerer (index + model) per process, shared by every session; a rebuilt index (another
     `index_version`) is loaded afresh instead of serving the one cached before it."""
     settings = load_settings()
-    return Answerer.from_settings(settings, get_embedder(model, settings.batch_size, settings.encoder))
+    return Answerer.from_settings(settings, get_embedder(model, settings.batch_size, settings.encoder, settings.query_runtime))
 
 
 def prepare():
@@ -197,7 +197,7 @@ def prepare():
             st.write(problem)
             bar = st.progress(0.0, text="Embedding passages")
             ensure_index(settings, progress=lambda done, total: bar.progress(done / total, text=f"Embedding passages {done}/{total}"),
-                         embedder=get_embedder(settings.model_name, settings.batch_size, settings.encoder))
+                         embedder=get_embedder(settings.model_name, settings.batch_size, settings.encoder, settings.query_runtime))
             status.update(label="Index built", state="complete", expanded=False)
     meta = read_store_meta(settings)
     with st.spinner("Loading the model and index…"):
@@ -310,7 +310,7 @@ def documents_panel(settings):
         if right.button("✕", key=f"remove-{entry.id}", help=f"Remove {entry.title}"):
             with st.spinner(f"Removing {entry.title}…"):
                 try:
-                    removed = remove_document(entry.id, settings, get_embedder(settings.model_name, settings.batch_size, settings.encoder))
+                    removed = remove_document(entry.id, settings, get_embedder(settings.model_name, settings.batch_size, settings.encoder, settings.query_runtime))
                 except IpchatError as exc:
                     st.session_state.upload_messages = [("warning", str(exc))]
                 else:
@@ -334,7 +334,7 @@ def add_uploads(settings, uploads) -> None:
             paths.append(path)
         try:
             # An upload of the same name is the same document: a changed version replaces the earlier one.
-            results = add_documents(paths, settings, get_embedder(settings.model_name, settings.batch_size, settings.encoder), progress,
+            results = add_documents(paths, settings, get_embedder(settings.model_name, settings.batch_size, settings.encoder, settings.query_runtime), progress,
                                     sources=[f"upload:{path.name}" for path in paths])
         except IpchatError as exc:
             results, messages = [], [("warning", str(exc))]

@@ -150,8 +150,9 @@ def test_json_shape_is_stable(answerer):
     assert list(data) == ["question", "rewritten_query", "answer", "abstained", "declined", "notes", "path", "citations", "hits", "safety",
                           "timings_ms"]
     assert list(data["citations"][0]) == ["n", "chunk_id", "doc_id", "title", "url", "section", "quote", "start", "end", "page"]
-    assert set(data["safety"]) == {"level", "rule_ids", "message", "semantic"}
-    assert data["safety"]["semantic"] is True  # the real model: the backstop read the question too
+    assert set(data["safety"]) == {"level", "rule_ids", "message", "semantic", "screened"}
+    # The real models: the answers' model heard no risk in the question, so the rules alone read it (the screen).
+    assert data["safety"]["screened"] is True and data["safety"]["semantic"] is False
     assert {"safety", "retrieve", "total"} <= set(data["timings_ms"])
     json.dumps(data)
 

@@ -72,8 +72,9 @@ def test_safety_stdin_does_not_echo_text(capsys, monkeypatch):
     assert main(["safety", "--json", "-"]) == 0
     lines = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
     assert [l["level"] for l in lines] == ["crisis", "none"]
-    assert all(set(l) == {"level", "rule_ids", "semantic"} for l in lines)
-    assert all(l["semantic"] for l in lines)  # the default model loads, so the backstop read them too
+    assert all(set(l) == {"level", "rule_ids", "semantic", "screened"} for l in lines)
+    # The default models load: the backstop read the crisis, the screen cleared the question.
+    assert [(l["semantic"], l["screened"]) for l in lines] == [(True, False), (False, True)]
     assert "Zephyrine" not in json.dumps(lines) and "tonight" not in json.dumps(lines)
 
 

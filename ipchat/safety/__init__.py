@@ -116,13 +116,14 @@ import numpy as np
 
 from ipchat.errors import InputError
 
-from .backstop import Backstop, backstop_for, load_safety_embedder, safety_model_name, sentence_spans
+from .backstop import (Backstop, Screen, backstop_for, load_safety_embedder, load_screen, safety_model_name,
+                       screen_for, sentence_spans)
 from .gloss import for_model, gloss, language_of, reads_well
 from .languages import without_risk_words
 
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
-from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, asks_whom_to_tell, in_writers_voice, measured_before,
+from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, asks_whom_to_tell, in_writers_voice, load_rules, measured_before,
                     names_someone_else, put_to_writer, read_message, speaks_of_self, tells_of_someone_else,
                     told_as_recent)
 
@@ -140,6 +141,10 @@ __all__ = [
     "backstop_for",
     "load_safety_embedder",
     "semantic_assessor",
+    "read_turn",
+    "Screen",
+    "screen_for",
+    "load_screen",
     "safety_model_name",
     "sentence_spans",
     "embed_for_backstop",
@@ -190,6 +195,7 @@ class Assessment:
     region: str = "US"
     session_footer: str = ""
     semantic: bool = False  # True when the backstop read the message too (rules alone otherwise)
+    screened: bool = False  # True when the screen heard no risk, so the rules alone read it (backstop.Screen)
 
     @property
     def resources(self) -> str:
@@ -197,9 +203,9 @@ class Assessment:
         return self.message if self.level != "none" else self.session_footer
 
     def to_dict(self) -> dict[str, object]:
-        """Return ``{"level", "rule_ids", "message", "semantic"}``, JSON-ready and free of user text."""
+        """Return ``{"level", "rule_ids", "message", "semantic", "screened"}``, JSON-ready and free of user text."""
         return {"level": self.level, "rule_ids": list(self.rule_ids), "message": self.message,
-                "semantic": self.semantic}
+                "semantic": self.semantic, "screened": self.screened}
 
 
 
@@ -269,17 +275,56 @@ def embed_turn(embed, text: str, history: Sequence[str] = ()) -> dict[str, objec
             "conversation_vector": vectors[-1] if joined else None}
 
 
+def asks(text: str) -> bool:
+    """Whether a sentence of `text` asks something (the lexicon's cue.asks, on the normalised text)."""
+    normalised = normalise(text)
+    asking = load_rules().cues["asks"]
+    return any(asking.search(normalised[start:end].strip())
+               for start, end in sentence_spans(normalised) or [(0, len(normalised))])
+
+
+def _cleared(screen: Screen | None, text: str, history: Sequence[str]) -> bool:
+    """Whether `screen` lets the rules alone read `text` after `history`: the message asks something (a
+    disclosure is always read by the safety model) and the screen hears no risk in any of the texts the
+    safety model would read (turn_texts)."""
+    return screen is not None and asks(text) and screen.clears(turn_texts(text, history))
+
+
+def read_turn(embed, text: str, history: Sequence[str] = (), screen: Screen | None = None) -> dict[str, object]:
+    """What `assess` is given for `text` after `history` beside the backstop: every vector `embed_turn` makes
+    with the safety model's `embed`, or, when `screen` (backstop.Screen) clears the turn (`_cleared`: a
+    question it hears no risk in), none of them (``{"screened": True}``: the rules alone read the turn)."""
+    history = tuple(history)
+    if _cleared(screen, text, history):
+        return {"screened": True}
+    return embed_turn(embed, text, history)
+
+
 def semantic_assessor(embedder, turns: Iterable[tuple[str, Sequence[str]]] = (),
-                      progress: Callable[[int, int], None] | None = None):
+                      progress: Callable[[int, int], None] | None = None, screen: Screen | None = None):
     """`assess(text, history=())` with the semantic backstop of `embedder`'s model (see
     `load_safety_embedder`), every vector it can use made by one call per message (`embed_turn`).
 
     `turns`, pairs of (text, history) about to be judged (a whole evaluation set), have their vectors made
     beforehand in the embedder's batches, each distinct text once (`progress(done, total)` follows them):
     several times faster than a call per message, with the judgements unchanged. The judge's own timing
-    then leaves the model out."""
+    then leaves the model out. With `screen` (backstop.Screen), the screen's vectors are made beforehand
+    too, and the safety model's only for the turns the screen does not clear (`read_turn`)."""
     backstop = backstop_for(embedder)
     embed = embedder.embed
+    turns = [(text, tuple(history)) for text, history in turns]
+    if screen is not None and turns:
+        pieces = list(dict.fromkeys(piece for text, history in turns if asks(text) for piece in turn_texts(text, history)))
+        heard = dict(zip(pieces, screen.embed(pieces)))
+
+        def screen_embed(texts: Sequence[str]) -> np.ndarray:
+            missing = [piece for piece in dict.fromkeys(texts) if piece not in heard]
+            if missing:
+                heard.update(zip(missing, screen.embed(missing)))
+            return np.stack([heard[piece] for piece in texts])
+
+        screen = screen.reading(screen_embed)
+        turns = [(text, history) for text, history in turns if not _cleared(screen, text, history)]
     wanted = list(dict.fromkeys(piece for text, history in turns for piece in turn_texts(text, history)))
     if wanted:
         known = dict(zip(wanted, embedder.embed(wanted, progress)))
@@ -291,7 +336,7 @@ def semantic_assessor(embedder, turns: Iterable[tuple[str, Sequence[str]]] = (),
             return np.stack([known[piece] for piece in texts])
 
     def judge(text: str, history: Sequence[str] = ()) -> Assessment:
-        return assess(text, history, backstop=backstop, **embed_turn(embed, text, history))
+        return assess(text, history, backstop=backstop, **read_turn(embed, text, history, screen))
 
     return judge
 
@@ -565,7 +610,8 @@ def _carries_part(backstop: Backstop, vector: np.ndarray) -> bool:
 def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
            vector: np.ndarray | None = None, backstop: Backstop | None = None,
            sentence_vectors: Sequence[np.ndarray | None] = (),
-           history_vectors: Sequence = (), conversation_vector: np.ndarray | None = None) -> Assessment:
+           history_vectors: Sequence = (), conversation_vector: np.ndarray | None = None,
+           screened: bool = False) -> Assessment:
     """Return the safety Assessment of `text`, the user's current message.
 
     `history` holds the earlier user messages, oldest first; the last `HISTORY_WINDOW` of them decide
@@ -578,7 +624,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     earlier messages that the rules missed: that gives context to this one, as a rule's finding there
     would (see `_heard`). `conversation_vector` (the vector of `conversation_text(text, history)`) lets it
     hear the last messages together when the rules read nothing in any of them and nothing was raised
-    (see `_heard_together`). `embed_turn` makes all of these in one model call.
+    (see `_heard_together`). `embed_turn` makes all of these in one model call. `screened` (see
+    `read_turn`) records that the screen heard no risk in the turn, so no vector was made: the rules read it.
 
     Raises InputError if `text` is not a string or is longer than `MAX_TEXT_CHARS`, if `history` is not
     a sequence of strings, or if `history_vectors` is given and does not match it in length; IpchatError if the region is unknown; ValueError if
@@ -796,6 +843,7 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         region=code,
         session_footer=session_footer,
         semantic=semantic,
+        screened=screened and not semantic,
     )
     # Only the verdict is logged, never the message.
     _log.debug("safety level=%s rules=%s semantic=%s ms=%.3f", level, ",".join(rule_ids) or "-", semantic,

@@ -34,6 +34,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -258,6 +259,71 @@ def _cached(embedder) -> Backstop:
 def backstop_for(embedder) -> Backstop:
     """The Backstop for `embedder`, built once per embedder object."""
     return _cached(embedder)
+
+
+class Screen:
+    """The answers' model's safety head as the first reader of a turn.
+
+    The safety model (all-mpnet-base-v2) costs most of a question's time. The answers' model (MiniLM) embeds
+    every question anyway, and a head trained on the same bank and labelled sets ships for it. A turn whose
+    every text (the message, its sentences, the earlier messages heard and the conversation joined:
+    turn_texts) that head gives a risk probability (concern + crisis) below `threshold` is not read by
+    the safety model: the rules alone read it. The threshold sits below every raise the safety model made
+    over the rules on the labelled sets (README, Safety screen)."""
+
+    def __init__(self, backstop: Backstop, embed: Callable[[Sequence[str]], np.ndarray], threshold: float):
+        if backstop.head is None:
+            raise SafetyDataError(f"no safety head ships for {backstop.model}: it cannot screen")
+        self.model, self.head, self.embed, self.threshold = backstop.model, backstop.head, embed, float(threshold)
+
+    def reading(self, embed: Callable[[Sequence[str]], np.ndarray]) -> "Screen":
+        """This screen reading its vectors through `embed` (a cache made beforehand for many turns)."""
+        screen = object.__new__(Screen)
+        screen.model, screen.head, screen.embed, screen.threshold = self.model, self.head, embed, self.threshold
+        return screen
+
+    def risk(self, texts: Sequence[str]) -> float:
+        """The highest risk probability the head gives any of `texts` (0.0 for none)."""
+        if not texts:
+            return 0.0
+        p = self.head.probs(np.stack(list(self.embed(list(texts)))))
+        return float((p[:, 1] + p[:, 2]).max())
+
+    def clears(self, texts: Sequence[str]) -> bool:
+        """True when the head hears no risk in any of `texts`: the safety model need not read them."""
+        return self.risk(texts) < self.threshold
+
+
+def screen_for(settings, answer_embedder, safety_embedder) -> Screen | None:
+    """The Screen in front of `safety_embedder` (settings.safety_screen, IPCHAT_SAFETY_SCREEN), reading
+    `answer_embedder`'s vectors through `embed` when given (a cache the retriever shares), or None: with
+    the screen off, when the safety model is the answers' model (nothing to save), or when no head ships
+    for the answers' model."""
+    from ipchat.embedding import encoder_of
+
+    threshold = getattr(settings, "safety_screen", 0.0)
+    if not threshold or answer_embedder is None or safety_embedder is None or answer_embedder is safety_embedder \
+            or not getattr(answer_embedder, "semantic", False) or answer_embedder.name == safety_embedder.name \
+            or encoder_of(answer_embedder)[0] != "fp32":  # the head learnt from fp32 vectors
+        return None
+    backstop = backstop_for(answer_embedder)
+    if backstop.head is None:
+        return None
+    return Screen(backstop, answer_embedder.embed, threshold)
+
+
+def load_screen(settings, safety_embedder) -> Screen | None:
+    """screen_for with the configured answers' model (settings.model_name), loaded once per process: for
+    the commands that read messages without an index (`ipchat safety`, `eval --safety --semantic`)."""
+    if not getattr(settings, "safety_screen", 0.0) or safety_embedder is None:
+        return None
+    if safety_embedder.name == settings.model_name:
+        return None
+    try:
+        return screen_for(settings, _load_embedder(settings.model_name, settings.batch_size), safety_embedder)
+    except ModelError as exc:  # no screen: the safety model reads every message
+        log.warning("no safety screen: %s", exc)
+        return None
 
 
 def safety_model_name(settings, answer_model: str | None = None) -> str:
