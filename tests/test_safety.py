@@ -456,6 +456,8 @@ def test_rule_ids_name_pattern_decision_and_item() -> None:
         ("if someone with my back, my meds and my debt just stopped existing", "if i just stopped existing"),
         ("can someone with my history of seizures have ect?", "can someone with my history of seizures have ect?"),
         ("do they check if ur suicidal", "do they check if you are suicidal"),
+        ("is ect only used when someones suicidal?", "is ect only used when someone is suicidal?"),
+        ("someones pills", "someones pills"),
         ("ur meds", "your meds"),
         ("can ketamine be used to just.. not wake up", "can ketamine be used to just not wake up"),
         ("it was fine... anyway how long", "it was fine... anyway how long"),
@@ -610,7 +612,7 @@ def test_assessment_is_frozen_and_deterministic() -> None:
 def test_to_dict_holds_no_user_text(text: str) -> None:
     result = assess(text, history=["zanzibar42 i want to kill myself"])
     data = result.to_dict()
-    assert set(data) == {"level", "rule_ids", "message", "semantic"}
+    assert set(data) == {"level", "rule_ids", "message", "semantic", "screened"}
     dumped = json.dumps(data)
     assert "zanzibar42" not in dumped
     assert text not in dumped

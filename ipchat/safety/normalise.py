@@ -248,6 +248,10 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\b(he|she)s(?= (?:been|going|gonna|not|so|always|never|just|really|self|cutting|suicidal|a|an|the|such|still|on|in|off"
          r"|starting|started|talking|saying|feeling|doing|having|taking|trying|planning|thinking|fine|ok|okay|better|worse"
          r"|depressed|low|down|struggling|scared|afraid|gone|dead|home|back|done)\b)", r"\1 is"),
+        # "when someones suicidal": someone is, not someone's (a possessive is followed by its thing: "someones pills").
+        (r"\b(someone|somebody|everyone|everybody|nobody)s(?= (?:been|going|gonna|not|so|always|never|just|really|actively|"
+         r"suicidal|self|cutting|in crisis|at risk|feeling|having|trying|planning|thinking|depressed|low|struggling|"
+         r"unwell|ill|sick|acutely|severely|very|too|already|still)\b)", r"\1 is"),
         (r"\blet'?s\b", "let us"),
         # Spoken forms.
         (r"\bwann?a\b", "want to"),
