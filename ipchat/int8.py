@@ -23,7 +23,6 @@ Needs the optional packages onnxruntime (to run it) and onnx (to make it): pip i
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -34,7 +33,6 @@ from typing import Callable, Sequence
 from . import runtime
 from .embedding import MINILM_SHA256, Progress, _sha256, bundled_minilm_path
 from .errors import ModelError
-from .runtime import RECORD_FILE
 from .settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -159,22 +157,14 @@ def _export(model_dir: Path, folder: Path, progress: Progress | None) -> dict:
                              extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         for path in (plain, fused_path):
             path.unlink()
-        max_tokens = runtime.max_seq_length(model_dir, tokenizer)
-        record = {
-            "export_version": EXPORT_VERSION,
-            "encoder": "int8",
-            "model": DEFAULT_MODEL,
-            "source_sha256": MINILM_SHA256,
-            "sha256": _sha256(folder / MODEL_FILE),
-            "dimension": int(config.hidden_size),
-            "max_tokens": max_tokens,
-            "recipe": "torch.onnx (eager attention) + mean pooling + L2; onnxruntime bert fusion; dynamic int8 "
-                      "per channel, MatMul and Attention, feed-forward output MatMuls kept fp32",
-            "made_with": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__},
-            "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "seconds": round(time.perf_counter() - started, 1),
-        }
-        (folder / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        record = runtime.write_record(
+            folder, MODEL_FILE, version=EXPORT_VERSION, encoder="int8", model_name=DEFAULT_MODEL,
+            source_sha256=MINILM_SHA256, dimension=int(config.hidden_size),
+            max_tokens=runtime.max_seq_length(model_dir, tokenizer),
+            recipe="torch.onnx (eager attention) + mean pooling + L2; onnxruntime bert fusion; dynamic int8 "
+                   "per channel, MatMul and Attention, feed-forward output MatMuls kept fp32",
+            made_with={"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__},
+            started=started)
         update(4, EXPORT_STEPS)
         return record
     finally:

@@ -119,20 +119,33 @@ def export_fp32(model_dir: Path, staging: Path, *, model_name: str, source_sha25
     model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     export_pooled(model, tokenizer, staging / model_file, inputs)
+    return write_record(staging, model_file, version=version, encoder="fp32", model_name=model_name,
+                        source_sha256=source_sha256, dimension=int(model.config.hidden_size),
+                        max_tokens=max_seq_length(model_dir, tokenizer),
+                        recipe="torch.onnx (eager attention) + mean pooling + L2, fp32",
+                        made_with={"torch": torch.__version__}, started=started)
+
+
+def write_record(folder: Path, model_file: str, *, version: int, encoder: str, model_name: str, source_sha256: str,
+                 dimension: int, max_tokens: int, recipe: str, made_with: dict, started: float) -> dict:
+    """Write export.json for the export `model_file` in `folder` (its sha256 taken now) and return it: what
+    check_export reads back. `started` is the perf_counter() time the export began."""
+    import time
+
     record = {
         "export_version": version,
-        "encoder": "fp32",
+        "encoder": encoder,
         "model": model_name,
         "source_sha256": source_sha256,
-        "sha256": sha256_file(staging / model_file),
-        "dimension": int(model.config.hidden_size),
-        "max_tokens": max_seq_length(model_dir, tokenizer),
-        "recipe": "torch.onnx (eager attention) + mean pooling + L2, fp32",
-        "made_with": {"torch": torch.__version__},
+        "sha256": sha256_file(folder / model_file),
+        "dimension": dimension,
+        "max_tokens": max_tokens,
+        "recipe": recipe,
+        "made_with": made_with,
         "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    (staging / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    (folder / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return record
 
 

@@ -16,7 +16,8 @@ from ipchat.cli import main
 from ipchat.embedding import HashingEmbedder, load_embedder
 from ipchat.errors import IndexMismatchError, IpchatError, ModelError
 from ipchat.index import META, build_index, load_index, update_index
-from ipchat.int8 import CACHE_NAME, MODEL_FILE, RECORD_FILE, Int8Embedder, check_export, ensure_export
+from ipchat.int8 import CACHE_NAME, MODEL_FILE, Int8Embedder, check_export, ensure_export
+from ipchat.runtime import RECORD_FILE
 from ipchat.settings import Settings, load_settings
 
 SHA_A, SHA_B = "a" * 64, "b" * 64

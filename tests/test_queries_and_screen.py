@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from ipchat import queries
+from ipchat import mpnet, queries
 from ipchat.embedding import QUERY_TEXTS, SentenceTransformerEmbedder, load_embedder
 from ipchat.errors import IpchatError, ModelError
 from ipchat.runtime import OnnxEmbedder
@@ -23,12 +23,15 @@ TEXTS = ["is ECT indicated for severe suicidality?", "how many tms sessions is a
 
 # -- queries on onnxruntime ---------------------------------------------------------------------------
 
-def test_the_query_runtime_is_a_setting_that_leaves_the_digest_alone():
-    assert load_settings(environ={}).query_runtime == "auto"
-    assert load_settings(environ={"IPCHAT_QUERY_RUNTIME": " Torch "}).query_runtime == "torch"
-    with pytest.raises(IpchatError, match="Unknown query runtime 'gpu'.*auto, onnx, torch"):
-        load_settings(environ={"IPCHAT_QUERY_RUNTIME": "gpu"})
-    assert Settings().digest() == Settings(query_runtime="torch").digest() == Settings(query_runtime="onnx").digest()
+@pytest.mark.parametrize("field, variable, what", [("query_runtime", "IPCHAT_QUERY_RUNTIME", "query runtime"),
+                                                   ("safety_runtime", "IPCHAT_SAFETY_RUNTIME", "safety runtime")])
+def test_a_runtime_is_a_setting_that_leaves_the_digest_alone(field, variable, what):
+    # The same model and vectors either way (to about 1e-6), so an answer's digest does not depend on it.
+    assert getattr(load_settings(environ={}), field) == "auto"
+    assert getattr(load_settings(environ={variable: " Torch "}), field) == "torch"
+    with pytest.raises(IpchatError, match=f"Unknown {what} 'gpu'.*auto, onnx, torch"):
+        load_settings(environ={variable: "gpu"})
+    assert Settings().digest() == Settings(**{field: "torch"}).digest() == Settings(**{field: "onnx"}).digest()
 
 
 def test_queries_run_on_onnxruntime_with_torchs_vectors_and_builds_stay_on_torch(real_embedder, monkeypatch):
@@ -66,21 +69,35 @@ def test_auto_falls_back_to_torch_with_a_warning_and_onnx_is_an_error(monkeypatc
         load_embedder(DEFAULT_MODEL, query_runtime="onnx")
 
 
-def test_the_query_export_is_made_once_and_made_again_when_its_file_changes(real_embedder, tmp_path, caplog):
+EXPORTS = {  # the two fp32 exports: the answers' model's queries, the safety model
+    "queries": (queries.query_embedder, queries.check_export, queries.MODEL_FILE, queries.MINILM_SHA256,
+                queries.EXPORT_VERSION, 384, "real_embedder"),
+    "mpnet": (mpnet.onnx_embedder, mpnet.check_onnx, mpnet.ONNX_FILE, mpnet.SHA256["model.safetensors"],
+              mpnet.ONNX_VERSION, 768, "safety_embedder"),
+}
+
+
+@pytest.mark.parametrize("export", sorted(EXPORTS))
+def test_an_export_is_made_once_and_made_again_when_its_file_changes(export, request, tmp_path, caplog):
+    make, check, model_file, source, version, dimension, reference = EXPORTS[export]
+    reference = request.getfixturevalue(reference)
     place = tmp_path / "export"
-    made = queries.query_embedder(places=[place])
+    made = make(places=[place])
     record = json.loads((place / "export.json").read_text(encoding="utf-8"))
-    assert record["sha256"] == made.encoder_sha256 and record["source_sha256"] == queries.MINILM_SHA256
-    assert record["export_version"] == queries.EXPORT_VERSION and record["dimension"] == 384
-    stamp = (place / queries.MODEL_FILE).stat().st_mtime_ns
-    queries.query_embedder(places=[place])
-    assert (place / queries.MODEL_FILE).stat().st_mtime_ns == stamp  # found, not made again
-    with open(place / queries.MODEL_FILE, "r+b") as model_file:
-        model_file.seek(-64, 2)
-        model_file.write(b"\0" * 64)
-    again = queries.query_embedder(places=[place])
-    assert "making it again" in caplog.text and queries.check_export(place)["sha256"] == again.encoder_sha256
-    assert np.abs(again.embed(TEXTS) - real_embedder.embed(TEXTS)).max() < 1e-5
+    assert record["sha256"] == made.encoder_sha256 and record["source_sha256"] == source
+    assert record["export_version"] == version and record["dimension"] == dimension
+    assert check(place) == record
+    stamp = (place / model_file).stat().st_mtime_ns
+    make(places=[place])
+    assert (place / model_file).stat().st_mtime_ns == stamp  # found, not made again
+    with open(place / model_file, "r+b") as written:
+        written.seek(-64, 2)
+        written.write(b"\0" * 64)
+    with pytest.raises(ModelError, match="does not match the sha256"):
+        check(place)
+    again = make(places=[place])
+    assert "making it again" in caplog.text and check(place)["sha256"] == again.encoder_sha256
+    assert np.abs(again.embed(TEXTS) - reference.embed(TEXTS)).max() < 1e-5
 
 
 # -- the safety screen --------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ once and checked), on torch by choice; and the vector cache both models use."""
 
 from __future__ import annotations
 
-import json
 import sys
 
 import numpy as np
@@ -143,14 +142,6 @@ def test_a_question_far_from_every_exemplar_is_not_raised_by_the_head(safety_emb
 
 # -- the runtime: onnxruntime by default, torch by choice ---------------------------------------------
 
-def test_the_safety_runtime_is_a_setting_that_leaves_the_digest_alone():
-    assert load_settings(environ={}).safety_runtime == "auto"
-    assert load_settings(environ={"IPCHAT_SAFETY_RUNTIME": " Torch "}).safety_runtime == "torch"
-    with pytest.raises(IpchatError, match="Unknown safety runtime 'tensorrt'.*auto, onnx, torch"):
-        load_settings(environ={"IPCHAT_SAFETY_RUNTIME": "tensorrt"})
-    assert Settings().digest() == Settings(safety_runtime="torch").digest() == Settings(safety_runtime="onnx").digest()
-
-
 def test_the_safety_model_runs_on_onnxruntime_by_default_with_torchs_vectors(safety_embedder):
     from ipchat.embedding import QUERY_TEXTS, SentenceTransformerEmbedder
 
@@ -193,23 +184,3 @@ def test_without_onnxruntime_auto_falls_back_to_torch_and_onnx_says_how_to_insta
             bs._load_embedder(mpnet.MPNET, 16, "onnx")
     finally:
         bs._load_embedder.cache_clear()
-
-
-def test_the_export_is_made_once_and_made_again_when_its_file_changes(safety_embedder, tmp_path, caplog):
-    place = tmp_path / "export"
-    made = mpnet.onnx_embedder(places=[place])
-    record = json.loads((place / "export.json").read_text(encoding="utf-8"))
-    assert record["sha256"] == made.encoder_sha256 and record["source_sha256"] == mpnet.SHA256["model.safetensors"]
-    assert record["export_version"] == mpnet.ONNX_VERSION and record["dimension"] == 768
-    assert mpnet.check_onnx(place) == record
-    stamp = (place / mpnet.ONNX_FILE).stat().st_mtime_ns
-    mpnet.onnx_embedder(places=[place])
-    assert (place / mpnet.ONNX_FILE).stat().st_mtime_ns == stamp  # found, not made again
-    with open(place / mpnet.ONNX_FILE, "r+b") as model_file:
-        model_file.seek(-64, 2)
-        model_file.write(b"\0" * 64)
-    with pytest.raises(ModelError, match="does not match the sha256"):
-        mpnet.check_onnx(place)
-    again = mpnet.onnx_embedder(places=[place])
-    assert "making it again" in caplog.text and mpnet.check_onnx(place)["sha256"] == again.encoder_sha256
-    assert np.allclose(again.embed(["the same model again"]), safety_embedder.embed(["the same model again"]), atol=1e-5)
