@@ -572,7 +572,8 @@ def test_a_part_asked_is_not_taken_from_a_sentence_on_another_treatment(answerer
 
 
 def test_forget_queries_empties_the_retrievers_and_the_safety_models_caches(answerer):
-    question = "How long does a TMS session last?"
+    # A message that asks nothing is read by the safety model (a question the screen clears is not).
+    question = "My patient starts TMS next week, sessions every weekday."
     answerer.ask(question)
     assert answerer.safety_embedder is not None and answerer.safety_embedder is not answerer.retriever.embedder
     assert answerer.safety_embed.get(question) is not None and len(answerer.retriever._vectors) > 0
