@@ -196,8 +196,7 @@ class Answerer:
                     # The answers' model hears each question first, through the retriever's cache (a question
                     # asked as written is then embedded once for both): what it hears no risk in at all, the
                     # safety model does not read (safety.Screen).
-                    screen = safety.screen_for(self.settings, embedder, chosen)
-                    self.screen = screen.reading(retriever.embed_queries) if screen is not None else None
+                    self.screen = safety.screen_for(self.settings, embedder, chosen, retriever.embed_queries)
         self._chunk_treatments: dict[str, frozenset[str]] = {}  # chunk id → treatments its text names
         self._sentence_treatments: dict[tuple[str, int], frozenset[str]] = {}  # (chunk id, start) → the same, of a sentence
 

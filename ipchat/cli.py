@@ -232,7 +232,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _safety_backstop(args: argparse.Namespace):
-    """(embedder, backstop) for `ipchat safety`, or (None, reason) when only the rules can run."""
+    """(embedder, backstop, screen) for `ipchat safety` (screen None when there is none), or (None, reason, None)
+    when only the rules can run."""
     if args.rules_only:
         return None, "--rules-only", None
     settings = _settings(args)

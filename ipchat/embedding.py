@@ -93,7 +93,6 @@ QUERY_TEXTS = 8
 QUERY_THREADS_ENV = "IPCHAT_QUERY_THREADS"
 #: How the bundled model embeds queries (IPCHAT_QUERY_RUNTIME): see queries.py.
 QUERY_RUNTIMES = ("auto", "onnx", "torch")
-_QUERY_LOCK = threading.Lock()
 
 
 def query_threads(environ=None) -> int:
@@ -140,8 +139,9 @@ class SentenceTransformerEmbedder:
         self.query_threads = query_threads()
         # Queries of the bundled model run on onnxruntime (queries.py), made when first asked for.
         self._queries = None
-        bundled = bundled_minilm_path()
-        self.query_runtime = query_runtime if bundled is not None and Path(location) == bundled else "torch"
+        self._queries_lock = threading.Lock()
+        self._location = Path(location)
+        self.query_runtime = query_runtime if self._location == bundled_minilm_path() else "torch"
         if self.query_runtime == "onnx":
             self._onnx_queries()  # an error now, not at the first question
 
@@ -149,12 +149,12 @@ class SentenceTransformerEmbedder:
         """The onnxruntime embedder for queries, or None for torch (`auto` falls back with one warning)."""
         if self.query_runtime == "torch":
             return None
-        with _QUERY_LOCK:
+        with self._queries_lock:
             if self._queries is None:
                 from .queries import query_embedder
 
                 try:
-                    self._queries = query_embedder(Path(resolve_model(self.name)))
+                    self._queries = query_embedder(self._location)
                 except ModelError as exc:
                     if self.query_runtime == "onnx":
                         raise

@@ -3,7 +3,6 @@ fused into ranked Hits."""
 
 from __future__ import annotations
 
-import threading
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -99,8 +98,7 @@ class Retriever:
         # Follow-ups, the safety backstop and the answer module ask for the same query vector more
         # than once: keep the last QUERY_CACHE of them.
         self._vectors = VectorCache(embedder.embed, QUERY_CACHE)
-        self._expanded: dict[str, str] = {}  # query → expand_query(query), the oldest dropped first
-        self._expanded_lock = threading.Lock()
+        self._expanded = VectorCache(lambda queries: [self._expand(query) for query in queries], QUERY_CACHE)
         self._words: frozenset[str] | None = None
 
     @classmethod
@@ -129,14 +127,10 @@ class Retriever:
         """`query` with the long form added after clinical shorthand the sources never use ("TRD"), and
         the sources' word after a lay word for it ("put to sleep (anesthesia)"), from the lexicon. An answer
         asks it twice of each question (to search and to score), so the last few are kept."""
-        expanded = self._expanded.get(query)
-        if expanded is None:
-            expanded = expand_lay(expand(join_initialisms(query), self.knows_word), self.knows_word)
-            with self._expanded_lock:
-                while len(self._expanded) >= QUERY_CACHE:
-                    self._expanded.pop(next(iter(self._expanded)))
-                self._expanded[query] = expanded
-        return expanded
+        return self._expanded([query])[0]
+
+    def _expand(self, query: str) -> str:
+        return expand_lay(expand(join_initialisms(query), self.knows_word), self.knows_word)
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's vector, from the cache when it was embedded (or remembered) lately."""

@@ -300,6 +300,23 @@ def read_turn(embed, text: str, history: Sequence[str] = (), screen: Screen | No
     return embed_turn(embed, text, history)
 
 
+def _beforehand(embed, texts: Sequence[str], progress: Callable[[int, int], None] | None = None):
+    """`embed` (a function from a list of texts to their vectors) with `texts` embedded now, each distinct one
+    once, in its batches (`progress` follows them): what it is asked later comes from them, the rest from `embed`."""
+    wanted = list(dict.fromkeys(texts))
+    if not wanted:
+        return embed
+    known = dict(zip(wanted, embed(wanted, progress) if progress is not None else embed(wanted)))
+
+    def lookup(pieces: Sequence[str]) -> np.ndarray:
+        missing = [piece for piece in dict.fromkeys(pieces) if piece not in known]
+        if missing:
+            known.update(zip(missing, embed(missing)))
+        return np.stack([known[piece] for piece in pieces])
+
+    return lookup
+
+
 def semantic_assessor(embedder, turns: Iterable[tuple[str, Sequence[str]]] = (),
                       progress: Callable[[int, int], None] | None = None, screen: Screen | None = None):
     """`assess(text, history=())` with the semantic backstop of `embedder`'s model (see
@@ -311,29 +328,13 @@ def semantic_assessor(embedder, turns: Iterable[tuple[str, Sequence[str]]] = (),
     then leaves the model out. With `screen` (backstop.Screen), the screen's vectors are made beforehand
     too, and the safety model's only for the turns the screen does not clear (`read_turn`)."""
     backstop = backstop_for(embedder)
-    embed = embedder.embed
     turns = [(text, tuple(history)) for text, history in turns]
     if screen is not None and turns:
-        pieces = list(dict.fromkeys(piece for text, history in turns if asks(text) for piece in turn_texts(text, history)))
-        heard = dict(zip(pieces, screen.embed(pieces)))
-
-        def screen_embed(texts: Sequence[str]) -> np.ndarray:
-            missing = [piece for piece in dict.fromkeys(texts) if piece not in heard]
-            if missing:
-                heard.update(zip(missing, screen.embed(missing)))
-            return np.stack([heard[piece] for piece in texts])
-
-        screen = screen.reading(screen_embed)
+        screen = screen.reading(_beforehand(screen.embed, [piece for text, history in turns if asks(text)
+                                                           for piece in turn_texts(text, history)]))
         turns = [(text, history) for text, history in turns if not _cleared(screen, text, history)]
-    wanted = list(dict.fromkeys(piece for text, history in turns for piece in turn_texts(text, history)))
-    if wanted:
-        known = dict(zip(wanted, embedder.embed(wanted, progress)))
-
-        def embed(texts: Sequence[str]) -> np.ndarray:
-            missing = [piece for piece in dict.fromkeys(texts) if piece not in known]
-            if missing:
-                known.update(zip(missing, embedder.embed(missing)))
-            return np.stack([known[piece] for piece in texts])
+    embed = _beforehand(embedder.embed, [piece for text, history in turns for piece in turn_texts(text, history)],
+                        progress)
 
     def judge(text: str, history: Sequence[str] = ()) -> Assessment:
         return assess(text, history, backstop=backstop, **read_turn(embed, text, history, screen))

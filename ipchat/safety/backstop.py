@@ -261,6 +261,7 @@ def backstop_for(embedder) -> Backstop:
     return _cached(embedder)
 
 
+@dataclass(frozen=True)
 class Screen:
     """The answers' model's safety head as the first reader of a turn.
 
@@ -271,16 +272,14 @@ class Screen:
     the safety model: the rules alone read it. The threshold sits below every raise the safety model made
     over the rules on the labelled sets (README, Safety screen)."""
 
-    def __init__(self, backstop: Backstop, embed: Callable[[Sequence[str]], np.ndarray], threshold: float):
-        if backstop.head is None:
-            raise SafetyDataError(f"no safety head ships for {backstop.model}: it cannot screen")
-        self.model, self.head, self.embed, self.threshold = backstop.model, backstop.head, embed, float(threshold)
+    model: str
+    head: Head
+    embed: Callable[[Sequence[str]], np.ndarray]  # the answers' model's texts → vectors (a cache in front of it)
+    threshold: float
 
     def reading(self, embed: Callable[[Sequence[str]], np.ndarray]) -> "Screen":
         """This screen reading its vectors through `embed` (a cache made beforehand for many turns)."""
-        screen = object.__new__(Screen)
-        screen.model, screen.head, screen.embed, screen.threshold = self.model, self.head, embed, self.threshold
-        return screen
+        return replace(self, embed=embed)
 
     def risk(self, texts: Sequence[str]) -> float:
         """The highest risk probability the head gives any of `texts` (0.0 for none)."""
@@ -294,11 +293,11 @@ class Screen:
         return self.risk(texts) < self.threshold
 
 
-def screen_for(settings, answer_embedder, safety_embedder) -> Screen | None:
+def screen_for(settings, answer_embedder, safety_embedder, embed=None) -> Screen | None:
     """The Screen in front of `safety_embedder` (settings.safety_screen, IPCHAT_SAFETY_SCREEN), reading
-    `answer_embedder`'s vectors through `embed` when given (a cache the retriever shares), or None: with
-    the screen off, when the safety model is the answers' model (nothing to save), or when no head ships
-    for the answers' model."""
+    `answer_embedder`'s vectors through `embed` when given (a cache the retriever shares), else its own
+    `embed`; or None: with the screen off, when the safety model is the answers' model (nothing to save),
+    or when no head ships for the answers' model."""
     from ipchat.embedding import encoder_of
 
     threshold = getattr(settings, "safety_screen", 0.0)
@@ -309,7 +308,7 @@ def screen_for(settings, answer_embedder, safety_embedder) -> Screen | None:
     backstop = backstop_for(answer_embedder)
     if backstop.head is None:
         return None
-    return Screen(backstop, answer_embedder.embed, threshold)
+    return Screen(backstop.model, backstop.head, embed or answer_embedder.embed, float(threshold))
 
 
 def load_screen(settings, safety_embedder) -> Screen | None:
