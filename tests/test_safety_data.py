@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ipchat.safety import assess, normalise
-from ipchat.safety.data import SafetyDataError, build_entries, build_lexicon, load_entries, load_lexicon
+from ipchat.safety.data import SafetyDataError, build_entries, build_lexicon, load_entries, load_lexicon, spaced_hyphens
 from ipchat.safety.languages import load_phrases
 from ipchat.safety.data import word_heads
 from ipchat.safety.rules import build_rules, load_rules, read_message
@@ -109,6 +109,31 @@ def test_a_new_rule_in_data_changes_the_verdict_without_code() -> None:
     rules = build_rules(lexicon, entries, ())
     assert [r.rule_id for r in rules.rules] == ["test.rule"]
     assert rules.rules[0].pattern.search("i want to vanish")
+
+
+def test_a_hyphenated_word_in_a_rule_matches_both_spellings() -> None:
+    # The normaliser reads "co-workers" as "co workers": a rule written with the hyphen must still fire.
+    entries = build_entries(_rule(pattern=["said goodbye to my co-workers"]), "rule", LEXICON, "patterns.toml")
+    rules = build_rules(LEXICON, entries, ())
+    for text in ("i said goodbye to my co-workers today", "I said goodbye to my co workers today"):
+        assert rules.rules[0].pattern.search(normalise(text))
+    # Text that is only folded (the other languages' phrases) keeps its hyphens, and so do their patterns.
+    folded = build_entries(_rule(pattern=["ce week-end"]), "rule", LEXICON, "languages.toml", normalised=False)
+    assert folded[0].pattern.search("je le ferai ce week-end")
+
+
+@pytest.mark.parametrize(("pattern", "spaced"), [
+    ("co-workers|back-up", "co workers|back up"),
+    ("[a-z-]+x", "[a-z-]+x"),          # inside a character class
+    (r"[^-]a-b", r"[^-]a b"),
+    (r"\w-b", r"\w-b"),              # beside an escape
+    (r"a\-b", r"a\-b"),              # escaped
+    ("(?P<head>x)-y", "(?P<head>x)-y"),  # after a group
+    ("[]a-]b-c", "[]a-]b c"),          # a class opening with ]
+    ("1-2", "1-2"),
+])
+def test_spaced_hyphens_rewrites_only_literal_hyphens_between_letters(pattern: str, spaced: str) -> None:
+    assert spaced_hyphens(pattern) == spaced
 
 
 def test_word_heads_index_rules_by_first_and_required_words() -> None:

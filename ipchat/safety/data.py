@@ -251,9 +251,43 @@ def _alternatives(value, where: str) -> str:
     return "|".join(value)
 
 
-def _compile(pattern: str, where: str) -> re.Pattern:
+def spaced_hyphens(pattern: str) -> str:
+    """`pattern` with each literal hyphen between two literal letters written as a space.
+
+    The normaliser writes "self-harm" as "self harm" (a hyphen or underscore between letters becomes a
+    space), so a pattern's "co-workers" or "week-end" could never match a normalised message. Hyphens
+    inside a character class ("[a-z-]"), escaped ones ("\\-") and ones beside an escape ("\\w-") are kept."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    literal_letter_before = False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            literal_letter_before = False
+            continue
+        if in_class:
+            in_class = char != "]" or out[-1] == "["
+        elif char == "[":
+            in_class = True
+        elif (char == "-" and literal_letter_before and i + 1 < len(pattern)
+              and "a" <= pattern[i + 1] <= "z"):
+            out.append(" ")
+            i += 1
+            literal_letter_before = False
+            continue
+        literal_letter_before = not in_class and "a" <= char <= "z"
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _compile(pattern: str, where: str, normalised: bool = True) -> re.Pattern:
+    """`pattern` compiled; for text the normaliser has read (`normalised`), its hyphens between letters as spaces."""
     try:
-        return re.compile(pattern)
+        return re.compile(spaced_hyphens(pattern) if normalised else pattern)
     except re.error as exc:
         raise SafetyDataError(f"{where}: pattern does not compile: {exc}") from None
 
@@ -307,8 +341,10 @@ def load_lexicon() -> Lexicon:
     return build_lexicon(_read(data_file("lexicon.toml")))
 
 
-def build_entries(raw: dict, table: str, lexicon: Lexicon, where: str, required: tuple[str, ...] = ()) -> tuple[Entry, ...]:
-    """The entries of `table` ([[table]] in the parsed file), patterns expanded and compiled.
+def build_entries(raw: dict, table: str, lexicon: Lexicon, where: str, required: tuple[str, ...] = (),
+                  normalised: bool = True) -> tuple[Entry, ...]:
+    """The entries of `table` ([[table]] in the parsed file), patterns expanded and compiled. `normalised`:
+    the patterns read normalised text (hyphens between letters become spaces); False for text only folded.
 
     Raises SafetyDataError for a missing field, a duplicate id, an unknown word list or item, or a pattern
     that does not compile.
@@ -329,7 +365,7 @@ def build_entries(raw: dict, table: str, lexicon: Lexicon, where: str, required:
         item = spec.get("item")
         if item is not None and item not in ITEMS:
             raise SafetyDataError(f"{here}: unknown item {item!r}; known: {', '.join(sorted(ITEMS))}")
-        pattern = _compile(expand(_alternatives(spec.get("pattern"), here), lexicon.lists, here), here)
+        pattern = _compile(expand(_alternatives(spec.get("pattern"), here), lexicon.lists, here), here, normalised)
         yes, no = _examples(spec, here)
         entries.append(Entry(rid, pattern, dict(spec), yes, no))
     return tuple(entries)

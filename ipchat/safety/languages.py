@@ -120,7 +120,8 @@ def build_phrases(raw: dict) -> tuple[tuple[Phrase, ...], dict[str, Language], t
     Raises SafetyDataError for an unknown language, person or tense, or a pattern that does not compile.
     """
     languages = {code: _language(code, spec) for code, spec in raw.get("language", {}).items()}
-    entries = build_entries(raw, "phrase", load_lexicon(), "languages.toml", ("pattern", "lang", "item", "person"))
+    entries = build_entries(raw, "phrase", load_lexicon(), "languages.toml", ("pattern", "lang", "item", "person"),
+                            normalised=False)
     phrases = []
     for entry in entries:
         where = f"languages.toml ({entry.id})"
