@@ -461,10 +461,30 @@ def test_rule_ids_name_pattern_decision_and_item() -> None:
         ("ur meds", "your meds"),
         ("can ketamine be used to just.. not wake up", "can ketamine be used to just not wake up"),
         ("it was fine... anyway how long", "it was fine... anyway how long"),
+        # "shed", "theyd" without the apostrophe before a verb; the shed in the garden stays one.
+        ("she said shed rather be dead", "she said she would rather be dead"),
+        ("theyd been told", "they had been told"),
+        ("the shed been broken into", "the shed been broken into"),
+        ("in the garden shed be careful", "in the garden shed be careful"),
+        # A hyphen between letters is a space, so "self-harm" reads as "self harm".
+        ("my co-workers", "my co workers"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
+
+
+def test_earlier_messages_are_read_once_in_a_conversation() -> None:
+    # Every turn reads the conversation's earlier messages again: their readings are kept, not remade.
+    from ipchat.safety.rules import _read_message as read_message
+
+    first, second = "my mum has ECT next week", "she is scared of the anaesthetic"
+    assess(second, history=(first,))
+    before = read_message.cache_info()
+    assess("what does the anaesthetist do", history=(first, second))
+    after = read_message.cache_info()
+    assert after.hits >= before.hits + 2
+    assert after.misses <= before.misses + 1
 
 
 def test_used_to_after_be_is_not_the_past() -> None:

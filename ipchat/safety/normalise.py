@@ -114,6 +114,9 @@ def _join_spaced(match: re.Match) -> str:
 
 _REFLEXIVES = r"(?:myself|meself|me|himself|herself|themselves|themself|yourself|oneself)"
 
+# Words after which "shed" is the noun: "the shed", "his garden shed".
+_NOT_A_SHED = "".join(rf"(?<!\b{word} )" for word in "the a my his her our their your garden tool old this that in".split())
+
 # Slang, shorthand and contractions, applied in order. Contractions are expanded whether or
 # not the apostrophe was typed ("im", "dont", "cant"), so the rules see one canonical form.
 _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
@@ -224,10 +227,13 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         # "ill use it" is "I'll use it"; "ill" before anything else means unwell and is left alone.
         (r"\bill(?= (?:use|do|go|be|take|kill|end|jump|just|never|make|get|try|finish|drink|hang|shoot|walk|drive|see"
          r"|tell|call|probably|definitely|finally|actually|really|never|swallow|overdose|cut)\b)", "i will"),
-        (r"\bhed(?= (?:walk|jump|kill|end|do|be|go|drive|take|rather|never|just)\b)", "he would"),
+        # "hed", "shed", "theyd" without the apostrophe: "she said shed rather be dead". A shed after a word that
+        # makes it a noun ("the shed", "garden shed") is left alone.
+        (_NOT_A_SHED + r"\b(he|she|they)d(?= (?:walk|jump|kill|end|do|be|go|drive|take|rather|never|just|sooner)\b)",
+         r"\1 would"),
         # "found him in the stockroom, hed been cutting": before a past participle it is "he had".
-        (r"\bhed(?= (?:been|had|gone|done|got|said|told|left|tried|taken|cut|written|given|made|bought|started|stopped)\b)",
-         "he had"),
+        (_NOT_A_SHED + r"\b(he|she|they)d(?= (?:been|had|gone|done|got|said|told|left|tried|taken|cut|written|given|made"
+         r"|bought|started|stopped)\b)", r"\1 had"),
         # "hes got a rope in his van", "hes stopped eating": before a past participle it is "he has" ...
         (r"\b(he|she)s(?= (?:got|been|had|gone|done|said|told|left|tried|taken|written|given|made|bought|started"
          r"|stopped|never|always|just|already|finally)\b)", r"\1 has"),
@@ -293,6 +299,7 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
     )
 )
 _SPACES = re.compile(r"\s+")
+
 
 
 @lru_cache(maxsize=1)

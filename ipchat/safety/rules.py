@@ -1479,7 +1479,15 @@ def _names_own_person(R: Rules, text: str) -> bool:
 
 def read_message(text: str, context: bool = False) -> Reading:
     """The rules' Reading of one message. `context` is True when earlier messages give context
-    (Reading.gives_context): then a sign in this one is a crisis."""
+    (Reading.gives_context): then a sign in this one is a crisis.
+
+    A conversation's earlier messages are read again at every turn: the last readings are kept (a
+    Reading is immutable, and the rules are loaded once per process)."""
+    return _read_message(text, bool(context))
+
+
+@lru_cache(maxsize=1024)
+def _read_message(text: str, context: bool) -> Reading:
     R = load_rules()
     scan = _Scan()
     # Misspelt English risk words are corrected only in English: "suizidal" is German, not a typo.
