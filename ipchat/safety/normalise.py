@@ -301,7 +301,6 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
 _SPACES = re.compile(r"\s+")
 
 
-
 @lru_cache(maxsize=1)
 def _rewrites() -> tuple[tuple[re.Pattern, str, frozenset[str] | None], ...]:
     """The rewrites with the word beginnings each needs (skipped cheaply when the text has none).
