@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Callable, Sequence
@@ -110,8 +111,6 @@ def export_fp32(model_dir: Path, staging: Path, *, model_name: str, source_sha25
     """`model_file` (fp32, pooled and normalised: export_pooled) and export.json in `staging`, from the
     sentence-transformers model in `model_dir` (its weights already checked against `source_sha256`);
     returns the record check_export reads."""
-    import time
-
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -130,8 +129,6 @@ def write_record(folder: Path, model_file: str, *, version: int, encoder: str, m
                  dimension: int, max_tokens: int, recipe: str, made_with: dict, started: float) -> dict:
     """Write export.json for the export `model_file` in `folder` (its sha256 taken now) and return it: what
     check_export reads back. `started` is the perf_counter() time the export began."""
-    import time
-
     record = {
         "export_version": version,
         "encoder": encoder,
