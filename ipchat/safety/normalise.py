@@ -200,8 +200,13 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         # "SI" is clinical shorthand for suicidal ideation; only rewritten where it reads that way.
         (r"\b(passive|active|chronic|acute|current|recent|intermittent|endorses?|endorsed|endorsing|denies|denied"
          r"|denying|reports?|reported|reporting|having|has|had|have|with|no|any|of|for|without|positive|negative"
-         r"|fleeting)\s+si\b", r"\1 suicidal ideation"),
+         r"|fleeting|discloses|disclosed|disclosing|admits|admitted|expresses|expressed|voices|voiced)\s+si\b",
+         r"\1 suicidal ideation"),
         (r"\bsi(?=\s+(?:scores?|rates?|severity|items?|ratings?|symptoms?|outcomes?|reduction)\b)", "suicidal ideation"),
+        # Text-speak adverbs and pronouns: "ill probs be dead by then", "wont need em where im going".
+        (r"\b(?:probs|probz|prolly|probly)\b", "probably"),
+        (r"\b(need|needs|needed|want|wants|keep|kept|take|took|give|gave|use|used|sell|sold|have|had|got) em\b",
+         r"\1 them"),
         (r"\bod(?:'d|'?ed)\b", "overdosed"),  # not "odd"
         (r"\bod'?ing\b", "overdosing"),
         (r"\bod\b", "overdose"),
