@@ -148,6 +148,9 @@ _UNOWNED = r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )"
 # "when someone is suicidal", "if a client discloses ...": a person in a condition, anyone at all; with "a",
 # only people met at work or in a service (lexicon.toml list.served): "if a friend wants to die" is a friend.
 _WHEN = r"\b(?:when|whenever|if|once|where)\s+"
+_ASIDE = re.compile(r"\([^()]*\)")
+_HOW_HANDLE = (r"\bhow\s+(?:do|does|should|would|can|could|are|is|to|you)\s+(?:[\w-]+\s+){0,4}?(?:handle|handled|manage|managed"
+               r"|deal with|dealt with|respond to|approach|support|look after|care for)\s+")
 _ONE_PERSON_BEFORE = re.compile(r"\b(?:he|she|him|her|his|my|our|i|we|me|us)\b")  # "i visited people ... they": met, not a group
 
 
@@ -353,6 +356,14 @@ def _death_named(cues: dict[str, re.Pattern], pills: re.Pattern):
     return check
 
 
+def _bereaved(cues: dict[str, re.Pattern], pills: re.Pattern):
+    def check(match: re.Match, clause: str, sentence: str) -> bool:
+        # "i dont want to be here without him" is a wish to die beside a loss the writer names ("my son died in
+        # march"), not a wish for company at an appointment.
+        return bool(cues["bereaved"].search(sentence))
+    return check
+
+
 def _not_routine(cues: dict[str, re.Pattern], pills: re.Pattern):
     def check(match: re.Match, clause: str, sentence: str) -> bool:
         # "Took everything my doctor prescribed, as usual" is taking medicine, not an overdose.
@@ -385,7 +396,7 @@ def _own_things(cues: dict[str, re.Pattern], pills: re.Pattern):
 #: Extra tests a rule may name in its `check` field.
 CHECKS = {"took_pills": _took_pills, "quantity": _quantity, "group_subject": _group_subject,
           "method_named": _method_named, "death_named": _death_named, "not_routine": _not_routine,
-          "own_things": _own_things, "not_moving_on": _not_moving_on}
+          "own_things": _own_things, "not_moving_on": _not_moving_on, "bereaved": _bereaved}
 
 
 def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
@@ -459,7 +470,10 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
                  person_noun=person_noun, group=re.compile(group), group_before=re.compile(_UNOWNED + r"\b" + group + r"\b"),
                  # ... and the one they tell of: "what do you say if someone tells you they are suicidal" (not "tells me":
                  # "what do I do if someone tells me they want to die" may be happening to the writer).
-                 when_anyone=re.compile(_WHEN + r"(?:someone|somebody|anyone|anybody|(?:a|an|any)\s+(?:new\s+)?"
+                 # ... and so is one a service is asked how it handles: "how do TMS clinics handle a patient who
+                 # discloses suicidal thoughts mid course".
+                 when_anyone=re.compile(r"(?:" + _WHEN + r"|" + _HOW_HANDLE + r")"
+                                        r"(?:someone|somebody|anyone|anybody|(?:a|an|any)\s+(?:new\s+)?"
                                         + lexicon.lists["served"] + r")(?:\s+(?:tells|says|admits|discloses|mentions)"
                                         r"(?:\s+(?:you|staff))?(?:\s+that)?\s+(?:they|he|she))?$"),
                  head_index=_head_index(rules))
@@ -525,7 +539,10 @@ _SO_DO_I = re.compile(r"[^.!?]{0,40}?(?:,|\band\b|\bbut\b)\s*(?:(?:honestly|tbh|
 _TIME_CLAUSE = re.compile(r"(?:when|once|after|by the time|for when|for after)\s")
 _LIST_TAIL = re.compile(r"\s*(?:or|nor|and)\s+$")
 # A clause of result, with a tense of its own ("tms did nothing so might as well ..."); not "so much", "so bad".
-_RESULT = re.compile(r"\bso\b(?!\s+(?:much|many|long|bad|badly|often|far)\b)")
+_RESULT = re.compile(r"\bso\b(?!\s+(?:much|many|long|bad|badly|often|far)\b)"
+                     # ... and so is a reason: "i do not see the point of the course because i will be dead by then";
+                     # not one denied itself ("not because i want to die").
+                     r"|(?<!\bnot )(?<!\bjust )(?<!\bonly )\bbecause\b")
 _NEGATED_LIST = re.compile(r"\b(?:no|not|never|without|nor)\b[^,.;!?]*\b(?:or|nor)\s+$")
 # A fictional character the sentence is about ("the main character has ECT after a suicide attempt").
 _FICTION_SUBJECT = re.compile(r"\b(?:the|a|this|that)\s+(?:main\s+|lead\s+|central\s+)?(?:character|protagonist|hero|heroine|narrator|villain)\b")
@@ -684,6 +701,11 @@ def _noun_person(clause: str, match: re.Match) -> str:
 def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     """Return the nearest subject before position `anchor` in the clause, or None."""
     matches = list(R.subject.finditer(clause, 0, anchor))
+    # An aside in brackets closed before the anchor is not where its subject is: "my best mate from the clinic (we
+    # cant meet irl so we just text) sent me a pic of pills lined up".
+    asides = [m.span() for m in _ASIDE.finditer(clause, 0, anchor)]
+    if asides:
+        matches = [m for m in matches if not any(start < m.start() < end for start, end in asides)]
     if not matches:
         return None
     last = matches[-1]
@@ -969,6 +991,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     # ... and within the match's own clause of a sentence-scope rule ("not a big deal, just been sitting ...").
     local_start = max(sub_end, clause.rfind(",", 0, match.start()) + 1)
     # ... and a result after "so" is its own: "it didnt work so whats the point of anything" denies nothing.
+    # ... nor does a reason after "because".
     for result in _RESULT.finditer(clause, local_start, match.start()):
         local_start = result.end()
     # ... but not a match that opens a time clause of its own: "I don't want anything left behind for anyone
@@ -1599,7 +1622,7 @@ def _read_message(text: str, context: bool) -> Reading:
                    means_talk=bool(R.cues["means_talk"].search(norm) or R.cues["means_talk"].search(folded))
                    and not R.cues["means_removed"].search(norm),
                    means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
-                                    or R.pills.search(norm)),
+                                    or R.pills.search(R.cues["treatment_pair"].sub(" ", norm))),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
                    safe_now=(bool(R.cues["safe_now"].search(norm)) and not not_a_joke) or retracts or denies_own
                    or reframed or reattributed,
