@@ -468,6 +468,11 @@ def test_rule_ids_name_pattern_decision_and_item() -> None:
         ("in the garden shed be careful", "in the garden shed be careful"),
         # A hyphen between letters is a space, so "self-harm" reads as "self harm".
         ("my co-workers", "my co workers"),
+        # Text-speak "probs" and "em"; "em" only after a verb that takes it.
+        ("ill probs be dead by then", "i will probably be dead by then"),
+        ("wont need em where im going", "will not need them where i am going"),
+        ("em dash", "em dash"),
+        ("pt discloses SI", "pt discloses suicidal ideation"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:
@@ -1292,4 +1297,33 @@ def test_groups_results_dated_clauses_given_away_words_and_measured_someones(his
     ([], "gave my old boots to the new kid on the berth, he needed some", "none"),
 ])
 def test_taken_in_joked_acted_with_neither_for_me_measured_searched_and_handed_on(history, message, level) -> None:
+    assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # A reason after "because" is asserted, whatever was denied before it.
+    ([], "i dont see the point of finishing the course bc ill probs be dead by the end of the month", "crisis"),
+    ([], "i dont want the ketamine because it makes me sick", "none"),
+    # An aside in brackets does not give the subject of what follows it.
+    ([], "my best mate from the clinic (we cant meet irl so we just text) sent me a pic of pills lined up and said bye",
+     "concern"),
+    # A service asked how it handles a patient who discloses something: anyone at all.
+    ([], "how do TMS clinics handle a patient who discloses suicidal thoughts mid course, is there a standard protocol",
+     "clinical"),
+    ([], "i have a patient who discloses suicidal thoughts", "concern"),
+    # Questions a clinic asked about wanting to die name the topic; an answer after them is the writer's own.
+    ([], "my TMS clinic asked me loads of questions about wanting to die, felt a bit much", "clinical"),
+    (["my TMS clinic asked me loads of questions about wanting to die, felt a bit much",
+      "to be clear im not and never have been, i just dont get why they ask every single session"],
+     "is that standard everywhere or just this place", "clinical"),
+    # Two treatments compared are not a means, so "asking for myself" after them is a patient asking.
+    (["whats the difference between ketamine and esketamine"],
+     "asking for myself, got recommended it for treatment resistant depression, tried 4 meds now", "none"),
+    (["whats the half life of ketamine", "and if someone took a lot of it with alcohol what happens"],
+     "asking for me btw. ive got both here and im alone tonight", "crisis"),
+    # Not wanting to be here without someone, beside their death; not beside an appointment.
+    ([], "my son died in march and i dont want to be here without him", "crisis"),
+    ([], "i dont want to be here without him, can my husband come in to the ECT suite", "none"),
+])
+def test_reasons_asides_services_asked_clinic_questions_compared_treatments_and_loss(history, message, level) -> None:
     assert assess(message, history=history).level == level
