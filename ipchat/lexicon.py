@@ -472,6 +472,17 @@ def without_speaker_role(question: str) -> str:
     return question[match.end():]
 
 
+def without_known_part(question: str) -> str:
+    """`question` without what the asker says they already have ("besides combining research w clinical
+    knowledge, what else does EBP help w": cue.known_part). A question with fewer than three words left is
+    kept whole."""
+    match = cue("known_part").search(question)
+    if match is None:
+        return question
+    rest = (question[:match.start()] + question[match.end():]).strip()
+    return rest if len(rest.split()) >= 3 else question
+
+
 def aspects_asked(question: str) -> list[Aspect]:
     """The aspects `question` asks about, in lexicon order."""
     return [aspect for aspect in load_lexicon().aspects if aspect.asked.search(question)]

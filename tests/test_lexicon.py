@@ -232,6 +232,19 @@ def test_a_treatment_described_after_a_word_of_time_needs_no_article():
     assert topics_in("any seizures during sessions?") == []
 
 
+def test_what_the_asker_already_has_is_not_what_is_asked():
+    from ipchat.lexicon import without_known_part
+
+    assert without_known_part("besides combining research w clinical knowledge what else does EBP help w per the article") \
+        == "what else does EBP help w per the article"
+    assert without_known_part("apart from headaches, what other side effects does TMS have?") == \
+        "what other side effects does TMS have?"
+    # no "else" or "other" asked for: the words are part of the question
+    assert without_known_part("is ketamine used other than for depression") == "is ketamine used other than for depression"
+    # too little left to ask: kept whole
+    assert without_known_part("besides ECT what else") == "besides ECT what else"
+
+
 def test_who_asks_is_not_what_is_asked():
     from ipchat.lexicon import without_speaker_role
 
