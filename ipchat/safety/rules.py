@@ -349,33 +349,13 @@ def _method_named(cues: dict[str, re.Pattern], pills: re.Pattern):
     return check
 
 
-def _death_named(cues: dict[str, re.Pattern], pills: re.Pattern):
-    def check(match: re.Match, clause: str, sentence: str) -> bool:
-        # "How much would it take?" asks for a lethal amount only when death is named beside it.
-        return bool(cues["death_named"].search(sentence))
-    return check
-
-
-def _bereaved(cues: dict[str, re.Pattern], pills: re.Pattern):
-    def check(match: re.Match, clause: str, sentence: str) -> bool:
-        # "i dont want to be here without him" is a wish to die beside a loss the writer names ("my son died in
-        # march"), not a wish for company at an appointment.
-        return bool(cues["bereaved"].search(sentence))
-    return check
-
-
-def _not_routine(cues: dict[str, re.Pattern], pills: re.Pattern):
-    def check(match: re.Match, clause: str, sentence: str) -> bool:
-        # "Took everything my doctor prescribed, as usual" is taking medicine, not an overdose.
-        return not cues["compliance"].search(sentence)
-    return check
-
-
-def _not_moving_on(cues: dict[str, re.Pattern], pills: re.Pattern):
-    def check(match: re.Match, clause: str, sentence: str) -> bool:
-        # "sold the van and cancelled the phone, we move to spain in june": affairs closed for a life that goes on.
-        return not cues["moving_on"].search(sentence)
-    return check
+def _sentence_cue(name: str, present: bool = True):
+    """A check that the match's sentence holds (or, with present=False, lacks) the lexicon's cue `name`."""
+    def make(cues: dict[str, re.Pattern], pills: re.Pattern):
+        def check(match: re.Match, clause: str, sentence: str) -> bool:
+            return bool(cues[name].search(sentence)) == present
+        return check
+    return make
 
 
 _OTHERS_THINGS = re.compile(r"\b(?:his|her|their)\s+(?!own\b)")
@@ -395,8 +375,16 @@ def _own_things(cues: dict[str, re.Pattern], pills: re.Pattern):
 
 #: Extra tests a rule may name in its `check` field.
 CHECKS = {"took_pills": _took_pills, "quantity": _quantity, "group_subject": _group_subject,
-          "method_named": _method_named, "death_named": _death_named, "not_routine": _not_routine,
-          "own_things": _own_things, "not_moving_on": _not_moving_on, "bereaved": _bereaved}
+          "method_named": _method_named, "own_things": _own_things,
+          # "How much would it take?" asks for a lethal amount only when death is named beside it.
+          "death_named": _sentence_cue("death_named"),
+          # "Took everything my doctor prescribed, as usual" is taking medicine, not an overdose.
+          "not_routine": _sentence_cue("compliance", present=False),
+          # "sold the van and cancelled the phone, we move to spain in june": affairs closed for a life that goes on.
+          "not_moving_on": _sentence_cue("moving_on", present=False),
+          # "i dont want to be here without him" is a wish to die beside a loss the writer names ("my son died in
+          # march"), not a wish for company at an appointment.
+          "bereaved": _sentence_cue("bereaved")}
 
 
 def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
