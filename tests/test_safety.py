@@ -473,6 +473,8 @@ def test_rule_ids_name_pattern_decision_and_item() -> None:
         ("wont need em where im going", "will not need them where i am going"),
         ("em dash", "em dash"),
         ("pt discloses SI", "pt discloses suicidal ideation"),
+        ("theyd be better off w/o me", "they would be better off without me"),
+        ("a bad episode w/ suicidal thoughts", "a bad episode with suicidal thoughts"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:

@@ -281,7 +281,9 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bded\b", "dead"),
         (r"\bidk\b", "i do not know"),
         (r"\bidc\b", "i do not care"),
-        # "w" and "w/" between words are "with" ("a bad episode w suicidal thoughts").
+        # "w/o" is "without" ("theyd all be better off w/o me"); "w" and "w/" between words are "with" ("a bad
+        # episode w suicidal thoughts").
+        (r"\bw/o\b", "without"),
         (r"(?<=[a-z] )w/?(?= [a-z])", "with"),
         (r"\bw/(?=[a-z])", "with "),
         (r"\bu\b", "you"),
