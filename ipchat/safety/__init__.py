@@ -447,8 +447,10 @@ def _given_away(reading: Reading, earlier: Reading) -> bool:
 def _carries_as(reading: Reading) -> str:
     """The level an earlier message passes to a follow-up (capped at concern by the caller): someone lost
     to suicide carries as the concern it was told as ("lost my brother to suicide last yr" ... "he'd only had 4
-    sessions"); risk the backstop heard of someone else carries as a concern."""
-    return "concern" if reading.semantic_other else reading.level
+    sessions"); risk the backstop heard of someone else carries as a concern, and so does the writer's own it heard
+    once the writer dates it to the past ("used to think bout drivin off the ridge road" ... "that passed, got help,
+    been fine a long time" ... "now im 68 and the low mood is back")."""
+    return "concern" if reading.semantic_other or reading.semantic_risk else reading.level
 
 
 def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Reading:
@@ -654,12 +656,14 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     if _attempt_not_undone(reading, earlier[-FOLLOW_UP:], window[-FOLLOW_UP:]):
         reading = replace(reading, safe_now=False)
     level, rule_ids = reading.level, list(reading.rule_ids)
-    # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis; after the
-    # writer said they are at risk, talk of means, places, times or amounts does too ("which pharmacies
-    # are open after 10pm?").
+    # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis, and so does a sign now
+    # after means named in the writer's voice ("... mixed with a lot of alcohol and my dads zopiclone" ... "i just
+    # want it to be enough this time"; not "last night he was cleaning his gun"); after the writer said they are at risk, talk of means, places, times or amounts does too
+    # ("which pharmacies are open after 10pm?").
     if level != "crisis" and (reading.self_risk or reading.distress or reading.signs) and not (
             reading.safe_now and not (reading.self_risk or reading.distress)) and any(
-            r.signs or (r.means_named and (reading.self_risk or reading.distress)) for r in earlier):
+            r.signs or (r.means_named and (reading.self_risk or reading.distress or (
+                reading.signs and in_writers_voice(told, told)))) for r, told in zip(earlier, window)):
         level = "crisis"
         rule_ids += ["context.earlier_sign", "crisis.in_conversation"]
     elif level != "crisis" and reading.means_talk and not reading.safe_now and any(

@@ -93,9 +93,9 @@ _NOMINALISED = re.compile(r"\b(?:the|a|an|this|that|such|their|his|her|its|my|yo
 _FIRST_CUE = re.compile(r"\b(?:i|me|my|myself)\b")
 
 # A clause that opens with an experience verb and no subject ("relapsed on self harm again",
-# "struggling with suicidal thoughts") is the writer speaking of themselves.
+# "struggling with suicidal thoughts", "used to self harm as a teenager") is the writer speaking of themselves.
 _PRO_DROP = re.compile(
-    r"^\s*(?:(?:just|still|also|really|been|have been|so|now|again)\s+)*(?:relapsed(?: on| into)?|struggling with|used to have|used to get"
+    r"^\s*(?:(?:just|still|also|really|been|have been|so|now|again)\s+)*(?:relapsed(?: on| into)?|struggling with|used to have|used to get|used to"
     r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got)\s+" + _DETS + r"$"
 )
 _OBJECT_NOUN_BEFORE = re.compile(r"\b(?:for|to|with|at|by|from)\s+(?:the|my|our|his|her)\s+$")
@@ -200,6 +200,7 @@ _SINGLE_QUOTE = re.compile(r"(?:(?<=\s)|^|(?<=[:(\[]))'((?:[^']|(?<=\w)'(?=\w)){
 # full stop after a title or an initial ("Mrs H.", "Dr. Patel") does not end the sentence.
 _SENTENCE_SPLIT = re.compile(r"(?>\.{2,}|(?<!\d)(?<!\s[a-z])(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bprof)[.!?]+(?!\d)"
                              r"|[;\n\r]+|[!?]+|\s+/\s+)(?!\s*(?:for|because|cos|coz|cause)\s)")
+_STOP_BETWEEN = re.compile(r"\d\.\s+[a-z]")
 _CLAUSE_SPLIT = re.compile(r"\s*,\s*|(?<!\d)\s*:\s*(?!\d)|\s+-+\s+|\s+(?:but|though|although|however|yet)\s+")
 
 # A subject is never hundreds of characters from its predicate. Clauses longer than this
@@ -742,14 +743,21 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     return _Subject(person, last.start(), last.end())
 
 
-def _who(match: re.Match, nouns: re.Pattern | None = None) -> tuple[str | None, str | None]:
+def _who(match: re.Match, nouns: re.Pattern | None = None,
+         owned: re.Pattern | None = None) -> tuple[str | None, str | None]:
     """The person a pronoun inside the pattern names, and that pronoun. A possessive followed by a
-    person ("my girlfriend's wrists") names that person."""
+    person ("my girlfriend's wrists") names that person, unless what follows is a thing they own (cue.owned_thing):
+    "gave my nans ring to my niece" is the writer's act."""
     groups = match.groupdict()
     for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7", "who8", "who9", "who10", "who11"):
         value = groups.get(name)
         if value:
-            if nouns is not None and value in ("my", "our") and nouns.match(match.string, match.end(name) + 1):
+            noun = nouns.match(match.string, match.end(name) + 1) if nouns is not None and value in ("my", "our") \
+                else None
+            if noun is not None and owned is not None and owned.match(match.string, noun.end()) and (
+                    noun.group(0).endswith("s") or match.string.startswith("'", noun.end())):
+                return _PERSON_OF[value], value
+            if noun is not None:
                 return "third", value
             return _PERSON_OF.get(value, "third"), value
     subj = groups.get("subj")
@@ -833,6 +841,18 @@ def _returns_after(cues, text: str, clause: str, match: re.Match) -> bool:
     return at >= 0 and bool(cues["still_so"].search(text, at + match.end()))
 
 
+def _taken_as_mine(cues: dict[str, re.Pattern], sentence: str, clause: str, match: re.Match, message: str) -> bool:
+    """Whether a topic named with no owner is taken up just after as the writer's own ("... asking cos mine are
+    pretty loud rn"): read on from the match to the end of the next sentence of the message."""
+    text = message or sentence
+    at = text.find(clause)
+    if at < 0:
+        return False
+    rest = text[at + match.end():]
+    ends = [m.end() for m in re.finditer(r"[.!?]", rest)]
+    return bool(cues["topic_mine"].search(rest[: ends[1] if len(ends) > 1 else len(rest)]))
+
+
 def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             sentence: str, message: str = "") -> tuple[str, str] | None:
     """(level, decision id) for one match, or None when the match does not count. `message` is the
@@ -851,13 +871,17 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     if kind == "verbal" and _BEING_AS_NOUN.search(prefix) and not _WRITER.search(sentence):
         kind = "nominal"  # "why is being really suicidal a reason for ECT?": "being so" names a topic, as a gerund does
 
-    person, pronoun = _who(match, R.person_noun)
+    person, pronoun = _who(match, R.person_noun, R.cues["owned_thing"])
     anchor = match.start()
     owner_text = ""
     if kind == "nominal" and cues["condition_with"].search(prefix):
         return ("clinical", "clinical.topic")  # "how ECT is used for depression with suicidal thinking"
     if kind == "nominal":
         owner = R.owner.search(prefix)
+        if owner is None and _taken_as_mine(cues, sentence, clause, match, message):
+            # "does ketamine make suicidal thoughts worse at first? asking cos mine are pretty loud rn": the topic
+            # named, then taken up as the writer's own.
+            return ("crisis", "crisis.first_person")
         if owner is None:
             return ("clinical", "clinical.topic")
         owner_text = owner.group(0)
@@ -963,6 +987,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             return ("concern", "concern.reported_speech")  # "a patient phoned us asking how many ... it would take"
         if pronoun == "you" and subject is not None and subject.person in ("third", "generic"):
             return ("concern", "concern.generic_means")  # "my 15yo has been searching how many ... would kill you"
+        if person in ("third", "generic") and cues["own_way"].search(clause[:match.start()]):
+            # "quit eatin ... i just figured its the quietest way for an old man to go": the way the writer judges
+            # for what they are doing is theirs, whoever it is said to suit.
+            return ("crisis", "crisis.means_seeking")
         # "... a lethal dose for an average adult? not for me": asked of people in general.
         generic = pronoun not in ("i", "me", "my", "myself") and cues["generic_target"].search(message or sentence)
         # "how many mg of donepezil would be fatal": with no subject, what a dose would be is asked of
@@ -993,6 +1021,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                        and not _contrast_between(cues["contrast"], clause, m.end(), match)
                        and not cues["denial_ended"].search(clause, m.end(), match.end())
                        and not _denies_condition(clause, m, match)
+                       # ... and not across a full stop the sentence split kept ("not getting renewed for sem 2.
+                       # keep thinking everyone would be better off without me")
+                       and not _STOP_BETWEEN.search(clause, m.end(), match.start())
                        for m in cues["negation"].finditer(clause, local_start, match.end()))
                    # "no thoughts of killing myself or hurting myself": the negation spans the list
                    or (_LIST_TAIL.match(clause[:match.start()]) and cues["negation"].search(previous))
@@ -1121,6 +1152,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         return ("clinical", "clinical.generic_person")  # "signs that a teenager might be thinking about ..."
     if person == "third" and cues["fiction"].search(message or sentence):
         return ("clinical", "clinical.fictional")  # "writing a short story where a student considers ending her life"
+    if person == "third" and subject is not None and cues["how_to_ask"].search(clause[:sub_start]):
+        # "how do i ask a fella straight out if hes thinkin about suicide": how to put the question to anyone.
+        return ("clinical", "clinical.how_to_ask")
     if person == "third":
         if negated:
             return ("clinical", "clinical.negated")
@@ -1129,6 +1163,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # "she keeps saying she wants to die and honestly so do i": the writer says it of themselves too.
             return ("crisis", "crisis.first_person")
         return ("concern", "concern.third_person")
+    if person == "you" and (cues["record_of_someone"].search(prefix) or (
+            previous and cues["record_of_someone"].search(previous))):
+        return ("concern", "concern.third_person")  # "found stuff in his search history about how to hang yourself"
     if person == "you":
         return ("clinical", "clinical.generic_you")
     return ("clinical", "clinical.generic_person")
@@ -1292,6 +1329,7 @@ class _Scan:
     signs: list[str] = field(default_factory=list)  # ids of first-person signs that need context
     sign_places: set[tuple[int, int]] = field(default_factory=set)  # (sentence, offset) of each sign
     other_signs: list[str] = field(default_factory=list)  # the same about someone else
+    past_signs: list[str] = field(default_factory=list)  # ids of the writer's signs told of the past
     other_means: bool = False  # one of them is preparation: means got, belongings given away
     distress: bool = False
     note: bool = False  # the message is a clinical note about a patient: subjectless clauses are theirs
@@ -1357,6 +1395,8 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                             place = (number, max(sentence.find(where), 0) + match.start())
                             if not any(p[0] == place[0] and abs(p[1] - place[1]) < 12 for p in scan.sign_places):
                                 scan.sign_places.add(place)
+                            if decision_id == "concern.past_self":
+                                scan.past_signs.append(rule.rule_id)
                             if found == "crisis":
                                 scan.signs.append(rule.rule_id)
                                 if decision_id == "crisis.implicit_first_person":
@@ -1556,6 +1596,19 @@ def _read_message(text: str, context: bool) -> Reading:
         # that sentence or the next: a TMS question elsewhere does not make "I've picked a date" one.)
         scan.signs = [sign for sign in scan.signs if sign != "context.date_picked"]
     signs = tuple(dict.fromkeys(scan.signs))
+    # "back in march i was properly planning it, had pills saved. got rid of them, got help ... im ok now": signs
+    # of a time the writer dates in the past and says is over are that time's, a concern, not a plan now.
+    resolved = bool(R.cues["distant"].search(norm) and R.cues["safe_now"].search(norm)
+                    and not R.cues["recent"].search(norm))
+    past_signs = list(dict.fromkeys(scan.past_signs))
+    if resolved and signs and not self_risk and not scan.distress:
+        past_signs += [sign for sign in signs if sign not in past_signs]
+        signs = ()
+    if resolved and past_signs and RANK[scan.level] < RANK["concern"]:
+        for sign in past_signs:
+            scan.fired.extend((sign, "concern.past_self"))
+            scan.findings.append(Finding(sign, "cssrs.preparation", "concern", "concern.past_self"))
+        scan.level = "concern"
     # A sign is a crisis beside risk the writer states, hopelessness, a time or place ("for tonight"),
     # a second sign, or earlier context.
     # ... but not the time of something else in a question the writer says is not about them ("how much
