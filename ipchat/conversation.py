@@ -75,16 +75,26 @@ def topics_in(text: str) -> list[str]:
     return [name for _, name in sorted(found)]
 
 
+# A topic named by a class word after "these" or "those" ("these procedures": lexicon `pointed_as`) points back to
+# what the conversation is about.
+_POINTED = [(t.name, re.compile(r"\b(?:these|those)\s+(?:" + "|".join(re.escape(word) for word in t.pointed) + r")\b",
+                                re.I)) for t in load_lexicon().topics if t.pointed]
+
+
 def conversation_topic(history: Sequence[str]) -> tuple[str | None, str | None]:
     """The topic of the latest earlier user turn that names one, and that turn.
 
     Within a turn the first topic named wins: it is usually the subject ("alternative therapies
-    besides meds and psychotherapy").
+    besides meds and psychotherapy"), unless another is set beside it and pointed back to as "these" or
+    "those" ("how fast do antidepressants kick in vs these procedures": the procedures are what the
+    conversation is about). Pointed to alone ("are these procedures painful" after an ECT question), the
+    words may mean the earlier topic's own, so they name nothing.
     """
     for turn in reversed(history):
         named = topics_in(turn)
         if named:
-            return named[0], turn
+            pointed = [name for name, pattern in _POINTED if pattern.search(turn) and name not in named]
+            return (pointed[0] if pointed else named[0]), turn
     return None, None
 
 

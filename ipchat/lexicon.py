@@ -38,6 +38,7 @@ class Topic:
     name: str
     aliases: tuple[str, ...]
     bare: tuple[str, ...] = ()  # a word naming the topic only when nothing qualifies it ("is therapy quicker?")
+    pointed: tuple[str, ...] = ()  # words naming it only after "these" or "those" in a conversation ("these procedures")
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,8 @@ def build_lexicon(data: dict) -> Lexicon:
     for n, entry in enumerate(data.get("topic", []), start=1):
         where = f"lexicon.toml [[topic]] #{n}"
         name = _name(entry, where)
-        topics.append(Topic(name, _with_heads(_strings(entry, "aliases", where)), _strings(entry, "bare_aliases", where, False)))
+        topics.append(Topic(name, _with_heads(_strings(entry, "aliases", where)), _strings(entry, "bare_aliases", where, False),
+                            _strings(entry, "pointed_as", where, False)))
         examples_of("topic", name, entry, where)
     for n, entry in enumerate(data.get("shorthand", []), start=1):
         where = f"lexicon.toml [[shorthand]] #{n}"

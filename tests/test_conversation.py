@@ -23,6 +23,10 @@ FOLLOWUPS = [json.loads(l) for l in (ROOT / "eval" / "questions" / "followups.js
     (["what are the side effects of ECT?"], "and for ketamine, are the sessions longer?", "and for ketamine, are the sessions longer?"),
     (["what kind of drug is ketamine?"], "how long does it last?", "how long does ketamine last?"),
     (["What is ECT used for?"], "how many sessions?", "how many sessions (ECT)?"),
+    # set beside another topic, "these procedures" points back to the procedural therapies; alone it names nothing
+    (["how fast do antidepressants kick in vs these procedures"], "so whats the upside of them being quicker overall",
+     "so whats the upside of interventional therapies being quicker overall"),
+    (["tell me about ECT", "are these procedures painful"], "how long does it take?", "how long does ECT take?"),
     (["ketamine side effects", "ok, and how does TMS work?"], "does it hurt?", "does TMS hurt?"),
     (["what are tms side effects?"], "Is ketamine addictive?", "Is ketamine addictive?"),
     ([], "What are its side effects?", "What are its side effects?"),
