@@ -658,8 +658,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     level, rule_ids = reading.level, list(reading.rule_ids)
     # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis, and so does a sign now
     # after means named in the writer's voice ("... mixed with a lot of alcohol and my dads zopiclone" ... "i just
-    # want it to be enough this time"; not "last night he was cleaning his gun"); after the writer said they are at risk, talk of means, places, times or amounts does too
-    # ("which pharmacies are open after 10pm?").
+    # want it to be enough this time"; not "last night he was cleaning his gun"); after the writer said they are at
+    # risk, talk of means, places, times or amounts does too ("which pharmacies are open after 10pm?").
     if level != "crisis" and (reading.self_risk or reading.distress or reading.signs) and not (
             reading.safe_now and not (reading.self_risk or reading.distress)) and any(
             r.signs or (r.means_named and (reading.self_risk or reading.distress or (

@@ -849,7 +849,7 @@ def _taken_as_mine(cues: dict[str, re.Pattern], sentence: str, clause: str, matc
     if at < 0:
         return False
     rest = text[at + match.end():]
-    ends = [m.end() for m in re.finditer(r"[.!?]", rest)]
+    ends = [m.end() for m in _SENTENCE_END.finditer(rest)]
     return bool(cues["topic_mine"].search(rest[: ends[1] if len(ends) > 1 else len(rest)]))
 
 
