@@ -77,8 +77,10 @@ def topics_in(text: str) -> list[str]:
 
 # A topic named by a class word after "these" or "those" ("these procedures": lexicon `pointed_as`) points back to
 # what the conversation is about.
-_POINTED = [(t.name, re.compile(r"\b(?:these|those)\s+(?:" + "|".join(re.escape(word) for word in t.pointed) + r")\b",
-                                re.I)) for t in load_lexicon().topics if t.pointed]
+# Each word is matched as aliases are (`phrase_pattern`: spaces match hyphens).
+_POINTED = [(t.name, re.compile(r"\b(?:these|those)\s+(?:" + "|".join(
+    phrase_pattern(word, hyphen_after=False).pattern for word in t.pointed) + ")", re.I))
+    for t in load_lexicon().topics if t.pointed]
 
 
 def conversation_topic(history: Sequence[str]) -> tuple[str | None, str | None]:
