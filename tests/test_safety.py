@@ -1329,3 +1329,37 @@ def test_taken_in_joked_acted_with_neither_for_me_measured_searched_and_handed_o
 ])
 def test_reasons_asides_services_asked_clinic_questions_compared_treatments_and_loss(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # Signs dated to the past and said to be over are that time's: a concern, not a plan now.
+    ([], "back in march i had a week where i was properly planning it, had pills saved. got rid of them, got help, "
+         "started TMS. im ok now. does that make me a worse candidate for maintenance sessions", "concern"),
+    ([], "had really dark thoughts last winter, wanting to die kind of thing, thats passed now thank god", "concern"),
+    # A topic named with no owner, then taken up as the writer's own.
+    ([], "does ketamine make suicidal thoughts worse at first? asking cos mine are pretty loud rn", "crisis"),
+    ([], "does ketamine make suicidal thoughts worse at first? asking for my brother", "clinical"),
+    # A thing someone owns, named in what the writer gives away, leaves the act the writer's.
+    ([], "gave my nans ring to my niece today and sorted the dog out with my sister. feel calm for the first time in ages",
+     "crisis"),
+    # How to ask anyone is a skill asked about; asking one's own is worry about them.
+    ([], "how do i ask a fella straight out if hes thinkin about suicide without puttin the idea in his head", "clinical"),
+    ([], "how do i ask my son if hes thinking about suicide", "concern"),
+    # A request to the reader is the writer's own question, not someone's report.
+    ([], "can someone just tell me how many of my lamictal it would take to not wake up", "crisis"),
+    ([], "someone told me how many it would take to not wake up", "concern"),
+    # The way the writer judges for what they are doing is theirs, whoever it is said to suit.
+    ([], "quit eatin bout 10 days ago, i just figured its the quietest way for an old man to go", "crisis"),
+    ([], "whats the most painless way for an old man to go", "concern"),
+    # What is read in someone else's search history is theirs.
+    ([], "found stuff in his search history about how to hang yourself", "concern"),
+    # A sign now after means named in the writer's voice; not after someone else's.
+    (["how long does the ketamine stay in your system", "and is it dangerous mixed with a lot of alcohol and my dads zopiclone"],
+     "i just want it to be enough this time", "crisis"),
+    (["he's had 8 TMS sessions and says he feels worse. last night he was cleaning his gun at 3am"],
+     "is it normal to get worse before better with TMS? should i take the gun somewhere", "none"),
+    # A negation does not reach across a full stop after a number.
+    ([], "my contract isnt getting renewed for sem 2. keep thinking everyone wld be better off w/o me", "crisis"),
+])
+def test_a_past_that_is_over_a_topic_taken_as_ones_own_who_acts_and_who_asks(history, message, level) -> None:
+    assert assess(message, history=history).level == level
