@@ -471,6 +471,9 @@ def test_rule_ids_name_pattern_decision_and_item() -> None:
         # Text-speak "probs" and "em"; "em" only after a verb that takes it.
         ("ill probs be dead by then", "i will probably be dead by then"),
         ("wont need em where im going", "will not need them where i am going"),
+        # "ill still be" is "I'll still be"; "ill still" alone is unwell.
+        ("dont think ill still be here next month", "do not think i will still be here next month"),
+        ("i feel ill still", "i feel ill still"),
         ("em dash", "em dash"),
         ("pt discloses SI", "pt discloses suicidal ideation"),
         ("theyd be better off w/o me", "they would be better off without me"),
@@ -1362,4 +1365,55 @@ def test_reasons_asides_services_asked_clinic_questions_compared_treatments_and_
     ([], "my contract isnt getting renewed for sem 2. keep thinking everyone wld be better off w/o me", "crisis"),
 ])
 def test_a_past_that_is_over_a_topic_taken_as_ones_own_who_acts_and_who_asks(history, message, level) -> None:
+    assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # "I" straight after a person named opens a clause describing them: that person is the subject.
+    ([], "lad i work with on the cranes took an overdose last week, hes out of hospital now", "concern"),
+    ([], "a coworker i think might be suicidal, how do i check on her", "concern"),
+    ([], "mum i think about dying every day", "crisis"),
+    # A trade or rank names someone else, as a relation does.
+    ([], "our engineer gave away his good tools to the apprentice this week, he never does that", "concern"),
+    # A time that runs up to now is now, though told with a past verb.
+    ([], "i have spent the last hour in my car thinking about driving it into the river", "crisis"),
+    ([], "in 2015 i spent a night in my car thinking about driving it into the river. long gone now", "concern"),
+    # Means packed and a plea to be stopped are two signs: together a crisis; a plea alone about shopping is none.
+    ([], "at work rn, 2am. put the overdose stuff in my bag before i left home. someone talk me out of it or dont idk",
+     "crisis"),
+    ([], "someone talk me out of buying another plant lol", "none"),
+    # Heights of places looked up for oneself; not for a vehicle.
+    ([], "ive been looking up which bridges near my flat are high enough", "crisis"),
+    ([], "looked up which bridges are high enough to get under with the van", "none"),
+    # Things handed on and a pet taken to a rescue are two signs.
+    ([], "handed my notice in, gave my xbox to my nephew and took the cat to the rescue. weird how light i feel", "crisis"),
+    ([], "took the cat to the rescue to adopt a kitten", "none"),
+    # Words left for someone to find.
+    ([], "tell my mum i love her if she ever finds this chat", "crisis"),
+    ([], "how do i tell my mum i love her without it being weird", "none"),
+    # A plan held now, told under "if", is a premise; a plan that may begin one day is a hypothetical.
+    ([], "is there any point starting ECT if im not planning on being around past christmas", "crisis"),
+    ([], "if i ever start planning to kill myself who do i call", "concern"),
+    # A third-person verb opening the clause, and the act turned back on him: his.
+    (["husbands manic, hasnt slept in 4 days"],
+     "keeps going on about driving into the river to 'reset' himself, says it'll be fine", "concern"),
+    ([], "keeps thinking about driving into the river", "crisis"),
+    # A means question asked of "someone" like the writer is the writer's.
+    ([], "what height would a fall have to be to definitely kill someone with fragile tissue like mine", "crisis"),
+    ([], "what height would a fall have to be to kill someone", "concern"),
+    # Hushed is not safe: earlier risk stays open; fine and joking takes it back.
+    (["cant do another season like this. rope's already up in the hay barn", "forget i said that. im fine. just tired"],
+     "what time does the ketamine place open tmrw", "crisis"),
+    (["honestly wanted to die in that TMS chair today"],
+     "not literally!! of embarrassment. do ppl often nod off during it", "clinical"),
+    # Earlier words given back as someone else's text make the risk theirs.
+    (["i dont want to be here anymore",
+      "sorry that was her text i copied it wrong, my gf sent me that an hour ago, shes bipolar and stopped her meds"],
+     "what do i do shes not answering", "concern"),
+    # Ways of dying asked so as to make a home safe: someone there is at risk.
+    ([], "whats the most common way people with bipolar kill themselves, want to know what to lock away in the house",
+     "concern"),
+    ([], "why do people with bipolar kill themselves", "clinical"),
+])
+def test_who_a_clause_describes_a_time_up_to_now_signs_together_and_words_hushed(history, message, level) -> None:
     assert assess(message, history=history).level == level

@@ -230,7 +230,7 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
          r"i \1 i \2 not "),
         (r"\bid(?= (?:be|rather|never|just|love|kill|like|want|do|die|have|go|sooner|really|probably)\b)", "i would"),
         # "ill use it" is "I'll use it"; "ill" before anything else means unwell and is left alone.
-        (r"\bill(?= (?:use|do|go|be|take|kill|end|jump|just|never|make|get|try|finish|drink|hang|shoot|walk|drive|see"
+        (r"\bill(?= (?:use|do|go|be|still be|take|kill|end|jump|just|never|make|get|try|finish|drink|hang|shoot|walk|drive|see"
          r"|tell|call|probably|definitely|finally|actually|really|never|swallow|overdose|cut)\b)", "i will"),
         # "hed", "shed", "theyd" without the apostrophe: "she said shed rather be dead". A shed after a word that
         # makes it a noun ("the shed", "garden shed") is left alone.

@@ -572,11 +572,16 @@ _AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|
 # A subjectless clause whose verb has the third-person -s form ("keeps joking about ...", "says she'll ...").
 _THIRD_VERB_OPENS = re.compile(r"^\W*(?:keeps|has|is|does|says|talks|wants|goes|thinks|texts|posts|jokes|mentions|reckons|seems|tells|writes|plans)\b"
                                r"(?!\s+(?:it|this|that|there|he|she|they|you|i|we|a|an|the|my|your|his|her|their|anyone|someone)\b)")
+_THIRD_SELF = re.compile(r"\b(?:himself|herself|hisself)\b")
+_FIRST_SELF = re.compile(r"\b(?:i|me|my|myself|meself)\b")
 # A match that opens with its own negation ("no longer want to live", "not want to wake up").
 _OWN_NEGATION = re.compile(r"(?:not|never|no longer|can not|could not|(?:do|does|did|will|would) not|(?:have |had |just |kind of |kinda )?(?:stopped|quit|given up|gave up))\b")
 # "if i have already decided i will not be around": a condition the writer says is met is a premise, not a
 # hypothetical.
 _ALREADY = re.compile(r"\s*(?:have|has|had|am|is)?\s*already\b")
+# "is there any point starting ECT if im not planning on being around past christmas": a plan the writer holds now,
+# told under "if", is a premise too.
+_PLANNED = re.compile(r"\s*(?:am|have been)\s+(?:not\s+|already\s+)?(?:planning|intending|set on)\b")
 
 # Quoted terms being explained or compared ("the difference between 'wish to be dead' and ..."): the words
 # are mentioned, not said by anyone.
@@ -698,6 +703,11 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     if not matches:
         return None
     last = matches[-1]
+    if (last.group("first") == "i" and len(matches) > 1 and (matches[-2].group("noun") or matches[-2].group("third"))
+            and not clause[matches[-2].end():last.start()].strip() and R.cues["contact_clause"].match(clause, last.start())):
+        # "the lad i work with took an overdose", "a coworker i think might be suicidal": "i" opens a clause that
+        # describes the person named just before (cue.contact_clause), who is the subject.
+        return _walk_back(R, clause, last.start())
     # "my bf sent me a snap": an object pronoun after a verb of giving or telling is not the subject.
     # ... nor is one after a preposition of company: "lad on nights with me keeps joking about ...".
     while (last.group("first") in ("me", "us") and len(matches) > 1
@@ -948,6 +958,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # "mate lost his garage, keeps joking about driving off beachy head": a verb in its third-person form
             # opens the clause after one about someone else, so its dropped subject is theirs, not the writer's.
             person = "third"
+        elif rule.default == "implicit" and _THIRD_VERB_OPENS.match(prefix + match.group(0)) \
+                and _THIRD_SELF.search(clause, match.start()) and not _FIRST_SELF.search(clause):
+            # "keeps going on about driving into the river to 'reset' himself": a third-person verb opens the
+            # clause, and the act turns back on him or her, so the dropped subject is that person's.
+            person = "third"
         else:
             person = rule.default
     elif subject is not None:
@@ -1062,6 +1077,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                                     or _IF_OPENS.search(clause, 0, match.start())
                                     or _begins_under_if(sentence, clause, match)) \
                 and not _AGO.search(clause[sub_start:]) and not _ALREADY.match(clause, sub_end) \
+                and not _PLANNED.match(clause, sub_end) \
                 and not cues["own_harm_told"].search(message or sentence) \
                 and not _dwelt_on(cues, message or sentence, clause, match):
             # "if I took 40 of my seroquel an hour ago" is no hypothetical; nor one the writer says they keep
@@ -1665,7 +1681,9 @@ def _read_message(text: str, context: bool) -> Reading:
                    means_named=bool(R.cues["method_named"].search(norm) or R.cues["method_named"].search(folded)
                                     or R.pills.search(R.cues["treatment_pair"].sub(" ", norm))),
                    refers_back=bool(R.cues["refers_back"].search(norm) or R.cues["refers_back"].search(folded)),
-                   safe_now=(bool(R.cues["safe_now"].search(norm)) and not not_a_joke) or retracts or denies_own
+                   # "forget i said that, im fine, dont want it on any record": fine, and hushed (cue.hushed), is not safe.
+                   safe_now=(bool(R.cues["safe_now"].search(norm)) and not not_a_joke and not R.cues["hushed"].search(norm))
+                   or retracts or denies_own
                    or reframed or reattributed,
                    for_me=for_me, reattributed=reattributed,
                    not_a_joke=not_a_joke, retracts=retracts,
