@@ -1414,6 +1414,19 @@ def test_a_past_that_is_over_a_topic_taken_as_ones_own_who_acts_and_who_asks(his
     ([], "whats the most common way people with bipolar kill themselves, want to know what to lock away in the house",
      "concern"),
     ([], "why do people with bipolar kill themselves", "clinical"),
+    # Of no use "where I'm going", no place named: the writer's farewell; someone else's is a concern.
+    ([], "left the van keys on the depot desk w a note for my manager. wont need them where im going", "crisis"),
+    ([], "my dad keeps saying he wont need his tools where hes going", "concern"),
+    ([], "wont need my coat where im going on holiday lol", "none"),
+    # A pet given away and said to be for good: two signs; with a reason to move, none.
+    ([], "gave my cat to my neighbour today n told her it was for good. pains been a 9 all week", "crisis"),
+    ([], "gave my cat to my mum, told her it was for good as im moving abroad", "none"),
+    # Days without food and no plan to eat again; not a fast before a treatment.
+    ([], "havent eaten in 5 days and im not planning to start again, im done with this body", "crisis"),
+    ([], "havent eaten since breakfast and not planning to eat again till after the ect", "none"),
+    # Means bought, and a refusal to talk of it.
+    ([], "cant do another peak season. bought a hosepipe on my break today. dont ask", "crisis"),
+    ([], "bought a hosepipe for the garden today", "none"),
 ])
 def test_who_a_clause_describes_a_time_up_to_now_signs_together_and_words_hushed(history, message, level) -> None:
     assert assess(message, history=history).level == level
