@@ -101,11 +101,38 @@ DUPLICATE_COSINE = 0.9
 # defines it ("Interventional psychiatry is an emerging psychiatric subspecialty ..."), not by one whose other words
 # match the rest of the question ("consultant keeps sayin it in MDT"): that sentence gets this.
 DEFINITION_BONUS = 0.1
+# "what do clinicians need to understand to do this well": a sentence that says the question's words in its order
+# ("clinicians need to understand the neural circuits ...") speaks to it more surely than one that holds the same
+# words apart ("Make sure to discuss your patient's needs ...", under "Practical Considerations for Clinicians").
+# A sentence gets this times the share of the question's adjacent keyword pairs it holds side by side; like
+# LAY_BONUS it is left out of the margins `select` reads.
+PHRASE_BONUS = 0.1
 _DEFINE_ASKED = re.compile(
-    r"\b(?:what(?:'s|’s|s|\s+is|\s+are|\s+does|\s+do)|define|meaning of|definition of)\s+(?:the\s+(?:term|word|phrase)\s+)?"
-    r"['\"‘“]?(?P<term>[a-z][\w -]{2,40}?)['\"’”]?\s*(?:(?:actually|actualy|acually|even|really|exactly|supposed to|meant to|sposed to)\s+)*"
-    r"(?:mean|means|stand for|refer to)?\s*(?:[?,.;]|$)",
+    r"\b(?:what(?:'s|’s|s|\s+is|\s+are|\s+does|\s+do)|define|meaning of|definition of"
+    # "what class of drug is ketamine exactly": the kind of thing it is, which its definition says.
+    r"|what\s+(?:kind|type|class|sort|category|family)\s+of\s+(?:drug|medication|medicine|treatment|therapy|procedure|thing)\s+(?:is|are))"
+    r"\s+(?:the\s+(?:term|word|phrase)\s+)?"
+    r"['\"‘“]?(?P<term>it|that|this|[a-z][\w -]{2,40}?)['\"’”]?\s*(?:(?:actually|actualy|acually|even|really|exactly|supposed to|meant to|sposed to)(?:\s+|(?=[?,.;]|$)))*"
+    r"(?:mean|means|stand for|refer to)?(?:\s+(?:in (?:one|a|1) (?:line|sentence|word)|in plain english|in simple terms|simply|briefly))?"
+    r"\s*(?:[?,.;]|$)",
     re.I)
+_EXPANSION = re.compile(r"\s\([^()]*\)")
+_QUOTED_TERM = re.compile(r"['\"‘“](?P<term>[a-z][\w -]{2,40}?)['\"’”]", re.I)
+
+
+def _defined_term(query: str) -> str | None:
+    """The term `query` asks to be defined (`_DEFINE_ASKED`), or None. Asked of "it" or "that", the term is the
+    one quoted before it: "keep hearing 'interventional psychiatry' on the ward rounds.. whats it actually mean"."""
+    asked = _DEFINE_ASKED.search(query)
+    if asked is None:
+        return None
+    term = asked.group("term").strip()
+    if term.lower() in ("it", "that", "this", "that term", "that word", "this term", "the term", "they", "those"):
+        quoted = [m for m in _QUOTED_TERM.finditer(query, 0, asked.start("term"))]
+        return quoted[-1].group("term").strip() if quoted else None
+    return term
+
+
 _LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+$")
 
 
@@ -303,9 +330,11 @@ class Answerer:
                 # Named only in the background ("The consent form talked about a 'course'. How many
                 # treatments ...?") it is a note too; named in the background and asked again ("whats the
                 # youngest age someone can get ECT? my 15yo cousin was mentioned for it"), it is asked.
-                # Named as who is told ("adverse effects to counsel an elderly pt on?"), it is a note as well.
+                # Named as who is told ("adverse effects to counsel an elderly pt on?"), it is a note as well;
+                # and so is a role or service it qualifies ("sports med doc, ... what fields does ... combine?").
                 decline = decline or any(not (_in_later_clause(query, m.start()) or _in_background(query, m.start())
                                               or cue("audience").search(query, 0, m.start())
+                                              or cue("role_after").match(query, m.end())
                                               or cue("purpose").search(query, 0, m.start()) or outside(m.start()))
                                          for m in aspect.asked.finditer(query))
                 notes.append(f"No indexed passage discusses {aspect.name}{' for ' + _join(sorted(of_drug)) if of_drug else ''}.")
@@ -376,13 +405,23 @@ class Answerer:
         # words lists them ("Interventional therapies include ECT, TMS, and Ketamine infusions"); it does not
         # answer.
         asked_of = _asked_of(query) if len(topics) > 1 else frozenset()
-        term = _DEFINE_ASKED.search(query)
-        defines = re.compile(r"^\W*" + re.escape(term.group("term").strip())
+        term = _defined_term(query)
+        defines = re.compile(r"^\W*" + re.escape(term)
                              + r"\s+(?:(?:is|are)\s+(?:a|an|the|one of)|refers? to|means)\b", re.I) if term else None
+        # The pairs are read from the writer's own words: not the expansions added in brackets (the lay-word
+        # bonus reads those), nor the treatments' names, which every sentence on a treatment says its own way.
+        own_words = _EXPANSION.sub(" ", query)
+        asked_words = keyword_tokens(_masked(own_words, named_treatments(own_words)))
+        asked_pairs = {pair for pair in zip(asked_words, asked_words[1:]) if pair[0] != pair[1]}
         candidates = []
         for hit, sentence_vector, start, end, text, cosine, coverage in sentence_matches(
                 self.index, query, self.retriever.embed_query(query), hits):
             score = SENTENCE_WEIGHT * cosine + KEYWORD_WEIGHT * coverage + PASSAGE_WEIGHT * hit.score / top_passage
+            phrase = 0.0
+            if asked_pairs:
+                words = keyword_tokens(text)
+                phrase = PHRASE_BONUS * len(asked_pairs & set(zip(words, words[1:]))) / len(asked_pairs)
+                score += phrase
             if any(states(text, kind) for kind in kinds):
                 score += QUANTITY_BONUS
             on_topic = not topics or self._on_topic_hit(hit, topics)
@@ -405,6 +444,10 @@ class Answerer:
             says = frozenset(source for source, pattern in lay.items() if pattern.search(text))
             lift = LAY_BONUS * len(says) / len(lay) if lay else 0.0
             score += lift
+            # Like the lay-word bonus, the phrase bonus orders sentences without crowding out the neighbours
+            # kept within a margin of the best (select): "In contrast, procedural therapies ..." after "The key
+            # differences are that first-line therapies ...".
+            lift += phrase
             resource_list = bool(_RESOURCE_SECTION.search(hit.chunk.section or ""))
             if wants_resources and resource_list:
                 score += RESOURCE_BONUS
@@ -676,15 +719,23 @@ _POINTS_AT_STATEMENT = re.compile(r"\b(?:this|that|these|those|such)\b", re.I)
 
 
 def _asking_part(question: str) -> str | None:
-    """The text of `question` from its first asking sentence on, when statements come before it (a background);
-    None when there are none, or when the question points back at them ("... her muscles ache too. Is this
+    """The text of `question` from its first asking sentence to its last, when statements come before or after
+    it (a background); None when there are none, or when the question points back at those before it ("... her muscles ache too. Is this
     something that's known to happen?")."""
     sentences = _sentences(question)
-    asking = [a for a, b in sentences if _asks(question[a:b])]
-    if not asking or asking[0] == sentences[0][0] or _POINTS_AT_STATEMENT.search(question[asking[0]:]) \
-            or _ELLIPTICAL_ASK.match(question[asking[0]:]):
+    asking = [(a, b) for a, b in sentences if _asks(question[a:b])]
+    if not asking:
         return None
-    return question[asking[0]:]
+    start = asking[0][0]
+    if start == sentences[0][0] or _POINTS_AT_STATEMENT.search(question[start:]) \
+            or _ELLIPTICAL_ASK.match(question[start:]):
+        start = 0
+    # ... and up to its last asking sentence, when statements follow it ("is ECT done under a GA? family r
+    # freaking out bc of what theyve seen in films"): what follows says why the writer asks.
+    end = asking[-1][1] if asking[-1][1] < sentences[-1][1] else len(question)
+    if start == 0 and end == len(question):
+        return None
+    return question[start:end]
 
 
 _REFERS_BACK = re.compile(r"\b(?:it|its|it's|itself|this|that|the treatment|the procedure|this treatment|that treatment)\b", re.I)
@@ -727,9 +778,13 @@ def asked_topics(question: str) -> set[str]:
     return {name for name, _s, _e in named}
 
 
+# "GA + anything else given": asked with no question mark.
+_ASKS_FOR_MORE = re.compile(r"\b(?:anything|any|something)\s+(?:else|other|more)\b", re.I)
+
+
 def _asks(sentence: str) -> bool:
-    """True when `sentence` asks: it ends in a question mark or opens with a question word."""
-    return sentence.rstrip().endswith("?") or bool(_ASKING.match(sentence))
+    """True when `sentence` asks: it ends in a question mark, opens with a question word or asks for more."""
+    return sentence.rstrip().endswith("?") or bool(_ASKING.match(sentence)) or bool(_ASKS_FOR_MORE.search(sentence))
 
 
 def _sentences(question: str) -> list[tuple[int, int]]:

@@ -262,6 +262,16 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
      "official subspecialty"),
     # relief still found after a year is a rate: the sentence stating it answers, not a decline for want of a count
     ("how many pts still got relief from TMS after a yr", (), "62% of patients"),
+    # a lay word in what follows the question ("films") says why the writer asks, not what is asked
+    ("is ECT done under a GA? family r freaking out bc of what theyve seen in films", (), "performed under anesthesia"),
+    # the kind of drug asked is its definition, "exactly" and a comma after the name
+    ("what class of drug is ketamine exactly, we see it more in the recreational side tbh", (),
+     "dissociative anesthetic drug"),
+    # "it" asked to be defined is the term quoted before it
+    ("keep hearing 'interventional psychiatry' on the ward rounds.. whats it actually mean in one line", (),
+     "emerging psychiatric subspecialty"),
+    # the question's words said in its order ("clinicians need to understand") before the same words apart
+    ("what do clinicians need to understand to do this well, according to them", (), "need to understand the neural"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)
@@ -332,6 +342,14 @@ def test_people_named_as_who_is_told_are_not_what_is_asked(answerer):
     assert "No indexed passage discusses age." in reply.notes
     # Asked of them, it is what is asked.
     assert answerer.ask("is ECT ok for elderly patients?").declined
+
+
+def test_an_aspect_naming_the_writers_role_is_not_what_is_asked(answerer):
+    # "sports med doc" says who asks; what is asked is what the field combines.
+    reply = answerer.ask("sports med doc, not my area lol - what fields does interventional mental health combine?")
+    assert not reply.declined and "neurophysiology" in reply.citations[0].quote
+    # Asked of the sport itself, it is what is asked.
+    assert answerer.ask("sports physio here, when can a pt return to sport after ECT").declined
 
 
 def test_a_question_about_what_the_sources_list_asks_only_that(answerer):
@@ -467,6 +485,10 @@ def test_the_treatments_asked_about_are_read_from_the_asking_sentence(question, 
     # "any X?" leaves out what it asks about: it is asked of the statement before it.
     ("pt has hx of alcohol use disorder, asking abt ketamine for his TRD. any cautions mentioned?", None),
     ("Dad is 82 and frail. Anything to watch for with ECT?", None),
+    # Statements after the question say why it is asked.
+    ("is ECT done under a GA? family r freaking out bc of what theyve seen in films", "is ECT done under a GA?"),
+    # "anything else" asks, with no question mark.
+    ("shock tx - pt put under for it? GA + anything else given", None),
 ])
 def test_the_asking_part_leaves_out_the_background_unless_the_question_leans_on_it(question, asking):
     assert _asking_part(question) == asking
