@@ -53,6 +53,11 @@ PART_MARGIN = 0.24
 TIE_MARGIN = 0.02
 # Openings that set a sentence against or beside the one before it.
 _CONNECTIVE = re.compile(r"(?:in contrast|by contrast|on the other hand|conversely|however|similarly|likewise)\b", re.I)
+# A question asking how things differ ("first line vs procedural therapies, whats the key difference"): the sentence
+# set against the first kept one ("In contrast, procedural therapies ...") says the other half of the answer, and is
+# kept within PART_MARGIN.
+_DIFFERENCE_ASKED = re.compile(r"\b(?:vs|versus|difference|differences|diff|diffs|differ|differs|compared? (?:to|with)|"
+                               r"contrast|distinguish)\b", re.I)
 _CHAIN_WORDS = 3  # one of the first words of its opening must be one of the last words of the kept sentence
 # A question asking for a figure ("how many sessions", "how long", "what percentage") is answered by a
 # sentence that states one of that kind (coverage.expected_types): such sentences get this bonus
@@ -226,6 +231,7 @@ class Answerer:
                     self.screen = safety.screen_for(self.settings, embedder, chosen, retriever.embed_queries)
         self._chunk_treatments: dict[str, frozenset[str]] = {}  # chunk id → treatments its text names
         self._sentence_treatments: dict[tuple[str, int], frozenset[str]] = {}  # (chunk id, start) → the same, of a sentence
+        self._sentence_pairs: dict[tuple[str, int], frozenset[tuple[str, str]]] = {}  # ... its adjacent keyword pairs
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, embedder=None, region: str | None = None) -> "Answerer":
@@ -419,8 +425,11 @@ class Answerer:
             score = SENTENCE_WEIGHT * cosine + KEYWORD_WEIGHT * coverage + PASSAGE_WEIGHT * hit.score / top_passage
             phrase = 0.0
             if asked_pairs:
-                words = keyword_tokens(text)
-                phrase = PHRASE_BONUS * len(asked_pairs & set(zip(words, words[1:]))) / len(asked_pairs)
+                pairs = self._sentence_pairs.get((hit.chunk.chunk_id, start))
+                if pairs is None:
+                    words = keyword_tokens(text)
+                    pairs = self._sentence_pairs[hit.chunk.chunk_id, start] = frozenset(zip(words, words[1:]))
+                phrase = PHRASE_BONUS * len(asked_pairs & pairs) / len(asked_pairs)
                 score += phrase
             if any(states(text, kind) for kind in kinds):
                 score += QUANTITY_BONUS
@@ -491,8 +500,9 @@ class Answerer:
         index = self.index
         return candidates[0].score - UNKNOWN_PENALTY * unknown_share(query, index.vocabulary, index.spelling)
 
-    def select(self, candidates: list[Candidate]) -> list[tuple[Candidate, int, int]]:
-        """The quotes to answer with: (candidate, start, end), lists kept whole, near-duplicates dropped."""
+    def select(self, candidates: list[Candidate], query: str = "") -> list[tuple[Candidate, int, int]]:
+        """The quotes to answer with: (candidate, start, end), lists kept whole, near-duplicates dropped. `query`
+        (the question as scored) says whether a difference is asked (`_DIFFERENCE_ASKED`)."""
         if not candidates:
             return []
         # The margin is read without the lay-word bonus, so that the bonus puts the sentence it favours
@@ -506,6 +516,7 @@ class Answerer:
         # So too with one lay word that the best sentence does not hold ("any addiction risk? hx of alcohol use
         # d/o": the sentence on substance use disorder, and the one saying ketamine is addictive).
         parts = bool(frozenset().union(*(c.says for c in candidates)))
+        differs = bool(_DIFFERENCE_ASKED.search(query)) if query else False
         seen: set[str] = set()
         chosen: list[tuple[Candidate, int, int]] = []
         for candidate in candidates:
@@ -516,7 +527,9 @@ class Answerer:
             seen |= candidate.says
             if below > KEEP_MARGIN and not (chosen and (
                     (below <= CHAIN_MARGIN and (new_part or self._continues(chosen[0][0], candidate)))
-                    or (below <= PART_MARGIN and new_part and any(self._beside(c, candidate) for c, _, _ in chosen)))):
+                    or (below <= PART_MARGIN and new_part and any(self._beside(c, candidate) for c, _, _ in chosen))
+                    or (below <= PART_MARGIN and differs and _CONNECTIVE.match(self._sentence(candidate))
+                        and self._continues(chosen[0][0], candidate)))):
                 continue
             doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
             start, end = list_block(candidate.hit.chunk, doc_text, candidate.start, candidate.end)
@@ -630,7 +643,7 @@ class Answerer:
             answer = ABSTAIN_TEXT
         else:
             parts = []
-            for n, (candidate, start, end) in enumerate(self.select(candidates), start=1):
+            for n, (candidate, start, end) in enumerate(self.select(candidates, query), start=1):
                 cited = citation(self.index, n, candidate.hit.chunk, start, end)
                 citations.append(cited)
                 parts.append(f"{cited.quote} [{n}]")

@@ -295,6 +295,8 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
     ("can you do ECT in someone who had an MI a few months ago", "contraindications"),
     # ... or with dementia, asked as whether it makes it worse
     ("is ECT ok for someone with moderate alzheimers, will it make the dementia worse", "contraindications"),
+    # ... or asked of people with it, whether the treatment speeds it up
+    ("in pts with established dementia does ECT speed up cognitive decline long term?", "contraindications"),
     # a medicine "washed out" first is an interaction
     ("does an MAOI need washing out before ketamine infusions", "interactions"),
 ])
@@ -498,6 +500,9 @@ def test_a_paragraph_set_against_the_kept_sentence_is_quoted_with_it(answerer):
     # "The key differences are that first-line therapies ..." ends its paragraph; "In contrast, procedural
     # therapies ..." opens the next one and says the other half of the difference.
     reply = answerer.ask("key diff between first line tx and procedural therapies?")
+    assert "key differences" in reply.answer and "In contrast, procedural therapies" in reply.answer
+    # ... kept within the wider margin when a difference is asked, though it scores well below the first
+    reply = answerer.ask("first line vs procedural therapies, whats the key difference")
     assert "key differences" in reply.answer and "In contrast, procedural therapies" in reply.answer
 
 
