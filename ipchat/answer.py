@@ -133,7 +133,7 @@ def _defined_term(query: str) -> str | None:
         return None
     term = asked.group("term").strip()
     if term.lower() in ("it", "that", "this", "that term", "that word", "this term", "the term", "they", "those"):
-        quoted = [m for m in _QUOTED_TERM.finditer(query, 0, asked.start("term"))]
+        quoted = list(_QUOTED_TERM.finditer(query, 0, asked.start("term")))
         return quoted[-1].group("term").strip() if quoted else None
     return term
 
@@ -516,7 +516,7 @@ class Answerer:
         # So too with one lay word that the best sentence does not hold ("any addiction risk? hx of alcohol use
         # d/o": the sentence on substance use disorder, and the one saying ketamine is addictive).
         parts = bool(frozenset().union(*(c.says for c in candidates)))
-        differs = bool(_DIFFERENCE_ASKED.search(query)) if query else False
+        differs = bool(query and _DIFFERENCE_ASKED.search(query))
         seen: set[str] = set()
         chosen: list[tuple[Candidate, int, int]] = []
         for candidate in candidates:
@@ -733,8 +733,8 @@ _POINTS_AT_STATEMENT = re.compile(r"\b(?:this|that|these|those|such)\b", re.I)
 
 def _asking_part(question: str) -> str | None:
     """The text of `question` from its first asking sentence to its last, when statements come before or after
-    it (a background); None when there are none, or when the question points back at those before it ("... her muscles ache too. Is this
-    something that's known to happen?")."""
+    it (a background); None when there are none, or when the question points back at those before it ("... her
+    muscles ache too. Is this something that's known to happen?")."""
     sentences = _sentences(question)
     asking = [(a, b) for a, b in sentences if _asks(question[a:b])]
     if not asking:

@@ -573,7 +573,6 @@ _AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|
 _THIRD_VERB_OPENS = re.compile(r"^\W*(?:keeps|has|is|does|says|talks|wants|goes|thinks|texts|posts|jokes|mentions|reckons|seems|tells|writes|plans)\b"
                                r"(?!\s+(?:it|this|that|there|he|she|they|you|i|we|a|an|the|my|your|his|her|their|anyone|someone)\b)")
 _THIRD_SELF = re.compile(r"\b(?:himself|herself|hisself)\b")
-_FIRST_SELF = re.compile(r"\b(?:i|me|my|myself|meself)\b")
 # A match that opens with its own negation ("no longer want to live", "not want to wake up").
 _OWN_NEGATION = re.compile(r"(?:not|never|no longer|can not|could not|(?:do|does|did|will|would) not|(?:have |had |just |kind of |kinda )?(?:stopped|quit|given up|gave up))\b")
 # "if i have already decided i will not be around": a condition the writer says is met is a premise, not a
@@ -959,7 +958,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # opens the clause after one about someone else, so its dropped subject is theirs, not the writer's.
             person = "third"
         elif rule.default == "implicit" and _THIRD_VERB_OPENS.match(prefix + match.group(0)) \
-                and _THIRD_SELF.search(clause, match.start()) and not _FIRST_SELF.search(clause):
+                and _THIRD_SELF.search(clause, match.start()) and not _FIRST_CUE.search(clause):
             # "keeps going on about driving into the river to 'reset' himself": a third-person verb opens the
             # clause, and the act turns back on him or her, so the dropped subject is that person's.
             person = "third"
