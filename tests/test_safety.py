@@ -1418,6 +1418,7 @@ def test_a_past_that_is_over_a_topic_taken_as_ones_own_who_acts_and_who_asks(his
     ([], "left the van keys on the depot desk w a note for my manager. wont need them where im going", "crisis"),
     ([], "my dad keeps saying he wont need his tools where hes going", "concern"),
     ([], "wont need my coat where im going on holiday lol", "none"),
+    ([], "wont need my coat where im going lol, off to lanzarote saturday", "none"),
     # A pet given away and said to be for good: two signs; with a reason to move, none.
     ([], "gave my cat to my neighbour today n told her it was for good. pains been a 9 all week", "crisis"),
     ([], "gave my cat to my mum, told her it was for good as im moving abroad", "none"),
