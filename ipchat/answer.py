@@ -112,17 +112,19 @@ DEFINITION_BONUS = 0.1
 # A sentence gets this times the share of the question's adjacent keyword pairs it holds side by side; like
 # LAY_BONUS it is left out of the margins `select` reads.
 PHRASE_BONUS = 0.1
+# A term as a question names it, quoted or not: "'interventional psychiatry'", "ketamine".
+_TERM = r"[a-z][\w -]{2,40}?"
 _DEFINE_ASKED = re.compile(
     r"\b(?:what(?:'s|’s|s|\s+is|\s+are|\s+does|\s+do)|define|meaning of|definition of"
     # "what class of drug is ketamine exactly": the kind of thing it is, which its definition says.
     r"|what\s+(?:kind|type|class|sort|category|family)\s+of\s+(?:drug|medication|medicine|treatment|therapy|procedure|thing)\s+(?:is|are))"
     r"\s+(?:the\s+(?:term|word|phrase)\s+)?"
-    r"['\"‘“]?(?P<term>it|that|this|[a-z][\w -]{2,40}?)['\"’”]?\s*(?:(?:actually|actualy|acually|even|really|exactly|supposed to|meant to|sposed to)(?:\s+|(?=[?,.;]|$)))*"
+    r"['\"‘“]?(?P<term>it|that|this|" + _TERM + r")['\"’”]?\s*(?:(?:actually|actualy|acually|even|really|exactly|supposed to|meant to|sposed to)(?:\s+|(?=[?,.;]|$)))*"
     r"(?:mean|means|stand for|refer to)?(?:\s+(?:in (?:one|a|1) (?:line|sentence|word)|in plain english|in simple terms|simply|briefly))?"
     r"\s*(?:[?,.;]|$)",
     re.I)
 _EXPANSION = re.compile(r"\s\([^()]*\)")
-_QUOTED_TERM = re.compile(r"['\"‘“](?P<term>[a-z][\w -]{2,40}?)['\"’”]", re.I)
+_QUOTED_TERM = re.compile(r"['\"‘“](?P<term>" + _TERM + r")['\"’”]", re.I)
 
 
 def _defined_term(query: str) -> str | None:
