@@ -241,7 +241,8 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
          r"|bought|started|stopped)\b)", r"\1 had"),
         # "hes got a rope in his van", "hes stopped eating": before a past participle it is "he has" ...
         (r"\b(he|she)s(?= (?:got|been|had|gone|done|said|told|left|tried|taken|written|given|made|bought|started"
-         r"|stopped|never|always|just|already|finally)\b)", r"\1 has"),
+         r"|stopped|thought|talked|saved|hidden|hid|found|lost|decided|planned|never|always|just|already|finally)\b)",
+         r"\1 has"),
         (r"\b(he|she)s(?= \w+ing\b)", r"\1 is"),  # ... and before a present participle "he is"
         # "said wed be better off": before "be", "rather", "never" it is "we would", not a wedding.
         (r"\bwed(?= (?:be|rather|never|all|probably|just|have|do)\b)", "we would"),

@@ -666,6 +666,15 @@ class _Subject:
 _GIVEN_TO = re.compile(r"\b(?:given|give|offered|offer|used|use|prescribed|available|done|recommended|suitable|safe|ok|okay|"
                        r"appropriate)\b(?:\s+[^\s.,;:!?]+){0,4}?\s+(?:to|for)\s+$")
 _ONE_OF = re.compile(r"\bone\s+of\s+(?:(?:the|my|our|his|her|their|your|these|those)\s+)?(?:[\w-]+\s+)?$")
+# A person described by a list of what they have ("a pt w severe anorexia, really low mood and v suicidal"): a
+# subject-less predicate that ends the list (only degree words before it) is theirs. A kind of person when the
+# article is indefinite, as `_noun_person` reads "a patient with ..."; someone in particular otherwise.
+_DESCRIBED_LIST = re.compile(r"\b(?P<det>a|an|the|this|that|one|my|our|his|her)\s+(?:[\w-]+\s+)?"
+                             r"(?:pt|patient|client|service user|resident|lad|girl|boy|man|woman|guy|bloke|kid|teen|teenager|person)"
+                             r"\s+(?:w/?|with)\s+(?![^.!?;]*\b(?:i|i am|me|my|myself)\b)[^.!?;]*$")
+_DEGREE_ONLY = re.compile(r"^\W*(?!.*\b(?:i|me|my|he|she|they|we|you|is|am|are|was|were|feel|feels|feeling|felt|says|said|went|got|get|gets|came|ended)\b)"
+                          r"(?:(?:[\w-]+\s+){1,5}?(?:and|or|plus)\s+)?"
+                          r"(?:(?:v|very|really|quite|pretty|so|acutely|actively|highly|severely|extremely|also)\s+)*$")
 # "one of the chefs at our resort has been cutting": a clause that opens with one of a group has that one for
 # its subject, whatever the group's noun.
 _ONE_OF_OPENS = re.compile(r"^\W*(?:(?:and|but|so|also)\s+)?one of (?:the|my|our|his|her|their|them|those|these)\b(?:\s+[\w'-]+){0,6}\s+$")
@@ -948,6 +957,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         elif rule.default == "implicit" and (_named_before(R, prefix) or _ONE_OF_OPENS.search(prefix)):
             # "the main character ... dies by suicide": someone named, not the writer (in fiction, no one).
             person = "generic" if _FICTION.search(prefix) else "third"
+        elif rule.default == "implicit" and previous and _DEGREE_ONLY.match(prefix) \
+                and not _FIRST_CUE.search(clause, match.end()) and (listed := _DESCRIBED_LIST.search(previous)) is not None:
+            # "thinking of a pt w severe anorexia, really low mood and v suicidal": the list's last item.
+            person = "generic" if listed.group("det") in ("a", "an", "one") else "third"
         elif rule.default == "implicit" and _PLURAL_BEFORE.search(prefix) and _GROUP_PREDICATE.match(match.group(0)):
             person = "generic"  # "stats saying rural blokes die by suicide at twice the city rate": a group
         elif rule.default == "implicit" and cues["impersonal_frame"].search(prefix):
