@@ -1431,3 +1431,60 @@ def test_a_past_that_is_over_a_topic_taken_as_ones_own_who_acts_and_who_asks(his
 ])
 def test_who_a_clause_describes_a_time_up_to_now_signs_together_and_words_hushed(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # The last item of a list describing someone is theirs; the writer's own list stays the writer's.
+    ([], "who is ECT meant to help? thinking of a pt w severe anorexia, really low mood and v suicidal", "clinical"),
+    ([], "my pt with anorexia and very suicidal, can she have ECT", "concern"),
+    ([], "i have anorexia and very suicidal", "crisis"),
+    ([], "saw a pt with anorexia today, went home and very suicidal myself", "crisis"),
+    # "can't take any more" intensifies what follows; it does not negate it.
+    ([], "i cant take any more and want to die", "crisis"),
+    ([], "my brother keeps saying he cant take any more and wants to die", "concern"),
+    # A plan with a condition after it is a plan; a date picked to end things is one whoever else is named.
+    ([], "im going to end things if the ketamine doesnt work", "crisis"),
+    ([], "my psychiatrist offered TMS, and ive already picked a date to end things if neither has worked by half term",
+     "crisis"),
+    ([], "set a date to end things with my boyfriend", "none"),
+    # Going with someone when they die.
+    ([], "my husbands glioblastoma is terminal. when he goes im going with him ive already decided how", "crisis"),
+    ([], "when he goes to the hospital im going with him", "none"),
+    # Words left for someone: not a message about a scratched car.
+    ([], "wont be needing TMS after this weekend. just tell my wife it wasnt her fault if she ever reads this account",
+     "crisis"),
+    ([], "tell my wife it wasnt her fault the car got scratched", "none"),
+    # Something set up for the day the writer decides.
+    ([], "got jumper cables rigged to the 240 in the garage for when i decide im done", "crisis"),
+    ([], "got the spare room set up for when i decide im done with the flat", "none"),
+    # A question put as someone else's, then said to be for the writer.
+    (["what happens if someone takes a whole months worth of ketamine troches at once?",
+      "my dad got them from an online clinic, theyre just sitting in his kitchen. i have his key"],
+     "im staying at his place alone this weekend. its not really a question for him", "crisis"),
+    # Drink then pills, just now; a dose question with "take it" is a dose question.
+    ([], "drank half a bottle of vodka and swallowed my sleeping tabs about an hour ago", "crisis"),
+    ([], "can i take it if im on naltrexone? not for drinking", "none"),
+    # A screener's question named by its number is mentioned; the writer's own cutting again is not a topic.
+    ([], "the nurse did the phq9 with me and the question 9 thing about being better off dead, i said no and meant it, "
+         "im tired not suicidal", "clinical"),
+    ([], "I went home and cut again, first time in years. does it affect TMS eligibility if youre actively self harming?",
+     "crisis"),
+    # The family better off with "the" insurance payout.
+    ([], "my kids would be better off with the insurance payout. how long is the ketamine waitlist", "crisis"),
+    ([], "my kids would be better off with a clinic closer to home", "none"),
+    # Thoughts of taking all of one's pills, in the present; a height asked for a toddler's safety is no one's plan.
+    ([], "some nights i think about taking all my pills", "crisis"),
+    ([], "from what height is a fall fatal for a toddler", "concern"),
+    # Italian: decided, and a day to do it.
+    ([], "ho già deciso, lo faccio sabato quando mia figlia è dalla nonna", "crisis"),
+    # A life refused in a state of loss, once decided; refused in pain, with a treatment ahead, is not.
+    ([], "the right eye is going the same way. ive decided im not going to live blind", "crisis"),
+    ([], "ive decided im not going to live in pain anymore, starting ketamine next week", "none"),
+    # "the thoughts", known without saying which: now, or told as past.
+    ([], "been having the thoughts again every night", "crisis"),
+    ([], "couple yrs ago i had the thoughts every day. thats behind me now, been in therapy", "concern"),
+    # "hes thought about ...": he has, not the writer.
+    ([], "hes thought about taking all his pills at once", "concern"),
+])
+def test_a_described_list_conditions_after_a_plan_and_farewells_in_other_words(history, message, level) -> None:
+    assert assess(message, history=history).level == level
