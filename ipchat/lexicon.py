@@ -95,7 +95,8 @@ def words_pattern(words, it: str | None = None, articles: bool = False) -> re.Pa
     allowed between two words. With `it` (a pattern naming the treatments), the word "it" of a phrase may
     also be a treatment named: "how is it given" is asked by "how is the ketamine given", "keep having it"
     by "keep having ECT sessions". With `articles`, an article inside a phrase may be left out, as ward
-    shorthand leaves it ("if pt responds" for "if the patient responds")."""
+    shorthand leaves it ("if pt responds" for "if the patient responds"). An apostrophe may be curly or left out.
+    """
     def phrase(word: str) -> str:
         parts = word.lower().split(" ")
         gap = r"[\s-]+" + _FILLER
@@ -108,7 +109,8 @@ def words_pattern(words, it: str | None = None, articles: bool = False) -> re.Pa
                 text += gap + re.escape(part)
         if it is not None:
             text = re.sub(r"(?<![\w'])it(?![\w'])", lambda _m: f"(?:it|{it})", text)
-        return text
+        # An apostrophe may be typed curly or left out: "haven't worked" is also "havent worked".
+        return text.replace("'", "['’]?")
     alternatives = sorted({phrase(w) for w in words}, key=len, reverse=True)
     return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w])", re.I)
 
