@@ -178,8 +178,9 @@ def _regex(patterns: tuple[str, ...], where: str) -> re.Pattern:
 
 
 # A topic named by its kind with another word for a treatment: "procedural therapy" is also "the procedural
-# ones", "procedural options", "procedural tx".
-_TOPIC_HEADS = ("therapy", "therapies", "treatment", "treatments", "one", "ones", "option", "options", "tx")
+# ones", "procedural options", "procedural tx", "the procedural stuff".
+_TOPIC_HEADS = ("therapy", "therapies", "treatment", "treatments", "one", "ones", "option", "options", "tx", "stuff", "approach",
+                "approaches")
 
 
 def _terms(table: object) -> dict[str, str]:
