@@ -352,6 +352,23 @@ def test_risk_heard_in_a_message_about_someone_else_carries_to_the_next_as_a_con
     assert assess(after, history=[earlier], backstop=_Hears("none"), history_vectors=[np.ones(4)]).level == "none"
 
 
+def test_what_the_backstop_hears_right_after_someone_elses_risk_goes_on_with_theirs() -> None:
+    told = "a regular at the bar told me tonight hes going to jump off the multistorey after we close"
+    after = "told security and they just laughed it off"
+    last = "can they up the dose of his ketamine?"
+    assert assess(told).level == "concern" and assess(after).level == "none"
+    history = [told, after]
+    result = assess(last, history=history, backstop=_Hears("crisis"), history_vectors=[np.ones(4), np.ones(4)])
+    assert result.level == "concern" and result.history_level == "concern"
+    # Heard with nothing of someone else's before it, the same words are the writer's.
+    alone = assess(last, history=["hello", after], backstop=_Hears("crisis"), history_vectors=[np.ones(4), np.ones(4)])
+    assert alone.level == "crisis"
+    # ... and so is the writer's own risk the rules read after someone else's.
+    own = "honestly i want to die too"
+    assert assess(last, history=[told, own], backstop=_Hears("crisis"),
+                  history_vectors=[np.ones(4), np.ones(4)]).level == "crisis"
+
+
 def test_a_message_that_may_be_the_writers_own_counts_as_theirs_too() -> None:
     from ipchat.safety.rules import tells_of_someone_else
 

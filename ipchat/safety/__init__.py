@@ -489,6 +489,24 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     return replace(heard, semantic_other=True) if other else heard
 
 
+_THEIR_RISK = frozenset({"concern.third_person", "concern.reported_speech", "concern.third_person_in_context"})
+
+
+def _theirs_if_following(heard: Reading, ruled: Reading, before: Sequence[Reading]) -> Reading:
+    """What the backstop heard in an earlier message (`heard`; `ruled` is the rules' reading of it) goes on
+    with someone else's risk told just before (`before`), unless the writer's own risk is read in it: "regular
+    at the bar told me tonight hes going to jump off the multistorey" ... "told security and they just laughed
+    it off", or "Mein Mann ... sagt, dass er nicht mehr leben will" ... "Gestern hat er seine ganzen Werkzeuge
+    dem Nachbarn geschenkt. Ich hab Angst": the writer's voice tells of his risk and their own fear. Risk
+    or hopelessness the rules read as the writer's, a first-person sign, or "asking for me" keep it theirs."""
+    if not (heard.semantic_risk or heard.distress) or ruled.self_risk or ruled.distress or ruled.signs \
+            or ruled.for_me or ruled.own_words:
+        return heard
+    if not any(r.semantic_other or any(f.decision in _THEIR_RISK for f in r.findings) for r in before):
+        return heard
+    return replace(heard, semantic_risk=False, distress=False, semantic_other=True)
+
+
 def _revealed(readings: Sequence[Reading], texts: Sequence[str] | None = None) -> list[Reading]:
     """Earlier readings with what a later message says of the one or two before it. "ok the friend is me",
     after means or risk told of a friend, makes that risk the writer's (it then carries as their own); "that's
@@ -649,8 +667,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     window = tuple(history)[-HISTORY_WINDOW:]
     earlier = [read_message(message[-MAX_TEXT_CHARS:]) for message in window]
     if history_vectors and backstop is not None:
-        earlier = [_heard(reading, message, vec, backstop)
-                   for reading, message, vec in zip(earlier, window, tuple(history_vectors)[-len(window):])]
+        heard: list[Reading] = []
+        for reading, message, vec in zip(earlier, window, tuple(history_vectors)[-len(window):]):
+            heard.append(_theirs_if_following(_heard(reading, message, vec, backstop), reading, heard[-FOLLOW_UP:]))
+        earlier = heard
     earlier = _revealed(earlier, window)
     reading = read_message(text, context=any(r.gives_context for r in earlier))
     if _attempt_not_undone(reading, earlier[-FOLLOW_UP:], window[-FOLLOW_UP:]):
