@@ -131,6 +131,13 @@ _PLURAL_BEFORE = re.compile(
     r"\b(?!(?:always|sometimes|is|was|has|does|perhaps|thus|less|unless|yes|this|its|us|his|hers|ours|yours|theirs|"
     r"as|plus|afterwards|towards|besides|cos|pls|plz|thanks|lots|days|nights|times|weeks|months|years|mornings|"
     r"evenings|ages|kinda|sorta|gets|feels|seems|says|keeps|wants|needs|thinks|wishes|tries|makes|lets)\b)[a-z]{2,}[^siu]s\s+$")
+# ... or asked how likely a group is to be it: "are gambling addicts more likely to be suicidal than people with
+# other addictions", "do gamblers tend to be suicidal" (a plural noun, then a likelihood, right before the predicate).
+_PLURAL_LIKELIHOOD = re.compile(
+    _PLURAL_BEFORE.pattern[:-len(r"\s+$")] + r"\s+(?:(?:are|were|seem|get)\s+)?(?:(?:more|less|most|least|as|far|much|"
+    r"twice|also|often|generally|really|actually)\s+)*(?:likely|prone|tend|at\s+(?:a\s+)?(?:(?:higher|greater|"
+    r"increased|high|elevated|more)\s+)?risk)\s+(?:to|of|for)\s+(?:(?:be|being|become|becoming|get|getting|feel|"
+    r"feeling)\s+)?$")
 _GROUP_PREDICATE = re.compile(r"(?:die|dying|died|dies)\s+(?:by|of|from)\b|commit\w*\b|kill\w*\s+themselves\b|"
                               r"tak\w*\s+their\b|end\w*\s+their\b")
 _FICTION = re.compile(r"\b(?:character|protagonist|hero|heroine|narrator|novel|film|movie|book|story|show|series)\b")
@@ -963,6 +970,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             person = "generic" if listed.group("det") in ("a", "an", "one") else "third"
         elif rule.default == "implicit" and _PLURAL_BEFORE.search(prefix) and _GROUP_PREDICATE.match(match.group(0)):
             person = "generic"  # "stats saying rural blokes die by suicide at twice the city rate": a group
+        elif rule.default == "implicit" and _PLURAL_LIKELIHOOD.search(prefix):
+            person = "generic"  # "are gambling addicts more likely to be suicidal": how likely a group is to be it
         elif rule.default == "implicit" and cues["impersonal_frame"].search(prefix):
             person = "you"  # "is it even possible to OD in a clinic setting": anyone at all, as "can you ..."
         elif rule.default == "implicit" and previous and _THIRD_VERB_OPENS.match(prefix + match.group(0)) \
