@@ -917,6 +917,9 @@ def test_a_past_told_in_other_languages(text, level) -> None:
     # A first-person form in someone else's telling is theirs.
     ("o meu filho de 17 anos disse que queria morrer, desde a separação anda muito em baixo", "concern"),
     ("eu queria morrer", "crisis"),
+    # ... with a few words between the telling and its "that": where it was written, to whom.
+    ("Mio fratello gioca alle slot da anni, ieri ha scritto nel gruppo di famiglia che è stanco di vivere", "concern"),
+    ("ho detto al mio medico che sono stanco di vivere", "crisis"),
 ])
 def test_a_time_ahead_and_someone_elses_telling_in_other_languages(text, level) -> None:
     assert assess(text).level == level
@@ -1040,6 +1043,16 @@ def test_a_characters_risk_in_a_story_is_a_topic() -> None:
     # someone real in the writer's life stays a concern, and the writer taking up the act is a crisis
     assert assess("my friend wants to kill herself and I don't know what to do").level == "concern"
     assert assess("i watched a film about a man who jumps and i think i will do the same tonight").level == "crisis"
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("are gambling addicts more likely to be suicidal than people with other addictions", "clinical"),
+    ("do gamblers tend to be suicidal", "clinical"),
+    ("am i more likely to be suicidal after ECT", "crisis"),
+    ("my tablets make me more likely to be suicidal", "crisis"),
+])
+def test_how_likely_a_group_is_to_be_at_risk_is_a_clinical_question(text, level) -> None:
+    assert assess(text).level == level
 
 
 def test_someone_elses_telling_opened_clauses_before_is_theirs() -> None:
