@@ -1055,6 +1055,17 @@ def test_how_likely_a_group_is_to_be_at_risk_is_a_clinical_question(text, level)
     assert assess(text).level == level
 
 
+def test_a_means_question_beside_the_writers_own_hopelessness_is_theirs() -> None:
+    asked = "whats the dose of ketamine where you just dont wake up"
+    assert assess(asked).level == "concern"
+    assert assess(asked + ". im so tired of all of it, lambing, money, everything").level == "crisis"
+    # ... not beside someone else's, nor when the writer says it is not for them.
+    dad = ("my dad hasnt been himself. told my mum he's 'had enough of it all' and she found he'd looked up "
+           "how many of his heart pills it'd take")
+    assert assess(dad).level == "concern"
+    assert assess("how much paracetamol would kill an adult? not me, im just so tired of these news stories").level == "concern"
+
+
 def test_someone_elses_telling_opened_clauses_before_is_theirs() -> None:
     told = assess("meu marido trabalha na roça, tá bebendo muito desde que a seca começou e disse que vai acabar com tudo")
     assert told.level == "concern"

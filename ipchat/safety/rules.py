@@ -1607,7 +1607,14 @@ def _read_message(text: str, context: bool) -> Reading:
             scan.findings.append(Finding("topic.for_me", "cssrs.active_thoughts", "crisis", "crisis.for_me"))
             scan.fired.extend(("topic.for_me", "crisis.for_me", "cssrs.active_thoughts"))
             scan.level = "crisis"
-    if not for_me and R.cues["own_measure"].search(norm):
+    if not for_me and scan.distress and not scan.third_sentences and not R.cues["generic_target"].search(norm) \
+            and any(f.decision == "concern.generic_means" for f in scan.findings) \
+            and not R.cues["third_person"].search(norm):
+        # "whats the dose of ketamine where you just dont wake up. im so tired of all of it": a means question asked
+        # of anyone, beside the writer's own hopelessness, is asked for the writer (not "... not for me", nor beside
+        # someone else's: "my dad ... told my mum he's 'had enough of it all' ... how many of his heart pills").
+        _claim_for_me(scan, {"concern.generic_means"})
+    elif not for_me and R.cues["own_measure"].search(norm):
         # "how much ketamine would actually kill someone my size, im 50kg and i have access": a question asked of
         # "someone" measured by the writer is the writer's.
         _claim_for_me(scan, {"concern.generic_means"})
