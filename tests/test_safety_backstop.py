@@ -367,6 +367,11 @@ def test_what_the_backstop_hears_right_after_someone_elses_risk_goes_on_with_the
     own = "honestly i want to die too"
     assert assess(last, history=[told, own], backstop=_Hears("crisis"),
                   history_vectors=[np.ones(4), np.ones(4)]).level == "crisis"
+    # Someone else's risk only heard, not read by the rules, does not make the writer's words theirs.
+    heard_only = "my brother has had a rough year"
+    assert assess(heard_only).level == "none"
+    assert assess(last, history=[heard_only, after], backstop=_Hears("crisis"),
+                  history_vectors=[np.ones(4), np.ones(4)]).level == "crisis"
 
 
 def test_a_message_that_may_be_the_writers_own_counts_as_theirs_too() -> None:

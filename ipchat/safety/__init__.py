@@ -497,13 +497,15 @@ def _theirs_if_following(heard: Reading, ruled: Reading, before: Sequence[Readin
     with someone else's risk told just before (`before`), unless the writer's own risk is read in it: "regular
     at the bar told me tonight hes going to jump off the multistorey" ... "told security and they just laughed
     it off", or "Mein Mann ... sagt, dass er nicht mehr leben will" ... "Gestern hat er seine ganzen Werkzeuge
-    dem Nachbarn geschenkt. Ich hab Angst": the writer's voice tells of his risk and their own fear. Risk
-    or hopelessness the rules read as the writer's, a first-person sign, or "asking for me" keep it theirs."""
-    if not (heard.semantic_risk or heard.distress) or ruled.self_risk or ruled.distress or ruled.signs \
-            or ruled.for_me or ruled.own_words:
-        return heard
-    if not any(r.semantic_other or any(f.decision in _THEIR_RISK for f in r.findings) for r in before):
-        return heard
+    dem Nachbarn geschenkt. Ich hab Angst": the writer's voice tells of his risk and their own fear. The
+    other's risk must be one the rules read; risk or hopelessness the rules read as the writer's, a first-person
+    sign, "asking for me", or words heard as may-be-either's keep it the writer's ("O meu marido tem Alzheimer"
+    ... "já não aguento. tenho pensado em tomar os comprimidos dele todos de uma vez e acabar com isto")."""
+    if not (heard.semantic_risk or heard.distress) or heard.semantic_other or ruled.self_risk or ruled.distress \
+            or ruled.signs or ruled.for_me or ruled.own_words:
+        return heard  # heard as may-be-either's ("counts as both"), or with the writer's own risk read in it
+    if not any(f.decision in _THEIR_RISK for r in before for f in r.findings):
+        return heard  # someone else's risk must have been read by the rules, not only heard
     return replace(heard, semantic_risk=False, distress=False, semantic_other=True)
 
 
