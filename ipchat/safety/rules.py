@@ -126,15 +126,17 @@ def _named_before(R: Rules, prefix: str) -> bool:
     return bool(named) and not R.cues["acted_on_before"].search(prefix, 0, named.start())
 
 
-# A plural noun right before the predicate, with no subject of the writer's found: people in general.
-_PLURAL_BEFORE = re.compile(
+# A plural noun (not a verb, a time word or a pronoun ending in s).
+_PLURAL_NOUN = (
     r"\b(?!(?:always|sometimes|is|was|has|does|perhaps|thus|less|unless|yes|this|its|us|his|hers|ours|yours|theirs|"
     r"as|plus|afterwards|towards|besides|cos|pls|plz|thanks|lots|days|nights|times|weeks|months|years|mornings|"
-    r"evenings|ages|kinda|sorta|gets|feels|seems|says|keeps|wants|needs|thinks|wishes|tries|makes|lets)\b)[a-z]{2,}[^siu]s\s+$")
+    r"evenings|ages|kinda|sorta|gets|feels|seems|says|keeps|wants|needs|thinks|wishes|tries|makes|lets)\b)[a-z]{2,}[^siu]s")
+# ... right before the predicate, with no subject of the writer's found: people in general.
+_PLURAL_BEFORE = re.compile(_PLURAL_NOUN + r"\s+$")
 # ... or asked how likely a group is to be it: "are gambling addicts more likely to be suicidal than people with
 # other addictions", "do gamblers tend to be suicidal" (a plural noun, then a likelihood, right before the predicate).
 _PLURAL_LIKELIHOOD = re.compile(
-    _PLURAL_BEFORE.pattern[:-len(r"\s+$")] + r"\s+(?:(?:are|were|seem|get)\s+)?(?:(?:more|less|most|least|as|far|much|"
+    _PLURAL_NOUN + r"\s+(?:(?:are|were|seem|get)\s+)?(?:(?:more|less|most|least|as|far|much|"
     r"twice|also|often|generally|really|actually)\s+)*(?:likely|prone|tend|at\s+(?:a\s+)?(?:(?:higher|greater|"
     r"increased|high|elevated|more)\s+)?risk)\s+(?:to|of|for)\s+(?:(?:be|being|become|becoming|get|getting|feel|"
     r"feeling)\s+)?$")
