@@ -1512,3 +1512,24 @@ def test_who_a_clause_describes_a_time_up_to_now_signs_together_and_words_hushed
 ])
 def test_a_described_list_conditions_after_a_plan_and_farewells_in_other_words(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # An example set after a clause ("..., like ...") is that clause's subject's, at that clause's time.
+    ([], "then i found hes been hiding his pills in a sock in the drawer, like saving them", "concern"),
+    ([], "after my wife's heart attack last yr i had dark thoughts for a few months, like wanting to not exist. "
+         "that passed with therapy", "concern"),
+    ([], "i have dark thoughts most nights, like wanting to not exist", "crisis"),
+    ([], "been stockpiling, like saving them up", "crisis"),
+    # A loss named without "my", then wanting to be with the one who died.
+    ([], "mum passed last yr from thyroid cancer and i just want to be with her now. is esketamine addictive", "crisis"),
+    ([], "mum passed her driving test and i just want to be with her now, shes so happy", "none"),
+    # A plan someone told; the writer's own pills, all of them, asked whether they would do it.
+    ([], "my son is 15 and he told me he has a plan and a date. how do we speed up the TMS waitlist", "concern"),
+    ([], "ive got 3 months of levo saved up. if i take the lot is that gonna do it", "crisis"),
+    # Things given to the writer are the giver's; a state asked of anyone, about consent, is a clinical question.
+    ([], "she keeps saying she wont be around for christmas, gave me her jewellery on sunday", "concern"),
+    ([], "can someone who is actively suicidal legally consent to ECT", "clinical"),
+])
+def test_examples_take_their_clause_losses_told_bare_plans_told_and_gifts_received(history, message, level) -> None:
+    assert assess(message, history=history).level == level

@@ -582,6 +582,9 @@ _AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|
 _THIRD_VERB_OPENS = re.compile(r"^\W*(?:keeps|has|is|does|says|talks|wants|goes|thinks|texts|posts|jokes|mentions|reckons|seems|tells|writes|plans)\b"
                                r"(?!\s+(?:it|this|that|there|he|she|they|you|i|we|a|an|the|my|your|his|her|their|anyone|someone)\b)")
 _THIRD_SELF = re.compile(r"\b(?:himself|herself|hisself)\b")
+# An example set after a clause, with no subject of its own ("..., like wanting to not exist", "..., like saving
+# them"): it says more of that clause, so it is that clause's subject's, at that clause's time.
+_ELABORATES = re.compile(r"^\W*(?:like|as in|i mean|such as|kind of like|sort of like)\s+(?:(?:just|really|actually|properly)\s+)?$")
 # A match that opens with its own negation ("no longer want to live", "not want to wake up").
 _OWN_NEGATION = re.compile(r"(?:not|never|no longer|can not|could not|(?:do|does|did|will|would) not|(?:have |had |just |kind of |kinda )?(?:stopped|quit|given up|gave up))\b")
 # "if i have already decided i will not be around": a condition the writer says is met is a premise, not a
@@ -986,6 +989,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # "keeps going on about driving into the river to 'reset' himself": a third-person verb opens the
             # clause, and the act turns back on him or her, so the dropped subject is that person's.
             person = "third"
+        elif rule.default == "implicit" and previous and _ELABORATES.match(prefix) and getattr(
+                _walk_back(R, previous, len(previous)), "person", None) in ("first", "third"):
+            # "then i found hes been hiding his pills in a sock in the drawer, like saving them": his, not the writer's.
+            person = _walk_back(R, previous, len(previous)).person
         else:
             person = rule.default
     elif subject is not None:
@@ -1148,6 +1155,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # a subjectless clause in the past goes on with the dated clause before it.
             dated = cues["distant"].search(sentence, 0, at)
             distant = dated if dated and not cues["recent"].search(sentence, dated.end(), at + match.end()) else None
+        if not distant and not recent and subject is None and previous and _ELABORATES.match(clause[:match.start()]) \
+                and cues["past"].search(previous) and not cues["recent"].search(previous):
+            # "i had dark thoughts for a few months, like wanting to not exist": the example is of that time.
+            distant = cues["past"].search(previous)
         # "for the first time i thought about using one on myself": a first time, with no time long past named, is now.
         if not recent and not distant and subject is not None and cues["first_time"].search(clause[:sub_start]) \
                 and not cues["distant"].search(sentence):
