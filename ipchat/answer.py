@@ -8,6 +8,7 @@ the passages are offered as closest material. Generated phrasing (llm.py) is opt
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -162,12 +163,18 @@ def _is_list_item(text: str, start: int) -> bool:
     return bool(_LIST_MARKER.search(text[max(0, line_start - 1):start]))
 
 
+@functools.lru_cache(maxsize=4096)
+def _list_marks(spans: tuple[tuple[int, int], ...], doc_text: str) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
+    """For each sentence span: whether it is a list item, and whether it is a lead-in ending in ':'. Cached: every
+    question reads the same passages of its pool again."""
+    return (tuple(_is_list_item(doc_text, s) for s, _ in spans), tuple(doc_text[s:e].endswith(":") for s, e in spans))
+
+
 def list_block(chunk: Chunk, doc_text: str, start: int, end: int) -> tuple[int, int]:
     """The span of the list (with its ':' lead-in) that the sentence at [start, end) belongs to, or the sentence itself."""
-    spans = list(chunk.sentences)
+    spans = tuple(chunk.sentences)
     i = spans.index((start, end))
-    items = [_is_list_item(doc_text, s) for s, _ in spans]
-    leads = [doc_text[s:e].endswith(":") for s, e in spans]
+    items, leads = _list_marks(spans, doc_text)
     if leads[i] and i + 1 < len(spans) and items[i + 1]:
         first, last = i, i + 1
     elif items[i]:
@@ -185,6 +192,12 @@ def list_block(chunk: Chunk, doc_text: str, start: int, end: int) -> tuple[int, 
     return spans[first][0], spans[last][1]
 
 
+@functools.lru_cache(maxsize=8192)
+def _cached_tokens(text: str) -> tuple[str, ...]:
+    """keyword_tokens of a passage's sentence, kept: every question reads the same sentences of its pool again."""
+    return tuple(keyword_tokens(text))
+
+
 def sentence_matches(index, query: str, vector, hits: Sequence[Hit]) -> Iterator[tuple[Hit, np.ndarray, int, int, str, float, float]]:
     """Every sentence of the hits as (hit, the sentence's vector, start, end, text, cosine to
     `vector`, share of the query's keywords found in the sentence or its section heading)."""
@@ -196,7 +209,7 @@ def sentence_matches(index, query: str, vector, hits: Sequence[Hit]) -> Iterator
         cosines = block @ vector
         for (start, end), sentence_vector, cosine in zip(chunk.sentences, block, cosines):
             text = chunk.text[start - chunk.start:end - chunk.start]
-            words = {vocab[t] for t in keyword_tokens(f"{chunk.section} {text}") if t in vocab}
+            words = {vocab[t] for t in _cached_tokens(f"{chunk.section} {text}") if t in vocab}
             yield hit, sentence_vector, start, end, text, float(cosine), len(wanted & words) / len(wanted) if wanted else 0.0
 
 

@@ -266,6 +266,12 @@ _ALIASES = [(name, alias, phrase_pattern(alias), False) for name, aliases in TRE
 
 def named_treatments(text: str) -> list[tuple[str, int, int]]:
     """(name, start, end) of each treatment `text` names, in order; overlapping mentions keep the longest."""
+    return list(_named_treatments(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_treatments(text: str) -> tuple[tuple[str, int, int], ...]:
+    # Cached: every question reads the same passages and sentences of its pool again.
     found: list[tuple[str, int, int, bool]] = []
     for name, _alias, pattern, described in _ALIASES:
         for match in pattern.finditer(text):
@@ -276,7 +282,7 @@ def named_treatments(text: str) -> list[tuple[str, int, int]]:
         if kept and start < kept[-1][2]:
             continue  # inside a longer mention ("transcranial direct current stimulation" holds no TMS)
         kept.append((name, start, end))
-    return kept
+    return tuple(kept)
 
 
 # A treatment named as the patient's history is context, not what the question is about: "my patient
