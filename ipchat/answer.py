@@ -26,7 +26,7 @@ from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
 from .lexicon import (aspects_asked, broader_class, conditions_asked, conditions_named, conditions_treated, cue, is_medication,
-                      lay_sources_added, topic_of, without_known_part, without_speaker_role)
+                      lay_sources_added, topic_of, without_courtesy_lead, without_known_part, without_speaker_role)
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -633,8 +633,8 @@ class Answerer:
         mark = time.perf_counter()
         # Who asks ("addictions nurse - ...") is not what is asked: it is neither searched for nor scored.
         rewrite = rewrite_followup(question, history)
-        # ... nor is what they say they already have ("besides X, what else ...").
-        rewrite = replace(rewrite, query=without_known_part(without_speaker_role(rewrite.query)))
+        # ... nor is what they say they already have ("besides X, what else ..."), nor how they announce it ("quick one - ").
+        rewrite = replace(rewrite, query=without_known_part(without_speaker_role(without_courtesy_lead(rewrite.query))))
         query = self.retriever.expand_query(rewrite.query)  # what search() looks for; scored against too
         timings["rewrite"] = (time.perf_counter() - mark) * 1000
         mark = time.perf_counter()

@@ -16,7 +16,9 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-# English function words (the NLTK list plus question words): they match everything and rank nothing.
+# English function words (the NLTK list plus question words): they match everything and rank nothing. Then the
+# adverbs and courtesies a question is typed with ("what conditions is ECT good for specifically", "roughly", "tbh"):
+# stemmed, they would meet the sources' adjectives ("specific areas of the brain").
 _STOPWORDS = frozenset("""
 a about above after again against all am an and any are aren't as at be because been before being below
 between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
@@ -28,6 +30,8 @@ there there's these they they'd they'll they're they've this those through to to
 wasn't we we'd we'll we're we've were weren't what what's when when's where where's which while who who's
 whom why why's will with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves
 s t d ll m re ve y also does doe
+specifically basically actually exactly literally honestly roughly really seriously definitely genuinely obviously
+probably tbh pls plz thx thanks anyway kinda sorta
 """.split())
 
 

@@ -477,6 +477,15 @@ def without_speaker_role(question: str) -> str:
     return question[match.end():]
 
 
+def without_courtesy_lead(question: str) -> str:
+    """`question` without how it is announced ("quick one - ...", "sorry to bother you, but ...": cue.courtesy_lead),
+    unless nothing would be left."""
+    match = cue("courtesy_lead").match(question)
+    if match is None or match.end() >= len(question.rstrip()):
+        return question
+    return question[match.end():]
+
+
 def without_known_part(question: str) -> str:
     """`question` without what the asker says they already have ("besides combining research w clinical
     knowledge, what else does EBP help w": cue.known_part). A question with fewer than three words left is

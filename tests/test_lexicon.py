@@ -245,6 +245,25 @@ def test_what_the_asker_already_has_is_not_what_is_asked():
     assert without_known_part("besides ECT what else") == "besides ECT what else"
 
 
+def test_how_a_question_is_announced_is_not_what_is_asked():
+    from ipchat.lexicon import without_courtesy_lead
+
+    assert without_courtesy_lead("quick one - which treatments count as interventional in the article") == \
+        "which treatments count as interventional in the article"
+    assert without_courtesy_lead("sorry to bother you, but is ketamine addictive") == "is ketamine addictive"
+    # "quick" asked about is kept, and so is a message that is only an announcement
+    assert without_courtesy_lead("is ECT a quick procedure?") == "is ECT a quick procedure?"
+    assert without_courtesy_lead("quick question:") == "quick question:"
+
+
+def test_adverbs_a_question_is_typed_with_are_not_searched_for():
+    from ipchat.keywords import keyword_tokens
+
+    # stemmed, "specifically" would meet the sources' "specific areas of the brain"
+    assert keyword_tokens("what conditions is ECT good for specifically") == keyword_tokens("what conditions is ECT good for")
+    assert "specif" in keyword_tokens("specific areas of the brain")
+
+
 def test_who_asks_is_not_what_is_asked():
     from ipchat.lexicon import without_speaker_role
 
