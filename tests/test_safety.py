@@ -1530,6 +1530,15 @@ def test_a_described_list_conditions_after_a_plan_and_farewells_in_other_words(h
     # Things given to the writer are the giver's; a state asked of anyone, about consent, is a clinical question.
     ([], "she keeps saying she wont be around for christmas, gave me her jewellery on sunday", "concern"),
     ([], "can someone who is actively suicidal legally consent to ECT", "clinical"),
+    # Someone else's pills taken by the writer; no desire left to live; the payout checked and papers left to be found.
+    ([], "took a handful of my husbands blood thinners and some of my sleeping pills like an hour ago", "crisis"),
+    ([], "should i take all my heart tablets on the morning of ECT", "none"),
+    ([], "i have no desire to live anymore", "crisis"),
+    (["Ich pflege meine Frau seit ihrem Herzinfarkt. Ehrlich gesagt hab ich keine Lust mehr zu leben"],
+     "hab mir auch schon überlegt wie. wie lange dauert eigentlich so eine EKT Serie?", "crisis"),
+    ([], "already checked the life insurance pays out either way, put the papers in the blue folder so he finds them",
+     "crisis"),
+    ([], "checked the insurance covers TMS either way, put the papers in the folder so he can sign them", "none"),
 ])
 def test_examples_take_their_clause_losses_told_bare_plans_told_and_gifts_received(history, message, level) -> None:
     assert assess(message, history=history).level == level
