@@ -594,6 +594,14 @@ class Answerer:
 
     # -- answering -------------------------------------------------------------------------------
 
+    def _rewrite(self, question: str, history: tuple[str, ...]):
+        """The question as searched for (a follow-up read in its conversation's topic), and that query expanded."""
+        # Who asks ("addictions nurse - ...") is not what is asked: it is neither searched for nor scored.
+        rewrite = rewrite_followup(question, history)
+        # ... nor is what they say they already have ("besides X, what else ..."), nor how they announce it ("quick one - ").
+        rewrite = replace(rewrite, query=without_known_part(without_speaker_role(without_courtesy_lead(rewrite.query))))
+        return rewrite, self.retriever.expand_query(rewrite.query)  # what search() looks for; scored against too
+
     def ask(self, question: str, history: Sequence[str] = (), *, k: int | None = None, mode: str | None = None,
             clinical_context: bool = False) -> Reply:
         """Answer `question` given the earlier user turns (oldest first).
@@ -622,6 +630,13 @@ class Answerer:
         if not all(isinstance(turn, str) for turn in history):
             raise InputError("history must be a sequence of earlier questions, each a string.")
         history = tuple(turn.strip() for turn in history)
+        rewrite = query = None
+        if self.screen is not None:
+            # The answers' model embeds the texts the screen reads and the query retrieval will search for in one
+            # call (one call is cheaper than two on a CPU). Only vectors are made here: nothing is searched for
+            # before the safety layer has read the message.
+            rewrite, query = self._rewrite(question, history)
+            self.retriever.embed_queries(list(safety.turn_texts(question, history)) + [query])
         vectors = safety.read_turn(self.safety_embed, question, history, self.screen) if self.backstop is not None else {}
         assessment = safety.assess(question, history=history, region=self.region, backstop=self.backstop, **vectors)
         timings["safety"] = (time.perf_counter() - mark) * 1000
@@ -631,11 +646,8 @@ class Answerer:
                          safety=assessment, rewritten_query="", timings_ms=_round(timings), path="crisis")
 
         mark = time.perf_counter()
-        # Who asks ("addictions nurse - ...") is not what is asked: it is neither searched for nor scored.
-        rewrite = rewrite_followup(question, history)
-        # ... nor is what they say they already have ("besides X, what else ..."), nor how they announce it ("quick one - ").
-        rewrite = replace(rewrite, query=without_known_part(without_speaker_role(without_courtesy_lead(rewrite.query))))
-        query = self.retriever.expand_query(rewrite.query)  # what search() looks for; scored against too
+        if rewrite is None:
+            rewrite, query = self._rewrite(question, history)
         timings["rewrite"] = (time.perf_counter() - mark) * 1000
         mark = time.perf_counter()
         # Two stages: a wide pool of passages whose every sentence is scored (the answer and the coverage

@@ -161,3 +161,20 @@ def test_an_evaluation_with_the_screen_judges_as_message_by_message(real_embedde
         alone = assess(text, history, backstop=backstop, **read_turn(safety_embedder.embed, text, history, screen))
         assert (batch.level, batch.rule_ids, batch.screened) == (alone.level, alone.rule_ids, alone.screened)
     assert judge(*turns[0]).screened and not judge(*turns[1]).screened
+
+
+def test_a_screened_question_costs_the_answers_model_one_call(real_retriever, monkeypatch):
+    from ipchat.answer import Answerer
+
+    answerer = Answerer(real_retriever)
+    assert answerer.screen is not None
+    question = "what are the side effects of shock therapy"
+    query = real_retriever.expand_query(question)
+    assert query != question  # the query searched for ("... (electroconvulsive therapy)") is not the message the screen reads
+    real_retriever.forget_queries()
+    calls = []
+    embed = real_retriever._vectors._embed
+    monkeypatch.setattr(real_retriever._vectors, "_embed", lambda texts: calls.append(list(texts)) or embed(texts))
+    reply = answerer.ask(question)
+    assert reply.safety.screened and reply.citations
+    assert len(calls) == 1 and question in calls[0] and query in calls[0]
