@@ -635,8 +635,12 @@ class Answerer:
             # The answers' model embeds the texts the screen reads and the query retrieval will search for in one
             # call (one call is cheaper than two on a CPU). Only vectors are made here: nothing is searched for
             # before the safety layer has read the message.
-            rewrite, query = self._rewrite(question, history)
-            self.retriever.embed_queries(list(safety.turn_texts(question, history)) + [query])
+            try:
+                rewrite, query = self._rewrite(question, history)
+                self.retriever.embed_queries(list(safety.turn_texts(question, history)) + [query])
+            except Exception:  # the safety verdict never waits on the answer's own steps: they run again after it
+                log.debug("could not prepare the query ahead of the safety verdict", exc_info=True)
+                rewrite = query = None
         vectors = safety.read_turn(self.safety_embed, question, history, self.screen) if self.backstop is not None else {}
         assessment = safety.assess(question, history=history, region=self.region, backstop=self.backstop, **vectors)
         timings["safety"] = (time.perf_counter() - mark) * 1000

@@ -178,3 +178,20 @@ def test_a_screened_question_costs_the_answers_model_one_call(real_retriever, mo
     reply = answerer.ask(question)
     assert reply.safety.screened and reply.citations
     assert len(calls) == 1 and question in calls[0] and query in calls[0]
+
+
+def test_the_crisis_reply_never_waits_on_the_answers_own_steps(real_retriever, monkeypatch):
+    from ipchat import answer
+    from ipchat.answer import Answerer
+
+    answerer = Answerer(real_retriever)
+    assert answerer.screen is not None
+
+    def broken(question, history):
+        raise RuntimeError("rewriting failed")
+
+    monkeypatch.setattr(answer, "rewrite_followup", broken)
+    reply = answerer.ask("i have a plan and a date. how long is an ECT course")
+    assert reply.safety.level == "crisis" and reply.path == "crisis" and not reply.citations
+    with pytest.raises(RuntimeError, match="rewriting failed"):
+        answerer.ask("how long is an ECT course")  # an ordinary question still meets the failure, after the verdict
