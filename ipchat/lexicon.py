@@ -465,14 +465,17 @@ def cue(name: str) -> re.Pattern:
         raise LexiconError(f"lexicon.toml has no [cue.{name}]") from None
 
 
+def _lead(name: str, question: str) -> re.Match | None:
+    """The opening words of `question` that cue `name` matches, or None when there are none or nothing follows them."""
+    match = cue(name).match(question)
+    return None if match is None or match.end() >= len(question.rstrip()) else match
+
+
 def without_speaker_role(question: str) -> str:
     """`question` without the words that say who asks ("addictions nurse - list the potential s/e ...":
     cue.speaker_role), unless they name a treatment ("ECT nurse here - ..."), which is then what is asked about."""
-    match = cue("speaker_role").match(question)
-    if match is None or match.end() >= len(question.rstrip()):
-        return question
-    role = match.group(0)
-    if any(_names_it(treatment, role) for treatment in load_lexicon().treatments):
+    match = _lead("speaker_role", question)
+    if match is None or any(_names_it(treatment, match.group(0)) for treatment in load_lexicon().treatments):
         return question
     return question[match.end():]
 
@@ -480,10 +483,8 @@ def without_speaker_role(question: str) -> str:
 def without_courtesy_lead(question: str) -> str:
     """`question` without how it is announced ("quick one - ...", "sorry to bother you, but ...": cue.courtesy_lead),
     unless nothing would be left."""
-    match = cue("courtesy_lead").match(question)
-    if match is None or match.end() >= len(question.rstrip()):
-        return question
-    return question[match.end():]
+    match = _lead("courtesy_lead", question)
+    return question if match is None else question[match.end():]
 
 
 def without_known_part(question: str) -> str:

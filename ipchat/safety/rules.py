@@ -989,10 +989,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # "keeps going on about driving into the river to 'reset' himself": a third-person verb opens the
             # clause, and the act turns back on him or her, so the dropped subject is that person's.
             person = "third"
-        elif rule.default == "implicit" and previous and _ELABORATES.match(prefix) and getattr(
-                _walk_back(R, previous, len(previous)), "person", None) in ("first", "third"):
+        elif rule.default == "implicit" and previous and _ELABORATES.match(prefix) and (
+                told := getattr(_walk_back(R, previous, len(previous)), "person", None)) in ("first", "third"):
             # "then i found hes been hiding his pills in a sock in the drawer, like saving them": his, not the writer's.
-            person = _walk_back(R, previous, len(previous)).person
+            person = told
         else:
             person = rule.default
     elif subject is not None:
@@ -1156,7 +1156,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             dated = cues["distant"].search(sentence, 0, at)
             distant = dated if dated and not cues["recent"].search(sentence, dated.end(), at + match.end()) else None
         if not distant and not recent and subject is None and previous and _ELABORATES.match(clause[:match.start()]) \
-                and cues["past"].search(previous) and not cues["recent"].search(previous):
+                and not cues["recent"].search(previous):
             # "i had dark thoughts for a few months, like wanting to not exist": the example is of that time.
             distant = cues["past"].search(previous)
         # "for the first time i thought about using one on myself": a first time, with no time long past named, is now.
