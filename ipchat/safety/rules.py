@@ -314,6 +314,10 @@ def _took_pills(cues: dict[str, re.Pattern], pills: re.Pattern):
             return False
         if pills.search(rest) or cues["drug_shape"].search(rest):
             return True  # ... or a drug no list names: "i just took all my pred and a full box of the amitriptyline"
+        # ... or named in a second amount joined to the first: "took all my X and a bunch of the codeine".
+        second = cues["and_amount"].search(clause, match.end("q"), match.end("q") + 80)
+        if second and (pills.fullmatch(second.group("drug")) or cues["drug_shape"].fullmatch(second.group("drug"))):
+            return True
         quantity = match.group("q")
         if re.match(r"\s+(?:hers|his|theirs|mine)\b", rest) and quantity.endswith(" of"):
             return True  # "i took a handful of hers": hers, said of medicine, is her medicine
