@@ -13,7 +13,7 @@ from typing import Sequence
 
 from .abbreviations import join_initialisms
 from .coverage import named_treatments, phrase_pattern
-from .lexicon import bare_pattern, description_pattern, load_lexicon
+from .lexicon import bare_pattern, cue, description_pattern, load_lexicon
 
 # Topics by their display name, with the ways people write them (ipchat/data/lexicon.toml): the
 # treatments that open a topic first, then the broader topics.
@@ -216,6 +216,25 @@ def _as_asked(turn: str, history: Sequence[str]) -> str:
     return rewrite_followup(turn, history[:before[-1]]).query
 
 
+_UNNAMED = next((t.name for t in load_lexicon().topics if t.unnamed), None)
+
+
+def _unnamed_pointed(question: str) -> str:
+    """A first question that names no topic or treatment and points with "these" or "those"
+    (lexicon cue.points_unnamed) before any topic it names asks about the sources' own subject (the [[topic]]
+    marked `unnamed`):
+    "would u ever go straight to these as first line" -> "... go straight to interventional therapies as
+    first line"."""
+    if _UNNAMED is None or named_treatments(question):
+        return question
+    pointed = cue("points_unnamed").search(question)
+    # A topic named before the pointer is what it points to; one after is set beside it ("are these better
+    # than antidepressants", "go straight to these as first line").
+    if pointed is None or topics_in(_spell_out(question[:pointed.start("ref")])):
+        return question
+    return question[:pointed.start("ref")] + _UNNAMED + question[pointed.end("ref"):]
+
+
 def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
     """A self-contained query for `question` given the earlier user turns (oldest first).
 
@@ -229,7 +248,7 @@ def rewrite_followup(question: str, history: Sequence[str] = ()) -> Rewrite:
     question = join_initialisms(question.strip())
     history = [_spell_out(join_initialisms(turn)) for turn in history]
     if not history:
-        return Rewrite(question)
+        return Rewrite(_unnamed_pointed(question))
     own = topics_in(_spell_out(question))
     topic, turn = conversation_topic(history)
     elliptical = _is_elliptical(question)

@@ -39,6 +39,7 @@ class Topic:
     aliases: tuple[str, ...]
     bare: tuple[str, ...] = ()  # a word naming the topic only when nothing qualifies it ("is therapy quicker?")
     pointed: tuple[str, ...] = ()  # words naming it only after "these" or "those" in a conversation ("these procedures")
+    unnamed: bool = False  # the sources' own subject: what "these" points to in a question that names nothing
 
 
 @dataclass(frozen=True)
@@ -256,8 +257,13 @@ def build_lexicon(data: dict) -> Lexicon:
     for n, entry in enumerate(data.get("topic", []), start=1):
         where = f"lexicon.toml [[topic]] #{n}"
         name = _name(entry, where)
+        unnamed = entry.get("unnamed", False)
+        if not isinstance(unnamed, bool):
+            raise LexiconError(f"{where}: unnamed must be true or false")
+        if unnamed and any(t.unnamed for t in topics):
+            raise LexiconError(f"{where}: only one topic can be the unnamed one")
         topics.append(Topic(name, _with_heads(_strings(entry, "aliases", where)), _strings(entry, "bare_aliases", where, False),
-                            _strings(entry, "pointed_as", where, False)))
+                            _strings(entry, "pointed_as", where, False), unnamed))
         examples_of("topic", name, entry, where)
     for n, entry in enumerate(data.get("shorthand", []), start=1):
         where = f"lexicon.toml [[shorthand]] #{n}"

@@ -125,3 +125,17 @@ def test_a_verdict_asked_on_a_statement_is_read_with_the_statement():
         "my patient on the magnet sessions drinks heavily - any risk there (TMS)?"
     assert rewrite_followup("is there?", ["my patient on the magnet sessions drinks heavily"]).query == "is there (TMS)?"
     assert rewrite_followup("any risk there?", ["what is TMS?"]).query == "any risk there (TMS)?"
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("would u ever go straight to these as first line or nah",
+     "would u ever go straight to interventional therapies as first line or nah"),
+    ("which pts are these offered to then?", "which pts are interventional therapies offered to then?"),
+    ("are these treatments better than antidepressants", "are interventional therapies better than antidepressants"),
+    # Not when something named is what "these" points to, nor before a noun of its own.
+    ("are antidepressants better than these", "are antidepressants better than these"),
+    ("are these normal after ECT", "are these normal after ECT"),
+    ("what are these side effects", "what are these side effects"),
+])
+def test_a_first_question_pointing_at_nothing_named_asks_about_the_sources_subject(question, expected):
+    assert rewrite_followup(question).query == expected
