@@ -145,6 +145,11 @@ def test_topics_come_from_the_lexicon_with_treatment_topics_first():
     ({"treatment": [{"name": "a", "aliases": ["a"]}], "aspect": [{"name": "x", "asked": ["{nope}"], "answered": ["y"]}]},
      "no [terms] list named 'nope'"),
     ({"treatment": [{"name": "a", "aliases": ["a"]}], "terms": {"heart": []}}, "[terms] heart: must be a list"),
+    ({"treatment": [{"name": "a", "aliases": ["a"]}], "topic": [{"name": "t", "aliases": ["t"], "unnamed": "yes"}]},
+     "unnamed must be true or false"),
+    ({"treatment": [{"name": "a", "aliases": ["a"]}], "topic": [{"name": "t", "aliases": ["t"], "unnamed": True},
+                                                             {"name": "u", "aliases": ["u"], "unnamed": True}]},
+     "only one topic can be the unnamed one"),
 ])
 def test_a_broken_lexicon_is_reported_with_its_entry(data, message):
     with pytest.raises(LexiconError, match=re.escape(message)):
