@@ -682,9 +682,13 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # after means named in the writer's voice ("... mixed with a lot of alcohol and my dads zopiclone" ... "i just
     # want it to be enough this time"; not "last night he was cleaning his gun"); after the writer said they are at
     # risk, talk of means, places, times or amounts does too ("which pharmacies are open after 10pm?").
-    if level != "crisis" and (reading.self_risk or reading.distress or reading.signs) and not (
+    # Risk the writer tells only of a past long gone ("does my past attempt change anything") is not risk now; told
+    # of last night, or as going on since something, it still is.
+    own_now = reading.self_risk and not (reading.long_ago and reading.findings and all(
+        f.decision == "concern.past_self" for f in reading.findings))
+    if level != "crisis" and (own_now or reading.distress or reading.signs) and not (
             reading.safe_now and not (reading.self_risk or reading.distress)) and any(
-            r.signs or (r.means_named and (reading.self_risk or reading.distress or (
+            r.signs or (r.means_named and (own_now or reading.distress or (
                 reading.signs and in_writers_voice(told, told)))) for r, told in zip(earlier, window)):
         level = "crisis"
         rule_ids += ["context.earlier_sign", "crisis.in_conversation"]

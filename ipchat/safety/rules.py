@@ -681,6 +681,8 @@ class _Subject:
 # A treatment given or suited to someone: "can it be given in a&e to someone who ...", "is tms safe for someone ...".
 _GIVEN_TO = re.compile(r"\b(?:given|give|offered|offer|used|use|prescribed|available|done|recommended|suitable|safe|ok|okay|"
                        r"appropriate)\b(?:\s+[^\s.,;:!?]+){0,4}?\s+(?:to|for)\s+$")
+# The sentence after a point in a message: what follows up to its next stop.
+_NEXT_SENTENCE = re.compile(r"[\s.!?]*([^.!?]*)")
 _ONE_OF = re.compile(r"\bone\s+of\s+(?:(?:the|my|our|his|her|their|your|these|those)\s+)?(?:[\w-]+\s+)?$")
 # A person described by a list of what they have ("a pt w severe anorexia, really low mood and v suicidal"): a
 # subject-less predicate that ends the list (only degree words before it) is theirs. A kind of person when the
@@ -1093,9 +1095,15 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                 and not _CONFIRMED.search(sentence[max(sentence.find(clause), 0) + match.end():]):
             return ("clinical", "clinical.attributed")  # "will it make the assessor assume I'm suicidal?": feared, not told
         at_sentence = max(sentence.find(clause), 0)
+        answer = sentence[at_sentence + match.end():]
+        at_message = message.find(sentence) if message else -1
+        if at_message >= 0:
+            # ... or answered in the next sentence: "my counselor asked if i had thoughts of harming myself. i said no"
+            answer += ". " + _NEXT_SENTENCE.match(message, at_message + len(sentence)).group(1)
         if subject is not None and cues["asked_if"].search(clause[:sub_start]) \
-                and cues["answered_no"].search(sentence, at_sentence + match.end()) \
-                and not cues["lied"].search(sentence, at_sentence + sub_start):
+                and cues["answered_no"].search(answer) \
+                and not cues["lied"].search(sentence, at_sentence + sub_start) \
+                and not (at_message >= 0 and cues["lied"].search(message, at_message + len(sentence))):
             # "my GP asked if ive had thoughts of self harm and i genuinely havent": asked, and answered no
             return ("clinical", "clinical.attributed")
         if (no_longer or negated) and _returns_after(cues, message or sentence, clause, match):
@@ -1196,6 +1204,12 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                     and not re.search(r"\bha(?:ve|s|d)\s*$", own) and cues["stopped_after"].search(
                         sentence[at + match.end():] if at >= 0 else after):
                 past = True
+        if not past and not recent and message and at >= 0 and (message.find(sentence) >= 0) \
+                and (cues["past"].search(sentence, 0, at + match.start()) or cues["distant"].search(sentence)):
+            # "last year i had some proper dark thoughts, like wishing i hadnt come round. thats long gone now": told
+            # in the past, and said in the next sentence to be over.
+            after_sentence = message.find(sentence) + len(sentence)
+            past = bool(cues["over_now"].match(_NEXT_SENTENCE.match(message, after_sentence).group(1)))
         if past:
             return ("concern", "concern.past_self")
         return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
@@ -1389,6 +1403,7 @@ class _Scan:
     note: bool = False  # the message is a clinical note about a patient: subjectless clauses are theirs
     implicit_signs: list[tuple[str, tuple[int, int]]] = field(default_factory=list)  # subjectless signs, by place
     third_sentences: set[int] = field(default_factory=set)  # sentences with a finding about someone else
+    own_denial: bool = False  # a denial in the writer's own clause ("..., i dont want to die at all")
 
 
 def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
@@ -1462,6 +1477,9 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                         continue
                     if reported and found in RISK_LEVELS:
                         found, decision_id = "concern", "concern.reported_speech"
+                    if decision_id == "clinical.negated" and not reported and _FIRST_CUE.search(where) \
+                            and in_writers_voice(where):
+                        scan.own_denial = True
                     item = _item(R, rule, decision_id, where, match, context)
                     scan.fired.extend((rule.rule_id, decision_id))
                     if found in RISK_LEVELS and item:
@@ -1709,7 +1727,7 @@ def _read_message(text: str, context: bool) -> Reading:
     # The writer denying risk of their own ("not suicidal at all", "I'd never hurt myself") with no sign,
     # risk or hopelessness beside it says they are safe, as the safe_now cue does.
     denies_own = scan.level == "clinical" and not (signs or self_risk or scan.distress) and any(
-        f.decision == "clinical.negated" for f in scan.findings) and in_writers_voice(text, text)
+        f.decision == "clinical.negated" for f in scan.findings) and (in_writers_voice(text, text) or scan.own_denial)
     # Earlier words said to be a film's, a book's or an exam's ("that's a line from the novel for my
     # seminar") are taken back, and close what was told before them.
     reframed = bool(R.cues["reframed"].search(norm) or R.cues["reframed"].search(folded))
