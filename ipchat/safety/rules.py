@@ -681,8 +681,15 @@ class _Subject:
 # A treatment given or suited to someone: "can it be given in a&e to someone who ...", "is tms safe for someone ...".
 _GIVEN_TO = re.compile(r"\b(?:given|give|offered|offer|used|use|prescribed|available|done|recommended|suitable|safe|ok|okay|"
                        r"appropriate)\b(?:\s+[^\s.,;:!?]+){0,4}?\s+(?:to|for)\s+$")
-# The sentence after a point in a message: what follows up to its next stop.
 _NEXT_SENTENCE = re.compile(r"[\s.!?]*([^.!?]*)")
+
+
+def _sentence_after(message: str, sentence: str) -> str:
+    """The sentence that follows `sentence` in `message` ("" when there is none or `sentence` is not in it)."""
+    at = message.find(sentence) if message else -1
+    return _NEXT_SENTENCE.match(message, at + len(sentence)).group(1) if at >= 0 else ""
+
+
 _ONE_OF = re.compile(r"\bone\s+of\s+(?:(?:the|my|our|his|her|their|your|these|those)\s+)?(?:[\w-]+\s+)?$")
 # A person described by a list of what they have ("a pt w severe anorexia, really low mood and v suicidal"): a
 # subject-less predicate that ends the list (only degree words before it) is theirs. A kind of person when the
@@ -1095,17 +1102,13 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                 and not _CONFIRMED.search(sentence[max(sentence.find(clause), 0) + match.end():]):
             return ("clinical", "clinical.attributed")  # "will it make the assessor assume I'm suicidal?": feared, not told
         at_sentence = max(sentence.find(clause), 0)
-        answer = sentence[at_sentence + match.end():]
-        at_message = message.find(sentence) if message else -1
-        if at_message >= 0:
-            # ... or answered in the next sentence: "my counselor asked if i had thoughts of harming myself. i said no"
-            answer += ". " + _NEXT_SENTENCE.match(message, at_message + len(sentence)).group(1)
-        if subject is not None and cues["asked_if"].search(clause[:sub_start]) \
-                and cues["answered_no"].search(answer) \
-                and not cues["lied"].search(sentence, at_sentence + sub_start) \
-                and not (at_message >= 0 and cues["lied"].search(message, at_message + len(sentence))):
-            # "my GP asked if ive had thoughts of self harm and i genuinely havent": asked, and answered no
-            return ("clinical", "clinical.attributed")
+        if subject is not None and cues["asked_if"].search(clause[:sub_start]):
+            # "my GP asked if ive had thoughts of self harm and i genuinely havent": asked, and answered no, in the
+            # sentence or the next ("... harming myself. i said no"), and not taken back anywhere after the question.
+            answer = sentence[at_sentence + match.end():] + ". " + _sentence_after(message, sentence)
+            rest = message[message.find(sentence):] if message and sentence in message else sentence
+            if cues["answered_no"].search(answer) and not cues["lied"].search(rest, at_sentence + sub_start):
+                return ("clinical", "clinical.attributed")
         if (no_longer or negated) and _returns_after(cues, message or sentence, clause, match):
             # denied for a while, and come back since: it is now
             return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
@@ -1204,12 +1207,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                     and not re.search(r"\bha(?:ve|s|d)\s*$", own) and cues["stopped_after"].search(
                         sentence[at + match.end():] if at >= 0 else after):
                 past = True
-        if not past and not recent and message and at >= 0 and (message.find(sentence) >= 0) \
+        if not past and not recent and at >= 0 \
                 and (cues["past"].search(sentence, 0, at + match.start()) or cues["distant"].search(sentence)):
             # "last year i had some proper dark thoughts, like wishing i hadnt come round. thats long gone now": told
             # in the past, and said in the next sentence to be over.
-            after_sentence = message.find(sentence) + len(sentence)
-            past = bool(cues["over_now"].match(_NEXT_SENTENCE.match(message, after_sentence).group(1)))
+            past = bool(cues["over_now"].match(_sentence_after(message, sentence)))
         if past:
             return ("concern", "concern.past_self")
         return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
@@ -1726,8 +1728,9 @@ def _read_message(text: str, context: bool) -> Reading:
             _claim_for_me(scan, {"concern.third_person_in_context"})
     # The writer denying risk of their own ("not suicidal at all", "I'd never hurt myself") with no sign,
     # risk or hopelessness beside it says they are safe, as the safe_now cue does.
-    denies_own = scan.level == "clinical" and not (signs or self_risk or scan.distress) and any(
-        f.decision == "clinical.negated" for f in scan.findings) and (in_writers_voice(text, text) or scan.own_denial)
+    # A denial in the writer's own clause counts even when the message opens with someone else's words.
+    denies_own = scan.level == "clinical" and not (signs or self_risk or scan.distress) and (scan.own_denial or any(
+        f.decision == "clinical.negated" for f in scan.findings) and in_writers_voice(text, text))
     # Earlier words said to be a film's, a book's or an exam's ("that's a line from the novel for my
     # seminar") are taken back, and close what was told before them.
     reframed = bool(R.cues["reframed"].search(norm) or R.cues["reframed"].search(folded))
