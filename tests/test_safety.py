@@ -1542,3 +1542,27 @@ def test_a_described_list_conditions_after_a_plan_and_farewells_in_other_words(h
 ])
 def test_examples_take_their_clause_losses_told_bare_plans_told_and_gifts_received(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # A "no" to a clinician's question, in the next sentence or after a filler; not when taken back.
+    ([], "my counselor asked if i had thoughts of harming myself. i said no and i meant it, im just burnt out", "clinical"),
+    ([], "my physio asked if id ever thought about harming myself and i just said no", "clinical"),
+    ([], "my counsellor asked if i wanted to die. i said no. the truth is i do", "concern"),
+    # An attempt long past, named again as past, does not make the means named with it a crisis now.
+    (["i overdosed back in 2016, was in hospital a week. been ok since, therapy helped alot"],
+     "does my past attempt change anything for them", "concern"),
+    # A wish told in the past tense, and said in the next sentence to be over; without that sentence, it is now.
+    ([], "after my hip surgery last year i had some proper dark thoughts, like wishing i hadnt come round from the "
+         "anaesthetic. thats long gone now thankfully", "concern"),
+    ([], "after my hip surgery last year i had some proper dark thoughts, like wishing i hadnt come round from the "
+         "anaesthetic", "crisis"),
+])
+def test_answers_already_given_denials_in_ones_own_clause_and_pasts_said_to_be_over(history, message, level) -> None:
+    assert assess(message, history=history).level == level
+
+
+def test_a_denial_in_the_writers_own_clause_says_they_are_safe_whoever_opens_the_message() -> None:
+    assert safety.rules.read_message("my therapist says its intrusive thoughts, OCD thing, i dont want to die at all, "
+                        "it scares me actually").safe_now
+    assert not safety.rules.read_message("my son says he doesnt want to die").safe_now
