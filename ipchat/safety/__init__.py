@@ -563,9 +563,19 @@ def _since_turned(readings: Sequence[Reading]) -> Sequence[Reading]:
     earlier words back ("im not, never have been"), or turns to something else ("totally different question
     tho"): what was told before it is no longer in view."""
     # A past told with "im ok now" in the same message stays in view: being safe now is said of the present.
-    last = max((n for n, r in enumerate(readings)
-                if r.closes or (r.safe_now and not any(f.decision == "concern.past_self" for f in r.findings))
-                or (r.new_subject and not r.findings)), default=-1)
+    # So does one told just before ("used to think about dying every day" ... "not anymore, im ok now"): only
+    # taking the words back ("lol not literally", "its a song") closes it.
+    def past(r: Reading) -> bool:
+        return any(f.decision == "concern.past_self" for f in r.findings)
+
+    def turns(n: int, r: Reading) -> bool:
+        if r.closes or (r.new_subject and not r.findings):
+            return True
+        if not r.safe_now or past(r):
+            return False
+        return r.retracts or r.reframed or r.reattributed or not any(past(e) for e in readings[:n])
+
+    last = max((n for n, r in enumerate(readings) if turns(n, r)), default=-1)
     return readings[last + 1:]
 
 

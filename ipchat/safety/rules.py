@@ -210,7 +210,8 @@ _SINGLE_QUOTE = re.compile(r"(?:(?<=\s)|^|(?<=[:(\[]))'((?:[^']|(?<=\w)'(?=\w)){
 _SENTENCE_SPLIT = re.compile(r"(?>\.{2,}|(?<!\d)(?<!\s[a-z])(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bprof)[.!?]+(?!\d)"
                              r"|[;\n\r]+|[!?]+|\s+/\s+)(?!\s*(?:for|because|cos|coz|cause)\s)")
 _STOP_BETWEEN = re.compile(r"\d\.\s+[a-z]")
-_CLAUSE_SPLIT = re.compile(r"\s*,\s*|(?<!\d)\s*:\s*(?!\d)|\s+-+\s+|\s+(?:but|though|although|however|yet)\s+")
+# A comma inside brackets does not end the clause around them: "my son (16, haemophilia A) has been cutting" is his.
+_CLAUSE_SPLIT = re.compile(r"\s*,\s*(?![^()]{0,60}\))|(?<!\d)\s*:\s*(?!\d)|\s+-+\s+|\s+(?:but|though|although|however|yet)\s+")
 
 # A subject is never hundreds of characters from its predicate. Clauses longer than this
 # (a run-on message with no punctuation) are read in overlapping pieces, which keeps the
@@ -398,7 +399,9 @@ CHECKS = {"took_pills": _took_pills, "quantity": _quantity, "group_subject": _gr
           "not_moving_on": _sentence_cue("moving_on", present=False),
           # "i dont want to be here without him" is a wish to die beside a loss the writer names ("my son died in
           # march"), not a wish for company at an appointment.
-          "bereaved": _sentence_cue("bereaved")}
+          "bereaved": _sentence_cue("bereaved"),
+          # "been hoping one wont stop" is a bleed let run only where the sentence names bleeding.
+          "bleeding_named": _sentence_cue("bleeding_named")}
 
 
 def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
@@ -519,14 +522,16 @@ def _set_aside_mentions(R: Rules, text: str, fired: list[str]) -> str:
 # 'let nature take its course'").
 _QUOTE_AS_PHRASE = re.compile(r"\b(?:to|will|would|going to|gonna|wants to|might|could)\s*$"
                               r"|\b(?:will|would|going to|gonna|wants to|want to|might|could|planning to|plans to)\s+(?!(?:the|a|an|his|her|their|my|our)\b)"
-                              r"(?:[\w']+\s+){1,4}?and\s*$")
+                              r"(?:[\w']+\s+){1,4}?and\s*$"
+                              # ... or the predicate of a reason told of someone: "cos he 'doesnt care what happens anymore'".
+                              r"|\b(?:cos|cause|because|since|coz|bc)\s+(?:he|she|they)\s*$")
 
 _INDEFINITE = re.compile(r"(?:a|an|any|some|someone|somebody|anyone|anybody)\b")
 _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|some)\s+(?:\w+\s+)?$")
 # "they" standing for people in general named just before: "turn people away if they have a history of ..."
 # ... or one person of a kind, in a question about what is done ("what's the protocol if a patient says they're ...").
 _GENERIC_ONE_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:a|an|any)\s+(?:\w+\s+)?"
-                               r"(?:patient|client|person|student|child|teenager|teen|kid|resident|service user|pt)\s+"
+                               r"(?:patient|client|person|student|child|teenager|teen|kid|resident|service user|pt)\s+(?:who\s+|that\s+)?"
                                r"(?:says|said|tells (?:you|us|staff|the \w+)|reports|admits|discloses|mentions)\s+(?:that\s+)?$")
 _GENERIC_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bthese )(?<!\bthose )"
                            r"\b(?:people|patients|pts|clients|folks|individuals|someone|somebody|anyone|anybody)\b"
@@ -556,7 +561,12 @@ _IF_OPENS = re.compile(r"\b(?:if|in case|what if|should)\s+(?:ever\s+)?(?:(?:my|
 # A beginning inside a condition that opened earlier in the clause: "if the chemo goes badly and i start wanting to
 # die again", "what if during ketamine i start feeling suicidal again" (matched up to the act).
 _IF_STARTS = re.compile(r"\b(?:if|in case)\b[^.!?;]{0,60}?\bi\s+(?:ever\s+)?(?:start|started|starting|begin|began|get|got)\s+"
-                        r"(?:to\s+)?(?:(?:feel|feeling|want|wanting)\s+(?:(?:like|to)\s+)?)?$")
+                        r"(?:to\s+)?(?:(?:feel|feeling|want|wanting|getting|having|get|have)\s+(?:(?:like|to)\s+)?)?$")
+
+# What a condition's "i start getting ..." is, named again after a comma: "what if i start getting dark thoughts again,
+# like suicidal ones".
+_IF_NAMED_AGAIN = re.compile(r"\b(?:if|in case)\b[^.!?;]{0,80}?\bi\s+(?:ever\s+)?(?:start|started|starting|begin|began|get|got)\s+"
+                             r"[^.!?;,]{0,40},\s*(?:like|as in|i mean|ie|e\.g\.)\s+(?:\w+\s+)?$")
 
 # ... and the degree words that only colour it ("back in my 20s i was in a bad way, properly suicidal").
 _BARE_WORDS = frozenset({"a", "an", "the", "by", "via", "with", "from", "properly", "really", "very", "so", "pretty", "quite",
@@ -1133,6 +1143,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # thoughts come back, like wanting to die, what should I do?").
             at = sentence.find(clause)
             if cues["hypothetical_ahead"].search(sentence[: at + match.start()] if at >= 0 else clause[: match.start()]):
+                return ("concern", "concern.hypothetical_self")
+            # ... and so does one the clause only names more exactly: "what if ... i start getting dark thoughts
+            # again, like suicidal ones".
+            if at >= 0 and _IF_NAMED_AGAIN.search(sentence, 0, at + match.start()):
                 return ("concern", "concern.hypothetical_self")
         whole = message or sentence
         at_whole = whole.find(clause)
