@@ -96,7 +96,10 @@ _FIRST_CUE = re.compile(r"\b(?:i|me|my|myself)\b")
 # "struggling with suicidal thoughts", "used to self harm as a teenager") is the writer speaking of themselves.
 _PRO_DROP = re.compile(
     r"^\s*(?:(?:just|still|also|really|been|have been|so|now|again)\s+)*(?:relapsed(?: on| into)?|struggling with|used to have|used to get|used to"
-    r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got)\s+" + _DETS + r"$"
+    r"|dealing with|battling|fighting|having|getting|experiencing|back to|started|starting|had|got"
+    # "had a bad patch with suicidal thoughts couple years back"
+    r"|(?:had|having|going through|went through|been through|through)\s+(?:a\s+)?(?:bad|rough|dark|hard|low|long|short)\s+"
+    r"(?:patch|spell|time|period|phase|stretch|bout)\s+with)\s+" + _DETS + r"$"
 )
 _OBJECT_NOUN_BEFORE = re.compile(r"\b(?:for|to|with|at|by|from)\s+(?:the|my|our|his|her)\s+$")
 # What someone else may conclude of the writer, then confirmed ("people will think I want to die, and they're right").
