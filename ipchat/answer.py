@@ -113,6 +113,17 @@ DEFINITION_BONUS = 0.1
 # A sentence gets this times the share of the question's adjacent keyword pairs it holds side by side; like
 # LAY_BONUS it is left out of the margins `select` reads.
 PHRASE_BONUS = 0.1
+# "when do they say u should even start thinking about the procedural stuff": a question asking in what
+# circumstances something is done is answered by a sentence that opens with them ("When traditional psychotherapy
+# or medications are ineffective, interventional or procedural therapies can give ..."), which gets this. A
+# "when" that asks for a time ("when does it start working", "when will i feel better") does not.
+CONDITION_BONUS = 0.15
+_CONDITION_ASKED = re.compile(
+    r"\b(?:when\s+(?:do|does|did|should|would|could|can|might|is|are|will)\b(?![^?.]{0,60}\b(?:work|works|working|kick|kicks|feel|"
+    r"notice|see|seeing|results?|effects?|improve|improvement|better|wear|wears|last|lasts|happen|start to|starts to|begin to|"
+    r"the (?:first|next|last)|appointment|session|infusion|treatment starts?)\b)|when is it (?:time|right)\b|"
+    r"what (?:has|needs|have|need) to (?:fail|be tried|have failed|not work|not be working|go wrong)\b)", re.I)
+_CONDITION_OPENS = re.compile(r"^\W*(?:when|if|once|unless|where)\s+[^,.;:]{3,120},", re.I)
 # A term as a question names it, quoted or not: "'interventional psychiatry'", "ketamine".
 _TERM = r"[a-z][\w -]{2,40}?"
 _DEFINE_ASKED = re.compile(
@@ -426,6 +437,7 @@ class Answerer:
         # words lists them ("Interventional therapies include ECT, TMS, and Ketamine infusions"); it does not
         # answer.
         asked_of = _asked_of(query) if len(topics) > 1 else frozenset()
+        condition = bool(_CONDITION_ASKED.search(_EXPANSION.sub(" ", query)))
         term = _defined_term(query)
         defines = re.compile(r"^\W*" + re.escape(term)
                              + r"\s+(?:(?:is|are)\s+(?:a|an|the|one of)|refers? to|means)\b", re.I) if term else None
@@ -465,6 +477,8 @@ class Answerer:
                 score += ASPECT_BONUS
             if defines is not None and defines.search(text):
                 score += DEFINITION_BONUS
+            if condition and _CONDITION_OPENS.match(text):
+                score += CONDITION_BONUS
             says = frozenset(source for source, pattern in lay.items() if pattern.search(text))
             lift = LAY_BONUS * len(says) / len(lay) if lay else 0.0
             score += lift

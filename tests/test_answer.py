@@ -272,6 +272,13 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
      "emerging psychiatric subspecialty"),
     # the question's words said in its order ("clinicians need to understand") before the same words apart
     ("what do clinicians need to understand to do this well, according to them", (), "need to understand the neural"),
+    # "when" asking in what circumstances: the sentence that opens with them ("When traditional psychotherapy ...")
+    ("when do they say u should even start thinking about the procedural stuff vs just therapy + meds", (),
+     "When traditional psychotherapy"),
+    ("school nurse q - when would someone even get pushed toward these procedure type treatments instead of just the usual stuff?",
+     (), "When traditional psychotherapy"),
+    # shorthand for the sources' word: "antidep" is antidepressant, not the side effects' "effect"
+    ("do we actually know how ketamine gets the antidep effect so fast or nah", (), "researchers are still figuring out"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)
@@ -299,6 +306,10 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
     ("in pts with established dementia does ECT speed up cognitive decline long term?", "contraindications"),
     # a medicine "washed out" first is an interaction
     ("does an MAOI need washing out before ketamine infusions", "interactions"),
+    # ... and so is one kept going through a course, or medicines adjusted for it, or asked of anyone on them
+    ("is it ok to keep lithium going during ECT", "interactions"),
+    ("LD pt with epilepsy on antiepileptics - does ECT still work / need to adjust meds?", "interactions"),
+    ("can you do ect on someone on clozapine or lithium, any issues", "interactions"),
 ])
 def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
     reply = answerer.ask(question)
@@ -322,6 +333,19 @@ def test_two_sentences_of_one_chain_that_score_alike_are_quoted_in_reading_order
     # ... while a question about what the glutamate does still puts the AMPA sentence first.
     reply = answerer.ask("what does the extra glutamate do then", ("how does ketamine work",))
     assert "AMPA" in reply.citations[0].quote
+
+
+def test_a_when_asking_for_a_time_is_not_read_as_asking_for_circumstances(answerer):
+    # "when do ketamine infusions start working" asks for a time: no sentence is lifted for opening with a condition.
+    # Lifted, "If they see an improvement in symptoms, more infusions are an option." would come first.
+    reply = answerer.ask("when do ketamine infusions start working")
+    assert not reply.citations[0].quote.startswith(("When ", "If "))
+
+
+def test_a_drug_history_is_answered_with_what_to_do_and_why(answerer):
+    reply = answerer.ask("what abt someone with a drug hx, is that gonna be an issue")
+    assert "history of substance use disorder" in reply.citations[0].quote
+    assert any("addictive properties" in c.quote for c in reply.citations)
 
 
 def test_an_aspect_the_sources_do_discuss_is_answered(answerer):
