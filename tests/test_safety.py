@@ -1566,3 +1566,29 @@ def test_a_denial_in_the_writers_own_clause_says_they_are_safe_whoever_opens_the
     assert safety.rules.read_message("my therapist says its intrusive thoughts, OCD thing, i dont want to die at all, "
                         "it scares me actually").safe_now
     assert not safety.rules.read_message("my son says he doesnt want to die").safe_now
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # A past said to be over in the message after it stays in view; taking the words back closes it.
+    (["back when my ileostomy was new i used to think about dying every single day", "not anymore, its been 3 yrs, im ok now"],
+     "does ketamine help with body image stuff tho", "concern"),
+    (["i want to die lol", "not literally, just mortified"], "how long is a tms session", "none"),
+    # "had a bad patch with" suicidal thoughts: the writer's own past, not a topic.
+    ([], "had a bad patch with suicidal thoughts couple years back, all fine now", "concern"),
+    # A comma inside brackets does not cut the person named before them from what follows.
+    ([], "my son (16, haemophilia A) has been cutting, found the blades in his room", "concern"),
+    # A condition's "i start getting ...", named again after a comma, is still the hypothetical.
+    ([], "what if it makes things worse and i start getting dark thoughts again, like suicidal ones", "concern"),
+    ([], "i keep getting dark thoughts again, like suicidal ones", "crisis"),
+    # A negation that belongs to "remember" does not deny the wish.
+    ([], "kinda hoping ECT wipes my memory bc then i wouldnt remember wanting to die every single day", "crisis"),
+    ([], "i dont remember ever wanting to die", "clinical"),
+    # A quoted predicate after "cos he" is part of the sentence: his reason, not someone's words.
+    ([], "one of my pts has been skipping his prophylaxis cos he 'doesnt care what happens anymore'", "concern"),
+    # A bleed let run, only where bleeding is named; how to answer anyone who tells you they self harm.
+    ([], "had 2 nosebleeds and i just let them go, been hoping one wont stop", "crisis"),
+    ([], "the rain wont let up, hoping it doesnt stop before the match is called off", "none"),
+    ([], "whats the right way to signpost a client who tells you they self harm", "clinical"),
+])
+def test_pasts_told_over_asides_in_brackets_conditions_named_again_and_bleeds_let_run(history, message, level) -> None:
+    assert assess(message, history=history).level == level
