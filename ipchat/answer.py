@@ -437,13 +437,13 @@ class Answerer:
         # words lists them ("Interventional therapies include ECT, TMS, and Ketamine infusions"); it does not
         # answer.
         asked_of = _asked_of(query) if len(topics) > 1 else frozenset()
-        condition = bool(_CONDITION_ASKED.search(_EXPANSION.sub(" ", query)))
         term = _defined_term(query)
         defines = re.compile(r"^\W*" + re.escape(term)
                              + r"\s+(?:(?:is|are)\s+(?:a|an|the|one of)|refers? to|means)\b", re.I) if term else None
         # The pairs are read from the writer's own words: not the expansions added in brackets (the lay-word
         # bonus reads those), nor the treatments' names, which every sentence on a treatment says its own way.
         own_words = _EXPANSION.sub(" ", query)
+        condition = bool(_CONDITION_ASKED.search(own_words))
         asked_words = keyword_tokens(_masked(own_words, named_treatments(own_words)))
         asked_pairs = {pair for pair in zip(asked_words, asked_words[1:]) if pair[0] != pair[1]}
         candidates = []

@@ -563,13 +563,12 @@ _IF_URGE = re.compile(r"\bif\s+(?:the|my|these|those|that)\s+(?:urges?|thoughts?
 _IF_OPENS = re.compile(r"\b(?:if|in case|what if|should)\s+(?:ever\s+)?(?:(?:my|the|these|those|that)\s+)?$")
 # A beginning inside a condition that opened earlier in the clause: "if the chemo goes badly and i start wanting to
 # die again", "what if during ketamine i start feeling suicidal again" (matched up to the act).
-_IF_STARTS = re.compile(r"\b(?:if|in case)\b[^.!?;]{0,60}?\bi\s+(?:ever\s+)?(?:start|started|starting|begin|began|get|got)\s+"
-                        r"(?:to\s+)?(?:(?:feel|feeling|want|wanting|getting|having|get|have)\s+(?:(?:like|to)\s+)?)?$")
+_IF_I_BEGIN = r"\b(?:if|in case)\b[^.!?;]{0,%d}?\bi\s+(?:ever\s+)?(?:start|started|starting|begin|began|get|got)\s+"
+_IF_STARTS = re.compile(_IF_I_BEGIN % 60 + r"(?:to\s+)?(?:(?:feel|feeling|want|wanting|getting|having|get|have)\s+(?:(?:like|to)\s+)?)?$")
 
 # What a condition's "i start getting ..." is, named again after a comma: "what if i start getting dark thoughts again,
 # like suicidal ones".
-_IF_NAMED_AGAIN = re.compile(r"\b(?:if|in case)\b[^.!?;]{0,80}?\bi\s+(?:ever\s+)?(?:start|started|starting|begin|began|get|got)\s+"
-                             r"[^.!?;,]{0,40},\s*(?:like|as in|i mean|ie|e\.g\.)\s+(?:\w+\s+)?$")
+_IF_NAMED_AGAIN = re.compile(_IF_I_BEGIN % 80 + r"[^.!?;,]{0,40},\s*(?:like|as in|i mean|ie|e\.g\.)\s+(?:\w+\s+)?$")
 
 # ... and the degree words that only colour it ("back in my 20s i was in a bad way, properly suicidal").
 _BARE_WORDS = frozenset({"a", "an", "the", "by", "via", "with", "from", "properly", "really", "very", "so", "pretty", "quite",
