@@ -297,6 +297,11 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bany more\b", "anymore"),
         (r"\bnoone\b", "no one"),
         (r"&", " and "),
+        # A weight or height put beside "my size" says no more than it does ("someone my size (90kg) could take",
+        # "a man my weight, about 80 kilos, to"): dropped, so what is asked reads on.
+        (r"\b(my (?:size|weight|build|height))\s*(?:\(\s*(?:about |around |like |roughly |approx\.? |~)?\d+(?:[.,]\d+)?\s*"
+         r"(?:kg|kgs|kilos?|lbs?|pounds|stone|st|cm)?\s*\)|,\s*(?:about |around |like |roughly )?\d+(?:[.,]\d+)?\s*"
+         r"(?:kg|kgs|kilos?|lbs?|pounds|stone|st)?\s*(?:,|(?=[.?!]|$)))", r"\1"),
         # "n" between words is "and" ("the wife n kids", "rock n roll").
         (r"(?<=[a-z] )n(?= [a-z])", "and"),
         # The writer spoken of at one remove: "someone like me", "a person in my situation", "someone with my

@@ -531,6 +531,9 @@ _QUOTE_AS_PHRASE = re.compile(r"\b(?:to|will|would|going to|gonna|wants to|might
 
 _INDEFINITE = re.compile(r"(?:a|an|any|some|someone|somebody|anyone|anybody)\b")
 _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|some)\s+(?:\w+\s+)?$")
+# ... or by their role in a condition, in a question about what is done ("does consent for ECT change if the person is
+# acutely suicidal").
+_ROLE_NAMED = re.compile(r"\b(?:if|when|where|once|whether) the (?:person|patient|pt|client|individual|service user)$")
 # "they" standing for people in general named just before: "turn people away if they have a history of ..."
 # ... or one person of a kind, in a question about what is done ("what's the protocol if a patient says they're ...").
 _GENERIC_ONE_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:a|an|any)\s+(?:\w+\s+)?"
@@ -1156,6 +1159,12 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                 and not cues["not_a_joke"].search(whole):
             # "gonna jump off a bridge if they move the deadline again 😂 jk" (matched from the end of the act on)
             return ("concern", "concern.joked_threat")
+        if at_whole >= 0 and cues["joked_condition"].search(whole[: at_whole + match.start()]) \
+                and cues["laughed_off"].match(whole, at_whole + match.end()) \
+                and not cues["not_a_joke"].search(whole):
+            # "if one more tourist asks me if the snow is real im gonna throw myself off the magic carpet lol": made
+            # on an ordinary annoyance coming round again, and laughed off in the same breath.
+            return ("concern", "concern.joked_threat")
         recent = cues["recent"].search(clause[sub_start : match.end()] + local_after)
         joined = _CONJUNCTION.search(after)
         distant = cues["distant"].search(clause[: match.end()] + (after[: joined.start()] if joined else after))
@@ -1232,7 +1241,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             return ("concern", "concern.past_self")
         return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
     if person == "third" and subject is not None and (cues["generic_question"].search(sentence) and (
-            _INDEFINITE.match(clause[sub_start:sub_end]) or _INDEFINITE_BEFORE.search(clause[:sub_start]))
+            _INDEFINITE.match(clause[sub_start:sub_end]) or _INDEFINITE_BEFORE.search(clause[:sub_start])
+            or _ROLE_NAMED.search(clause[:sub_end]))
             or (clause[sub_start:sub_end] == "they" and (_GENERIC_THEY.search(clause[:sub_start]) or (
                 cues["generic_question"].search(sentence) and _GENERIC_ONE_THEY.search(clause[:sub_start]))))):
         return ("clinical", "clinical.generic_person")  # "signs that a teenager might be thinking about ..."
