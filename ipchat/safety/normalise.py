@@ -288,6 +288,12 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"(?<=[a-z] )w/?(?= [a-z])", "with"),
         (r"\bw/(?=[a-z])", "with "),
         (r"\bu\b", "you"),
+        # A word of address opening a sentence is not its subject: "mate im done. rope's up in the barn" ("mate i
+        # work with ..." keeps it: what follows is no statement of the writer's own).
+        (r"(?:^|(?<=[.!?] ))(?:mate|bro|bruv|dude|man|pal|buddy|guys|lads|hun|babe)\s*,?\s+(?=i (?:am|have|was|can not|"
+         r"cannot|just|really|need|want|feel|think|do not|will|would|keep|already|wish)\b)", ""),
+        # "suicide thoughts", "suicide urges": the noun used as the adjective ("suicide thoughts are way louder since ...").
+        (r"\bsuicide (?=(?:thoughts?|ideation|feelings?|urges?|impulses?)\b)", "suicidal "),
         # "ur" before a state is "you are" ("do they check if ur suicidal"), else "your".
         (r"\bur\b(?=\s+(?:not|so|really|very|still|feeling|going|gonna|thinking|suicidal|depressed|ok|okay|fine|safe|sure"
          r"|allowed|meant|supposed|able|at risk|a|an)\b)", "you are"),
