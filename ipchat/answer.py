@@ -119,7 +119,7 @@ PHRASE_BONUS = 0.1
 # "when" that asks for a time ("when does it start working", "when will i feel better") does not.
 CONDITION_BONUS = 0.15
 _CONDITION_ASKED = re.compile(
-    r"\b(?:when\s+(?:do|does|did|should|would|could|can|might|is|are|will)\b(?![^?.]{0,60}\b(?:work|works|working|kick|kicks|feel|"
+    r"\b(?:when\s+(?:do|does|did|should|would|could|can|might|is|are|will|wld|wud|shld|shud|cld|cud)\b(?![^?.]{0,60}\b(?:work|works|working|kick|kicks|feel|"
     r"notice|see|seeing|results?|effects?|improve|improvement|better|wear|wears|last|lasts|happen|start to|starts to|begin to|"
     r"the (?:first|next|last)|appointment|session|infusion|treatment starts?)\b)|when is it (?:time|right)\b|"
     r"what (?:has|needs|have|need) to (?:fail|be tried|have failed|not work|not be working|go wrong)\b)", re.I)
@@ -546,6 +546,9 @@ class Answerer:
         # d/o": the sentence on substance use disorder, and the one saying ketamine is addictive).
         parts = bool(frozenset().union(*(c.says for c in candidates)))
         differs = bool(query and _DIFFERENCE_ASKED.search(query))
+        # "any tips on how we should work with pts and the team": advice asked in the plural, so the sentence right
+        # after the best one, giving the next piece of it, is kept within the wider margin.
+        advice = bool(query and cue("asks_advice").search(query))
         seen: set[str] = set()
         chosen: list[tuple[Candidate, int, int]] = []
         for candidate in candidates:
@@ -554,11 +557,15 @@ class Answerer:
             below = best - (candidate.score - candidate.lift)
             new_part = parts and not candidate.off_topic and bool(candidate.says - seen)
             seen |= candidate.says
+            # A sentence saying a part the question asks that no sentence kept says ("and what if it works": "If they
+            # see an improvement ...") is measured with the bonus for it: the part is asked, not a neighbour's.
+            part_below = below - candidate.lift if new_part else below
             if below > KEEP_MARGIN and not (chosen and (
                     (below <= CHAIN_MARGIN and (new_part or self._continues(chosen[0][0], candidate)))
-                    or (below <= PART_MARGIN and new_part and any(self._beside(c, candidate) for c, _, _ in chosen))
+                    or (part_below <= PART_MARGIN and new_part and any(self._beside(c, candidate) for c, _, _ in chosen))
                     or (below <= PART_MARGIN and differs and _CONNECTIVE.match(self._sentence(candidate))
-                        and self._continues(chosen[0][0], candidate)))):
+                        and self._continues(chosen[0][0], candidate))
+                    or (below <= PART_MARGIN and advice and len(chosen) == 1 and self._step(chosen[0][0], candidate) == 1))):
                 continue
             doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
             start, end = list_block(candidate.hit.chunk, doc_text, candidate.start, candidate.end)
