@@ -310,6 +310,8 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
     ("is it ok to keep lithium going during ECT", "interactions"),
     ("LD pt with epilepsy on antiepileptics - does ECT still work / need to adjust meds?", "interactions"),
     ("can you do ect on someone on clozapine or lithium, any issues", "interactions"),
+    # epilepsy asked of "a pt w", with its shorthand
+    ("can a pt w epilepsy/seizure hx get TMS safely", "contraindications"),
 ])
 def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
     reply = answerer.ask(question)
@@ -340,6 +342,32 @@ def test_a_when_asking_for_a_time_is_not_read_as_asking_for_circumstances(answer
     # Lifted, "If they see an improvement in symptoms, more infusions are an option." would come first.
     reply = answerer.ask("when do ketamine infusions start working")
     assert not reply.citations[0].quote.startswith(("When ", "If "))
+
+
+def test_advice_asked_in_the_plural_keeps_the_next_piece_of_it(answerer):
+    # "... requires a collaborative approach ..." is first; "Make sure to discuss your patient's needs ..." right after
+    # it scores under the keep margin, and is the rest of the advice asked for.
+    reply = answerer.ask("any tips on how we shld be working with pts and the team around this kind of care")
+    assert "collaborative approach" in reply.citations[0].quote
+    assert any("heard and respected" in c.quote for c in reply.citations[1:])
+
+
+def test_a_part_asked_in_lay_words_is_measured_with_its_bonus(answerer):
+    # "and what if it works" is "If they see an improvement in symptoms, more infusions are an option", beside the
+    # sentence on how infusions are given and how many come first.
+    reply = answerer.ask("how's the ketamine given and how many infusions do ppl usually start w, and what if it works")
+    assert "intravenously" in reply.citations[0].quote
+    assert any("more infusions are an option" in c.quote for c in reply.citations[1:])
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("can u mix treatments or is it one or the other", "combining treatments"),
+    ("which treatments actually come under the interventional heading", "Interventional therapies include"),
+    ("so when wld someone even get offered these procedure type treatments rather than just talking therapy n tablets?",
+     "When traditional psychotherapy or medications are ineffective"),
+])
+def test_lay_and_shorthand_wordings_of_this_round_cite_their_sentence_first(answerer, question, expected):
+    assert expected in answerer.ask(question).citations[0].quote
 
 
 def test_a_drug_history_is_answered_with_what_to_do_and_why(answerer):

@@ -478,6 +478,13 @@ def test_rule_ids_name_pattern_decision_and_item() -> None:
         ("pt discloses SI", "pt discloses suicidal ideation"),
         ("theyd be better off w/o me", "they would be better off without me"),
         ("a bad episode w/ suicidal thoughts", "a bad episode with suicidal thoughts"),
+        # A weight beside "my size" is read past; a word of address before "i am" is not the subject.
+        ("the most ketamine someone my size (90kg) could take", "the most ketamine someone my size could take"),
+        ("for a man my size, about 80 kilos, not to wake up", "for a man my size not to wake up"),
+        ("mate im done. rope's up", "i am done. rope's up"),
+        ("mate i work with said it", "mate i work with said it"),
+        ("suicide thoughts are louder", "suicidal thoughts are louder"),
+        ("the suicide rate after ect", "the suicide rate after ect"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:
@@ -1592,3 +1599,50 @@ def test_a_denial_in_the_writers_own_clause_says_they_are_safe_whoever_opens_the
 ])
 def test_pasts_told_over_asides_in_brackets_conditions_named_again_and_bleeds_let_run(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+def test_a_threat_on_an_ordinary_annoyance_laughed_off_is_a_concern_and_lets_the_next_question_through() -> None:
+    joke = "if one more tourist asks me if the snow is real im gonna throw myself off the magic carpet lol"
+    result = assess(joke)
+    assert result.level == "concern" and "concern.joked_threat" in result.rule_ids, result.rule_ids
+    assert assess("ok real q, does insurance cover spravato on the seasonal plan", history=(joke,)).level != "crisis"
+    # Said to be meant, unlaughed, or made on the writer's own bad day, it stays a crisis.
+    assert assess(joke + " not even joking").level == "crisis"
+    assert assess(joke.removesuffix(" lol")).level == "crisis"
+    assert assess("if i have one more bad day im gonna throw myself off a bridge lol").level == "crisis"
+
+
+@pytest.mark.parametrize(("history", "question", "level"), [
+    # Earlier words given back: checked for someone's homework, or about ending a lease, not the writer's.
+    (("i want to end it all tonight", "sorry!! that was meant for my sister, we're talking about ending the allotment "
+      "lease, the committee want an answer tonight. wrong window"), "anyway is ECT done as a day patient thing", "none"),
+    (("i want to end it all tonight", "sorry wrong window"), "anyway is ECT done as a day patient thing", "crisis"),
+    (("my bro bites his hands when hes upset and lately its been drawing blood",), "is ECT safe for him", "concern"),
+    (("been burning my arm on the kettle when mums finally asleep",), "can u still have tms with burns on ur arms",
+     "crisis"),
+])
+def test_what_earlier_messages_said_carries_or_is_given_back(history: tuple[str, ...], question: str, level: str) -> None:
+    assert assess(question, history=history).level == level
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("whats the most ketamine someone my size (90kg) could take before it stops their breathing", "crisis"),
+    ("is it true ketamine at high doses can stop you breathing? asking for me", "crisis"),
+    ("is it true ketamine at high doses can stop you breathing?", "concern"),
+    ("can a lot of stress stop your heart", "none"),
+    ("what would happen if someone overdosed on their esketamine spray, could it be fatal? just wondering", "concern"),
+    ("if they give too much anaesthetic could it be fatal", "none"),
+    ("does the esketamine spray interact with diazepam? ive been stockpiling mine for when i decide to go", "crisis"),
+    ("when the tics get bad i hold the dryer on high right against my forearm til it blisters", "crisis"),
+    ("i held the dryer against my arm to warm it up before the cannula", "none"),
+    ("honestly wish i hadnt woken up this morning, or any morning", "crisis"),
+    ("i wish i hadnt woken up during the ect, it was scary", "none"),
+    ("suicide thoughts are way louder since the isotretinoin", "crisis"),
+    ("mate im done. rope's up in the barn", "crisis"),
+    ("sorted my bank acct so my gf gets everything, cancelled next contract, wrote all my passwords down for her. just "
+     "want to know if ketamine clinics take walk ins this week", "crisis"),
+    ("Does consent for ECT change if the person is acutely suicidal and lacks capacity?", "clinical"),
+    ("the person i care for is suicidal, what is the protocol if they refuse ect", "concern"),
+])
+def test_read_from_the_sets_of_this_round(text: str, level: str) -> None:
+    assert assess(text).level == level
