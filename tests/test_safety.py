@@ -1302,9 +1302,10 @@ def test_groups_results_dated_clauses_given_away_words_and_measured_someones(his
      "will this stop me getting the tms next week", "crisis"),
     (["if my insurance denies this TMS one more time I swear I am jumping off the roof lol"],
      "ok that was dramatic, I am completely fine and safe, not suicidal at all. does Blue Cross cover TMS?", "clinical"),
-    # A joke taken back in shorthand.
+    # A joke taken back in shorthand (the joke, laughed off and made on an annoyance, was a concern, not a crisis: taken
+    # back, nothing is left of it; its conversation, set 53's i50t38, is labelled none).
     (["if i hear one more person say 'i was only 2 minutes' im gonna throw myself under the next bus lol"],
-     "jokes obvs. genuine q tho, does esketamine make u feel spaced out", "clinical"),
+     "jokes obvs. genuine q tho, does esketamine make u feel spaced out", "none"),
     # Someone the writer did something with is not the subject of what the writer did next.
     ([], "sorted my cat with the neighbour and left letters for my brother and my mum in the drawer", "crisis"),
     # ... nor is the owner of a keepsake named in the possessive.
