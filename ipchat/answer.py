@@ -557,12 +557,12 @@ class Answerer:
             below = best - (candidate.score - candidate.lift)
             new_part = parts and not candidate.off_topic and bool(candidate.says - seen)
             seen |= candidate.says
-            # A sentence saying a part the question asks that no sentence kept says ("and what if it works": "If they
-            # see an improvement ...") is measured with the bonus for it: the part is asked, not a neighbour's.
-            part_below = below - candidate.lift if new_part else below
+            # A sentence beside a kept one saying a part the question asks that no sentence kept says ("and what if it
+            # works": "If they see an improvement ...") is measured with the bonus for it: the part is asked.
             if below > KEEP_MARGIN and not (chosen and (
                     (below <= CHAIN_MARGIN and (new_part or self._continues(chosen[0][0], candidate)))
-                    or (part_below <= PART_MARGIN and new_part and any(self._beside(c, candidate) for c, _, _ in chosen))
+                    or (new_part and below - candidate.lift <= PART_MARGIN
+                        and any(self._beside(c, candidate) for c, _, _ in chosen))
                     or (below <= PART_MARGIN and differs and _CONNECTIVE.match(self._sentence(candidate))
                         and self._continues(chosen[0][0], candidate))
                     or (below <= PART_MARGIN and advice and len(chosen) == 1 and self._step(chosen[0][0], candidate) == 1))):

@@ -1155,15 +1155,13 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                 return ("concern", "concern.hypothetical_self")
         whole = message or sentence
         at_whole = whole.find(clause)
-        if at_whole >= 0 and cues["joked_threat"].match(whole, at_whole + match.end()) \
-                and not cues["not_a_joke"].search(whole):
-            # "gonna jump off a bridge if they move the deadline again 😂 jk" (matched from the end of the act on)
-            return ("concern", "concern.joked_threat")
-        if at_whole >= 0 and cues["joked_condition"].search(whole[: at_whole + match.start()]) \
-                and cues["laughed_off"].match(whole, at_whole + match.end()) \
-                and not cues["not_a_joke"].search(whole):
-            # "if one more tourist asks me if the snow is real im gonna throw myself off the magic carpet lol": made
-            # on an ordinary annoyance coming round again, and laughed off in the same breath.
+        if at_whole >= 0 and not cues["not_a_joke"].search(whole) and (
+                cues["joked_threat"].match(whole, at_whole + match.end())
+                or (cues["joked_condition"].search(whole[: at_whole + match.start()])
+                    and cues["laughed_off"].match(whole, at_whole + match.end()))):
+            # "gonna jump off a bridge if they move the deadline again 😂 jk" (the condition and the joke after the
+            # act), or "if one more tourist asks me if the snow is real im gonna throw myself off the magic carpet lol"
+            # (an ordinary annoyance coming round again before it, laughed off in the same breath)
             return ("concern", "concern.joked_threat")
         recent = cues["recent"].search(clause[sub_start : match.end()] + local_after)
         joined = _CONJUNCTION.search(after)
