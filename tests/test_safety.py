@@ -927,6 +927,9 @@ def test_a_past_told_in_other_languages(text, level) -> None:
     # ... with a few words between the telling and its "that": where it was written, to whom.
     ("Mio fratello gioca alle slot da anni, ieri ha scritto nel gruppo di famiglia che è stanco di vivere", "concern"),
     ("ho detto al mio medico che sono stanco di vivere", "crisis"),
+    # ... with what she has been doing between the "that" (written "q") and the phrase.
+    ("ontem ela me disse q tem pensado em tomar todos os remédios dela de uma vez", "concern"),
+    ("tenho pensado em tomar todos os meus remédios de uma vez", "crisis"),
 ])
 def test_a_time_ahead_and_someone_elses_telling_in_other_languages(text, level) -> None:
     assert assess(text).level == level

@@ -100,11 +100,12 @@ def _language(code: str, spec: dict) -> Language:
             # morir"): further back it is another verb's ("quería preguntar, ¿puedo ...").
             past=re.compile(r"\b" + _words(spec["past"], where + " past") + r"\b") if spec.get("past") else None,
             recent=re.compile(r"\b" + _words(spec["recent"], where + " recent") + r"\b") if spec.get("recent") else None,
-            # The telling right before the match, or a word or two before it ("disse que vai acabar com tudo"), or
+            # The telling right before the match, or up to four words before it ("disse que vai acabar com tudo",
+            # "me disse q tem pensado em tomar todos os remédios"), or
             # before a second "that" it goes on with ("lleva semanas diciendo que no le ve sentido y que seria mejor
             # no estar").
             told=re.compile(r"\b" + _words(spec["told"], where + " told") + r"(?:[^.!?]*?\s" + _AND
-                            + r"\s+(?:que|qu'|dass|che))?(?:\s+\S+){0,2}?\s*$") if spec.get("told") else None,
+                            + r"\s+(?:que|qu'|dass|che))?(?:\s+\S+){0,4}?\s*$") if spec.get("told") else None,
             # Right after the match, at most two words on and no "and" between: the act's own time ("para irme
             # con ella este domingo"), not the next clause's ("intente matarme y manana empiezo la TMS").
             upcoming=re.compile(r"\s*(?:(?!" + _AND + r"\s)\S+\s+){0,2}?" + _words(spec["upcoming"], where + " upcoming")
