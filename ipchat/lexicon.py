@@ -504,8 +504,13 @@ def without_known_part(question: str) -> str:
     return rest if len(rest.split()) >= 3 else question
 
 
+# A word or phrase in quotation marks ("what 'alternative' therapies does it list") is read as the words themselves.
+_QUOTED = re.compile(r"(?<!\w)['‘’\"“”](\w[\w -]{0,40}?\w|\w)['‘’\"“”](?!\w)")
+
+
 def aspects_asked(question: str) -> list[Aspect]:
     """The aspects `question` asks about, in lexicon order."""
+    question = _QUOTED.sub(r"\1", question)
     return [aspect for aspect in load_lexicon().aspects if aspect.asked.search(question)]
 
 
