@@ -4,6 +4,7 @@ and the conversation rule reads signs in context."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from ipchat.errors import InputError
 from ipchat.safety import assess, embed_for_backstop
 from ipchat.safety import backstop as bs
 from ipchat.safety.data import SafetyDataError, model_folder
-from ipchat.safety.head import Head, load_head, train_head, write_head
+from ipchat.safety.head import Head, load_head, match_rates, risk, train_head, write_head
 from ipchat.settings import DEFAULT_MODEL, SAFETY_MODEL
 
 
@@ -147,6 +148,83 @@ def test_a_written_head_is_read_back_and_checked(tmp_path) -> None:
     (tmp_path / "head.npz").write_bytes((tmp_path / "head.npz").read_bytes() + b"x")
     with pytest.raises(SafetyDataError, match="sha256"):
         load_head("toy", tmp_path)
+
+
+def test_a_heads_own_thresholds_are_written_read_back_and_used(tmp_path) -> None:
+    e = np.eye(4, dtype=np.float32)
+    head = replace(_head(e[0]), history_risk_p=0.97, own_share_p=0.4)
+    write_head(head, {"files": {}}, tmp_path)
+    loaded = load_head("toy", tmp_path)
+    assert (loaded.history_risk_p, loaded.own_share_p) == (0.97, 0.4)
+    assert load_head("toy", _plain_head_folder(tmp_path / "plain", e)).history_risk_p is None
+    exemplars = (bs.Exemplar("crisis.x.0", "crisis", "x", "en", "t"),)
+    # The head's own threshold for earlier messages comes before the vote's; without one, the vote's stands.
+    assert bs.Backstop(exemplars, e[1:2], "toy", loaded, {"history_risk_p": 0.99}).history_risk_p == 0.97
+    assert bs.Backstop(exemplars, e[1:2], "toy", _head(e[0]), {"history_risk_p": 0.99}).history_risk_p == 0.99
+    with pytest.raises(SafetyDataError, match="own_share_p"):
+        replace(_head(e[0]), own_share_p=0.0)
+
+
+def _plain_head_folder(folder, e):
+    write_head(_head(e[0]), {"files": {}}, folder)
+    return folder
+
+
+def test_a_message_carries_part_of_the_risk_at_its_heads_own_share() -> None:
+    from ipchat.safety import OWN_SHARE_P, _carries_part
+
+    e = np.eye(4, dtype=np.float32)
+    exemplars = (bs.Exemplar("crisis.x.0", "crisis", "x", "en", "t"),)
+    vector = (0.05 * e[0] + e[1]) / np.linalg.norm(0.05 * e[0] + e[1])  # risk about 0.79 under the toy head
+    risk = float(_head(e[0]).probs(vector)[1:].sum())
+    assert OWN_SHARE_P < risk < 0.85
+    assert _carries_part(bs.Backstop(exemplars, e[2:3], "toy", _head(e[0])), vector)
+    assert not _carries_part(bs.Backstop(exemplars, e[2:3], "toy", replace(_head(e[0]), own_share_p=0.85)), vector)
+
+
+def test_matched_thresholds_pass_as_many_messages_as_the_old_head_did() -> None:
+    rng = np.random.default_rng(1)
+    e = np.eye(4, dtype=np.float32)
+    vectors = rng.normal(0, 1, (200, 4)).astype(np.float32)
+    old, new = _head(e[0]), _head(e[0] * 0.5 + e[1] * 0.5)  # a different, less sure reading of risk
+    thresholds = {"risk_p": 0.9, "history_risk_p": 0.99, "own_share_p": 0.5}
+    matched = match_rates(new, old, vectors, thresholds)
+    old_risk, new_risk = risk(old, vectors), risk(new, vectors)
+    for name, threshold in thresholds.items():
+        assert (new_risk >= matched[name]).sum() == (old_risk >= threshold).sum() > 0, name
+    assert matched["risk_p"] <= matched["history_risk_p"]
+    # The same head matches itself at its own thresholds' ranks.
+    assert all((old_risk >= v).sum() == (old_risk >= thresholds[k]).sum()
+               for k, v in match_rates(old, old, vectors, thresholds).items())
+    with pytest.raises(ValueError):
+        match_rates(new, old, vectors[:0], thresholds)
+
+
+def test_a_retrained_head_gets_the_shipped_heads_rates_over_the_conversations_given(tmp_path, monkeypatch) -> None:
+    e = np.eye(4, dtype=np.float32)
+    rng = np.random.default_rng(2)
+    texts = [f"message {i}" for i in range(60)]
+    vectors = dict(zip(texts, rng.normal(0, 1, (60, 4)).astype(np.float32)))
+
+    class Embedder:
+        name = "toy"
+
+        def embed(self, batch):
+            return np.stack([vectors[text] for text in batch])
+
+    conversations = tmp_path / "turns1.jsonl"
+    conversations.write_text("".join(json.dumps({"messages": texts[i:i + 3], "label": "none"}) + "\n"
+                                     for i in range(0, 60, 3)), encoding="utf-8")
+    shipped = bs.Backstop((bs.Exemplar("crisis.x.0", "crisis", "x", "en", "t"),), e[1:2], "toy", _head(e[0], 0.9),
+                          {"history_risk_p": 0.99})
+    monkeypatch.setattr(bs, "build_backstop", lambda embedder: shipped)
+    trained_on: dict = {"files": {}}
+    retrained = bs._rates_matched(_head(e[0] + e[1]), Embedder(), [conversations], trained_on)
+    old_risk, new_risk = risk(shipped.head, np.stack(list(vectors.values()))), risk(retrained, np.stack(list(vectors.values())))
+    for name, old in (("risk_p", 0.9), ("history_risk_p", 0.99), ("own_share_p", 0.5)):
+        assert (new_risk >= getattr(retrained, name)).sum() == (old_risk >= old).sum()
+    assert trained_on["rates_matched"] == {"messages": 60, "files": ["turns1.jsonl"],
+                                           "shipped": {"risk_p": 0.9, "history_risk_p": 0.99, "own_share_p": 0.5}}
 
 
 def test_train_head_learns_a_separable_toy_set() -> None:

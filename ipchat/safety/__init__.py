@@ -161,7 +161,8 @@ HISTORY_WINDOW = 6
 FOLLOW_UP = 2
 
 #: A crisis heard only in the last messages joined stays one when the current message carries part of it: the
-#: head's risk probability of that message alone is at least this (see `_heard_together`).
+#: head's risk probability of that message alone is at least this (see `_heard_together`), unless the head
+#: carries its own (head.json's own_share_p).
 OWN_SHARE_P = 0.5
 
 #: Longest message `assess` accepts; longer earlier messages are assessed on their last part.
@@ -631,13 +632,14 @@ def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier
 
 
 def _carries_part(backstop: Backstop, vector: np.ndarray) -> bool:
-    """Whether a message's own vector carries some risk: the head gives it at least `OWN_SHARE_P` (without
-    a head, the backstop hears it as a risk)."""
+    """Whether a message's own vector carries some risk: the head gives it at least its `own_share_p`, or
+    `OWN_SHARE_P` for a head without one (without a head, the backstop hears it as a risk)."""
     head = getattr(backstop, "head", None)
     if head is None:
         return backstop.judge_message(vector, several=False).level != "none"
     p = head.probs(vector)
-    return float(p[1] + p[2]) >= OWN_SHARE_P
+    own = getattr(head, "own_share_p", None)
+    return float(p[1] + p[2]) >= (own if own is not None else OWN_SHARE_P)
 
 
 def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,

@@ -145,7 +145,9 @@ class Backstop:
         self.margin = float(vote.get("margin", MARGIN))
         self.agree = int(vote.get("agree", AGREE))
         self.head_margin = float(vote.get("head_margin", HEAD_MARGIN))
-        self.history_risk_p = float(vote.get("history_risk_p", head.risk_p if head is not None else 1.0))
+        # A head's own threshold for earlier messages (set with it: head.match_rates) comes before the vote's.
+        self.history_risk_p = float(head.history_risk_p if head is not None and head.history_risk_p is not None
+                                    else vote.get("history_risk_p", head.risk_p if head is not None else 1.0))
         self.head_min = float(vote.get("head_min", -1.0))
         self._for_history: Backstop | None = None
         labels = np.array([e.label for e in exemplars])
@@ -447,6 +449,34 @@ def training_set(embedder, paths, negatives=()) -> tuple[np.ndarray, np.ndarray,
     return np.vstack(vectors).astype(np.float32), np.concatenate(labels), trained_on
 
 
+def _rates_matched(head: Head, embedder, paths, trained_on: dict) -> Head:
+    """`head` with the thresholds at which it passes as many messages of `paths` as the shipped head passes at
+    its own (head.match_rates); the shipped head's readings and the thresholds go into `trained_on`."""
+    from dataclasses import replace
+
+    from ipchat.evaluation import load_safety_rows
+
+    from . import OWN_SHARE_P
+    from .head import match_rates
+
+    shipped = build_backstop(embedder)
+    if shipped.head is None:
+        raise SafetyDataError(f"no shipped head for {embedder.name} to match the rates of")
+    texts = []
+    for path in paths:
+        for row in load_safety_rows(path):
+            texts += [*row.get("history", ()), row["text"]]
+    vectors = embedder.embed([for_model(text) for text in dict.fromkeys(texts)])
+    old = {"risk_p": shipped.head.risk_p, "history_risk_p": shipped.history_risk_p,
+           "own_share_p": shipped.head.own_share_p if shipped.head.own_share_p is not None else OWN_SHARE_P}
+    matched = match_rates(head, shipped.head, vectors, old)
+    for name, value in matched.items():
+        sys.stdout.write(f"{name}: {old[name]:.4f} for the shipped head -> {value:.4f}\n")
+    trained_on["rates_matched"] = {"messages": len(vectors), "files": sorted(Path(p).name for p in paths),
+                                   "shipped": old}
+    return replace(head, **matched)
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m ipchat.safety.backstop --rebuild [--model NAME]`: rewrite the shipped bank vectors;
     `--train-head FILE...`: train the classifier head on the bank and labelled files and ship it."""
@@ -464,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="ordinary text for the head: question sets (.jsonl) or documents (sentences)")
     parser.add_argument("--risk-p", type=float, default=None,
                         help="the head's risk threshold (default: the model's shipped head's, else 0.98)")
+    parser.add_argument("--match-rates", nargs="+", default=[], metavar="FILE",
+                        help="set the new head's thresholds so that it passes as many of these files' messages "
+                             "(conversation sets, which the heads do not learn from) as the shipped head does")
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model (default {DEFAULT_MODEL})")
     args = parser.parse_args(argv)
     embedder = load_embedder(args.model)
@@ -480,6 +513,8 @@ def main(argv: list[str] | None = None) -> int:
         shipped = load_head(embedder.name)
         risk_p = shipped.risk_p if shipped is not None else 0.98
     head = train_head(vectors, labels, risk_p=risk_p, model=embedder.name)
+    if args.match_rates:
+        head = _rates_matched(head, embedder, args.match_rates, trained_on)
     path = write_head(head, trained_on)
     sys.stdout.write(f"wrote {path.name} and head.json for {embedder.name}\n")
     return 0

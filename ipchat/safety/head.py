@@ -49,13 +49,19 @@ class Head:
     w2: np.ndarray  # (members, hidden, 3)
     b2: np.ndarray  # (members, 3)
     risk_p: float
+    # Its own thresholds for an earlier message of a conversation and for "the message's own vector carries
+    # some risk" (safety.OWN_SHARE_P), when they were set for it (`match_rates`); None: the defaults.
+    history_risk_p: float | None = None
+    own_share_p: float | None = None
 
     def __post_init__(self) -> None:
         members, dimension, hidden = self.w1.shape
         if self.b1.shape != (members, hidden) or self.w2.shape != (members, hidden, 3) or self.b2.shape != (members, 3):
             raise SafetyDataError("the safety head's arrays do not fit together")
-        if not 0.0 < self.risk_p <= 1.0:
-            raise SafetyDataError(f"the safety head's risk_p must be in (0, 1], not {self.risk_p}")
+        for name in ("risk_p", "history_risk_p", "own_share_p"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 < value <= 1.0:
+                raise SafetyDataError(f"the safety head's {name} must be in (0, 1], not {value}")
 
     @property
     def dimension(self) -> int:
@@ -114,7 +120,8 @@ def load_head(model: str, directory: Path | None = None) -> Head | None:
             w1, b1, w2, b2 = (arrays[name].astype(np.float32) for name in _ARRAYS)
         except KeyError as exc:
             raise SafetyDataError(f"{HEAD_FILE}: missing array {exc}") from None
-    return Head(model, w1, b1, w2, b2, float(meta["risk_p"]))
+    optional = {name: float(meta[name]) for name in ("history_risk_p", "own_share_p") if meta.get(name) is not None}
+    return Head(model, w1, b1, w2, b2, float(meta["risk_p"]), **optional)
 
 
 def train_head(vectors: np.ndarray, labels: np.ndarray, *, members: int = 3, hidden: int = 64, epochs: int = 60,
@@ -163,6 +170,32 @@ def write_head(head: Head, trained_on: dict, directory: Path | None = None) -> P
         np.savez_compressed(handle, **{name: getattr(head, name) for name in _ARRAYS})
     members, dimension, hidden = head.w1.shape
     meta = {"format": FORMAT_VERSION, "model": head.model, "dimension": int(dimension), "hidden": int(hidden),
-            "members": int(members), "risk_p": head.risk_p, "sha256": _sha256(head_path), "trained_on": trained_on}
+            "members": int(members), "risk_p": head.risk_p}
+    meta.update({name: getattr(head, name) for name in ("history_risk_p", "own_share_p") if getattr(head, name) is not None})
+    meta.update({"sha256": _sha256(head_path), "trained_on": trained_on})
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return head_path
+
+
+def risk(head: Head, vectors: np.ndarray) -> np.ndarray:
+    """The head's risk probability (concern + crisis) of each of (n, dimension) vectors."""
+    p = head.probs(np.asarray(vectors, dtype=np.float32).reshape(-1, head.dimension))
+    return p[:, 1] + p[:, 2]
+
+
+def match_rates(new: Head, old: Head, vectors: np.ndarray, thresholds: dict[str, float]) -> dict[str, float]:
+    """Thresholds for `new` that pass as many of `vectors` as `old` passes at each of `thresholds` (name ->
+    the old head's value): a retrained head judges as often as the one it replaces, so the conversation
+    logic tuned on the old head's readings keeps its balance, and what changes is which messages it raises.
+    The vectors should be messages neither head learnt from (conversation sets: the heads learn from single
+    messages). Each threshold is the new head's risk at the same rank: the old head's share at or above its
+    threshold, counted down from the top of the new head's risks."""
+    old_risk, new_risk = risk(old, vectors), np.sort(risk(new, vectors))[::-1]
+    if len(new_risk) == 0:
+        raise ValueError("match_rates needs vectors")
+    matched = {}
+    for name, threshold in thresholds.items():
+        passed = int((old_risk >= threshold).sum())
+        # At least one passes, as the old head's threshold cannot exceed 1; none passes above the top risk.
+        matched[name] = float(min(1.0, new_risk[passed - 1])) if passed else float(min(1.0, np.nextafter(new_risk[0], 2.0)))
+    return matched
