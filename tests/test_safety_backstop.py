@@ -156,18 +156,14 @@ def test_a_heads_own_thresholds_are_written_read_back_and_used(tmp_path) -> None
     write_head(head, {"files": {}}, tmp_path)
     loaded = load_head("toy", tmp_path)
     assert (loaded.history_risk_p, loaded.own_share_p) == (0.97, 0.4)
-    assert load_head("toy", _plain_head_folder(tmp_path / "plain", e)).history_risk_p is None
+    plain = write_head(_head(e[0]), {"files": {}}, tmp_path / "plain").parent
+    assert load_head("toy", plain).history_risk_p is None
     exemplars = (bs.Exemplar("crisis.x.0", "crisis", "x", "en", "t"),)
     # The head's own threshold for earlier messages comes before the vote's; without one, the vote's stands.
     assert bs.Backstop(exemplars, e[1:2], "toy", loaded, {"history_risk_p": 0.99}).history_risk_p == 0.97
     assert bs.Backstop(exemplars, e[1:2], "toy", _head(e[0]), {"history_risk_p": 0.99}).history_risk_p == 0.99
     with pytest.raises(SafetyDataError, match="own_share_p"):
         replace(_head(e[0]), own_share_p=0.0)
-
-
-def _plain_head_folder(folder, e):
-    write_head(_head(e[0]), {"files": {}}, folder)
-    return folder
 
 
 def test_a_message_carries_part_of_the_risk_at_its_heads_own_share() -> None:

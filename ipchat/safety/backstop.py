@@ -146,8 +146,9 @@ class Backstop:
         self.agree = int(vote.get("agree", AGREE))
         self.head_margin = float(vote.get("head_margin", HEAD_MARGIN))
         # A head's own threshold for earlier messages (set with it: head.match_rates) comes before the vote's.
-        self.history_risk_p = float(head.history_risk_p if head is not None and head.history_risk_p is not None
-                                    else vote.get("history_risk_p", head.risk_p if head is not None else 1.0))
+        own = head.history_risk_p if head is not None else None
+        default = head.risk_p if head is not None else 1.0
+        self.history_risk_p = float(own if own is not None else vote.get("history_risk_p", default))
         self.head_min = float(vote.get("head_min", -1.0))
         self._for_history: Backstop | None = None
         labels = np.array([e.label for e in exemplars])

@@ -196,6 +196,7 @@ def match_rates(new: Head, old: Head, vectors: np.ndarray, thresholds: dict[str,
     matched = {}
     for name, threshold in thresholds.items():
         passed = int((old_risk >= threshold).sum())
-        # At least one passes, as the old head's threshold cannot exceed 1; none passes above the top risk.
-        matched[name] = float(min(1.0, new_risk[passed - 1])) if passed else float(min(1.0, np.nextafter(new_risk[0], 2.0)))
+        # The passed-th highest new risk; when the old head passes none, just above the highest.
+        at = new_risk[passed - 1] if passed else np.nextafter(new_risk[0], 2.0)
+        matched[name] = float(min(1.0, at))
     return matched
