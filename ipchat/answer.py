@@ -127,7 +127,8 @@ _CONDITION_OPENS = re.compile(r"^\W*(?:when|if|once|unless|where)\s+[^,.;:]{3,12
 # A term as a question names it, quoted or not: "'interventional psychiatry'", "ketamine".
 _TERM = r"[a-z][\w -]{2,40}?"
 _DEFINE_ASKED = re.compile(
-    r"\b(?:what(?:'s|’s|s|\s+is|\s+are|\s+does|\s+do)|define|meaning of|definition of"
+    # "what actually is it": a word of emphasis may come between "what" and its verb.
+    r"\b(?:what(?:\s+(?:actually|actualy|exactly|even|really))?(?:'s|’s|s|\s+is|\s+are|\s+does|\s+do)|define|meaning of|definition of"
     # "what class of drug is ketamine exactly": the kind of thing it is, which its definition says.
     r"|what\s+(?:kind|type|class|sort|category|family)\s+of\s+(?:drug|medication|medicine|treatment|therapy|procedure|thing)\s+(?:is|are))"
     r"\s+(?:the\s+(?:term|word|phrase)\s+)?"
@@ -220,6 +221,8 @@ def sentence_matches(index, query: str, vector, hits: Sequence[Hit]) -> Iterator
         cosines = block @ vector
         for (start, end), sentence_vector, cosine in zip(chunk.sentences, block, cosines):
             text = chunk.text[start - chunk.start:end - chunk.start]
+            if cue("reader_direction").search(text):  # "... keep reading!": it says nothing of its subject
+                continue
             words = {vocab[t] for t in _cached_tokens(f"{chunk.section} {text}") if t in vocab}
             yield hit, sentence_vector, start, end, text, float(cosine), len(wanted & words) / len(wanted) if wanted else 0.0
 
@@ -438,8 +441,9 @@ class Answerer:
         # answer.
         asked_of = _asked_of(query) if len(topics) > 1 else frozenset()
         term = _defined_term(query)
+        # ... a term cut short ("interventional psych") defined in full ("Interventional psychiatry is ...") too.
         defines = re.compile(r"^\W*" + re.escape(term)
-                             + r"\s+(?:(?:is|are)\s+(?:a|an|the|one of)|refers? to|means)\b", re.I) if term else None
+                             + r"\w*\s+(?:(?:is|are)\s+(?:a|an|the|one of)|refers? to|means)\b", re.I) if term else None
         # The pairs are read from the writer's own words: not the expansions added in brackets (the lay-word
         # bonus reads those), nor the treatments' names, which every sentence on a treatment says its own way.
         own_words = _EXPANSION.sub(" ", query)

@@ -24,6 +24,12 @@ def replies(answerer):
     return [(row, answerer.ask(row["question"], row.get("history", ()))) for row in rows]
 
 
+def test_a_sentence_that_only_sends_the_reader_on_is_never_quoted(answerer):
+    # The guide's "To better understand these rapidly developing treatment tools, keep reading!" says nothing of them.
+    for question in ("how are these rapidly developing treatment tools best understood", "to better understand these tools what should i do"):
+        assert not any("keep reading" in c.quote for c in answerer.ask(question).citations), question
+
+
 def test_a_list_of_the_treatments_asked_of_together_is_not_what_is_asked(answerer):
     listing = "Interventional therapies include Electroconvulsive Therapy (ECT)"
     first = lambda q: answerer.ask(q).citations[0].quote
@@ -270,6 +276,10 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
     # "it" asked to be defined is the term quoted before it
     ("keep hearing 'interventional psychiatry' on the ward rounds.. whats it actually mean in one line", (),
      "emerging psychiatric subspecialty"),
+    # ... a word of emphasis between "what" and its verb, and the term cut short ("interventional psych"); a sentence that
+    # only sends the reader on ("keep reading!") is never quoted
+    ("new locum here, just started on a UK ward. consultant keeps saying 'interventional psych' like its a thing of its "
+     "own?? what actually is it", (), "emerging psychiatric subspecialty"),
     # the question's words said in its order ("clinicians need to understand") before the same words apart
     ("what do clinicians need to understand to do this well, according to them", (), "need to understand the neural"),
     # "when" asking in what circumstances: the sentence that opens with them ("When traditional psychotherapy ...")
