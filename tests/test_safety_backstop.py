@@ -390,6 +390,38 @@ def test_the_backstop_does_not_overrule_what_the_rules_read_in_an_earlier_messag
     assert result.level != "crisis" and heard.judged == 0
 
 
+def test_a_conversation_head_hears_the_earlier_messages_and_the_new_head_the_message() -> None:
+    e = np.eye(4, dtype=np.float32)
+    exemplars = (bs.Exemplar("negative.x.0", "negative", "x", "en", "t"),)
+    # The retrained head reads e[0] as a crisis; the head the conversation was tuned beside reads e[1].
+    backstop = bs.Backstop(exemplars, e[3:4], "toy", _head(e[0], 0.8), {"history_risk_p": 0.95},
+                           conversation_head=_head(e[1], 0.9))
+    heard = backstop.in_conversation
+    assert heard is backstop.in_conversation and heard.head.risk_p == 0.9 and heard.history_risk_p == 0.95
+    assert heard.in_conversation is heard and bs.Backstop(exemplars, e[3:4], "toy", _head(e[0])).in_conversation.head.risk_p == 0.9
+    ordinary = "can my sister drive me to the first TMS session?"
+    # The message itself: the retrained head's reading.
+    assert assess(_UNHEARD, vector=e[0], backstop=backstop).level == "crisis"
+    assert assess(_UNHEARD, vector=e[1], backstop=backstop).level == "none"
+    # An earlier message: the conversation head's.
+    assert assess(ordinary, history=[_UNHEARD], backstop=backstop, history_vectors=[e[1]]).level == "crisis"
+    assert assess(ordinary, history=[_UNHEARD], backstop=backstop, history_vectors=[e[0]]).level == "none"
+    with pytest.raises(SafetyDataError, match="conversation head"):
+        bs.Backstop(exemplars, e[3:4], "toy", _head(e[0]), conversation_head=_head(np.eye(3, dtype=np.float32)[0]))
+
+
+def test_keeping_the_conversation_head_copies_the_shipped_one_once(tmp_path, monkeypatch) -> None:
+    e = np.eye(4, dtype=np.float32)
+    monkeypatch.setattr(bs, "model_folder", lambda model: tmp_path / model)
+    with pytest.raises(SafetyDataError, match="no shipped head"):
+        bs.keep_conversation_head("toy")
+    write_head(_head(e[0], 0.9), {"files": {}}, tmp_path / "toy")
+    kept = bs.keep_conversation_head("toy")
+    assert kept == tmp_path / "toy" / bs.CONVERSATION_DIR and load_head("toy", kept).risk_p == 0.9
+    write_head(_head(e[1], 0.7), {"files": {}}, tmp_path / "toy")  # retrained
+    assert load_head("toy", bs.keep_conversation_head("toy")).risk_p == 0.9  # the first one stays
+
+
 def test_history_without_vectors_or_with_an_unknown_one_is_read_by_the_rules_alone() -> None:
     heard = _Hears("crisis")
     assert assess(_NEXT, history=[_UNHEARD], backstop=heard).level == "none"

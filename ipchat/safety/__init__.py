@@ -631,6 +631,11 @@ def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier
     return level, tuple(verdict.rule_ids)
 
 
+def _in_conversation(backstop):
+    """The backstop the earlier messages and the messages joined are heard with (`Backstop.in_conversation`)."""
+    return getattr(backstop, "in_conversation", backstop)
+
+
 def _carries_part(backstop: Backstop, vector: np.ndarray) -> bool:
     """Whether a message's own vector carries some risk: the head gives it at least its `own_share_p`, or
     `OWN_SHARE_P` for a head without one (without a head, the backstop hears it as a risk)."""
@@ -683,7 +688,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     if history_vectors and backstop is not None:
         heard: list[Reading] = []
         for reading, message, vec in zip(earlier, window, tuple(history_vectors)[-len(window):]):
-            heard.append(_theirs_if_following(_heard(reading, message, vec, backstop), reading, heard[-FOLLOW_UP:]))
+            heard.append(_theirs_if_following(_heard(reading, message, vec, _in_conversation(backstop)), reading,
+                                              heard[-FOLLOW_UP:]))
         earlier = heard
     earlier = _revealed(earlier, window)
     reading = read_message(text, context=any(r.gives_context for r in earlier))
@@ -866,7 +872,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             level = raised
             rule_ids += verdict.rule_ids
     if semantic and level == "none" and conversation_vector is not None and earlier:
-        together = _heard_together(text, history, reading, earlier[-FOLLOW_UP:], conversation_vector, backstop, vector)
+        together = _heard_together(text, history, reading, earlier[-FOLLOW_UP:], conversation_vector,
+                                   _in_conversation(backstop), vector)
         if together is not None:
             level = together[0]
             rule_ids += ["context.heard_together", *together[1]]

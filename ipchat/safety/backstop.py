@@ -66,6 +66,8 @@ HEAD_MARGIN = -0.05
 # from every exemplar ("want a quote for the end of my feature") is one the head can only extrapolate to.
 VOTE_KEYS = ("risk_min", "margin", "agree", "head_margin", "history_risk_p", "head_min")
 FORMAT_VERSION = 1
+# A model's folder may hold, in this subfolder, the head the conversation is heard with (`Backstop.in_conversation`).
+CONVERSATION_DIR = "conversation"
 _RANK = {"none": 0, "concern": 1, "crisis": 2}
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
 
@@ -127,7 +129,7 @@ class Backstop:
     """Nearest-exemplar judgement over one model's vectors of the bank."""
 
     def __init__(self, exemplars: tuple[Exemplar, ...], vectors: np.ndarray, model: str, head: Head | None = None,
-                 vote: dict | None = None):
+                 vote: dict | None = None, conversation_head: Head | None = None):
         if vectors.shape[0] != len(exemplars):
             raise SafetyDataError(f"{len(exemplars)} exemplars but {vectors.shape[0]} vectors")
         self.exemplars = exemplars
@@ -149,8 +151,16 @@ class Backstop:
         own = head.history_risk_p if head is not None else None
         default = head.risk_p if head is not None else 1.0
         self.history_risk_p = float(own if own is not None else vote.get("history_risk_p", default))
+        self._vote_history_risk_p = float(vote.get("history_risk_p", (conversation_head or head).risk_p
+                                                   if (conversation_head or head) is not None else 1.0))
         self.head_min = float(vote.get("head_min", -1.0))
         self._for_history: Backstop | None = None
+        # A second head the conversation is heard with (`in_conversation`), when one ships beside a retrained one.
+        if conversation_head is not None and conversation_head.dimension != self.dimension:
+            raise SafetyDataError(f"the conversation head reads {conversation_head.dimension}-d vectors; "
+                                  f"the bank's are {self.dimension}-d")
+        self.conversation_head = conversation_head
+        self._in_conversation: Backstop | None = None
         labels = np.array([e.label for e in exemplars])
         self._risk = labels != "negative"
         self._crisis = labels == "crisis"
@@ -174,6 +184,19 @@ class Backstop:
             self._for_history = Backstop(self.exemplars, self.vectors, self.model,
                                          replace(self.head, risk_p=self.history_risk_p), self.vote)
         return self._for_history
+
+    @property
+    def in_conversation(self) -> "Backstop":
+        """This backstop as it hears the conversation: the earlier messages, the messages joined and a message's own
+        share in them. With a conversation head (the head the conversation logic was tuned beside, kept when the
+        head that judges each message was retrained), a backstop with that head and the vote's thresholds; else
+        this one."""
+        if self.conversation_head is None:
+            return self
+        if self._in_conversation is None:
+            self._in_conversation = Backstop(self.exemplars, self.vectors, self.model, self.conversation_head,
+                                             self.vote | {"history_risk_p": self._vote_history_risk_p})
+        return self._in_conversation
 
     def judge_message(self, vector: np.ndarray | None, sentence_vectors=(), several: bool | None = None) -> Verdict:
         """The most severe verdict over the message's vector and its sentences' vectors (None skipped; with
@@ -251,7 +274,9 @@ def build_backstop(embedder) -> Backstop:
     if vectors is None:
         log.info("embedding %d safety exemplars with %s", len(exemplars), embedder.name)
         vectors = embedder.embed([e.text for e in exemplars])
-    return Backstop(exemplars, vectors, embedder.name, load_head(embedder.name), vote)
+    folder = model_folder(embedder.name)
+    return Backstop(exemplars, vectors, embedder.name, load_head(embedder.name), vote,
+                    load_head(embedder.name, folder / CONVERSATION_DIR) if (folder / CONVERSATION_DIR).is_dir() else None)
 
 
 @lru_cache(maxsize=4)
@@ -478,6 +503,24 @@ def _rates_matched(head: Head, embedder, paths, trained_on: dict) -> Head:
     return replace(head, **matched)
 
 
+def keep_conversation_head(model: str) -> Path:
+    """Copy the shipped head of `model` into its conversation folder (CONVERSATION_DIR), unless one is kept there
+    already (a head retrained again keeps the one the conversation logic was tuned beside); return that folder.
+    Raises SafetyDataError when no head ships for `model`."""
+    from .head import HEAD_FILE, META_FILE
+
+    folder = model_folder(model)
+    kept = folder / CONVERSATION_DIR
+    if kept.is_dir() and load_head(model, kept) is not None:
+        return kept
+    if load_head(model, folder) is None:
+        raise SafetyDataError(f"no shipped head for {model} to keep for conversations")
+    kept.mkdir(exist_ok=True)
+    for name in (HEAD_FILE, META_FILE):
+        (kept / name).write_bytes((folder / name).read_bytes())
+    return kept
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m ipchat.safety.backstop --rebuild [--model NAME]`: rewrite the shipped bank vectors;
     `--train-head FILE...`: train the classifier head on the bank and labelled files and ship it."""
@@ -498,6 +541,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--match-rates", nargs="+", default=[], metavar="FILE",
                         help="set the new head's thresholds so that it passes as many of these files' messages "
                              "(conversation sets, which the heads do not learn from) as the shipped head does")
+    parser.add_argument("--keep-conversation-head", action="store_true",
+                        help="keep the shipped head to hear conversations with (models/<model>/conversation/), "
+                             "where the conversation logic was tuned beside it; the new head judges each message")
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model (default {DEFAULT_MODEL})")
     args = parser.parse_args(argv)
     embedder = load_embedder(args.model)
@@ -516,6 +562,9 @@ def main(argv: list[str] | None = None) -> int:
     head = train_head(vectors, labels, risk_p=risk_p, model=embedder.name)
     if args.match_rates:
         head = _rates_matched(head, embedder, args.match_rates, trained_on)
+    if args.keep_conversation_head:
+        kept = keep_conversation_head(embedder.name)
+        sys.stdout.write(f"the conversation is heard with the head in {kept}\n")
     path = write_head(head, trained_on)
     sys.stdout.write(f"wrote {path.name} and head.json for {embedder.name}\n")
     return 0
