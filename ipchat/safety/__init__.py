@@ -632,8 +632,9 @@ def _heard_together(text: str, history: Sequence[str], reading: Reading, earlier
 
 
 def _in_conversation(backstop):
-    """The backstop the earlier messages and the messages joined are heard with (`Backstop.in_conversation`)."""
-    return getattr(backstop, "in_conversation", backstop)
+    """The backstop the earlier messages and the messages joined are heard with: `Backstop.in_conversation` when a
+    conversation head ships, else `backstop` itself (whatever stands in for one)."""
+    return backstop.in_conversation if getattr(backstop, "conversation_head", None) is not None else backstop
 
 
 def _carries_part(backstop: Backstop, vector: np.ndarray) -> bool:
