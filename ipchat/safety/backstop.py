@@ -151,8 +151,7 @@ class Backstop:
         own = head.history_risk_p if head is not None else None
         default = head.risk_p if head is not None else 1.0
         self.history_risk_p = float(own if own is not None else vote.get("history_risk_p", default))
-        self._vote_history_risk_p = float(vote.get("history_risk_p", (conversation_head or head).risk_p
-                                                   if (conversation_head or head) is not None else 1.0))
+        self._given_vote = vote  # as given: the conversation head takes its own thresholds from it
         self.head_min = float(vote.get("head_min", -1.0))
         self._for_history: Backstop | None = None
         # A second head the conversation is heard with (`in_conversation`), when one ships beside a retrained one.
@@ -195,7 +194,7 @@ class Backstop:
             return self
         if self._in_conversation is None:
             self._in_conversation = Backstop(self.exemplars, self.vectors, self.model, self.conversation_head,
-                                             self.vote | {"history_risk_p": self._vote_history_risk_p})
+                                             self._given_vote)
         return self._in_conversation
 
     def judge_message(self, vector: np.ndarray | None, sentence_vectors=(), several: bool | None = None) -> Verdict:

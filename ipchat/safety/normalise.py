@@ -181,8 +181,8 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\b(it|e|they|dem|them|these|those|tablets|pills|drugs)\s+go\s+(?=(?:do|kill|finish|work|end)\b)", r"\1 will "),
         (r"\b(?:i|i am|i'm|am)\s+don\s+tire\b", "i am so tired"),
         (r"\bwan\b(?=\s+(?:sleep|die|kill|end|go|rest|disappear|leave|stop|jump|drink|take)\b)", "want to"),
-        # Dropped g's: "sayin", "kiddin", "takin".
-        (r"\b(say|do|go|walk|hunt|feel|try|look|talk|think|wait|drink|jump|keep|hang|bleed|kill|end|dy|know|want|need"
+        # Dropped g's: "sayin", "kiddin", "takin", "bein".
+        (r"\b(say|do|go|be|walk|hunt|feel|try|look|talk|think|wait|drink|jump|keep|hang|bleed|kill|end|dy|know|want|need"
          r"|wish|pray|stay|stand|fight|sleep|eat|cry|lie|read|work|watch|tell|ask|wonder|reach|pick|pack|check|count"
          r"|mean|start|plann|kidd|cutt|gett|sitt|putt|runn|stopp|dropp|sett)in\b", r"\1ing"),
         (r"\b(tak|mak|leav|giv|liv|lov|hop|com|us|writ|driv|los|clos|ignor)in\b", r"\1ing"),
