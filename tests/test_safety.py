@@ -1650,3 +1650,36 @@ def test_what_earlier_messages_said_carries_or_is_given_back(history: tuple[str,
 ])
 def test_read_from_the_sets_of_this_round(text: str, level: str) -> None:
     assert assess(text).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # A date picked stays a plan when the booking words are in another clause ("TMS will work"), not when the
+    # date is booked in its own.
+    ([], "bf keeps saying TMS will work, he doesnt know ive picked a date. the 14th. after his birthday so i dont "
+         "ruin it", "crisis"),
+    ([], "finally got the date, booked for the 14th", "none"),
+    # A sign asked as a question the writer then says is theirs is a crisis; the same question unclaimed is not.
+    ([], "what dose of paracetamol and codeine together would be enough. for me. im not asking for anyone else",
+     "crisis"),
+    ([], "what dose of paracetamol and codeine together would be enough", "none"),
+    # "does it even matter if ..." states a fact, not a hypothetical.
+    ([], "also does it even matter if i dont plan on being around much longer", "crisis"),
+    ([], "what if i dont plan on being around much longer", "concern"),
+    # A crisis read only in the conversation before it stays open for the next question, as one said outright does.
+    (["not suicidal or anything just wondering about ketamine for low mood",
+      "ok thats a lie sorry. theres a rope in the pool plant room and ive been thinking about it every shift"],
+     "anyway how many sessions do people usually need", "crisis"),
+    # Several signs told as fragments in one sentence are several.
+    ([], "gave my kit and whistle to the new lad, dogs at my mums, wrote a few bits down for people to find", "crisis"),
+    ([], "gave my kit and whistle to the new lad", "none"),
+])
+def test_dates_in_their_own_clause_claimed_questions_stated_ifs_and_crises_read_in_conversation(
+        history, message, level) -> None:
+    assert assess(message, history=history).level == level
+
+
+def test_a_crisis_read_in_a_message_about_someone_else_is_not_carried_as_the_writers() -> None:
+    history = ["my lad's 17, depressed, psych is talking about esketamine",
+               "found notes in his room saying goodbye to his mates"]
+    assert assess(history[1], history=history[:1]).level == "crisis"  # read in the conversation before it
+    assert assess("is spravato even licensed for under 18s", history=history).level != "crisis"

@@ -648,11 +648,30 @@ def _carries_part(backstop: Backstop, vector: np.ndarray) -> bool:
     return float(p[1] + p[2]) >= (own if own is not None else OWN_SHARE_P)
 
 
+def _crisis_in_turn(window: Sequence[str], earlier: Sequence[Reading]) -> bool:
+    """True when one of the last `FOLLOW_UP` earlier messages was a crisis of the writer's own read in the
+    conversation before it, though not alone, and no message since says they are safe: "not suicidal or anything
+    just wondering about ketamine" ... "ok thats a lie sorry. theres a rope in the pool plant room and ive been
+    thinking about it every shift" ... "anyway how many sessions do people usually need". (Rules only: risk the
+    backstop heard in an earlier message counts through `_heard`.)"""
+    for n in range(max(0, len(window) - FOLLOW_UP), len(window)):
+        # Only the writer's own words, with no one else named and no hypothetical: a crisis read in someone else's
+        # message ("found notes in his room saying goodbye to his mates") is theirs, and keeps a concern.
+        if earlier[n].writer_at_risk or any(r.safe_now for r in earlier[n + 1:]) or not speaks_of_self(window[n]) \
+                or names_someone_else(window[n]) or any(f.decision.startswith("concern.") for f in earlier[n].findings):
+            continue
+        before = assess(window[n], window[:n], carry=False)
+        if before.level == "crisis" and any(
+                rule_id.startswith("crisis.") and rule_id != "crisis.semantic" for rule_id in before.rule_ids):
+            return True
+    return False
+
+
 def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
            vector: np.ndarray | None = None, backstop: Backstop | None = None,
            sentence_vectors: Sequence[np.ndarray | None] = (),
            history_vectors: Sequence = (), conversation_vector: np.ndarray | None = None,
-           screened: bool = False) -> Assessment:
+           screened: bool = False, carry: bool = True) -> Assessment:
     """Return the safety Assessment of `text`, the user's current message.
 
     `history` holds the earlier user messages, oldest first; the last `HISTORY_WINDOW` of them decide
@@ -667,6 +686,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     hear the last messages together when the rules read nothing in any of them and nothing was raised
     (see `_heard_together`). `embed_turn` makes all of these in one model call. `screened` (see
     `read_turn`) records that the screen heard no risk in the turn, so no vector was made: the rules read it.
+    With `carry` (the default) an earlier message the rules judged a crisis only in the conversation before it
+    stays open as one said outright does (see `_crisis_in_turn`).
 
     Raises InputError if `text` is not a string or is longer than `MAX_TEXT_CHARS`, if `history` is not
     a sequence of strings, or if `history_vectors` is given and does not match it in length; IpchatError if the region is unknown; ValueError if
@@ -716,7 +737,8 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         level = "crisis"
         rule_ids += ["context.means_after_risk", "crisis.in_conversation"]
     elif level != "crisis" and (any(r.writer_at_risk for r in earlier[-FOLLOW_UP:]) or (
-            any(r.signs for r in earlier[-FOLLOW_UP:]) and any(r.distress or r.self_risk for r in earlier))) \
+            any(r.signs for r in earlier[-FOLLOW_UP:]) and any(r.distress or r.self_risk for r in earlier))
+            or carry and _crisis_in_turn(window, earlier)) \
             and not reading.safe_now and not any(r.safe_now and not r.writer_at_risk for r in earlier[-FOLLOW_UP:][1:]):
         # The writer said they are at risk a message or two ago (or a sign then and hopelessness before) and
         # has not said they are safe since: they still are ("I'm going to end it tonight" ... "does the

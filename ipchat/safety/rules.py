@@ -210,6 +210,7 @@ _SINGLE_QUOTE = re.compile(r"(?:(?<=\s)|^|(?<=[:(\[]))'((?:[^']|(?<=\w)'(?=\w)){
 # the sentence before it.
 # A slash between spaces ("hi / quick q / ...") stands for a line break, as people type on phones. A
 # full stop after a title or an initial ("Mrs H.", "Dr. Patel") does not end the sentence.
+_CLAUSE_SPLIT = re.compile(r"[,;:]")
 _SENTENCE_SPLIT = re.compile(r"(?>\.{2,}|(?<!\d)(?<!\s[a-z])(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bprof)[.!?]+(?!\d)"
                              r"|[;\n\r]+|[!?]+|\s+/\s+)(?!\s*(?:for|because|cos|coz|cause)\s)")
 _STOP_BETWEEN = re.compile(r"\d\.\s+[a-z]")
@@ -1695,10 +1696,12 @@ def _read_message(text: str, context: bool) -> Reading:
                 scan.other_signs.append(rule_id)
     sentences = _SENTENCE_SPLIT.split(norm)
     if "context.date_picked" in scan.signs and all(
-            R.cues["booking"].search(" ".join(sentences[n:n + 2]))
-            for n, sentence in enumerate(sentences) if R.date_picked.search(sentence)):
+            R.cues["booking"].search(" ".join([_CLAUSE_SPLIT.split(sentence[:picked.start()])[-1]
+                                               + sentence[picked.start():]] + sentences[n + 1:n + 2]))
+            for n, sentence in enumerate(sentences) for picked in [R.date_picked.search(sentence)] if picked):
         # "Finally got the date!! booked for the 14th": an appointment, not a plan. (The booking must be in
-        # that sentence or the next: a TMS question elsewhere does not make "I've picked a date" one.)
+        # the date's own clause, after it in that sentence, or in the next: a TMS question elsewhere does not
+        # make "I've picked a date" one, nor does "bf keeps saying TMS will work, he doesnt know ive picked a date".)
         scan.signs = [sign for sign in scan.signs if sign != "context.date_picked"]
     signs = tuple(dict.fromkeys(scan.signs))
     # "back in march i was properly planning it, had pills saved. got rid of them, got help ... im ok now": signs
@@ -1727,11 +1730,13 @@ def _read_message(text: str, context: bool) -> Reading:
     # The writer's own loss named ("since Margaret passed"): grief is not risk, but it makes a sign beside it
     # (letters written, joining the one who died) a crisis, and someone else's a concern.
     bereaved = bool(R.cues["bereaved"].search(norm) or R.cues["bereaved"].search(folded))
-    if signs and (self_risk or scan.distress or planned or several or context or bereaved):
-        if bereaved and not (self_risk or scan.distress or planned or several or context):
+    # ... or the writer saying the question is theirs ("what dose ... would be enough. for me").
+    if signs and (self_risk or scan.distress or planned or several or context or bereaved or for_me):
+        if bereaved and not (self_risk or scan.distress or planned or several or context or for_me):
             scan.fired.append("context.bereaved")
         item = next((r.item for r in R.rules if r.rule_id == signs[0]), "cssrs.preparation")
-        decision = "crisis.in_conversation" if not (self_risk or scan.distress or planned or several or bereaved) \
+        decision = "crisis.in_conversation" if not (self_risk or scan.distress or planned or several or bereaved
+                                                    or for_me) \
             else "crisis.in_context"
         for sign in signs:
             scan.fired.extend((sign, decision))
