@@ -26,7 +26,8 @@ from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
 from .lexicon import (aspects_asked, broader_class, conditions_asked, conditions_named, conditions_treated, cue, is_medication,
-                      lay_sources_added, topic_of, without_courtesy_lead, without_known_part, without_speaker_role)
+                      lay_sources_added, topic_of, without_courtesy_lead, without_known_part, without_speaker_aside,
+                      without_speaker_role)
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -119,7 +120,12 @@ PHRASE_BONUS = 0.1
 # "when" that asks for a time ("when does it start working", "when will i feel better") does not.
 CONDITION_BONUS = 0.15
 _CONDITION_ASKED = re.compile(
-    r"\b(?:when\s+(?:do|does|did|should|would|could|can|might|is|are|will|wld|wud|shld|shud|cld|cud)\b(?![^?.]{0,60}\b(?:work|works|working|kick|kicks|feel|"
+    # ... the asker's subject may come first, before a modal and a verb of choosing: "when docs would even think about
+    # these brain treatments" (not "when a pt is treatment resistant, what ...": a condition given).
+    r"\b(?:when\s+(?:(?!(?:it|you|i|they|we|he|she)\b)[a-z]+\s+){1,2}?(?:would|should|could|might|do|does|will|can|wld|wud|shld|shud|cld|cud)"
+    r"\s+(?:even\s+|ever\s+|usually\s+|normally\s+|typically\s+|actually\s+)?(?:think|consider|start|offer|use|go|move|recommend|"
+    r"suggest|try|refer|turn|look)\w*\b|"
+    r"when\s+(?:do|does|did|should|would|could|can|might|is|are|will|wld|wud|shld|shud|cld|cud)\b(?![^?.]{0,60}\b(?:work|works|working|kick|kicks|feel|"
     r"notice|see|seeing|results?|effects?|improve|improvement|better|wear|wears|last|lasts|happen|start to|starts to|begin to|"
     r"the (?:first|next|last)|appointment|session|infusion|treatment starts?)\b)|when is it (?:time|right)\b|"
     r"what (?:has|needs|have|need) to (?:fail|be tried|have failed|not work|not be working|go wrong)\b)", re.I)
@@ -136,6 +142,12 @@ _DEFINE_ASKED = re.compile(
     r"(?:mean|means|stand for|refer to)?(?:\s+(?:in (?:one|a|1) (?:line|sentence|word)|in plain english|in simple terms|simply|briefly))?"
     r"\s*(?:[?,.;]|$)",
     re.I)
+# ... or asked as what the sources say it is: "pt heard ketamine is a horse tranq lol, what does the guide actually say
+# ketamine is".
+_DEFINE_REPORTED = re.compile(
+    r"\bwhat\s+(?:does|do|did)\s+(?:the\s+)?(?:guide|article|source|sources|text|paper|it|they)\s+"
+    r"(?:actually\s+|really\s+|even\s+)?(?:say|says|call|describe|define)\s+(?P<term>" + _TERM + r")\s+(?:is|are|as)"
+    r"\s*(?:[?,.;]|$)", re.I)
 _EXPANSION = re.compile(r"\s\([^()]*\)")
 _QUOTED_TERM = re.compile(r"['\"‘“](?P<term>" + _TERM + r")['\"’”]", re.I)
 
@@ -143,7 +155,7 @@ _QUOTED_TERM = re.compile(r"['\"‘“](?P<term>" + _TERM + r")['\"’”]", re.
 def _defined_term(query: str) -> str | None:
     """The term `query` asks to be defined (`_DEFINE_ASKED`), or None. Asked of "it" or "that", the term is the
     one quoted before it: "keep hearing 'interventional psychiatry' on the ward rounds.. whats it actually mean"."""
-    asked = _DEFINE_ASKED.search(query)
+    asked = _DEFINE_REPORTED.search(query) or _DEFINE_ASKED.search(query)
     if asked is None:
         return None
     term = asked.group("term").strip()
@@ -623,8 +635,10 @@ class Answerer:
         """The question as searched for (a follow-up read in its conversation's topic), and that query expanded."""
         # Who asks ("addictions nurse - ...") is not what is asked: it is neither searched for nor scored.
         rewrite = rewrite_followup(question, history)
-        # ... nor is what they say they already have ("besides X, what else ..."), nor how they announce it ("quick one - ").
-        rewrite = replace(rewrite, query=without_known_part(without_speaker_role(without_courtesy_lead(rewrite.query))))
+        # ... nor is what they say they already have ("besides X, what else ..."), nor how they announce it ("quick one - "),
+        # nor who they say they are after the question ("... ? im a pharmacologist so the neuro side is outside my lane").
+        rewrite = replace(rewrite, query=without_known_part(without_speaker_role(without_courtesy_lead(
+            without_speaker_aside(rewrite.query)))))
         return rewrite, self.retriever.expand_query(rewrite.query)  # what search() looks for; scored against too
 
     def ask(self, question: str, history: Sequence[str] = (), *, k: int | None = None, mode: str | None = None,

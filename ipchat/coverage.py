@@ -75,7 +75,9 @@ _ASKED_BY_PHRASE: dict[str, str] = {
 }
 _ASKED_BY_KEYWORD: dict[str, str] = {
     "percentage": r"%|\bpercent(age)?\b|\b(response|remission|relapse|success|failure|mortality|death|recovery|cure|"
-                  r"dropout|complication) rates?\b",
+                  r"dropout|complication) rates?\b|"
+                  # "whats the mortality risk of ECT in older pts": the risk of dying, as a figure.
+                  r"\b(mortality|fatality|death) risks?\b|\brisk of (death|dying)\b",
     "duration": r"\b(in|for) (minutes|hours)\b|\(minutes\)|\bduration of (each|a|one) session\b",
     "frequency": r"\bper (day|week|wk|month|mo)\b|\btimes (a|per) (day|week|wk|month|mo)\b|\b(hz|hertz)\b|"
                  r"\b(sessions?|treatments?|infusions?|visits?|appointments?) (a|each|every) (day|week|wk|month)\b",

@@ -486,6 +486,17 @@ def without_speaker_role(question: str) -> str:
     return question[match.end():]
 
 
+def without_speaker_aside(question: str) -> str:
+    """`question` without the words after it that say who asks ("what fields does it pull together? im a pharmacologist
+    so the neuro side is a bit outside my lane": cue.speaker_aside), unless they name a treatment ("im an ECT nurse")
+    or fewer than three words of question would be left."""
+    match = cue("speaker_aside").search(question)
+    if match is None or any(_names_it(treatment, match.group(0)) for treatment in load_lexicon().treatments):
+        return question
+    rest = question[:match.start()].rstrip()
+    return rest if len(rest.split()) >= 3 else question
+
+
 def without_courtesy_lead(question: str) -> str:
     """`question` without how it is announced ("quick one - ...", "sorry to bother you, but ...": cue.courtesy_lead),
     unless nothing would be left."""

@@ -289,6 +289,15 @@ def test_sources_shown_are_k_and_hold_every_cited_passage(replies):
      (), "When traditional psychotherapy"),
     # shorthand for the sources' word: "antidep" is antidepressant, not the side effects' "effect"
     ("do we actually know how ketamine gets the antidep effect so fast or nah", (), "researchers are still figuring out"),
+    # ... "when" with the asker's subject before the modal; "instead of just" asks for the alternative
+    ("social prescriber here, pt asking when docs would even think about these brain treatments instead of just tablets "
+     "and talking therapy?? whats the trigger", (), "When traditional psychotherapy"),
+    # a definition asked as what the sources say the term is
+    ("pt heard ketamine is a horse tranq lol, what does the guide actually say ketamine is", (),
+     "dissociative anesthetic drug"),
+    # who asks, said after the question, is not searched for ("the neuro side" is not what is asked)
+    ("what fields does interventional mh pull together? im a pharmacologist so the neuro side is a bit outside my lane",
+     (), "combining neurophysiology"),
 ])
 def test_reworded_questions_are_answered_from_the_right_sentence(answerer, question, history, quote_has):
     reply = answerer.ask(question, history)
@@ -322,6 +331,12 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
     ("can you do ect on someone on clozapine or lithium, any issues", "interactions"),
     # epilepsy asked of "a pt w", with its shorthand
     ("can a pt w epilepsy/seizure hx get TMS safely", "contraindications"),
+    # how the body handles a drug: half-life, metabolism
+    ("ketamine half life and is it CYP3A4 metabolised? worried about interactions w some HIV meds",
+     "how a drug is handled by the body"),
+    # a condition the sources never name, asked as what a treatment is for ("helps w")
+    ("is ECT ever used for delirium tremens or severe alcohol withdrawal", "alcohol withdrawal"),
+    ("any evidence TMS helps w meth or cocaine cravings? heard its being trialled for addiction", "stimulant use"),
 ])
 def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
     reply = answerer.ask(question)

@@ -69,6 +69,7 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("how much does a course of TMS cost", ("cost",)),
     ("When did the FDA clear TMS for OCD?", ("year",)),
     ("Who invented ECT and in what year?", ("year",)),
+    ("whats the mortality risk of ECT in older pts w heart disease", ("percentage",)),  # the risk of dying, as a rate
 ])
 def test_questions_asking_for_a_figure(question, kinds):
     assert sorted(expected_types(question)) == sorted(kinds)

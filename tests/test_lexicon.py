@@ -285,6 +285,18 @@ def test_who_asks_is_not_what_is_asked():
         "interventional psych - what is it actually targeting?"
 
 
+def test_who_asks_said_after_the_question_is_not_what_is_asked():
+    from ipchat.lexicon import without_speaker_aside
+
+    assert without_speaker_aside("what fields does interventional mh pull together? im a pharmacologist so the neuro "
+                                 "side is a bit outside my lane") == "what fields does interventional mh pull together?"
+    # a role that names a treatment keeps it, and so does what the asker wants after the question
+    assert without_speaker_aside("how long is recovery? im an ECT nurse") == "how long is recovery? im an ECT nurse"
+    assert without_speaker_aside("does TMS hurt? im after the figures") == "does TMS hurt? im after the figures"
+    # a message that is mostly the aside is left whole
+    assert without_speaker_aside("TMS? im a nurse") == "TMS? im a nurse"
+
+
 def test_a_condition_a_treatment_is_asked_to_reduce_is_asked_about():
     from ipchat.lexicon import conditions_asked
 
