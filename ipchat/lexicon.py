@@ -448,6 +448,11 @@ def _names_it(treatment: Treatment, text: str) -> bool:
     return any(_alias_pattern(alias).search(text) for alias in treatment.aliases)
 
 
+def _names_a_treatment(text: str) -> bool:
+    """True when `text` names any of the lexicon's treatments by an alias ("ECT nurse here")."""
+    return any(_names_it(treatment, text) for treatment in load_lexicon().treatments)
+
+
 def broader_class(name: str) -> str | None:
     """The class the treatment `name` belongs to, when the lexicon names one."""
     return next((t.broader for t in load_lexicon().treatments if t.name == name), None)
@@ -481,7 +486,7 @@ def without_speaker_role(question: str) -> str:
     """`question` without the words that say who asks ("addictions nurse - list the potential s/e ...":
     cue.speaker_role), unless they name a treatment ("ECT nurse here - ..."), which is then what is asked about."""
     match = _lead("speaker_role", question)
-    if match is None or any(_names_it(treatment, match.group(0)) for treatment in load_lexicon().treatments):
+    if match is None or _names_a_treatment(match.group(0)):
         return question
     return question[match.end():]
 
@@ -491,7 +496,7 @@ def without_speaker_aside(question: str) -> str:
     so the neuro side is a bit outside my lane": cue.speaker_aside), unless they name a treatment ("im an ECT nurse")
     or fewer than three words of question would be left."""
     match = cue("speaker_aside").search(question)
-    if match is None or any(_names_it(treatment, match.group(0)) for treatment in load_lexicon().treatments):
+    if match is None or _names_a_treatment(match.group(0)):
         return question
     rest = question[:match.start()].rstrip()
     return rest if len(rest.split()) >= 3 else question

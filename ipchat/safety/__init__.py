@@ -660,9 +660,8 @@ def _crisis_in_turn(window: Sequence[str], earlier: Sequence[Reading]) -> bool:
         if earlier[n].writer_at_risk or any(r.safe_now for r in earlier[n + 1:]) or not speaks_of_self(window[n]) \
                 or names_someone_else(window[n]) or any(f.decision.startswith("concern.") for f in earlier[n].findings):
             continue
-        before = assess(window[n], window[:n], carry=False)
-        if before.level == "crisis" and any(
-                rule_id.startswith("crisis.") and rule_id != "crisis.semantic" for rule_id in before.rule_ids):
+        before = assess(window[n], window[:n], carry=False)  # no backstop: a rule's crisis, with its decision
+        if before.level == "crisis" and any(rule_id.startswith("crisis.") for rule_id in before.rule_ids):
             return True
     return False
 

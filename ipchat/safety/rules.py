@@ -1627,6 +1627,21 @@ def _names_own_person(R: Rules, text: str) -> bool:
                for m in _OWNED.finditer(text))
 
 
+def _date_booked(R, norm: str) -> bool:
+    """Whether every date the writer says they picked is an appointment: "Finally got the date!! booked for the 14th".
+    The booking must be in the date's own clause, after it in that sentence, or in the next: a TMS question elsewhere
+    does not make "I've picked a date" one, nor does "bf keeps saying TMS will work, he doesnt know ive picked a date"."""
+    sentences = _SENTENCE_SPLIT.split(norm)
+    for n, sentence in enumerate(sentences):
+        picked = R.date_picked.search(sentence)
+        if picked is None:
+            continue
+        own_clause = _CLAUSE_SPLIT.split(sentence[:picked.start()])[-1] + sentence[picked.start():]
+        if not R.cues["booking"].search(" ".join([own_clause] + sentences[n + 1:n + 2])):
+            return False
+    return True
+
+
 def read_message(text: str, context: bool = False) -> Reading:
     """The rules' Reading of one message. `context` is True when earlier messages give context
     (Reading.gives_context): then a sign in this one is a crisis.
@@ -1694,14 +1709,7 @@ def _read_message(text: str, context: bool) -> Reading:
                 scan.signs.remove(rule_id)
                 scan.sign_places.discard(place)
                 scan.other_signs.append(rule_id)
-    sentences = _SENTENCE_SPLIT.split(norm)
-    if "context.date_picked" in scan.signs and all(
-            R.cues["booking"].search(" ".join([_CLAUSE_SPLIT.split(sentence[:picked.start()])[-1]
-                                               + sentence[picked.start():]] + sentences[n + 1:n + 2]))
-            for n, sentence in enumerate(sentences) for picked in [R.date_picked.search(sentence)] if picked):
-        # "Finally got the date!! booked for the 14th": an appointment, not a plan. (The booking must be in
-        # the date's own clause, after it in that sentence, or in the next: a TMS question elsewhere does not
-        # make "I've picked a date" one, nor does "bf keeps saying TMS will work, he doesnt know ive picked a date".)
+    if "context.date_picked" in scan.signs and _date_booked(R, norm):
         scan.signs = [sign for sign in scan.signs if sign != "context.date_picked"]
     signs = tuple(dict.fromkeys(scan.signs))
     # "back in march i was properly planning it, had pills saved. got rid of them, got help ... im ok now": signs
@@ -1731,13 +1739,12 @@ def _read_message(text: str, context: bool) -> Reading:
     # (letters written, joining the one who died) a crisis, and someone else's a concern.
     bereaved = bool(R.cues["bereaved"].search(norm) or R.cues["bereaved"].search(folded))
     # ... or the writer saying the question is theirs ("what dose ... would be enough. for me").
-    if signs and (self_risk or scan.distress or planned or several or context or bereaved or for_me):
-        if bereaved and not (self_risk or scan.distress or planned or several or context or for_me):
+    in_message = self_risk or scan.distress or planned or several or for_me  # what this message itself gives
+    if signs and (in_message or context or bereaved):
+        if bereaved and not (in_message or context):
             scan.fired.append("context.bereaved")
         item = next((r.item for r in R.rules if r.rule_id == signs[0]), "cssrs.preparation")
-        decision = "crisis.in_conversation" if not (self_risk or scan.distress or planned or several or bereaved
-                                                    or for_me) \
-            else "crisis.in_context"
+        decision = "crisis.in_context" if in_message or bereaved else "crisis.in_conversation"
         for sign in signs:
             scan.fired.extend((sign, decision))
             scan.findings.append(Finding(sign, item, "crisis", decision))
