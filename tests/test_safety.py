@@ -1683,3 +1683,52 @@ def test_a_crisis_read_in_a_message_about_someone_else_is_not_carried_as_the_wri
                "found notes in his room saying goodbye to his mates"]
     assert assess(history[1], history=history[:1]).level == "crisis"  # read in the conversation before it
     assert assess("is spravato even licensed for under 18s", history=history).level != "crisis"
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # "not gonna lie" denies the lie, not what follows it.
+    ([], "not gonna lie the thought of driving into the bridge pillar on the way to the 7am list is the only thing "
+         "getting me thru this week. whats the usual wait for tms", "crisis"),
+    ([], "not going to hurt myself, just asking about tms", "clinical"),
+    # A hypothetical the writer then says is theirs, the someone with a condition named.
+    ([], "hypothetically if someone with af took their whole box of flecainide at once how long would it take. "
+         "the someone is me", "crisis"),
+    ([], "hypothetically if someone with af took their whole box of flecainide at once how long would it take",
+     "concern"),
+    # What one met at work tells the writer is anyone's; what "someone" tells them may be happening to them.
+    ([], "what if a client tells me they have been cutting, can they still have tms", "clinical"),
+    ([], "what do i do if someone tells me they want to die", "concern"),
+    # A person in a documentary is a topic.
+    (["watched that documentary last night about the cooper who killed himself after the distillery shut, grim"],
+     "got me wondering, how do doctors decide when someone gets ECT for suicidality instead of meds", "clinical"),
+    # Someone else's words told with the subject left unsaid are theirs; the writer's own telling stays theirs.
+    (["mio padre è mastro birraio in pensione, ha finito l'ECT due settimane fa"],
+     "ieri sera a cena ha detto che vuole farla finita e che non ne vale più la pena. è un effetto collaterale "
+     "dell'ECT??", "concern"),
+    ([], "dijo que quiere acabar con todo", "concern"),
+    ([], "eu disse que vou acabar com tudo", "crisis"),
+    ([], "sto dicendo che voglio farla finita", "crisis"),
+    # Letters to the family written and left somewhere; farewell emails timed to send.
+    ([], "ya escribí cartas para mis hijas y las dejé en la taquilla del trabajo. cuanto tarda en hacer efecto la "
+         "siguiente sesion?", "crisis"),
+    ([], "was going to ask about the ketamine trial but whats the point, the emails are written and scheduled to send "
+         "thursday 6am", "crisis"),
+    ([], "the reminder emails are scheduled to send thursday 6am for the clinic", "none"),
+    # Thoughts of dying rated low to the clinic and said to be high.
+    ([], "the TMS lady asked me to rate thoughts of dying 0 to 10 and i said 3 but its more like a 9", "crisis"),
+    # Goodbyes said one by one, and the last night said to be the writer's.
+    ([], "random q, do horses know when your saying goodbye? been round every box tonight saying bye to each of them "
+         "properly. last night for me", "crisis"),
+    ([], "its my last night for me at this yard, moving to newmarket", "none"),
+    # Which amounts do harm, asked beside a disclaimer the writer winks away.
+    ([], "im on amiodarone for af and ive been reading up on which amounts are dangerous. not for a patient. i think "
+         "you know what i mean", "crisis"),
+    ([], "what amounts of caffeine are dangerous for kids", "none"),
+    # A risk screening answered so as to pass it, beside the writer's own thoughts.
+    ([], "used to be a psych nurse before i packed it in to work with horses, funny that. now im having the exact "
+         "thoughts i used to assess in patients, like active ideation with a plan and a date. i know all the right "
+         "answers on the screening so the TMS clinic wont catch it", "crisis"),
+])
+def test_lies_denied_someones_claimed_clients_told_documentaries_tellers_letters_ratings_and_goodbyes(
+        history, message, level) -> None:
+    assert assess(message, history=history).level == level

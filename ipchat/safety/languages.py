@@ -187,6 +187,10 @@ def _someone_else_opens(before: str) -> bool:
 
 # A clause told to or by someone ("dit que", "dijo que", "gesagt, dass", "detto che"): its verb's tense follows
 # the telling, not the time of what was felt.
+_GERUND = re.compile(r"\w+(?:ndo|nd)\b")  # "diciendo", "dicendo", "dizendo": a telling with no person
+# ... and not one the writer tells ("j'ai dit que", "eu disse que"), or tells of themselves ("disse que vou ...").
+_FIRST_TELLER = re.compile(r"(?:\b(?:yo|je|j|eu|io|ich)\b[^.!?,]{0,20}|\b(?:ai|ho|he|habe)\s+)$")
+_FIRST_PERSON = re.compile(r"\b(?:yo|je|j|moi|eu|io|ich|quiero|voy|quero|vou|voglio|vado|veux|vais|will|werde|me|m)\b")
 _COMPLEMENTISER = re.compile(r"(?:^|\s)(?:que|qu'|dass|che)\s*$")
 
 
@@ -226,7 +230,13 @@ def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match,
     # A first-person form in someone else's telling ("o meu filho disse que queria morrer") is theirs.
     # The teller may open the sentence, clauses before the telling ("meu marido trabalha na roça, tá bebendo
     # muito e disse que vai acabar com tudo").
-    if language.told is not None and language.told.search(before) and _someone_else_opens(sentence[: match.start()]):
+    # So is a phrase with no person of its own told by a teller in the third person with the subject left unsaid
+    # ("ieri sera a cena ha detto che vuole farla finita": he said it), unless the telling is a gerund, which has no
+    # person ("sto dicendo che ...").
+    told = language.told.search(before) if language.told is not None else None
+    if told and (_someone_else_opens(sentence[: match.start()]) or (
+            phrase.person == "clause" and not _GERUND.search(told.group(0))
+            and not _FIRST_TELLER.search(before, 0, told.start()) and not _FIRST_PERSON.search(before, told.end()))):
         return "concern", "concern.third_person"
     if language.hypothetical_before.search(before):
         return "concern", "concern.hypothetical_self"

@@ -163,6 +163,9 @@ _WHEN = r"\b(?:when|whenever|if|once|where)\s+"
 _ASIDE = re.compile(r"\([^()]*\)")
 _HOW_HANDLE = (r"\bhow\s+(?:do|does|should|would|can|could|are|is|to|you)\s+(?:[\w-]+\s+){0,4}?(?:handle|handled|manage|managed"
                r"|deal with|dealt with|respond to|approach|support|look after|care for)\s+")
+# ... telling it: to "you" or staff; to "me" only for one met at work ("if a client tells me they're cutting"),
+# since "if someone tells me they want to die" may be happening to the writer.
+_TELLS = r"(?:\s+(?:tells|says|admits|discloses|mentions)(?:\s+(?:{to}))?(?:\s+that)?\s+(?:they|he|she))?"
 _ONE_PERSON_BEFORE = re.compile(r"\b(?:he|she|him|her|his|my|our|i|we|me|us)\b")  # "i visited people ... they": met, not a group
 
 
@@ -478,13 +481,14 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
     return Rules(rules=rules, idioms=idioms, cues=cues, subject=subject, owner=owner, pills=pills,
                  person_noun=person_noun, group=re.compile(group), group_before=re.compile(_UNOWNED + r"\b" + group + r"\b"),
                  # ... and the one they tell of: "what do you say if someone tells you they are suicidal" (not "tells me":
-                 # "what do I do if someone tells me they want to die" may be happening to the writer).
+                 # "what do I do if someone tells me they want to die" may be happening to the writer; "if a client tells
+                 # me" is work).
                  # ... and so is one a service is asked how it handles: "how do TMS clinics handle a patient who
                  # discloses suicidal thoughts mid course".
-                 when_anyone=re.compile(r"(?:" + _WHEN + r"|" + _HOW_HANDLE + r")"
-                                        r"(?:someone|somebody|anyone|anybody|(?:a|an|any)\s+(?:new\s+)?"
-                                        + lexicon.lists["served"] + r")(?:\s+(?:tells|says|admits|discloses|mentions)"
-                                        r"(?:\s+(?:you|staff))?(?:\s+that)?\s+(?:they|he|she))?$"),
+                 when_anyone=re.compile(r"(?:" + _WHEN + r"|" + _HOW_HANDLE + r")(?:"
+                                        r"(?:someone|somebody|anyone|anybody)" + _TELLS.format(to="you|staff") + "|"
+                                        r"(?:a|an|any)\s+(?:new\s+)?(?:" + lexicon.lists["served"] + ")"
+                                        + _TELLS.format(to="you|staff|me|us") + r")$"),
                  head_index=_head_index(rules))
 
 
