@@ -337,6 +337,10 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
     # a condition the sources never name, asked as what a treatment is for ("helps w")
     ("is ECT ever used for delirium tremens or severe alcohol withdrawal", "alcohol withdrawal"),
     ("any evidence TMS helps w meth or cocaine cravings? heard its being trialled for addiction", "stimulant use"),
+    # safety asked of someone who already has a condition
+    ("is ECT safe for someone who already has dementia? will it make their dementia worse", "contraindications"),
+    # the observations nurses make, asked as what and how often
+    ("what obs should nurses do during a ketamine infusion, like how often bp and sats", "monitoring"),
 ])
 def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
     reply = answerer.ask(question)
