@@ -185,12 +185,14 @@ def _someone_else_opens(before: str) -> bool:
     return any(lang.third_subject is not None and lang.third_subject.search(before) for lang in languages.values())
 
 
-# A clause told to or by someone ("dit que", "dijo que", "gesagt, dass", "detto che"): its verb's tense follows
-# the telling, not the time of what was felt.
-_GERUND = re.compile(r"\w+(?:ndo|nd)\b")  # "diciendo", "dicendo", "dizendo": a telling with no person
-# ... and not one the writer tells ("j'ai dit que", "eu disse que"), or tells of themselves ("disse que vou ...").
+# A telling with the subject left unsaid is someone else's (see `_decide`), unless it is a gerund, which has no person
+# ("diciendo", "dicendo", "dizendo"), the writer tells it ("j'ai dit que", "eu disse que"), or tells of themselves
+# ("disse que vou ...").
+_GERUND = re.compile(r"\w+(?:ndo|nd)\b")
 _FIRST_TELLER = re.compile(r"(?:\b(?:yo|je|j|eu|io|ich)\b[^.!?,]{0,20}|\b(?:ai|ho|he|habe)\s+)$")
 _FIRST_PERSON = re.compile(r"\b(?:yo|je|j|moi|eu|io|ich|quiero|voy|quero|vou|voglio|vado|veux|vais|will|werde|me|m)\b")
+# A clause told to or by someone ("dit que", "dijo que", "gesagt, dass", "detto che"): its verb's tense follows
+# the telling, not the time of what was felt.
 _COMPLEMENTISER = re.compile(r"(?:^|\s)(?:que|qu'|dass|che)\s*$")
 
 

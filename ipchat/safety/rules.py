@@ -1631,7 +1631,7 @@ def _names_own_person(R: Rules, text: str) -> bool:
                for m in _OWNED.finditer(text))
 
 
-def _date_booked(R, norm: str) -> bool:
+def _date_booked(R: Rules, norm: str) -> bool:
     """Whether every date the writer says they picked is an appointment: "Finally got the date!! booked for the 14th".
     The booking must be in the date's own clause, after it in that sentence, or in the next: a TMS question elsewhere
     does not make "I've picked a date" one, nor does "bf keeps saying TMS will work, he doesnt know ive picked a date"."""
