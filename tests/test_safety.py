@@ -1732,3 +1732,44 @@ def test_a_crisis_read_in_a_message_about_someone_else_is_not_carried_as_the_wri
 def test_lies_denied_someones_claimed_clients_told_documentaries_tellers_letters_ratings_and_goodbyes(
         history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # A question the writer was asked, answered: yes makes it their own statement, now, whatever the question's tense;
+    # no (in the next sentence too) leaves it theirs to deny; unanswered it stays what might be.
+    ([], "the tms nurse asked if i was suicidal and i said yes", "crisis"),
+    ([], "the tms nurse asked if i was suicidal. honestly i am", "crisis"),
+    ([], "people keep asking if im suicidal since the wife died. im not, just sad and sore with the sciatica",
+     "clinical"),
+    (["people keep asking if im suicidal since the wife died. im not, just sad and sore with the sciatica"],
+     "would tms help grief type depression or is it more for the long term stuff", "clinical"),
+    ([], "last year the gp asked if i was suicidal and i said yes, ect fixed it", "concern"),
+    # Words given back to the writer's own old diary, with the writer doing better now: a past, not a crisis.
+    (["i want to die. i want to die. i want to die."],
+     "thats what i found written in my old diary from 2015. doing loads better now but it shook me. do ppl relapse "
+     "after ECT?", "concern"),
+    # Every screening question answered yes for the writer, plan and intent among them.
+    ([], "Ex-coxswain, 61. I know the risk screening questions, I asked them for a living. Yes to all of them for me "
+         "right now, plan and intent included. Does ketamine work within days?", "crisis"),
+    # Pills counted out and kept since a day, after a screening question lied to.
+    ([], "Had my first TMS session today and the tech asked the suicide question and I said no. I lied. The pills have "
+         "been counted out in a tub since Friday. Do I tell them next time or is there no point", "crisis"),
+    ([], "mums tablets have been counted out into the dosette for the week, can she still have ECT", "none"),
+    # A mind made up, beside a treatment's point denied.
+    ([], "whats the point of TMS when ive already made my mind up. save the helpline numbers", "crisis"),
+    # An outing with its safety gear left off, with a day, and others spared the cost of the writer.
+    ([], "lol its fine im just gonna go for a long swim with no lifejacket on sunday, save the nhs the cost of the "
+         "ketamine", "crisis"),
+    ([], "can i go swimming with no lifejacket in the pool after ect", "none"),
+    ([], "would TMS save the nhs the cost of long admissions compared with ect", "none"),
+    # Someone else's words that the family would do better with the insurance are theirs: a concern.
+    ([], "my husband's on the MRT and since the avalanche recovery in feb he's been saying stuff like 'the kids would "
+         "be better off with the insurance money'. he's booked for a TMS assessment. how do I bring it up with his "
+         "doctor without him knowing it was me", "concern"),
+    # "drown him myself" says who would do it: a threat on an annoyance, laughed off.
+    ([], "if the coxswain makes us do one more capsize drill in january i swear ill drown him myself haha. anyway can "
+         "you have TMS the same day as a dental anaesthetic", "none"),
+])
+def test_questions_answered_diaries_dated_screens_endorsed_outings_unprotected_and_insurance_reported(
+        history, message, level) -> None:
+    assert assess(message, history=history).level == level

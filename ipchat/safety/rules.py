@@ -1122,6 +1122,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                 and not _CONFIRMED.search(sentence[max(sentence.find(clause), 0) + match.end():]):
             return ("clinical", "clinical.attributed")  # "will it make the assessor assume I'm suicidal?": feared, not told
         at_sentence = max(sentence.find(clause), 0)
+        asked_yes = False  # asked, and answered yes: the writer's own statement, not a hypothetical
         if subject is not None and cues["asked_if"].search(clause[:sub_start]):
             # "my GP asked if ive had thoughts of self harm and i genuinely havent": asked, and answered no, in the
             # sentence or the next ("... harming myself. i said no"), and not taken back anywhere after the question.
@@ -1129,6 +1130,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             rest = message[message.find(sentence):] if message and sentence in message else sentence
             if cues["answered_no"].search(answer) and not cues["lied"].search(rest, at_sentence + sub_start):
                 return ("clinical", "clinical.attributed")
+            asked_yes = bool(cues["answered_yes"].search(answer))
         if (no_longer or negated) and _returns_after(cues, message or sentence, clause, match):
             # denied for a while, and come back since: it is now
             return ("crisis", "crisis.first_person" if person == "first" else "crisis.implicit_first_person")
@@ -1136,7 +1138,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             return ("concern", "concern.past_self")
         if negated:
             return ("clinical", "clinical.negated")
-        if subject is not None and not owned and (cues["hypothetical"].search(before_subject)
+        if subject is not None and not owned and not asked_yes and (cues["hypothetical"].search(before_subject)
                                     or cues["hypothetical_ahead"].search(before_subject)
                                     or _IF_URGE.search(clause, 0, match.start())
                                     or _IF_OPENS.search(clause, 0, match.start())
@@ -1218,6 +1220,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             rest = (message or sentence)
             at_message = rest.find(clause)
             recent = not cues["stopped_after"].search(rest[at_message + match.end():] if at_message >= 0 else after)
+        # "the nurse asked if i was suicidal and i said yes": the question's past tense is the asking's, not the state's.
+        if asked_yes and not distant:
+            recent = True
         if rule.tense == "event":
             past = distant and not recent
         else:
