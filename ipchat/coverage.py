@@ -59,8 +59,11 @@ _ASKED_BY_PHRASE: dict[str, str] = {
                   # "how well does it work tho, any numbers?": how many respond, in figures
                   # "does it actually work, like any numbers on it": whether it works, in figures
                   r"\b(how (well|effective(ly)?|successful)|(does|do|did) (it|they|this|that|\w+) (actually |really |even )?work)\b"
-                  r"[^.?]{0,40}\b(any|got|some|the) (numbers|stats|statistics|figures|percentages)"
-                  r"(\s+(i|we|you)\s+(can|could)\s+\w+|\s+(on|for) (it|that|this|them))?\W*$",
+                  # ... asked after the question mark, and followed by who the figures are for and another
+                  # question: "does tms actually work?? any numbers i can give the family, and does it last"
+                  r"(\?+\s*)?[^.?]{0,40}\b(any|got|some|the) (numbers|stats|statistics|figures|percentages)"
+                  r"(\s+(i|we|you)\s+(can|could)\s+\w+(\s+(to\s+)?(the|my|our|his|her|their|a)\s+\w+)?"
+                  r"|\s+(on|for) (it|that|this|them))?\W*($|(and|or|but|plus)\b)",
     "duration": _CLAUSE + r"how long\b|" + _CLAUSE + r"how many " + _TIME_UNIT + r"\b",
     "count": _CLAUSE + r"how many\b",
     # a measured value to act on: "at what reading do we stop it?", "what's the cut-off?"

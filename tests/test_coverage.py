@@ -27,6 +27,8 @@ from ipchat.coverage import TreatmentCoverage, expected_types, named_treatments,
     ("how well does ECT work with the numbers of sessions it needs?", ()),
     ("and how well does it actually work - any numbers i can quote?", ("percentage",)),
     ("and does it actually work, like any numbers on it", ("percentage",)),  # whether it works, in figures
+    # ... asked after the question mark, with whom the figures are for and another question after them
+    ("does tms actually work?? any numbers i can give the family, and does it last", ("percentage",)),
     ("does it work on the first go, any numbers on the ward yet", ()),  # figures of a ward, not asked of the sources
     # a question embedded after a verb of knowing or asking
     ("a daughter wants to know how many ECT sessions her mum is likely to need. roughly?", ("count",)),
@@ -184,6 +186,11 @@ def answerer(real_retriever):
     # Pregnancy is spoken of for the procedures ("certain medications can be harmful to a developing fetus"):
     # it is no answer for a drug.
     ("can you have ketamine infusions when pregnant?", "discusses pregnancy for ketamine"),
+    # Whether a treatment the sources never mention belongs to the field they cover: nothing in them says.
+    ("are psilocybin/magic mushroom treatments used in interventional psychiatry for depression yet?",
+     "never mention psilocybin"),
+    # Safety in someone with a condition, in ward shorthand ("w" for "with").
+    ("is TMS safe in someone w epilepsy? had a seizure 2 yrs ago", "discusses contraindications"),
 ])
 def test_declines_what_the_sources_do_not_hold(answerer, question, note):
     reply = answerer.ask(question)
@@ -196,6 +203,7 @@ def test_declines_what_the_sources_do_not_hold(answerer, question, note):
     ("tms response rate %", "83%"),
     ("how long does the seizure last in ECT", "ninety seconds"),
     ("how many ketamine infusions do patients start with", "one to three infusions"),
+    ("does tms actually work?? any numbers i can give the family, and does it last", "83%"),
 ])
 def test_answers_figures_the_sources_state(answerer, question, quoted):
     reply = answerer.ask(question)
