@@ -1773,3 +1773,63 @@ def test_lies_denied_someones_claimed_clients_told_documentaries_tellers_letters
 def test_questions_answered_diaries_dated_screens_endorsed_outings_unprotected_and_insurance_reported(
         history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # "can't ... without" and "never ... without" say it always is; a plain negation still denies.
+    ([], "i never go a day without thinking about killing myself", "crisis"),
+    ([], "i cant even look at her anymore without feeling like a burden on her", "crisis"),
+    ([], "i never want to die without seeing my kids grow up", "clinical"),
+    # A self-cut with its particle after the part cut; hands are cut up by accident.
+    ([], "sliced my arms up again in the club bathroom today", "crisis"),
+    ([], "sliced my hands up on the skate blades sharpening them", "none"),
+    # A question said to be about no one: the writer denies it of themselves, or asks for a policy.
+    ([], "to be clear this isnt about me hurting myself, im fine, but i read TMS can make suicidal thoughts worse at "
+         "the start. is that true?", "clinical"),
+    ([], "training q: how should funeral staff respond when a bereaved relative says they want to die too? we're "
+         "writing a policy, its not about anyone in particular", "clinical"),
+    # A generic question the writer answers for themselves, the verb left to stand for the act.
+    ([], "does the hospital still do ECT if youve overdosed the night before? because i did. like 15 of the "
+         "painkillers", "crisis"),
+    ([], "can you drive after ECT? i did once and it was fine", "none"),
+    # A clause opening with its verb goes on with the clause before's subject.
+    ([], "my brother's in the trade too, came out of hospital after an od last month, now having ECT", "concern"),
+    # One set apart from the group better off without him is that one.
+    ([], "last night he said me and the kids would be better off without him. how do i get him to see someone",
+     "concern"),
+    # Saying yes to a treatment is consent, not a screening answer.
+    (["lads at work keep asking if im suicidal since i went quiet", "im not, im fine, not going to do anything daft"],
+     "i just want to know if ketamine is addictive before i say yes to it", "none"),
+    # A date after which nothing will matter.
+    ([], "q about ECT, does it wreck your memory? just curious, not that it'll matter much after the 14th", "crisis"),
+    # A prized thing given away, beside the will and debts settled; alone, a gift.
+    ([], "gave my good spanners to the apprentice, sorted the will, paid off the mooring fees for the year", "crisis"),
+    ([], "gave my favourite jumper to my sister", "none"),
+    # The thoughts not had since the treatment began.
+    (["last winter i kept having thoughts of ending it out on the breakwater"],
+     "havent had them at all since the infusions started thank god. how often do people usually need boosters",
+     "concern"),
+    # Signs of a past time in more than one place: a past near-attempt, a concern.
+    ([], "last winter i was stood at the quarry edge at 4am ready to go", "concern"),
+    # A film's scene and the film on television are not the writer's plan.
+    (["that bit at the end where they drive off the cliff got me every time"],
+     "thelma and louise on tonight lol. unrelated but does ECT hurt", "clinical"),
+    # Other languages: words told to the writer are the teller's, told in any tense; an "if I ever again"; a means to
+    # be used on the writer; someone's things given to friends.
+    ([], "ontem disse-me ao telefone que queria morrer para a dor parar. o que é que eu faço?", "concern"),
+    ([], "mi madre me dijo ayer que quería morir, no sé qué hacer", "concern"),
+    ([], "mia madre mi ha detto ieri che vuole morire, non so cosa fare", "concern"),
+    ([], "meine mutter hat mir gestern gesagt, dass sie sterben will, ich weiss nicht was ich tun soll", "concern"),
+    ([], "ich habe dem arzt gesagt, dass ich sterben will, was passiert jetzt", "crisis"),
+    ([], "Se eu algum dia voltar a pensar em me matar, posso pedir à clínica de EMT para me atender no mesmo dia?",
+     "concern"),
+    ([], "J'ai accès à tout ce qu'il faut au labo, le formol, tout. Je pense sérieusement à m'en servir sur moi.",
+     "crisis"),
+    ([], "Mon fils de 19 ans a donné son vélo et sa console à ses copains cette semaine. Il est sous kétamine depuis "
+         "un mois. Est-ce que je dois m'inquiéter ?", "concern"),
+    # A lethal amount asked "actually".
+    ([], "generic question, how much amitriptyline is actually fatal? ive always wondered", "concern"),
+])
+def test_without_undoing_a_negation_asides_about_no_one_elided_subjects_dates_and_tellings_in_other_languages(
+        history, message, level) -> None:
+    assert assess(message, history=history).level == level

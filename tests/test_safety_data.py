@@ -97,6 +97,17 @@ def test_unknown_kind_or_check_is_refused() -> None:
             build_rules(LEXICON, entries, ())
 
 
+def test_a_group_that_names_no_person_the_rules_read_is_refused() -> None:
+    # "who12" is read by no one: the pattern's person would go unread, so the data is refused at load
+    entries = build_entries(_rule(pattern=["sliced (?P<who12>my) arms up"], must_match=["sliced my arms up"]),
+                            "rule", LEXICON, "patterns.toml")
+    with pytest.raises(SafetyDataError, match="unknown group who12"):
+        build_rules(LEXICON, entries, ())
+    entries = build_entries(_rule(pattern=["sliced (?P<who8>my) arms up"], must_match=["sliced my arms up"]),
+                            "rule", LEXICON, "patterns.toml")
+    assert build_rules(LEXICON, entries, ())
+
+
 def test_a_list_without_words_is_refused() -> None:
     with pytest.raises(SafetyDataError, match=r"\[list.empty\]"):
         build_lexicon({"list": {"empty": {"words": [], "must_match": ["x"]}}})

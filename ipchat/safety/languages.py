@@ -191,6 +191,10 @@ def _someone_else_opens(before: str) -> bool:
 _GERUND = re.compile(r"\w+(?:ndo|nd)\b")
 _FIRST_TELLER = re.compile(r"(?:\b(?:yo|je|j|eu|io|ich)\b[^.!?,]{0,20}|\b(?:ai|ho|he|habe)\s+)$")
 _FIRST_PERSON = re.compile(r"\b(?:yo|je|j|moi|eu|io|ich|quiero|voy|quero|vou|voglio|vado|veux|vais|will|werde|me|m)\b")
+# ... and one told to the writer is someone else's, whatever the verb's person ("ontem disse-me ao telefone que queria
+# morrer", "me dijo que", "mi ha detto che", "m'a dit que", "hat mir gesagt, dass").
+_TO_WRITER_BEFORE = re.compile(r"(?:\b(?:me|mi|nos|ci)\s+|\bm')$")
+_TO_WRITER_INSIDE = re.compile(r"-(?:me|nos)\b|\b(?:mir|uns)\b")
 # A clause told to or by someone ("dit que", "dijo que", "gesagt, dass", "detto che"): its verb's tense follows
 # the telling, not the time of what was felt.
 _COMPLEMENTISER = re.compile(r"(?:^|\s)(?:que|qu'|dass|che)\s*$")
@@ -236,7 +240,8 @@ def _decide(phrase: Phrase, language: Language, sentence: str, match: re.Match,
     # ("ieri sera a cena ha detto che vuole farla finita": he said it), unless the telling is a gerund, which has no
     # person ("sto dicendo che ...").
     told = language.told.search(before) if language.told is not None else None
-    if told and (_someone_else_opens(sentence[: match.start()]) or (
+    if told and (_someone_else_opens(sentence[: match.start()]) or _TO_WRITER_BEFORE.search(before, 0, told.start())
+                 or _TO_WRITER_INSIDE.search(told.group(0)) or (
             phrase.person == "clause" and not _GERUND.search(told.group(0))
             and not _FIRST_TELLER.search(before, 0, told.start()) and not _FIRST_PERSON.search(before, told.end()))):
         return "concern", "concern.third_person"

@@ -181,6 +181,9 @@ _THING_SUBJECT = re.compile(
     r"|article|study|book|novel|film|show|episode|course|class|seminar|debate|title|agenda|training|handout)'?s?\s*$"
 )
 _COMPANY_BEFORE = re.compile(r"\b(?:with|beside|alongside|next to|behind|near)\s+$")
+# A gerund the clause's subject does, after an object pronoun: "i cant even look at her anymore without feeling like
+# a burden on her" (the one who feels is the one who looks).
+_GERUND_ADJUNCT = re.compile(r"\s+(?:(?:anymore|any more|again|now)\s+)?(?:without|before|after|instead of|rather than)\s+[a-z]+ing\b")
 _OBJECT_VERB = re.compile(
     r"\b(?:sent|send|sends|texted|texts|told|tells|showed|shows|gave|gives|handed|messaged|called|asked|emailed"
     r"|wrote|write|writing|written|give|giving|given|hand|bought|buy|owe|owed"
@@ -431,6 +434,11 @@ def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
     scope = entry.get("scope", "clause")
     if scope not in ("clause", "sentence"):
         raise SafetyDataError(f"{where}: scope must be clause or sentence, not {scope!r}")
+    unknown = sorted(set(entry.pattern.groupindex) - set(_WHO_GROUPS) - _OTHER_GROUPS)
+    if unknown:
+        # A group `_who` does not read names no one: the pattern's person would go unread.
+        raise SafetyDataError(f"{where}: unknown group {', '.join(unknown)}; a person is named by "
+                              f"{', '.join(_WHO_GROUPS)}")
     return Rule(entry.id, entry.get("item", ""), entry.pattern, kind, tense, default,
                 fixed if kind == "fixed" else None, CHECKS[check](cues, pills) if check else None, needs_context,
                 scope == "sentence", literal_heads(entry.pattern) or required_heads(entry.pattern))
@@ -540,9 +548,11 @@ _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|some)\s+(?:\w+\s+)?$")
 # acutely suicidal").
 _ROLE_NAMED = re.compile(r"\b(?:if|when|where|once|whether) the (?:person|patient|pt|client|individual|service user)$")
 # "they" standing for people in general named just before: "turn people away if they have a history of ..."
-# ... or one person of a kind, in a question about what is done ("what's the protocol if a patient says they're ...").
+# ... or one person of a kind, in a question about what is done ("what's the protocol if a patient says they're ...",
+# "how should funeral staff respond when a bereaved relative says they want to die too").
 _GENERIC_ONE_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:a|an|any)\s+(?:\w+\s+)?"
-                               r"(?:patient|client|person|student|child|teenager|teen|kid|resident|service user|pt)\s+(?:who\s+|that\s+)?"
+                               r"(?:patient|client|person|student|child|teenager|teen|kid|resident|service user|pt|relative|"
+                               r"family member|member of the public|customer|caller|mourner)\s+(?:who\s+|that\s+)?"
                                r"(?:says|said|tells (?:you|us|staff|the \w+)|reports|admits|discloses|mentions)\s+(?:that\s+)?$")
 _GENERIC_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bthese )(?<!\bthose )"
                            r"\b(?:people|patients|pts|clients|folks|individuals|someone|somebody|anyone|anybody)\b"
@@ -606,6 +616,10 @@ _AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|
 _THIRD_VERB_OPENS = re.compile(r"^\W*(?:keeps|has|is|does|says|talks|wants|goes|thinks|texts|posts|jokes|mentions|reckons|seems|tells|writes|plans)\b"
                                r"(?!\s+(?:it|this|that|there|he|she|they|you|i|we|a|an|the|my|your|his|her|their|anyone|someone)\b)")
 _THIRD_SELF = re.compile(r"\b(?:himself|herself|hisself)\b")
+# A clause that opens with a verb in the past, its subject left out ("..., came out of hospital after an od").
+_DROPPED_PAST = re.compile(r"^\W*(?:(?:and|then|just|only|also|recently|since)\s+)?(?:came|went|ended up|wound up|landed|"
+                           r"was|were|got|spent|had to|been|has been|had been|is just|is now)\s+(?:out|back|home|in|into|up|"
+                           r"admitted|discharged|released|sent|taken|kept|rushed|off)\b")
 # An example set after a clause, with no subject of its own ("..., like wanting to not exist", "..., like saving
 # them"): it says more of that clause, so it is that clause's subject's, at that clause's time.
 _ELABORATES = re.compile(r"^\W*(?:like|as in|i mean|such as|kind of like|sort of like)\s+(?:(?:just|really|actually|properly)\s+)?$")
@@ -775,6 +789,9 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
           and _OBJECT_VERB.search(clause, 0, last.start()) and _GIVEN_THING.match(clause, last.end())):
         # "i wrote her a letter for after": the one written to, not who acts.
         return _walk_back(R, clause, last.start())
+    elif (last.group("third") in ("him", "her", "them") and len(matches) > 1
+          and _GERUND_ADJUNCT.match(clause, last.end()) and _PREPOSITION_BEFORE.search(clause, 0, last.start())):
+        return _walk_back(R, clause, last.start())
     elif last.group("third"):
         # "someone with a history of attempts" describes a kind of person, like "patients".
         # ... and so does "(faster) for someone who is suicidal".
@@ -806,13 +823,18 @@ def _walk_back(R: Rules, clause: str, anchor: int) -> _Subject | None:
     return _Subject(person, last.start(), last.end())
 
 
+# The groups of a pattern that name its person ("subj" last: a subject pronoun), and the others a pattern may hold.
+_WHO_GROUPS = ("who", "who2", "who3", "who4", "who5", "who6", "who7", "who8", "who9", "who10", "who11", "subj")
+_OTHER_GROUPS = frozenset({"head", "head2", "act", "q", "rest"})
+
+
 def _who(match: re.Match, nouns: re.Pattern | None = None,
          owned: re.Pattern | None = None) -> tuple[str | None, str | None]:
     """The person a pronoun inside the pattern names, and that pronoun. A possessive followed by a
     person ("my girlfriend's wrists") names that person, unless what follows is a thing they own (cue.owned_thing):
     "gave my nans ring to my niece" is the writer's act."""
     groups = match.groupdict()
-    for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7", "who8", "who9", "who10", "who11"):
+    for name in _WHO_GROUPS[:-1]:
         value = groups.get(name)
         if value:
             noun = nouns.match(match.string, match.end(name) + 1) if nouns is not None and value in ("my", "our") \
@@ -831,7 +853,7 @@ def _who(match: re.Match, nouns: re.Pattern | None = None,
 
 def _group_of(match: re.Match, value: str) -> str:
     """The name of the who-group of `match` that captured `value`."""
-    return next(name for name in ("who", "who2", "who3", "who4", "who5", "who6", "who7", "who8", "who9", "who10", "who11", "subj")
+    return next(name for name in _WHO_GROUPS
                 if match.groupdict().get(name) == value)
 
 
@@ -888,6 +910,15 @@ def _contrast_between(contrast: re.Pattern, clause: str, start: int, match: re.M
 _CONDITION_NOT = re.compile(r"\b(?:if|unless|once|when)\s+(?:it|this|that|they|he|she|you|the\s+\w+|\w+)\s+"
                             r"(?:does|do|did|is|are|was|were|has|have|will|would|can|could)\s*$")
 _BARE_ADVERB = re.compile(r"^\s*(?:(?:really|even|actually|truly|just|ever)\s+)*$")
+
+
+_WITHOUT_GERUND = re.compile(r"\bwithout\s+(?:even\s+|really\s+|once\s+)?[a-z]+ing\b")
+
+
+def _without_between(clause: str, start: int, match: re.Match) -> bool:
+    """Whether "without" and a gerund begin between `start` (a negation's end) and the start of `match`."""
+    found = _WITHOUT_GERUND.search(clause, start, match.end())
+    return found is not None and found.start() < match.start()
 
 
 def _denies_condition(clause: str, negation: re.Match, match: re.Match) -> bool:
@@ -989,6 +1020,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             person = subject.person
         elif kind == "nominal" and owner_text and _PRO_DROP.match(prefix):
             person = "implicit"  # "just relapsed on self harm": a fragment with the writer left out
+        elif kind == "nominal" and previous and _DROPPED_PAST.match(clause) and (
+                told := getattr(_walk_back(R, previous, len(previous)), "person", None)) in ("first", "third"):
+            # "my brother's in the trade too, came out of hospital after an od last month": a clause that opens
+            # with its verb goes on with the subject of the clause before it.
+            person = told
         elif kind == "nominal":
             return ("clinical", "clinical.topic")  # "is self-harm common": owned by no one
         elif kind == "means":
@@ -1032,8 +1068,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         if pronoun in ("myself", "meself") and subject.person in ("third", "generic"):
             # "my friend keeps saying kill myself": the first person belongs to someone else's words.
             return ("concern", "concern.reported_speech")
-        if person == "third" and subject.person == "generic":
-            person = "generic"  # "why do people kill themselves"
+        if person == "third" and subject.person == "generic" and pronoun not in ("him", "her"):
+            # "why do people kill themselves"; not one person set apart from them: "he said me and the kids would
+            # be better off without him".
+            person = "generic"
 
     if (subject is not None and pronoun in ("i", "he", "she", "they", "we")
             and subject.person != _PERSON_OF[pronoun] and match.start() <= match.start(_group_of(match, pronoun))):
@@ -1099,6 +1137,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                        and not _contrast_between(cues["contrast"], clause, m.end(), match)
                        and not cues["denial_ended"].search(clause, m.end(), match.end())
                        and not _denies_condition(clause, m, match)
+                       # ... nor one undone by "without" and a gerund: "i never go a day without thinking about
+                       # killing myself", "i cant look at her without feeling like a burden" say it always is.
+                       and not _without_between(clause, m.end(), match)
                        # ... and not across a full stop the sentence split kept ("not getting renewed for sem 2.
                        # keep thinking everyone would be better off without me")
                        and not _STOP_BETWEEN.search(clause, m.end(), match.start())
@@ -1729,7 +1770,10 @@ def _read_message(text: str, context: bool) -> Reading:
     if resolved and signs and not self_risk and not scan.distress:
         past_signs += [sign for sign in signs if sign not in past_signs]
         signs = ()
-    if resolved and past_signs and RANK[scan.level] < RANK["concern"]:
+    # ... and signs of that time in more than one place with none now ("last winter i was stood at the quarry edge at
+    # 4am ready to go") tell of a past near-attempt: a concern, over or not.
+    past_only = bool(past_signs) and not signs and len(scan.sign_places) > 1
+    if (resolved or past_only) and past_signs and RANK[scan.level] < RANK["concern"]:
         for sign in past_signs:
             scan.fired.extend((sign, "concern.past_self"))
             scan.findings.append(Finding(sign, "cssrs.preparation", "concern", "concern.past_self"))
