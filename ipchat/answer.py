@@ -380,6 +380,7 @@ class Answerer:
                 # Named as who is told ("adverse effects to counsel an elderly pt on?"), it is a note as well;
                 # and so is a role or service it qualifies ("sports med doc, ... what fields does ... combine?").
                 decline = decline or any(not (_in_later_clause(query, m.start()) or _in_background(query, m.start())
+                                              or _in_aside(query, m.start())
                                               or cue("audience").search(query, 0, m.start())
                                               or cue("role_after").match(query, m.end())
                                               or cue("purpose").search(query, 0, m.start()) or outside(m.start()))
@@ -394,7 +395,8 @@ class Answerer:
         unnamed = [(name, position) for name, position in asked_for if name not in named]
         if unnamed:
             decline = decline or len(unnamed) == len(asked_for) and any(
-                not (_in_later_clause(query, position) or _in_background(query, position)) for _n, position in unnamed)
+                not (_in_later_clause(query, position) or _in_background(query, position) or _in_aside(query, position))
+                for _n, position in unnamed)
             mentioned = {name for sentence in pooled for name in conditions_named(sentence)}
             absent = [name for name, _p in unnamed if name not in mentioned]
             cautioned = [name for name, _p in unnamed if name in mentioned]
@@ -796,6 +798,34 @@ def _in_background(question: str, position: int) -> bool:
            for (a, b), ask in zip(sentences, asks)):
         return False
     return any(a <= position < b and not ask for (a, b), ask in zip(sentences, asks))
+
+
+def _in_aside(question: str, position: int) -> bool:
+    """True when `position` lies in an aside the question proper does not ask about: inside brackets ("one of our
+    pregnant pts (2nd trimester) ... why would pregnancy push them that way"), or in a statement clause before a
+    comma that a clause opening with a question word follows without pointing back at it ("kid says sertraline
+    isnt working after 10 days, how long do antidepressants take to fully kick in")."""
+    opened = question.rfind("(", 0, position)
+    if opened >= 0 and question.find(")", opened) >= position and ")" not in question[opened:position]:
+        return True
+    sentence = next(((a, b) for a, b in _sentences(question) if a <= position <= b), None)
+    if sentence is None:
+        return False
+    a, b = sentence
+    cut = question.find(",", position, b)
+    if cut < 0 or _CLAUSE_ASKS.search(question, a, cut) or not _TOLD_VERB.search(question, a, cut):
+        return False
+    rest = question[cut + 1:b]
+    return bool(_ASKING.match(rest.lstrip())) and not _POINTS_BACK.search(rest)
+
+
+# A clause that asks, or holds a question mark: not a statement set before the question.
+_CLAUSE_ASKS = re.compile(r"\?|^\W*(?:how|what|whats|what's|which|who|when|where|why|is|are|can|could|does|do|should|"
+                          r"would)\b", re.I)
+# ... and a statement tells something: someone says, thinks or has. A topic named before the question ("unilateral vs
+# bilateral ECT electrode placement, which has less memory loss") is what it asks about.
+_TOLD_VERB = re.compile(r"\b(?:says|said|tells|told|thinks|thought|reckons|feels|felt|asks|asked|wants|wanted|keeps|kept|"
+                        r"is|are|was|were|has|have|had|isnt|isn't|wasnt|wasn't|started|stopped|tried|got)\b", re.I)
 
 
 _POINTS_AT_STATEMENT = re.compile(r"\b(?:this|that|these|those|such)\b", re.I)

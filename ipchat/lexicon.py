@@ -91,17 +91,41 @@ _FILLER = (r"(?:(?:actually|really|even|exactly|usually|typically|generally|norm
            r"|keeps|keep|kept|still|always|constantly|sometimes|often)[\s-]+)?")
 
 
-def words_pattern(words, it: str | None = None, articles: bool = False) -> re.Pattern:
+_INFLECTABLE = re.compile(r"[a-z]*[bcdfgklmnprtvwxz]e?")  # a verb's base form: not "goes", "used", "asking"
+_UNINFLECTED = frozenset({"how", "the", "one", "each", "every", "per", "few", "more", "many", "this", "that", "first",
+                          "second", "third", "next", "last", "under", "for", "and", "not", "any", "all", "was", "why",
+                          "what", "when", "who", "which", "can", "will", "would", "could", "should", "had", "her",
+                          "our", "their", "your"})  # words that take no verb endings
+
+
+_ANYONE = r"(?:you|u|ya|they|we|he|she|i|people|patients|pts|docs|doctors)"
+
+
+def _inflected(word: str) -> str:
+    """`word` (the first of a lay phrase), with its verb endings when it is a verb's base form: "pull together" is
+    also "pulling together", "pulled together"; "put under" also "putting under"; "make sense" also "making sense"."""
+    if len(word) < 3 or word in _UNINFLECTED or not _INFLECTABLE.fullmatch(word):
+        return re.escape(word)
+    if word.endswith("e"):
+        return re.escape(word[:-1]) + r"(?:e|es|ed|ing)"
+    last = re.escape(word[-1])
+    return re.escape(word) + rf"(?:s|es|ed|ing|{last}ed|{last}ing)?"
+
+
+def words_pattern(words, it: str | None = None, articles: bool = False, loose: bool = False) -> re.Pattern:
     """Any of `words` as whole phrases, any case, spaces matching spaces or hyphens, with a filler adverb
     allowed between two words. With `it` (a pattern naming the treatments), the word "it" of a phrase may
     also be a treatment named: "how is it given" is asked by "how is the ketamine given", "keep having it"
     by "keep having ECT sessions". With `articles`, an article inside a phrase may be left out, as ward
-    shorthand leaves it ("if pt responds" for "if the patient responds"). An apostrophe may be curly or left out.
+    shorthand leaves it ("if pt responds" for "if the patient responds"). With `loose`, the first word of a
+    phrase of two or more may take a verb's endings (`_inflected`: "pulling together" for "pull together"), and
+    "you" may be anyone ("the first thing they try" for "first thing you try"). An apostrophe may be curly or
+    left out.
     """
     def phrase(word: str) -> str:
         parts = word.lower().split(" ")
         gap = r"[\s-]+" + _FILLER
-        text = re.escape(parts[0])
+        text = _inflected(parts[0]) if loose and len(parts) > 1 else re.escape(parts[0])
         for n, part in enumerate(parts[1:], start=1):
             # ... in a phrase of four words or more: "to the head" without its article is "head to head".
             if articles and len(parts) >= 4 and part in ("the", "a", "an") and n < len(parts) - 1:
@@ -110,6 +134,8 @@ def words_pattern(words, it: str | None = None, articles: bool = False) -> re.Pa
                 text += gap + re.escape(part)
         if it is not None:
             text = re.sub(r"(?<![\w'])it(?![\w'])", lambda _m: f"(?:it|{it})", text)
+        if loose:
+            text = re.sub(r"(?<![\w'])you(?![\w'])", lambda _m: _ANYONE, text)
         # An apostrophe may be typed curly or left out: "haven't worked" is also "havent worked".
         return text.replace("'", "['’]?")
     alternatives = sorted({phrase(w) for w in words}, key=len, reverse=True)
@@ -282,7 +308,7 @@ def build_lexicon(data: dict) -> Lexicon:
         if not isinstance(source, str) or not source:
             raise LexiconError(f"{where}: source is missing")
         words = _strings(entry, "words", where)
-        lay.append(Lay(source, words, words_pattern(words, named, articles=True)))
+        lay.append(Lay(source, words, words_pattern(words, named, articles=True, loose=True)))
         examples_of("lay", source, entry, where)
     terms = _terms(data.get("terms", {}))
     for n, entry in enumerate(data.get("aspect", []), start=1):
@@ -413,7 +439,8 @@ def lay_sources_added(query: str, within: str | None = None) -> list[str]:
     """The sources' words that `expand_lay` added to `query` (each as "(source)" after a lay word for it);
     with `within` (a part of `query`), only those whose lay word is in that part. A lay phrase that holds
     the sources' word itself ("what kind of drug is special K" for "drug") says what is asked of it as
-    surely, though nothing was added: its source counts too. So does the sources' word in the long form of
+    surely, though nothing was added: its source counts too, as it does when the sources' word stands anywhere
+    beside a lay phrase for it. So does the sources' word in the long form of
     shorthand the writer used ("pt w/ hx SUD (substance use disorder)", "GA (general anesthesia)"): it names
     what is asked as a lay word does, though a lay word for it beside it ("put under") then adds nothing."""
     lowered = query.lower()
@@ -426,8 +453,9 @@ def lay_sources_added(query: str, within: str | None = None) -> list[str]:
         elif f"({entry.source.lower()})" in lowered:
             if entry.pattern.search(plain):
                 found.append(entry.source)
-        elif entry.source.lower() in lowered and any(_alias_pattern(entry.source).search(m.group(0))
-                                                     for m in entry.pattern.finditer(plain)):
+        elif _alias_pattern(entry.source).search(plain) and entry.pattern.search(plain):
+            # ... and so does the sources' word asked beside a lay phrase for it ("pt in recovery from alcohol/drugs
+            # ..., can it be addictive").
             found.append(entry.source)
     return found
 

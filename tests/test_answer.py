@@ -687,3 +687,29 @@ def test_forget_queries_empties_the_retrievers_and_the_safety_models_caches(answ
     assert answerer.safety_embed.get(question) is not None and len(answerer.retriever._vectors) > 0
     answerer.forget_queries()
     assert answerer.safety_embed.get(question) is None and len(answerer.retriever._vectors) == 0
+
+
+@pytest.mark.parametrize(("question", "note"), [
+    # a detail in brackets is an aside: the stage of pregnancy is not what is asked
+    ("one of our pregnant pts (2nd trimester) said her psych wants her to do a procedure instead of meds for her "
+     "depression, why would pregnancy push them that way", "No indexed passage discusses the stage of pregnancy."),
+    # a statement clause before the comma, the question after it with its own subject: who says it is an aside
+    ("kid says sertraline 'isnt working' after 10 days, how long do antidepressants take to fully kick in again",
+     "No indexed passage discusses age."),
+])
+def test_an_aside_in_brackets_or_a_statement_clause_before_the_question_is_a_note(answerer, question, note):
+    reply = answerer.ask(question)
+    assert not reply.abstained and note in reply.notes
+
+
+def test_an_aside_is_asked_when_the_question_after_it_points_back_or_stands_alone(answerer):
+    # the question after the comma leans on the clause before it: the age is asked
+    reply = answerer.ask("my 15 year old, can he have ECT")
+    assert reply.declined and "No indexed passage discusses age." in reply.notes
+    # named in brackets and asked outside them, it is asked
+    assert answerer.ask("ECT for my son (15), is there an age limit?").declined
+
+
+def test_the_sources_word_asked_beside_its_lay_phrase_keeps_the_sentence_saying_it(answerer):
+    reply = answerer.ask("pt in recovery from alcohol/drugs asked if ketamine is safe for her, can it be addictive")
+    assert "substance use disorder" in reply.answer and "addictive properties" in reply.answer

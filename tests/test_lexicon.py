@@ -319,3 +319,28 @@ def test_an_aspect_reads_a_terms_list_wherever_it_names_it():
                                       "her meds haven’t helped, what next?"])
 def test_a_lay_word_with_an_apostrophe_is_read_typed_any_way(question):
     assert "(ineffective)" in expand_lay(question)
+
+
+def test_a_lay_phrase_reads_its_verb_in_any_form_and_you_as_anyone():
+    from ipchat.lexicon import words_pattern
+
+    loose = words_pattern(["pull together", "first thing you try", "make sense of"], loose=True)
+    assert loose.search("what kind of science is this stuff actually pulling together??")
+    assert loose.search("it pulled together three fields")
+    assert loose.search("is it normally a first thing they try")
+    assert loose.search("making sense of it")
+    # only the first word takes endings, and only in the loose reading
+    assert not loose.search("pull togethering")
+    assert not words_pattern(["pull together"]).search("pulling together")
+    # "combining" is added for "pulling together"
+    assert "(combining)" in expand_lay("what kind of science is this interventional stuff actually pulling together?")
+
+
+def test_the_sources_word_asked_beside_a_lay_phrase_for_it_says_what_is_asked():
+    from ipchat.lexicon import lay_sources_added
+
+    # "in recovery from" stands for "addictive", and "addictive" is asked in the question's own words too
+    assert "addictive" in lay_sources_added("pt in recovery from alcohol/drugs asked if ketamine is safe for her, can "
+                                            "it be addictive")
+    # the word alone, with no lay phrase for it, is read as before
+    assert "addictive" not in lay_sources_added("is ketamine addictive?")
