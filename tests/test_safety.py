@@ -1833,3 +1833,39 @@ def test_questions_answered_diaries_dated_screens_endorsed_outings_unprotected_a
 def test_without_undoing_a_negation_asides_about_no_one_elided_subjects_dates_and_tellings_in_other_languages(
         history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # Not to be here by a time counted from now; away for a reason, it is not a farewell.
+    ([], "lol the hand surgeon said 6 weeks off work after the carpal tunnel op, jokes on him i wont be around in 6 "
+         "weeks. anyway can you do TMS with a wrist brace on", "crisis"),
+    ([], "i wont be around in 6 weeks, im moving to leeds for work", "none"),
+    # "the" names no one: things sealed in an envelope for someone are the writer's act.
+    ([], "Put the shop keys and the safe combo in an envelope for my son with a note saying sorry. Is it normal to feel "
+         "calm after you decide?", "crisis"),
+    # A lethal amount asked, the property right after the match, and the store someone else's: asked in general.
+    ([], "how many paracetamol does it take to be fatal? my mum keeps a massive stash in the shop kitchen and im "
+         "worried about her", "concern"),
+    ([], "how many paracetamol does it take to be fatal for me", "crisis"),
+    # How a clinic handles anyone who says they are suicidal.
+    ([], "men in the trades dont talk. how would a ketamine clinic handle someone who says theyre suicidal at intake? "
+         "like whats the protocol, do they admit you?", "clinical"),
+    # Tablets bought shop by shop so no one asks; bought from two shops for a reason, nothing.
+    ([], "bought paracetamol today, 4 packs from 4 different shops so nobody asked", "crisis"),
+    ([], "bought my prescription from two different pharmacies because one ran out", "none"),
+    # Written to each of the people left, and a thing left as in a will: two signs.
+    (["lost my seat on solo cornet to a 15 yr old lol. 30 years in that band",
+      "and the wife's moved out, took the kids to her mums"],
+     "ive written to both of them and left my cornet to the junior band. just want to know if ect would have been "
+     "worth trying, doesnt matter now really", "crisis"),
+    ([], "i wrote to both of them about the rota and left my music to the junior band", "none"),
+    # In German, a thing given away and letters laid out; in Italian, a brother's past attempt told with words
+    # between and his telling that there is no sense going on.
+    ([], "Ich habe meine Geige gestern meiner Schülerin geschenkt und die Briefe liegen jetzt auf dem Küchentisch.",
+     "crisis"),
+    ([], "ich habe meiner tochter mein altes fahrrad geschenkt", "none"),
+    (["Mio fratello suona il fagotto e l'anno scorso ha tentato il suicidio."],
+     "Adesso sta di nuovo male, dice che non ha senso continuare. La ketamina potrebbe aiutarlo?", "concern"),
+])
+def test_times_counted_from_now_envelopes_stores_of_others_shops_one_by_one_and_bequests(history, message, level) -> None:
+    assert assess(message, history=history).level == level

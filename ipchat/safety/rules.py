@@ -550,9 +550,10 @@ _ROLE_NAMED = re.compile(r"\b(?:if|when|where|once|whether) the (?:person|patien
 # "they" standing for people in general named just before: "turn people away if they have a history of ..."
 # ... or one person of a kind, in a question about what is done ("what's the protocol if a patient says they're ...",
 # "how should funeral staff respond when a bereaved relative says they want to die too").
-_GENERIC_ONE_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:a|an|any)\s+(?:\w+\s+)?"
+_GENERIC_ONE_THEY = re.compile(r"(?:(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:a|an|any)\s+(?:\w+\s+)?"
                                r"(?:patient|client|person|student|child|teenager|teen|kid|resident|service user|pt|relative|"
-                               r"family member|member of the public|customer|caller|mourner)\s+(?:who\s+|that\s+)?"
+                               r"family member|member of the public|customer|caller|mourner)|\b(?:someone|somebody|anyone|anybody))"
+                               r"\s+(?:who\s+|that\s+)?"
                                r"(?:says|said|tells (?:you|us|staff|the \w+)|reports|admits|discloses|mentions)\s+(?:that\s+)?$")
 _GENERIC_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bthese )(?<!\bthose )"
                            r"\b(?:people|patients|pts|clients|folks|individuals|someone|somebody|anyone|anybody)\b"
@@ -616,6 +617,8 @@ _AGO = re.compile(r"\b(?:an|one|two|three|a few|\d+)\s+(?:minutes?|mins?|hours?|
 _THIRD_VERB_OPENS = re.compile(r"^\W*(?:keeps|has|is|does|says|talks|wants|goes|thinks|texts|posts|jokes|mentions|reckons|seems|tells|writes|plans)\b"
                                r"(?!\s+(?:it|this|that|there|he|she|they|you|i|we|a|an|the|my|your|his|her|their|anyone|someone)\b)")
 _THIRD_SELF = re.compile(r"\b(?:himself|herself|hisself)\b")
+# How far after a means question's match its lethal property may stand ("does it take | to be fatal").
+_PROPERTY_REACH = len(" to actually be fatal")
 # A clause that opens with a verb in the past, its subject left out ("..., came out of hospital after an od").
 _DROPPED_PAST = re.compile(r"^\W*(?:(?:and|then|just|only|also|recently|since)\s+)?(?:came|went|ended up|wound up|landed|"
                            r"was|were|got|spent|had to|been|has been|had been|is just|is now)\s+(?:out|back|home|in|into|up|"
@@ -1111,7 +1114,9 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
         generic = pronoun not in ("i", "me", "my", "myself") and cues["generic_target"].search(message or sentence)
         # "how many mg of donepezil would be fatal": with no subject, what a dose would be is asked of
         # people in general; "how many would it take to not wake up" asks for an outcome.
-        generic = generic or (person == "implicit" and pronoun is None and bool(cues["lethal_property"].search(match.group(0))))
+        # ... and so is "how many paracetamol does it take to be fatal": the property right after the match.
+        generic = generic or (person == "implicit" and pronoun is None and bool(
+            cues["lethal_property"].search(clause, match.start(), match.end() + _PROPERTY_REACH)))
         # "how many of them would it take. the ones in the drawer": asked of a store the writer keeps.
         if (person in ("first", "implicit", "you") and not generic) or (
                 person in ("implicit", "generic") and pronoun is None and cues["own_stash"].search(message or sentence)):
