@@ -132,6 +132,9 @@ def _asking_start(question: str) -> int:
     return asking[-1] if asking else 0
 
 
+_WH_CLAUSE = re.compile(r"[,;]\s*(?:(?:and|but|so|like|ok|also)\s+)?(?:what(?:'s|s| is| are)?|which)\s", re.I)
+
+
 def expected_types(question: str) -> tuple[str, ...]:
     """The kinds of figure `question` asks for, in the order it asks for them; empty for most questions.
 
@@ -145,6 +148,11 @@ def expected_types(question: str) -> tuple[str, ...]:
     asking = question[at:]
     # "Does the guide give a remission percentage?" asks whether the sources state the figure: it asks for it.
     yes_no = bool(_YES_NO.match(asking)) and not _ASKS_SOURCES_FOR.match(asking)
+    # ... and a yes/no question followed by a clause that asks what ("does tms even work tho, whats the % who get
+    # better") asks for the figure that clause names, in that clause.
+    wh_clause = _WH_CLAUSE.search(asking) if yes_no else None
+    if wh_clause is not None:
+        yes_no, at = False, at + wh_clause.start()
     asked: list[tuple[int, str]] = []
     for kind, (phrase, keyword) in QUESTION_TYPES.items():
         match = phrase.search(question) or (keyword.search(question, at) if keyword is not None and not yes_no else None)

@@ -326,3 +326,15 @@ def test_followup_naming_an_uncovered_treatment_does_not_borrow_the_topic(answer
     assert reply.rewritten_query == "and is ECT safe with lithium?"
     # Safe with what the sources never mention: nothing in them can say.
     assert reply.declined and "The indexed sources never mention lithium." in reply.notes
+
+
+@pytest.mark.parametrize(("question", "kinds"), [
+    # a yes/no question, then a clause that asks what: the figure that clause names is asked
+    ("does tms even work tho, whats the % who get better", ("percentage",)),
+    ("does ECT hurt, what dose of anaesthetic do they use", ("dose",)),
+    # a figure named in the yes/no clause is still not asked
+    ("is ketamine an anesthetic at high doses, what else is it used for", ()),
+    ("is ECT 100% safe?", ()),
+])
+def test_a_clause_asking_what_after_a_yes_no_question_asks_for_its_figure(question, kinds):
+    assert expected_types(question) == kinds
