@@ -806,7 +806,7 @@ def _in_aside(question: str, position: int) -> bool:
     comma that a clause opening with a question word follows without pointing back at it ("kid says sertraline
     isnt working after 10 days, how long do antidepressants take to fully kick in")."""
     opened = question.rfind("(", 0, position)
-    if opened >= 0 and question.find(")", opened) >= position and ")" not in question[opened:position]:
+    if opened >= 0 and question.find(")", opened) >= position:  # the first ")" after the "(" closes it after `position`
         return True
     sentence = next(((a, b) for a, b in _sentences(question) if a <= position <= b), None)
     if sentence is None:

@@ -92,10 +92,9 @@ _FILLER = (r"(?:(?:actually|really|even|exactly|usually|typically|generally|norm
 
 
 _INFLECTABLE = re.compile(r"[a-z]*[bcdfgklmnprtvwxz]e?")  # a verb's base form: not "goes", "used", "asking"
-_UNINFLECTED = frozenset({"how", "the", "one", "each", "every", "per", "few", "more", "many", "this", "that", "first",
-                          "second", "third", "next", "last", "under", "for", "and", "not", "any", "all", "was", "why",
-                          "what", "when", "who", "which", "can", "will", "would", "could", "should", "had", "her",
-                          "our", "their", "your"})  # words that take no verb endings
+_UNINFLECTED = frozenset({"how", "one", "per", "few", "more", "that", "first", "second", "third", "next", "last", "under",
+                          "for", "and", "not", "all", "what", "when", "can", "will", "would", "could", "should", "had",
+                          "her", "our", "their", "your"})  # words of a verb's shape that take no verb endings
 
 
 _ANYONE = r"(?:you|u|ya|they|we|he|she|i|people|patients|pts|docs|doctors)"

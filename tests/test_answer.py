@@ -702,7 +702,7 @@ def test_an_aside_in_brackets_or_a_statement_clause_before_the_question_is_a_not
     assert not reply.abstained and note in reply.notes
 
 
-def test_an_aside_is_asked_when_the_question_after_it_points_back_or_stands_alone(answerer):
+def test_an_aside_is_asked_when_the_question_after_it_points_back_or_asks_it_outside_the_brackets(answerer):
     # the question after the comma leans on the clause before it: the age is asked
     reply = answerer.ask("my 15 year old, can he have ECT")
     assert reply.declined and "No indexed passage discusses age." in reply.notes

@@ -1777,7 +1777,7 @@ def _read_message(text: str, context: bool) -> Reading:
         signs = ()
     # ... and signs of that time in more than one place with none now ("last winter i was stood at the quarry edge at
     # 4am ready to go") tell of a past near-attempt: a concern, over or not.
-    past_only = bool(past_signs) and not signs and len(scan.sign_places) > 1
+    past_only = not signs and len(scan.sign_places) > 1
     if (resolved or past_only) and past_signs and RANK[scan.level] < RANK["concern"]:
         for sign in past_signs:
             scan.fired.extend((sign, "concern.past_self"))
