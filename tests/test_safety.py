@@ -1869,3 +1869,94 @@ def test_without_undoing_a_negation_asides_about_no_one_elided_subjects_dates_an
 ])
 def test_times_counted_from_now_envelopes_stores_of_others_shops_one_by_one_and_bequests(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # A Portuguese message is read as Portuguese though "só", "a" and "do" fold to English words: its "não tenho"
+    # denies.
+    ([], "não tenho pensamentos suicidas, só quero saber se a EMT pode ajudar com a dor crónica do cotovelo também, "
+         "ou se é só para a depressão", "clinical"),
+    # Marks said to come from a brace strap are the strap's; from a razor, the writer's.
+    ([], "for the record im not self harming, the marks on my arm are off the brace strap. but do you have to take "
+         "your brace off for ECT", "clinical"),
+    ([], "the marks on my arm are from the razor", "crisis"),
+    # A clause with its verb in the past and no subject goes on in the dated sentence before it.
+    ([], "Back in 2019 I tried to end it, overdosed after my divorce. I'm ok now, nothing like that for years, but the "
+         "depression's creeping back and I'm being referred for ECT. Will they hold the old attempt against me?",
+     "concern"),
+    ([], "i tried so hard, overdosed last night", "crisis"),
+    # A way looked up, the writer left out, beside a word said twice to mean it in full.
+    ([], "honestly if the elbow op doesnt work im done. not done like packing the job in, done done. already looked up "
+         "how. TMS consult thursday, probably wont bother going", "crisis"),
+    ([], "already looked up how to get to the clinic", "none"),
+    # Dark thoughts, "proper" ones, had last winter: a concern.
+    (["had proper dark thoughts last winter, wanted out tbh", "not like that now at all, season's been mint"],
+     "is it worth doing maintenance ketamine so it dont come back when we pull off the road in nov", "concern"),
+    # What a treatment does for anyone at all, and how a kind of clinic handles anyone: asked in general.
+    ([], "she wants to know is it true ketamine can stop someone being suicidal within hours", "clinical"),
+    ([], "my brother says ketamine could stop someone like him being suicidal", "concern"),
+    (["how do ketamine clinics handle someone who says theyre suicidal mid infusion, like whats the protocol"],
+     "training to be a peer support worker, doing shifts at a dog daycare meanwhile", "clinical"),
+    # Working out how to do it for when no one else is in; a job worked out for when someone is out, nothing.
+    (["my fella does the ice cream round, he thinks im fine cos i smile at the customers"],
+     "im not fine. ive been working out how to do it while hes out on the van all day, whens the best time nobody "
+     "would be home", "crisis"),
+    ([], "the shed needs fixing, ive been working out how to do it while hes out", "none"),
+])
+def test_a_language_told_by_its_own_words_marks_explained_dropped_past_subjects_and_questions_of_anyone(
+        history, message, level) -> None:
+    assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # Italian: someone told to want to disappear for ever; driving into a wall at full speed.
+    ([], "mio padre lavora alla discarica da trent'anni. da quando ha l'epicondilite dice che vorrebbe sparire per "
+         "sempre. inizia la TMS tra due settimane. come posso aiutarlo?", "concern"),
+    ([], "faccio l'autista dei bus notturni. stanotte ho pensato di andare a tutta velocità contro il muro del deposito, "
+         "a vettura vuota. ci penso ogni notte ormai e la chetamina non mi aiuta più.", "crisis"),
+    # Portuguese: pills kept, and taken all at once, in two sentences; kept alone, nothing.
+    ([], "sou motorista de autocarro noturno. já tenho os comprimidos guardados no cacifo. amanhã depois do turno "
+         "tomo-os todos de uma vez. a EMT não serviu de nada", "crisis"),
+    ([], "ja tenho os comprimidos guardados no cacifo", "none"),
+    # Pills necked; every tablet and a bottle of spirits with the writer; kept in a cupboard, nothing.
+    ([], "just necked a load of my antihistamines with the zopiclone, 30 odd. feeling heavy. dont really want help i "
+         "just wanted to tell somebody", "crisis"),
+    ([], "my lad thinks im on nights this week. im actually parked up at the reservoir with a bottle of vodka and every "
+         "tablet in the house. just want it over", "crisis"),
+    ([], "is it safe to drink after ECT, I have a bottle of vodka and all my meds in the cupboard", "none"),
+    # Everything ahead cancelled, and not to be around for any of it; with a reason, nothing.
+    ([], "cancelled the tms course, cancelled the dentist, cancelled everything booked for after the 20th. wont be "
+         "around for any of it", "crisis"),
+    ([], "cancelled the gym and the dentist, wont be around for any of it because im moving to leeds", "none"),
+    # Going over how it would be done; stepping in front of a train named by its time; walking onto the line when a
+    # train is due (when it is clear, work).
+    ([], "put my bus pass and uniform in a bag for the depot manager with a note saying sorry for the hassle. keep going "
+         "over how id do it on the drive home across the viaduct", "crisis"),
+    ([], "signal box, 2am, pollen pouring in thru the window, eyes like sandpaper. thinking the kindest thing i can do "
+         "for everyone is step off in front of the 0412. thats not a figure of speech", "crisis"),
+    ([], "been looking at the working timetable for the freight that comes thru at 03:40 and thinking about just "
+         "walking out onto the line when its due", "crisis"),
+    ([], "i walk out onto the line when its clear to check the points", "none"),
+    # A date and a place got, then a question about a treatment: not a booking; a treatment's date told is one.
+    ([], "honestly its just given me time to plan it properly. got the date, got the place. only thing i want to know "
+         "is if ECT memory loss would make me forget why i wanted to", "crisis"),
+    ([], "finally got the date! first ECT is on the 14th", "none"),
+    # A question of lethal heights beside the writer going up to look down again and again: asked for the writer.
+    ([], "what height does a fall need to be to definitely be fatal. theres a footbridge over the four track section "
+         "near my box and i keep going up there on my break and looking down", "crisis"),
+    ([], "what height does a fall need to be to definitely be fatal", "concern"),
+    # Asking to be given enough anaesthetic not to come round is a request, not a hypothetical; enough not to wake up
+    # during the treatment is a fear.
+    ([], "can i get the ECT lot to give me enough anaesthetic that i just dont come round. serious question", "crisis"),
+    ([], "will they give me enough anaesthetic that i dont wake up during ECT", "none"),
+    # Someone's wish to sleep and be no one's bother; to sleep and be no bother in the morning, nothing.
+    ([], "my mum keeps saying she'd like to 'go to sleep and not be a bother to anyone' since her ECT stopped working. "
+         "shes 70. how worried should i be", "concern"),
+    ([], "i'd like to go to sleep and not be a bother to anyone in the morning", "none"),
+    # Trains, in the plural, in the past.
+    ([], "back in 2019 i used to think about jumping in front of trains at work constantly. ECT sorted it. now the "
+         "depression is creeping back", "concern"),
+])
+def test_means_kept_and_taken_plans_left_unsaid_dates_not_booked_and_heights_looked_down_from(
+        history, message, level) -> None:
+    assert assess(message, history=history).level == level

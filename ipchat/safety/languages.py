@@ -266,13 +266,20 @@ _SHARED = frozenset("no on an as at he she we us e o de la se te ha ho um die".s
 
 
 def _foreign_counts(folded: str) -> tuple[int, int]:
-    """(English function words, the most function words of any one of the five languages) in `folded`."""
+    """(English function words, function words of one of the five languages) in `folded`, for the language
+    that tells most against English. A word that is a function word of both counts for neither: in "não
+    tenho pensamentos suicidas, só quero saber se a EMT pode ajudar ... do cotovelo" the folded "so", "a" and
+    "do" are as Portuguese as they are English."""
     _, languages, _ = load_phrases()
     words = re.findall(r"[a-z]+", folded)
-    english = sum(w in _ENGLISH for w in words)
-    foreign = max((sum(w in lang.function_words and w not in _ENGLISH for w in words)
-                   for lang in languages.values()), default=0)
-    return english, foreign
+    english_all = sum(w in _ENGLISH for w in words)
+    best = (english_all, 0)
+    for lang in languages.values():
+        foreign = sum(w in lang.function_words and w not in _ENGLISH for w in words)
+        english = sum(w in _ENGLISH and w not in lang.function_words for w in words)
+        if foreign - english > best[1] - best[0]:
+            best = (english, foreign)
+    return best
 
 
 @lru_cache(maxsize=1)

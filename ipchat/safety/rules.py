@@ -295,6 +295,7 @@ class Rules:
     group: re.Pattern = re.compile(r"(?!)")  # a group of people in general (list.group): "people", "patients"
     group_before: re.Pattern = re.compile(r"(?!)")  # such a group named by no one's ("people", not "my patients")
     when_anyone: re.Pattern = re.compile(r"(?!)")  # a condition on anyone: "when someone", "if a client" (list.served)
+    item_of: dict[str, str] = field(default_factory=dict)  # each rule's C-SSRS item, by rule id
     # (clause rules always read, clause rules by head, sentence rules always read, sentence rules by head)
     head_index: tuple = ((), {}, (), {})
 
@@ -487,7 +488,7 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
     # are suicidal", "inmates who self-harm").
     group = "(?:" + lexicon.lists["group"] + "|" + lexicon.lists["served"] + "s)"
     return Rules(rules=rules, idioms=idioms, cues=cues, subject=subject, owner=owner, pills=pills,
-                 person_noun=person_noun, group=re.compile(group), group_before=re.compile(_UNOWNED + r"\b" + group + r"\b"),
+                 item_of={rule.rule_id: rule.item for rule in rules}, person_noun=person_noun, group=re.compile(group), group_before=re.compile(_UNOWNED + r"\b" + group + r"\b"),
                  # ... and the one they tell of: "what do you say if someone tells you they are suicidal" (not "tells me":
                  # "what do I do if someone tells me they want to die" may be happening to the writer; "if a client tells
                  # me" is work).
@@ -623,6 +624,8 @@ _PROPERTY_REACH = len(" to actually be fatal")
 _DROPPED_PAST = re.compile(r"^\W*(?:(?:and|then|just|only|also|recently|since)\s+)?(?:came|went|ended up|wound up|landed|"
                            r"was|were|got|spent|had to|been|has been|had been|is just|is now)\s+(?:out|back|home|in|into|up|"
                            r"admitted|discharged|released|sent|taken|kept|rushed|off)\b")
+# A match that opens with a verb in the past ("back in 2019 i tried to end it, overdosed after my divorce").
+_PAST_HEAD = re.compile(r"(?:[a-z]+ed|took|od'?d|ran|drove|threw|hung|cut|swallowed)\b")
 # An example set after a clause, with no subject of its own ("..., like wanting to not exist", "..., like saving
 # them"): it says more of that clause, so it is that clause's subject's, at that clause's time.
 _ELABORATES = re.compile(r"^\W*(?:like|as in|i mean|such as|kind of like|sort of like)\s+(?:(?:just|really|actually|properly)\s+)?$")
@@ -631,6 +634,9 @@ _OWN_NEGATION = re.compile(r"(?:not|never|no longer|can not|could not|(?:do|does
 # "if i have already decided i will not be around": a condition the writer says is met is a premise, not a
 # hypothetical.
 _ALREADY = re.compile(r"\s*(?:have|has|had|am|is)?\s*already\b")
+# "can i get the ECT lot to give me enough anaesthetic that i just dont come round": asking to be given it is a request,
+# not a hypothetical.
+_GET_GIVEN = re.compile(r"\s*(?:get|have)\s+(?:[\w']+\s+){0,5}?(?:to give me|give me|to prescribe me|prescribe me|to let me have)\b")
 # "is there any point starting ECT if im not planning on being around past christmas": a plan the writer holds now,
 # told under "if", is a premise too.
 _PLANNED = re.compile(r"\s*(?:am|have been)\s+(?:not\s+|already\s+)?(?:planning|intending|set on)\b")
@@ -1190,7 +1196,7 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
                                     or _IF_OPENS.search(clause, 0, match.start())
                                     or _begins_under_if(sentence, clause, match)) \
                 and not _AGO.search(clause[sub_start:]) and not _ALREADY.match(clause, sub_end) \
-                and not _PLANNED.match(clause, sub_end) \
+                and not _PLANNED.match(clause, sub_end) and not _GET_GIVEN.match(clause, sub_end) \
                 and not cues["own_harm_told"].search(message or sentence) \
                 and not _dwelt_on(cues, message or sentence, clause, match):
             # "if I took 40 of my seroquel an hour ago" is no hypothetical; nor one the writer says they keep
@@ -1241,7 +1247,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # a dated clause names what that clause told.
             distant = _apposed_to_dated(cues["distant"], cues["recent"], sentence, at + match.start(), at + match.end())
         if not distant and not recent and at > 0 and subject is None and (
-                cues["past"].search(clause, 0, match.start()) or cues["past"].match(clause, match.start())):
+                cues["past"].search(clause, 0, match.start()) or cues["past"].match(clause, match.start())
+                or (rule.tense == "event" and _PAST_HEAD.match(clause, match.start()))):
             # "when my husband first got diagnosed i went through a really dark patch, had the pills counted out":
             # a subjectless clause in the past goes on with the dated clause before it.
             dated = cues["distant"].search(sentence, 0, at)
@@ -1682,6 +1689,14 @@ def _names_own_person(R: Rules, text: str) -> bool:
                for m in _OWNED.finditer(text))
 
 
+# Words that name a booking, in the sentence after a date picked: "finally got the date. booked for the 14th".
+_BOOKED = re.compile(r"\b(?:booked|booking|appointment|appt|scheduled|session|consult\w*|infusion|surgery|operation|"
+                     r"interview|exam|time off work)\b")
+# A sentence that asks rather than tells: a treatment named in it is not the date's booking.
+_ASKS_OPENS = re.compile(r"^\W*(?:(?:and|but|so|anyway|anyways|also|btw|ok|okay)\W+)*(?:(?:the\s+)?only thing i (?:want|need) to know|i (?:just\s+)?(?:want|need) to know|"
+                         r"(?:just\s+)?wondering|does|do|can|could|will|would|is|are|how|what|why)\b")
+
+
 def _date_booked(R: Rules, norm: str) -> bool:
     """Whether every date the writer says they picked is an appointment: "Finally got the date!! booked for the 14th".
     The booking must be in the date's own clause, after it in that sentence, or in the next: a TMS question elsewhere
@@ -1692,7 +1707,11 @@ def _date_booked(R: Rules, norm: str) -> bool:
         if picked is None:
             continue
         own_clause = _CLAUSE_SPLIT.split(sentence[:picked.start()])[-1] + sentence[picked.start():]
-        if not R.cues["booking"].search(" ".join([own_clause] + sentences[n + 1:n + 2])):
+        # The next sentence books it only by naming a booking: a treatment asked about there ("got the date, got the
+        # place. only thing i want to know is if ECT memory loss ...") books nothing.
+        after = " ".join(sentences[n + 1:n + 2])
+        if not R.cues["booking"].search(own_clause) and not (
+                R.cues["booking"].search(after) and not _ASKS_OPENS.match(after) or _BOOKED.search(after)):
             return False
     return True
 
@@ -1739,12 +1758,16 @@ def _read_message(text: str, context: bool) -> Reading:
             scan.findings.append(Finding("topic.for_me", "cssrs.active_thoughts", "crisis", "crisis.for_me"))
             scan.fired.extend(("topic.for_me", "crisis.for_me", "cssrs.active_thoughts"))
             scan.level = "crisis"
-    if not for_me and scan.distress and not scan.third_sentences and not R.cues["generic_target"].search(norm) \
+    own_sign = any(R.item_of.get(sign) != "means.seeking" for sign in scan.signs)  # not the question itself
+    if not for_me and (scan.distress or own_sign) and not scan.third_sentences \
+            and not R.cues["generic_target"].search(norm) \
             and any(f.decision == "concern.generic_means" for f in scan.findings) \
             and not R.cues["third_person"].search(norm):
         # "whats the dose of ketamine where you just dont wake up. im so tired of all of it": a means question asked
         # of anyone, beside the writer's own hopelessness, is asked for the writer (not "... not for me", nor beside
         # someone else's: "my dad ... told my mum he's 'had enough of it all' ... how many of his heart pills").
+        # So is one beside a sign of the writer's own: "what height does a fall need to be to definitely be fatal.
+        # theres a footbridge ... i keep going up there on my break and looking down".
         _claim_for_me(scan, {"concern.generic_means"})
     elif not for_me and R.cues["own_measure"].search(norm):
         # "how much ketamine would actually kill someone my size, im 50kg and i have access": a question asked of
