@@ -545,7 +545,15 @@ class Answerer:
         if not candidates:
             return 0.0
         index = self.index
-        return candidates[0].score - UNKNOWN_PENALTY * unknown_share(query, index.vocabulary, index.spelling)
+        # Words the index never saw in a background told before the question ("family saw one flew over the cuckoos
+        # nest and r horrified. how does the article describe ECT") say why the writer asks, not what: only the
+        # asking part's count. Words told after the question ("Will ECT change my mum's personality? She's worried
+        # she won't be 'herself' afterwards") still say what it asks.
+        asked = _asking_part(query)
+        if asked is not None and not query.rstrip().endswith(asked.rstrip()):
+            asked = None
+        share = unknown_share(query, index.vocabulary, index.spelling, asked=asked)
+        return candidates[0].score - UNKNOWN_PENALTY * share
 
     def select(self, candidates: list[Candidate], query: str = "") -> list[tuple[Candidate, int, int]]:
         """The quotes to answer with: (candidate, start, end), lists kept whole, near-duplicates dropped. `query`

@@ -107,15 +107,25 @@ def query_token_ids(tokens: list[str], vocabulary: Mapping[str, int], spelling: 
     return [vocabulary[t] for t in query_terms(tokens, vocabulary, spelling)]
 
 
-def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMap | None) -> float:
+def _content_stems(text: str) -> list[str]:
+    words = [w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOPWORDS]
+    return _stemmer().stemWords(words) if words else []
+
+
+def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMap | None,
+                  asked: str | None = None) -> float:
     """Share of the content words of `text` (three letters or more) that the index has never seen.
 
     A question about "vagus nerve stimulation" or "psilocybin" is about something the corpus does not
-    mention; this is one of the two signals the answer module abstains on.
+    mention; this is one of the two signals the answer module abstains on. With `asked`, the part of `text`
+    that asks, only its words can count as unknown, over all of `text`'s words: the rest tells why the writer
+    asks ("family saw one flew over the cuckoos nest and r horrified. how does the article describe ECT").
     """
-    words = [w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOPWORDS]
-    if not words:
+    stems = _content_stems(text)
+    if not stems:
         return 1.0
-    stems = _stemmer().stemWords(words)
-    unknown = [s for s in stems if s not in vocabulary and not (spelling and spelling.candidates(s))]
-    return len(unknown) / len(stems)
+    # ... unless the asking part has no word of its own ("... offered the same way ketamine is. Is it?"): then the
+    # background is what it asks.
+    counted = (asked is not None and _content_stems(asked)) or stems
+    unknown = [s for s in counted if s not in vocabulary and not (spelling and spelling.candidates(s))]
+    return min(len(unknown), len(stems)) / len(stems)

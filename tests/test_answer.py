@@ -713,3 +713,14 @@ def test_an_aside_is_asked_when_the_question_after_it_points_back_or_asks_it_out
 def test_the_sources_word_asked_beside_its_lay_phrase_keeps_the_sentence_saying_it(answerer):
     reply = answerer.ask("pt in recovery from alcohol/drugs asked if ketamine is safe for her, can it be addictive")
     assert "substance use disorder" in reply.answer and "addictive properties" in reply.answer
+
+
+def test_words_the_sources_never_use_in_a_background_do_not_make_the_question_unanswerable(answerer):
+    # The film, the family and their horror say why the writer asks; the question after them is answered.
+    reply = answerer.ask("family saw one flew over the cuckoos nest and r horrified. how does the article describe ECT tbh")
+    assert not reply.abstained
+    assert "humane and effective" in reply.citations[0].quote
+    # A question with no words of its own asks the background; words told after the question say what it asks.
+    assert answerer.ask("A family asked whether psilocybin / magic mushroom therapy is offered the same way ketamine "
+                        "is. Is it?").abstained
+    assert answerer.ask("Will ECT change my mum's personality? She's worried she won't be 'herself' afterwards.").abstained
