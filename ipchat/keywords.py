@@ -128,4 +128,4 @@ def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMa
     # background is what it asks.
     counted = (asked is not None and _content_stems(asked)) or stems
     unknown = [s for s in counted if s not in vocabulary and not (spelling and spelling.candidates(s))]
-    return min(len(unknown), len(stems)) / len(stems)
+    return len(unknown) / len(stems)

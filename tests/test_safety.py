@@ -2005,6 +2005,18 @@ def test_means_kept_and_taken_plans_left_unsaid_dates_not_booked_and_heights_loo
          "what do i even say to her", "concern"),
     ([], "Meine Kollegin an der Weinbar hat mir erzählt, dass sie Tabletten sammelt. Sie macht gerade eine "
          "Ketamin-Therapie. Was soll ich tun?", "concern"),
+    # What these readings must not take in: a knife named after a word, a present need after a dated clause, a way not
+    # to wake up groggy, plans cancelled for a reason, a session's "when", "the problem is me", a business signed over
+    # with nothing else settled, a booked date beside a means question, and someone else's pills in French.
+    ([], "the cuts on my arm are from a kitchen knife", "crisis"),
+    ([], "last year i had a breakdown, need to cut so bad", "crisis"),
+    ([], "whats the best way not to wake up groggy after ECT", "none"),
+    ([], "cancelled everything planned for tomorrow, the kids have flu", "none"),
+    ([], "so the first session monday is when?", "none"),
+    ([], "my son keeps saying he wants to die. the problem is me.", "concern"),
+    ([], "signed the business over to my son this week, can i still claim TMS on the company insurance", "none"),
+    ([], "how much paracetamol is lethal? finally got the date!! booked for the 14th", "concern"),
+    ([], "ma mère a acheté et gardé des somnifères", "none"),
 ])
 def test_hyperbole_ways_not_to_wake_up_last_words_things_readied_and_the_writer_named_in_a_hypothetical(
         history, message, level) -> None:

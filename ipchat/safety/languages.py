@@ -268,8 +268,8 @@ _SHARED = frozenset("no on an as at he she we us e o de la se te ha ho um die".s
 def _foreign_counts(folded: str) -> tuple[int, int]:
     """(English function words, function words of one of the five languages) in `folded`, for the language
     that tells most against English. A word that is a function word of both counts for neither: in "não
-    tenho pensamentos suicidas, só quero saber se a EMT pode ajudar ... do cotovelo" the folded "so", "a" and
-    "do" are as Portuguese as they are English."""
+    tenho pensamentos suicidas, só quero saber se a EMT pode ajudar ... do cotovelo" the folded "do" is as
+    Portuguese as it is English, and the message reads as Portuguese."""
     _, languages, _ = load_phrases()
     words = re.findall(r"[a-z]+", folded)
     english_all = sum(w in _ENGLISH for w in words)
@@ -309,7 +309,8 @@ def _may_be_foreign(folded: str) -> bool:
 
 def is_foreign(text: str) -> bool:
     """True when `text` reads as Spanish, French, German, Portuguese or Italian rather than English:
-    more of its words are that language's function words than English ones (and at least two)."""
+    more of its words are that language's function words than English ones (and at least two), words that are
+    function words of both counted for neither (`_foreign_counts`)."""
     english, foreign = _foreign_counts(fold(text))
     return foreign >= 2 and foreign > english
 

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from .data import (Entry, Lexicon, SafetyDataError, head_index, literal_heads, load_entries, load_lexicon, required_heads,
                    word_heads)
-from .languages import dated_aside, fold, is_foreign, read_languages
+from .languages import dated_aside, fold, is_foreign, load_phrases, read_languages
 from .normalise import normalise
 
 #: Levels ordered by severity, lowest first.
@@ -295,7 +295,7 @@ class Rules:
     group: re.Pattern = re.compile(r"(?!)")  # a group of people in general (list.group): "people", "patients"
     group_before: re.Pattern = re.compile(r"(?!)")  # such a group named by no one's ("people", not "my patients")
     when_anyone: re.Pattern = re.compile(r"(?!)")  # a condition on anyone: "when someone", "if a client" (list.served)
-    item_of: dict[str, str] = field(default_factory=dict)  # each rule's C-SSRS item, by rule id
+    item_of: dict[str, str] = field(default_factory=dict)  # each rule's and language phrase's C-SSRS item, by id
     # (clause rules always read, clause rules by head, sentence rules always read, sentence rules by head)
     head_index: tuple = ((), {}, (), {})
 
@@ -488,7 +488,8 @@ def build_rules(lexicon: Lexicon, rule_entries: tuple[Entry, ...], idiom_entries
     # are suicidal", "inmates who self-harm").
     group = "(?:" + lexicon.lists["group"] + "|" + lexicon.lists["served"] + "s)"
     return Rules(rules=rules, idioms=idioms, cues=cues, subject=subject, owner=owner, pills=pills,
-                 item_of={rule.rule_id: rule.item for rule in rules}, person_noun=person_noun, group=re.compile(group), group_before=re.compile(_UNOWNED + r"\b" + group + r"\b"),
+                 item_of={**{phrase.rule_id: phrase.item for phrase in load_phrases()[0]},
+                          **{rule.rule_id: rule.item for rule in rules}}, person_noun=person_noun, group=re.compile(group), group_before=re.compile(_UNOWNED + r"\b" + group + r"\b"),
                  # ... and the one they tell of: "what do you say if someone tells you they are suicidal" (not "tells me":
                  # "what do I do if someone tells me they want to die" may be happening to the writer; "if a client tells
                  # me" is work).
@@ -625,7 +626,7 @@ _DROPPED_PAST = re.compile(r"^\W*(?:(?:and|then|just|only|also|recently|since)\s
                            r"was|were|got|spent|had to|been|has been|had been|is just|is now)\s+(?:out|back|home|in|into|up|"
                            r"admitted|discharged|released|sent|taken|kept|rushed|off)\b")
 # A match that opens with a verb in the past ("back in 2019 i tried to end it, overdosed after my divorce").
-_PAST_HEAD = re.compile(r"(?:[a-z]+ed|took|od'?d|ran|drove|threw|hung|cut|swallowed)\b")
+_PAST_HEAD = re.compile(r"(?:[a-z]+(?<!e)ed|took|ran|drove|threw|hung|cut)\b")  # not "need", "bleed"
 # An example set after a clause, with no subject of its own ("..., like wanting to not exist", "..., like saving
 # them"): it says more of that clause, so it is that clause's subject's, at that clause's time.
 _ELABORATES = re.compile(r"^\W*(?:like|as in|i mean|such as|kind of like|sort of like)\s+(?:(?:just|really|actually|properly)\s+)?$")
@@ -1689,9 +1690,6 @@ def _names_own_person(R: Rules, text: str) -> bool:
                for m in _OWNED.finditer(text))
 
 
-# Words that name a booking, in the sentence after a date picked: "finally got the date. booked for the 14th".
-_BOOKED = re.compile(r"\b(?:booked|booking|appointment|appt|scheduled|session|consult\w*|infusion|surgery|operation|"
-                     r"interview|exam|time off work)\b")
 # A sentence that asks rather than tells: a treatment named in it is not the date's booking.
 _ASKS_OPENS = re.compile(r"^\W*(?:(?:and|but|so|anyway|anyways|also|btw|ok|okay)\W+)*(?:(?:the\s+)?only thing i (?:want|need) to know|i (?:just\s+)?(?:want|need) to know|"
                          r"(?:just\s+)?wondering|does|do|can|could|will|would|is|are|how|what|why)\b")
@@ -1707,11 +1705,13 @@ def _date_booked(R: Rules, norm: str) -> bool:
         if picked is None:
             continue
         own_clause = _CLAUSE_SPLIT.split(sentence[:picked.start()])[-1] + sentence[picked.start():]
-        # The next sentence books it only by naming a booking: a treatment asked about there ("got the date, got the
-        # place. only thing i want to know is if ECT memory loss ...") books nothing.
+        # The next sentence books it by naming a booking ("booked for the 14th"), or a treatment when it tells rather
+        # than asks ("first ECT is on the 14th"): a treatment asked about there ("got the date, got the place. only
+        # thing i want to know is if ECT memory loss ...") books nothing.
         after = " ".join(sentences[n + 1:n + 2])
         if not R.cues["booking"].search(own_clause) and not (
-                R.cues["booking"].search(after) and not _ASKS_OPENS.match(after) or _BOOKED.search(after)):
+                (R.cues["booking"].search(after) and not _ASKS_OPENS.match(after))
+                or R.cues["booking_named"].search(after)):
             return False
     return True
 
@@ -1758,7 +1758,10 @@ def _read_message(text: str, context: bool) -> Reading:
             scan.findings.append(Finding("topic.for_me", "cssrs.active_thoughts", "crisis", "crisis.for_me"))
             scan.fired.extend(("topic.for_me", "crisis.for_me", "cssrs.active_thoughts"))
             scan.level = "crisis"
-    own_sign = any(R.item_of.get(sign) != "means.seeking" for sign in scan.signs)  # not the question itself
+    booked = "context.date_picked" in scan.signs and _date_booked(R, norm)
+    # A sign of the writer's own: not the means question itself, nor a date that is a booking.
+    own_sign = any(R.item_of.get(sign) != "means.seeking"
+                   and not (booked and sign == "context.date_picked") for sign in scan.signs)
     if not for_me and (scan.distress or own_sign) and not scan.third_sentences \
             and not R.cues["generic_target"].search(norm) \
             and any(f.decision == "concern.generic_means" for f in scan.findings) \
@@ -1787,7 +1790,7 @@ def _read_message(text: str, context: bool) -> Reading:
                 scan.signs.remove(rule_id)
                 scan.sign_places.discard(place)
                 scan.other_signs.append(rule_id)
-    if "context.date_picked" in scan.signs and _date_booked(R, norm):
+    if booked:
         scan.signs = [sign for sign in scan.signs if sign != "context.date_picked"]
     signs = tuple(dict.fromkeys(scan.signs))
     # "back in march i was properly planning it, had pills saved. got rid of them, got help ... im ok now": signs
@@ -1824,7 +1827,7 @@ def _read_message(text: str, context: bool) -> Reading:
     if signs and (in_message or context or bereaved):
         if bereaved and not (in_message or context):
             scan.fired.append("context.bereaved")
-        item = next((r.item for r in R.rules if r.rule_id == signs[0]), "cssrs.preparation")
+        item = R.item_of.get(signs[0], "cssrs.preparation")
         decision = "crisis.in_context" if in_message or bereaved else "crisis.in_conversation"
         for sign in signs:
             scan.fired.extend((sign, decision))
