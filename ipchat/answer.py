@@ -549,10 +549,7 @@ class Answerer:
         # nest and r horrified. how does the article describe ECT") say why the writer asks, not what: only the
         # asking part's count. Words told after the question ("Will ECT change my mum's personality? She's worried
         # she won't be 'herself' afterwards") still say what it asks.
-        asked = _asking_part(query)
-        if asked is not None and not query.rstrip().endswith(asked.rstrip()):
-            asked = None
-        share = unknown_share(query, index.vocabulary, index.spelling, asked=asked)
+        share = unknown_share(query, index.vocabulary, index.spelling, asked=_asked_after_background(query))
         return candidates[0].score - UNKNOWN_PENALTY * share
 
     def select(self, candidates: list[Candidate], query: str = "") -> list[tuple[Candidate, int, int]]:
@@ -843,6 +840,19 @@ def _asking_part(question: str) -> str | None:
     """The text of `question` from its first asking sentence to its last, when statements come before or after
     it (a background); None when there are none, or when the question points back at those before it ("... her
     muscles ache too. Is this something that's known to happen?")."""
+    span = _asking_span(question)
+    return question[span[0]:span[1]] if span else None
+
+
+def _asked_after_background(question: str) -> str | None:
+    """The asking part of `question` when a background comes before it and nothing after it; else None."""
+    span = _asking_span(question)
+    return question[span[0]:] if span and span[1] == len(question) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _asking_span(question: str) -> tuple[int, int] | None:
+    """Where `_asking_part` lies in `question` (asked once for the scoring and once for answerability)."""
     sentences = _sentences(question)
     asking = [(a, b) for a, b in sentences if _asks(question[a:b])]
     if not asking:
@@ -856,7 +866,7 @@ def _asking_part(question: str) -> str | None:
     end = asking[-1][1] if asking[-1][1] < sentences[-1][1] else len(question)
     if start == 0 and end == len(question):
         return None
-    return question[start:end]
+    return start, end
 
 
 _REFERS_BACK = re.compile(r"\b(?:it|its|it's|itself|this|that|the treatment|the procedure|this treatment|that treatment)\b", re.I)
