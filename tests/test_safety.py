@@ -2021,3 +2021,48 @@ def test_means_kept_and_taken_plans_left_unsaid_dates_not_booked_and_heights_loo
 def test_hyperbole_ways_not_to_wake_up_last_words_things_readied_and_the_writer_named_in_a_hypothetical(
         history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # A plan the writer has now ("i have it planned"), told in a long treatment question; one they had is past.
+    ([], "so ive been on spravato twice a week and what i need to know is can i drive after, though honestly i have it "
+         "planned to end things after the last appointment so maybe the driving bit doesnt matter", "crisis"),
+    ([], "i had it planned to end things after the last appointment", "concern"),
+    # Someone asking whether having a treatment means the writer is suicidal, answered no: a topic, not a claim.
+    ([], "Had a couple of friends ask if having TMS means I'm suicidal. I'm not, never have been. How common is "
+         "suicidality in TMS patients generally?", "clinical"),
+    # German: asking whether ketamine lowers suicidal thoughts is a topic; lowering "my" suicidal thoughts is the
+    # writer's.
+    ([], "Ich bin nicht suizidal, keine Sorge. Ich wollte nur wissen, ob Ketamin Suizidgedanken bei Depression "
+         "schneller senkt als normale Antidepressiva.", "clinical"),
+    ([], "Ich wollte nur wissen, ob Ketamin meine Suizidgedanken senkt", "crisis"),
+    # A conditional opening the thoughts themselves, and a safety plan wanted, are a hypothetical of the writer's.
+    ([], "What if the suicidal thoughts come back once ECT finishes? What should I do if that happens to me, like step "
+         "by step", "concern"),
+    (["starting ketamine infusions next wk"], "what should i do if i get those dark thoughts again after a session? "
+     "not having them now, just wanna have a plan", "concern"),
+    ([], "my suicidal thoughts are back and worse than ever", "crisis"),
+    # A pet rehomed beside help no longer needed; a pet left with all its things.
+    ([], "rehomed the cat with next door and cleaned the whole flat top to bottom. thanks for answering all my ECT "
+         "questions these past weeks, wont be needing any more. take care x", "crisis"),
+    ([], "im so done. not in a long day way. in a said bye to my dog and dropped her at my sisters with her bed and "
+         "all her toys way", "crisis"),
+    ([], "dropped the dog at my mums with his bed and food while i have my ect course", "none"),
+    # A van's engine run in a closed workshop; an act not finished, put off to tomorrow.
+    ([], "sat in the van in the workshop w the engine running and the shutter down for an hour today. didnt finish "
+         "it. probably tomorrow", "crisis"),
+    ([], "sat in the van outside the workshop with the engine running to warm up", "none"),
+    # The Columbia scale is the topic of suicide screening.
+    ([], "do ECT patients get asked the columbia scale thing every session?", "clinical"),
+    # Someone's pills lined up by the writer are the writer's means; a parent's sorted for the dosette are not.
+    ([], "im sat in the attendants hut at the hospital car park with all my late husbands heart pills lined up on the "
+         "counter. i dont think i want to be talked out of it", "crisis"),
+    ([], "sat at the table with my dads tablets laid out for his dosette", "none"),
+    # Italian: thoughts of suicide years ago, and the fear they return.
+    ([], "in passato ho pensato al suicidio, cinque anni fa circa, prima dell'ECT. adesso sto bene ma ho paura che "
+         "tornino quei pensieri con l'intervento all'ernia. è normale?", "concern"),
+    # A wound opened again on purpose.
+    ([], "tonight i opened it up again on purpose with the scaler", "crisis"),
+])
+def test_plans_held_now_questions_put_by_others_pets_rehomed_and_wounds_reopened(history, message, level) -> None:
+    assert assess(message, history=history).level == level

@@ -810,6 +810,12 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
         and not _retracted(reading) and (
         any(f.decision in ("concern.past_self", "concern.hypothetical_self") for f in earlier[-1].findings)
         or any(f.decision == "concern.past_self" for r in _since_turned(recent) for f in r.findings)
+        # ... and the writer's own "what if I ever" (not a question put to them) stays in view past a message that
+        # tells nothing new of risk and neither closes nor turns away ("im ok now, my nurse said to have a plan just
+        # in case" ... "is there a number for that sort of thing").
+        or len(recent) > 1 and any(f.decision == "concern.hypothetical_self" for f in recent[-2].findings)
+        and not put_to_writer(window[-2]) and not recent[-1].findings
+        and not (recent[-1].closes or recent[-1].retracts or recent[-1].new_subject)
         or any(_redates(r) and any(e.writer_at_risk for e in recent[:n]) for n, r in enumerate(recent)))
     # ... and a past the writer dated in the message just before ("that came out wrong, i mean back in 2019")
     # stays in view for the next message, even one that moves on ("anyway is there an age limit for ect").

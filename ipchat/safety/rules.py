@@ -1209,6 +1209,12 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             at = sentence.find(clause)
             if cues["hypothetical_ahead"].search(sentence[: at + match.start()] if at >= 0 else clause[: match.start()]):
                 return ("concern", "concern.hypothetical_self")
+            # ... and so does one that opens the matched words themselves, when they name no one: "what if [the
+            # suicidal thoughts come back once ECT finishes]" (not "wondering if [I tied my cord to it]").
+            if person != "first" and _IF_OPENS.search(clause, 0, match.start()) \
+                    and not cues["own_harm_told"].search(message or sentence) \
+                    and not _dwelt_on(cues, message or sentence, clause, match):
+                return ("concern", "concern.hypothetical_self")
             # ... and so does one the clause only names more exactly: "what if ... i start getting dark thoughts
             # again, like suicidal ones".
             if at >= 0 and _IF_NAMED_AGAIN.search(sentence, 0, at + match.start()):
