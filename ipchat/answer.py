@@ -154,14 +154,21 @@ _QUOTED_TERM = re.compile(r"['\"‘“](?P<term>" + _TERM + r")['\"’”]", re.
 
 def _defined_term(query: str) -> str | None:
     """The term `query` asks to be defined (`_DEFINE_ASKED`), or None. Asked of "it" or "that", the term is the
-    one quoted before it: "keep hearing 'interventional psychiatry' on the ward rounds.. whats it actually mean"."""
+    one quoted before it: "keep hearing 'interventional psychiatry' on the ward rounds.. whats it actually mean";
+    with none quoted, the one treatment named before it: "wait ketamine as in the party drug?? what actually is it"."""
     asked = _DEFINE_REPORTED.search(query) or _DEFINE_ASKED.search(query)
     if asked is None:
         return None
     term = asked.group("term").strip()
     if term.lower() in ("it", "that", "this", "that term", "that word", "this term", "the term", "they", "those"):
         quoted = list(_QUOTED_TERM.finditer(query, 0, asked.start("term")))
-        return quoted[-1].group("term").strip() if quoted else None
+        if quoted:
+            return quoted[-1].group("term").strip()
+        if term.lower() in ("it", "that", "this"):
+            before = [(name, start, end) for name, start, end in named_treatments(query) if end <= asked.start("term")]
+            if len({name for name, _s, _e in before}) == 1:
+                return query[before[-1][1]:before[-1][2]]
+        return None
     return term
 
 
@@ -940,6 +947,10 @@ def _listing_clause(question: str) -> tuple[int, int] | None:
         return None
     start, end = next(((a, b) for a, b in _sentences(question) if a <= match.start() <= b), (0, len(question)))
     start = max([m.end() for m in _CLAUSE_START.finditer(question, start, match.start())], default=start)
+    # A clause that names nothing but the asking ("0.5mg/kg over 40 min? what does the guide recommend") asks about
+    # what came before it.
+    if not keyword_tokens(question[start:match.start()] + " " + question[match.end():end]):
+        return None
     return start, end
 
 

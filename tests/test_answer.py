@@ -724,3 +724,21 @@ def test_words_the_sources_never_use_in_a_background_do_not_make_the_question_un
     assert answerer.ask("A family asked whether psilocybin / magic mushroom therapy is offered the same way ketamine "
                         "is. Is it?").abstained
     assert answerer.ask("Will ECT change my mum's personality? She's worried she won't be 'herself' afterwards.").abstained
+
+
+def test_safety_asked_after_a_history_the_sources_never_discuss_is_declined(answerer):
+    # A heart attack some months ago, and lithium stopped before ECT: nothing in the sources speaks to either.
+    assert answerer.ask("is ECT safe for someone who had an MI a couple months back").abstained
+    assert answerer.ask("shld lithium be stopped before ect? pt on lithium for bipolar").abstained
+    # What the sources recommend, asked after a background that names medicines, is what they list.
+    reply = answerer.ask("wellbeing team wants to run some non drug stuff alongside meds in the prison, what "
+                         "alternative therapies does it actually recommend")
+    assert not reply.abstained and "acupuncture" in reply.citations[0].quote
+    # ... but a clause that names nothing besides the asking asks about what came before it: a dose.
+    assert answerer.ask("ketamine dose for TRD - 0.5mg/kg over 40 min? what does the guide recommend").abstained
+
+
+def test_it_asked_to_be_defined_is_the_one_treatment_named_before_it(answerer):
+    reply = answerer.ask("wait ketamine as in the party drug?? what actually is it, we see loads of chemsex pts "
+                         "using it")
+    assert "dissociative anesthetic" in reply.citations[0].quote
