@@ -2066,3 +2066,23 @@ def test_hyperbole_ways_not_to_wake_up_last_words_things_readied_and_the_writer_
 ])
 def test_plans_held_now_questions_put_by_others_pets_rehomed_and_wounds_reopened(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # An end set on a condition is hopelessness beside a place picked; the same condition for a job, nothing.
+    ([], "they call them suicide headaches for a reason. im not being dramatic when i say if this cycle goes past "
+         "christmas im out. already picked the spot and everything", "crisis"),
+    ([], "if they cancel my shift again im out", "none"),
+    # A question put of people in general, then said to be the writer now.
+    ([], "quick q does esketamine spray work for ppl who want to die every single day? cos thats me rn, the crossing "
+         "job is the only reason i get out of bed", "crisis"),
+    # French: jumping from the window thought of during an attack, and still; skipping breakfast is not a way to die.
+    ([], "pendant la crise j'ai vraiment pensé à sauter par la fenêtre et franchement j'y pense encore là maintenant",
+     "crisis"),
+    ([], "j'ai pensé à sauter le petit-déjeuner avant la séance", "none"),
+    # A fatal overdose asked of someone else's pills, to lock them away: a means question, not an overdose taken.
+    ([], "how many amitriptyline would be a fatal overdose? my dads on them for his headaches and im wondering if i "
+         "should be locking them away", "concern"),
+])
+def test_ends_set_on_a_condition_generic_questions_claimed_and_overdoses_asked_about(history, message, level) -> None:
+    assert assess(message, history=history).level == level

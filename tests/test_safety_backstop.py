@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ipchat.errors import InputError
-from ipchat.safety import assess, embed_for_backstop
+from ipchat.safety import assess, embed_for_backstop, embed_turn
 from ipchat.safety import backstop as bs
 from ipchat.safety.data import SafetyDataError, model_folder
 from ipchat.safety.head import Head, load_head, match_rates, risk, train_head, write_head
@@ -889,3 +889,17 @@ def test_saying_risk_heard_of_someone_else_was_the_writers_makes_it_a_crisis() -
                    history_vectors=[np.ones(4)])
     assert told.level == "concern", told.rule_ids
     assert owned.level == "crisis" and "context.for_me_after_means" in owned.rule_ids, owned.rule_ids
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("message", [
+    "lol not in a dark place, promise, the only thing i want dead is this headache. does O2 therapy work alongside TMS "
+    "or do they clash",
+    "if the kids at my crossing dont stop pressing the button just to wind me up ill lose my mind lol. serious q tho can "
+    "you do TMS while on sertraline",
+])
+def test_a_thing_wanted_dead_and_a_mind_about_to_be_lost_are_idioms_the_backstop_leaves_alone(safety_embedder,
+                                                                                               message) -> None:
+    backstop = bs.backstop_for(safety_embedder)
+    result = assess(message, backstop=backstop, **embed_turn(safety_embedder.embed, message))
+    assert result.level in ("none", "clinical")
