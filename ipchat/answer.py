@@ -26,7 +26,7 @@ from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
 from .lexicon import (aspects_asked, broader_class, conditions_asked, conditions_named, conditions_treated, cue, is_medication,
-                      lay_sources_added, topic_of, without_courtesy_lead, without_known_part, without_speaker_aside,
+                      lay_phrases, lay_sources_added, topic_of, without_courtesy_lead, without_known_part, without_speaker_aside,
                       without_speaker_role)
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
@@ -556,7 +556,9 @@ class Answerer:
         # nest and r horrified. how does the article describe ECT") say why the writer asks, not what: only the
         # asking part's count. Words told after the question ("Will ECT change my mum's personality? She's worried
         # she won't be 'herself' afterwards") still say what it asks.
-        share = unknown_share(query, index.vocabulary, index.spelling, asked=_asked_after_background(query))
+        # Lay words for the sources' own ("tablets", "talking therapy", "nothing shifts it") are known too.
+        share = unknown_share(query, index.vocabulary, index.spelling, asked=_asked_after_background(query),
+                              known=lay_phrases(query, self.retriever.knows_word))
         return candidates[0].score - UNKNOWN_PENALTY * share
 
     def select(self, candidates: list[Candidate], query: str = "") -> list[tuple[Candidate, int, int]]:

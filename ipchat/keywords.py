@@ -18,7 +18,9 @@ def _stemmer():
 
 # English function words (the NLTK list plus question words): they match everything and rank nothing. Then the
 # adverbs and courtesies a question is typed with ("what conditions is ECT good for specifically", "roughly", "tbh"):
-# stemmed, they would meet the sources' adjectives ("specific areas of the brain").
+# stemmed, they would meet the sources' adjectives ("specific areas of the brain"). Then the contractions as they are
+# typed without an apostrophe ("thats", "theres", "dont"), which are the same function words ("ill", "id", "im" and
+# "lets" are words of their own: "mentally ill", "IM ketamine").
 _STOPWORDS = frozenset("""
 a about above after again against all am an and any are aren't as at be because been before being below
 between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
@@ -32,6 +34,8 @@ whom why why's will with won't would wouldn't you you'd you'll you're you've you
 s t d ll m re ve y also does doe
 specifically basically actually exactly literally honestly roughly really seriously definitely genuinely obviously
 probably tbh pls plz thx thanks anyway kinda sorta
+thats theres whats dont doesnt didnt isnt wasnt arent werent havent hasnt hadnt wouldnt couldnt shouldnt theyre
+youre ive youve weve theyve hows whos wheres whens whys hes shes cant wont
 """.split())
 
 
@@ -113,13 +117,14 @@ def _content_stems(text: str) -> list[str]:
 
 
 def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMap | None,
-                  asked: str | None = None) -> float:
+                  asked: str | None = None, known: Iterable[str] = ()) -> float:
     """Share of the content words of `text` (three letters or more) that the index has never seen.
 
     A question about "vagus nerve stimulation" or "psilocybin" is about something the corpus does not
     mention; this is one of the two signals the answer module abstains on. With `asked`, the part of `text`
     that asks, only its words can count as unknown, over all of `text`'s words: the rest tells why the writer
     asks ("family saw one flew over the cuckoos nest and r horrified. how does the article describe ECT").
+    `known`: words to count as known though the index never uses them (lay words for the sources' own).
     """
     stems = _content_stems(text)
     if not stems:
@@ -127,5 +132,6 @@ def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMa
     # ... unless the asking part has no word of its own ("... offered the same way ketamine is. Is it?"): then the
     # background is what it asks.
     counted = (asked is not None and _content_stems(asked)) or stems
-    unknown = [s for s in counted if s not in vocabulary and not (spelling and spelling.candidates(s))]
+    also = set(_content_stems(" ".join(known)))
+    unknown = [s for s in counted if s not in vocabulary and s not in also and not (spelling and spelling.candidates(s))]
     return len(unknown) / len(stems)

@@ -409,6 +409,21 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
     return query
 
 
+def lay_phrases(query: str, known: Callable[[str], bool] = lambda _word: True) -> list[str]:
+    """The lay phrases in `query` (as written there) for a word of the sources that `known` says the index uses
+    ("nothing shifts it" for "ineffective"), and the other names of a topic whose own name it uses ("talking therapy"
+    for psychotherapy): they say what is asked in words the sources put otherwise."""
+    plain = _read_shorthand(query)[0]
+    found = [m.group(0) for entry in load_lexicon().lay
+             if all(known(w) for w in entry.source.lower().replace("-", " ").split())
+             for m in entry.pattern.finditer(plain)]
+    # ... and a topic's other names ("talking therapy" for psychotherapy).
+    for topic in load_lexicon().topics:
+        if all(known(w) for w in topic.name.lower().replace("-", " ").split()):
+            found += [m.group(0) for m in (_alias_pattern(a).search(plain) for a in topic.aliases) if m]
+    return found
+
+
 _DENIED_BEFORE = re.compile(r"\b(?:no|without|nor|denies|denied)\s+$", re.I)
 _SPELT_OUT = re.compile(r"(?<![\w-])([\w/.-]+) \(([^()]+)\)")
 

@@ -742,3 +742,13 @@ def test_it_asked_to_be_defined_is_the_one_treatment_named_before_it(answerer):
     reply = answerer.ask("wait ketamine as in the party drug?? what actually is it, we see loads of chemsex pts "
                          "using it")
     assert "dissociative anesthetic" in reply.citations[0].quote
+
+
+def test_questions_typed_without_apostrophes_and_in_lay_words_are_answered(answerer):
+    # "whats", "theres" are function words however typed; "nothing shifts it" and "talk therapy" say, in lay words,
+    # what the sources put as ineffective psychotherapy.
+    assert not answerer.ask("who do they actually get offered to then, whats the criteria roughly").abstained
+    reply = answerer.ask("im an ASL interpreter at a mh clinic. client keeps asking me after appts why the dr is now "
+                         "talking about procedures instead of his usual pills and talk therapy, when do they normally "
+                         "move to that stuff")
+    assert not reply.abstained and "ineffective" in reply.citations[0].quote

@@ -4,7 +4,7 @@ import pytest
 from ipchat.embedding import HashingEmbedder
 from ipchat.errors import InputError
 from ipchat.index import load_index
-from ipchat.keywords import SpellingMap, keyword_tokens, query_token_ids
+from ipchat.keywords import SpellingMap, keyword_tokens, query_token_ids, unknown_share
 from ipchat.retrieval import Retriever, reciprocal_rank_fusion, top_k, weighted_fusion
 
 
@@ -35,6 +35,15 @@ def test_dense_range_floor_lets_a_clear_keyword_match_win():
 
 def test_keyword_tokens_keep_numbers_and_drop_function_words():
     assert keyword_tokens("What does 83% of the patients mean?") == ["83", "patient", "mean"]
+    # ... typed without their apostrophes too; "ill" and "im" are words of their own.
+    assert keyword_tokens("thats what theres dont doesnt") == []
+    assert keyword_tokens("mentally ill pts on IM ketamine") == ["mental", "ill", "pts", "im", "ketamin"]
+
+
+def test_lay_words_for_the_sources_own_count_as_known():
+    vocabulary = {"ineffect": 0, "medic": 1}
+    assert unknown_share("meds and nothing shifts it", vocabulary, None) == 1.0
+    assert unknown_share("meds and nothing shifts it", vocabulary, None, known=["nothing shifts it"]) == 1 / 3
 
 
 def test_spelling_map_finds_one_edit_neighbours():
