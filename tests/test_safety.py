@@ -2086,3 +2086,27 @@ def test_plans_held_now_questions_put_by_others_pets_rehomed_and_wounds_reopened
 ])
 def test_ends_set_on_a_condition_generic_questions_claimed_and_overdoses_asked_about(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # What this round's readings must not take in: an overdose taken called lethal; a wish had now, not one returning;
+    # a call put off to tomorrow after a denial; things picked, opened or torn up on purpose; an engine run in a barn
+    # to fix it; a clinic's prices as the condition of being "out"; thoughts said to be gone, a father's suicide and a
+    # plunge taken in other languages; a general question claimed with no time said; a question a nurse put.
+    ([], "i took a lethal overdose tonight", "crisis"),
+    ([], "what if wanting to die never goes away", "crisis"),
+    ([], "im not suicidal, just exhausted. ill call the ketamine clinic, probably tomorrow.", "clinical"),
+    ([], "i picked it deliberately because it was the closest clinic to home", "none"),
+    ([], "the ECT clinic letter came and i opened it on purpose before my husband got home", "none"),
+    ([], "had the tractor in the barn with the engine running all morning fixing the hydraulics", "none"),
+    ([], "if the ketamine clinic puts its prices up again im out. i wont be needing the appointment after this month",
+     "none"),
+    ([], "Seit der EKT sind meine Suizidgedanken weg", "clinical"),
+    ([], "ho pensato tanto al suicidio di mio padre, è ereditario?", "clinical"),
+    ([], "je pense à me jeter à l'eau et essayer l'ECT", "none"),
+    ([], "is it normal for people who felt suicidal before TMS to feel flat after? thats me", "clinical"),
+    (["my nurse asked what if i ever felt like ending it", "i said id call the crisis line"],
+     "wheres the parking at the ect unit", "clinical"),
+])
+def test_this_rounds_readings_keep_to_what_they_mean(history, message, level) -> None:
+    assert assess(message, history=history).level == level

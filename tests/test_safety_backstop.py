@@ -903,3 +903,10 @@ def test_a_thing_wanted_dead_and_a_mind_about_to_be_lost_are_idioms_the_backstop
     backstop = bs.backstop_for(safety_embedder)
     result = assess(message, backstop=backstop, **embed_turn(safety_embedder.embed, message))
     assert result.level in ("none", "clinical")
+
+
+@pytest.mark.model
+def test_the_writers_own_body_or_mind_wanted_dead_is_no_idiom(safety_embedder) -> None:
+    message = "the only thing i want dead is my body"
+    backstop = bs.backstop_for(safety_embedder)
+    assert assess(message, backstop=backstop, **embed_turn(safety_embedder.embed, message)).level == "crisis"

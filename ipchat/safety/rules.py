@@ -582,6 +582,9 @@ _FICTION_SUBJECT = re.compile(r"\b(?:the|a|this|that)\s+(?:main\s+|lead\s+|centr
 _IF_URGE = re.compile(r"\bif\s+(?:the|my|these|those|that)\s+(?:urges?|thoughts?|feelings?|wish)\s+(?:to|of)\s*$")
 # A conditional that opens the matched words themselves: "what should I do if [the suicidal thoughts come back]".
 _IF_OPENS = re.compile(r"\b(?:if|in case|what if|should)\s+(?:ever\s+)?(?:(?:my|the|these|those|that)\s+)?$")
+# What a conditional opening a state says of it when the state is not had now: it comes back or begins.
+_RETURN_OR_ONSET = re.compile(r"\b(?:come|comes|came|coming)\s+back\b|\breturn(?:s|ed|ing)?\b|\b(?:start|starts|begin|begins)\b"
+                              r"|\bagain\b")
 # A beginning inside a condition that opened earlier in the clause: "if the chemo goes badly and i start wanting to
 # die again", "what if during ketamine i start feeling suicidal again" (matched up to the act).
 _IF_I_BEGIN = r"\b(?:if|in case)\b[^.!?;]{0,%d}?\bi\s+(?:ever\s+)?(?:start|started|starting|begin|began|get|got)\s+"
@@ -1209,9 +1212,11 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             at = sentence.find(clause)
             if cues["hypothetical_ahead"].search(sentence[: at + match.start()] if at >= 0 else clause[: match.start()]):
                 return ("concern", "concern.hypothetical_self")
-            # ... and so does one that opens the matched words themselves, when they name no one: "what if [the
-            # suicidal thoughts come back once ECT finishes]" (not "wondering if [I tied my cord to it]").
+            # ... and so does one that opens the matched words themselves, when they name no one and tell a return
+            # or a beginning: "what if [the suicidal thoughts come back once ECT finishes]" (not "wondering if [I
+            # tied my cord to it]", nor "what if wanting to die never goes away", which is had now).
             if person != "first" and _IF_OPENS.search(clause, 0, match.start()) \
+                    and _RETURN_OR_ONSET.search(clause, match.start(), match.end() + 30) \
                     and not cues["own_harm_told"].search(message or sentence) \
                     and not _dwelt_on(cues, message or sentence, clause, match):
                 return ("concern", "concern.hypothetical_self")
