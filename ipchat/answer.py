@@ -556,9 +556,11 @@ class Answerer:
         # nest and r horrified. how does the article describe ECT") say why the writer asks, not what: only the
         # asking part's count. Words told after the question ("Will ECT change my mum's personality? She's worried
         # she won't be 'herself' afterwards") still say what it asks.
-        # Lay words for the sources' own ("tablets", "talking therapy", "nothing shifts it") are known too.
-        share = unknown_share(query, index.vocabulary, index.spelling, asked=_asked_after_background(query),
-                              known=lay_phrases(query, self.retriever.knows_word))
+        # Lay words for the sources' own ("talking therapy", "nothing shifts it") are known too, in a question that
+        # names a treatment or topic the sources cover ("my eczema cream does nothing" names none).
+        covered = any(self.coverage.covered(name) for name, _s, _e in named_treatments(query)) or bool(topics_in(query))
+        lay = lay_phrases(query, self.retriever.knows_word) if covered else ()
+        share = unknown_share(query, index.vocabulary, index.spelling, asked=_asked_after_background(query), known=lay)
         return candidates[0].score - UNKNOWN_PENALTY * share
 
     def select(self, candidates: list[Candidate], query: str = "") -> list[tuple[Candidate, int, int]]:

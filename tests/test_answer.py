@@ -752,3 +752,6 @@ def test_questions_typed_without_apostrophes_and_in_lay_words_are_answered(answe
                          "talking about procedures instead of his usual pills and talk therapy, when do they normally "
                          "move to that stuff")
     assert not reply.abstained and "ineffective" in reply.citations[0].quote
+    # ... but not in a question that names nothing the sources cover.
+    assert answerer.ask("my eczema cream does nothing, what else is there").abstained
+    assert answerer.ask("nothing helps my insomnia, is melatonin safe to take long term").abstained
