@@ -26,8 +26,8 @@ from .errors import InputError
 from .index import passage_text
 from .keywords import keyword_tokens, query_token_ids, unknown_share
 from .lexicon import (aspects_asked, broader_class, conditions_asked, conditions_named, conditions_treated, cue, is_medication,
-                      lay_phrases, lay_sources_added, topic_of, without_courtesy_lead, without_known_part, without_speaker_aside,
-                      without_speaker_role)
+                      lay_phrases, lay_sources_added, topic_of, without_courtesy_lead, without_known_part,
+                      without_speaker_aside, without_speaker_role)
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings

@@ -133,5 +133,6 @@ def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMa
     # background is what it asks.
     counted = (asked is not None and _content_stems(asked)) or stems
     also = set(_content_stems(" ".join(known)))
-    unknown = [s for s in counted if s not in vocabulary and s not in also and not (spelling and spelling.candidates(s))]
+    unknown = [s for s in counted
+               if s not in vocabulary and s not in also and not (spelling and spelling.candidates(s))]
     return len(unknown) / len(stems)

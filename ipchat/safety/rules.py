@@ -583,8 +583,8 @@ _IF_URGE = re.compile(r"\bif\s+(?:the|my|these|those|that)\s+(?:urges?|thoughts?
 # A conditional that opens the matched words themselves: "what should I do if [the suicidal thoughts come back]".
 _IF_OPENS = re.compile(r"\b(?:if|in case|what if|should)\s+(?:ever\s+)?(?:(?:my|the|these|those|that)\s+)?$")
 # What a conditional opening a state says of it when the state is not had now: it comes back or begins.
-_RETURN_OR_ONSET = re.compile(r"\b(?:come|comes|came|coming)\s+back\b|\breturn(?:s|ed|ing)?\b|\b(?:start|starts|begin|begins)\b"
-                              r"|\bagain\b")
+_RETURN_OR_ONSET = re.compile(r"\b(?:come|comes|came|coming)\s+back\b|\breturn(?:s|ed|ing)?\b"
+                              r"|\b(?:start|starts|begin|begins)\b|\bagain\b")
 # A beginning inside a condition that opened earlier in the clause: "if the chemo goes badly and i start wanting to
 # die again", "what if during ketamine i start feeling suicidal again" (matched up to the act).
 _IF_I_BEGIN = r"\b(?:if|in case)\b[^.!?;]{0,%d}?\bi\s+(?:ever\s+)?(?:start|started|starting|begin|began|get|got)\s+"
