@@ -347,6 +347,11 @@ def load_lexicon() -> Lexicon:
         raise LexiconError(f"cannot read ipchat/data/lexicon.toml: {exc}") from None
 
 
+def _all_known(phrase: str, known: Callable[[str], bool]) -> bool:
+    """Whether `known` says the index uses every word of `phrase` (hyphens read as spaces)."""
+    return all(known(w) for w in phrase.lower().replace("-", " ").split())
+
+
 def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) -> str:
     """`query` with the sources' word added after a lay word for it ("put to sleep" → "put to sleep
     (anesthesia)"), when the query does not already hold it and `known` says the index uses its words;
@@ -368,7 +373,7 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
         if treatment.name.lower() in lowered:
             continue
         for alias in treatment.aliases:
-            if all(known(w) for w in alias.lower().replace("-", " ").split()):
+            if _all_known(alias, known):
                 continue
             match = _alias_pattern(alias).search(plain)
             if match:
@@ -389,7 +394,7 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
             continue
         match = next((m for m in (_alias_pattern(a).search(plain) for a in (treatment.name, *treatment.aliases)) if m), None)
         if match:
-            covered = all(known(w) for w in treatment.name.lower().replace("-", " ").split())
+            covered = _all_known(treatment.name, known)
             named.setdefault(broader, []).append((covered, after(match)))
     for broader, members in named.items():
         uncovered = [end for covered, end in members if not covered]
@@ -398,7 +403,7 @@ def expand_lay(query: str, known: Callable[[str], bool] = lambda _word: True) ->
         elif len(members) >= 2 and not cue("picks_among").search(plain):
             additions.append((max(end for _, end in members), broader))
     for entry in load_lexicon().lay:
-        if entry.source.lower() in lowered or not all(known(w) for w in entry.source.lower().replace("-", " ").split()):
+        if entry.source.lower() in lowered or not _all_known(entry.source, known):
             continue
         # A lay word denied ("not actively suicidal, no pregnancy") names what the question is not about.
         match = next((m for m in entry.pattern.finditer(plain) if not _DENIED_BEFORE.search(plain[:m.start()])), None)
@@ -415,11 +420,11 @@ def lay_phrases(query: str, known: Callable[[str], bool] = lambda _word: True) -
     for psychotherapy): they say what is asked in words the sources put otherwise."""
     plain = _read_shorthand(query)[0]
     found = [m.group(0) for entry in load_lexicon().lay
-             if all(known(w) for w in entry.source.lower().replace("-", " ").split())
+             if _all_known(entry.source, known)
              for m in entry.pattern.finditer(plain)]
     # ... and a topic's other names ("talking therapy" for psychotherapy).
     for topic in load_lexicon().topics:
-        if all(known(w) for w in topic.name.lower().replace("-", " ").split()):
+        if _all_known(topic.name, known):
             found += [m.group(0) for m in (_alias_pattern(a).search(plain) for a in topic.aliases) if m]
     return found
 

@@ -617,7 +617,7 @@ def test_a_crisis_heard_together_needs_the_current_message_to_carry_part_of_it(m
 
 
 def test_embed_turn_gives_every_vector_assess_uses_from_one_call() -> None:
-    from ipchat.safety import HISTORY_WINDOW, conversation_text, embed_turn
+    from ipchat.safety import HISTORY_WINDOW, conversation_text
 
     calls: list[list[str]] = []
 
