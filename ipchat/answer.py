@@ -24,10 +24,10 @@ from .coverage import (TYPE_LABELS, TreatmentCoverage, expected_types, in_passin
 from .embedding import VectorCache
 from .errors import InputError
 from .index import passage_text
-from .keywords import keyword_tokens, query_token_ids, unknown_share
+from .keywords import is_unknown_word, keyword_tokens, query_token_ids, unknown_share
 from .lexicon import (aspects_asked, broader_class, conditions_asked, conditions_named, conditions_treated, cue, is_medication,
-                      lay_phrases, lay_sources_added, topic_of, without_courtesy_lead, without_known_part,
-                      without_speaker_aside, without_speaker_role)
+                      lay_phrases, lay_sources_added, topic_of, unnamed_conditions_asked, without_courtesy_lead,
+                      without_known_part, without_speaker_aside, without_speaker_role)
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -396,7 +396,11 @@ class Answerer:
                 noted_figures.update(aspect.figures)
         # "Does TMS work for tinnitus or migraines?": what is asked is what the treatment is for, and no pooled
         # sentence names the condition. Asked beside a condition the sources do name, it is a note.
+        # ... and so is a condition no lexicon entry lists, by a name the sources never use ("could TMS be used to help
+        # lazy eye / amblyopia in adults").
         asked_for = conditions_asked(query)
+        asked_for += [(name, position) for name, position in unnamed_conditions_asked(query, self._unknown_word)
+                      if not any(position == p for _n, p in asked_for)]
         pooled = [self._sentence(c) for c in candidates] if asked_for else []
         named = {name for sentence in pooled for name in conditions_treated(sentence)}
         unnamed = [(name, position) for name, position in asked_for if name not in named]
@@ -426,6 +430,10 @@ class Answerer:
                 notes.append(f"No retrieved passage{' on ' + _join(sorted(covered_topics)) if covered_topics else ''} "
                              f"states {TYPE_LABELS[kind]}{' for ' + _join(of) if of else ''}.")
         return decline, notes
+
+    def _unknown_word(self, word: str) -> bool:
+        """Whether the index has never seen `word`, nor a word one spelling slip from it."""
+        return is_unknown_word(word, self.index.vocabulary, self.index.spelling)
 
     def _sentence(self, candidate: Candidate) -> str:
         return self.index.documents[candidate.hit.chunk.doc_id].text[candidate.start:candidate.end]

@@ -116,6 +116,12 @@ def _content_stems(text: str) -> list[str]:
     return _stemmer().stemWords(words) if words else []
 
 
+def is_unknown_word(word: str, vocabulary: Mapping[str, int], spelling: SpellingMap | None) -> bool:
+    """Whether the index has never seen `word` (by its stem), nor any word one spelling slip away."""
+    stems = _content_stems(word)
+    return bool(stems) and all(s not in vocabulary and not (spelling and spelling.candidates(s)) for s in stems)
+
+
 def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMap | None,
                   asked: str | None = None, known: Iterable[str] = ()) -> float:
     """Share of the content words of `text` (three letters or more) that the index has never seen.

@@ -598,6 +598,35 @@ _ASKED_FOR_GAP = re.compile(r"(?:\s*\b(?:chronic|severe|bad|mild|persistent|long
                             r"suffering|from|or|and|also|both|even)\b)*\s*", re.I)
 
 
+# A word with the form of a medical condition's name: "amblyopia", "glaucoma", "psoriasis", "neuropathy".
+_CONDITION_FORM = re.compile(r"[a-z]{3,}(?:itis|itus|osis|omas?|opathy|pathy|algia|aemia|emia|opia|plegia|iasis|trophy|"
+                             r"oedema|edema|rrhoea|rrhea|plasia|penia|uria|ectasis|ectasia|spasm|lepsy)", re.I)
+
+
+_HELPS = re.compile(r"\bhelp(?:s|ed|ing)?\b", re.I)
+
+
+def unnamed_conditions_asked(text: str, unknown: Callable[[str], bool]) -> list[tuple[str, int]]:
+    """Conditions no lexicon entry names that `text` asks a treatment to be for ("could TMS be used to help lazy eye /
+    amblyopia"), each with where it is named: a word of a condition's form (`_CONDITION_FORM`) that `unknown` (the
+    index has never seen it) says is not in the sources, within the words after the `treats_condition` cue up to the
+    clause's end."""
+    asked = []
+    # "help" takes the condition as its object too ("help lazy eye / amblyopia"), here where only a word of a
+    # condition's form counts.
+    leads = sorted([*cue("treats_condition").finditer(text), *_HELPS.finditer(text)], key=lambda m: m.start())
+    for lead in leads:
+        clause = re.match(r"[^,.;:?!()]*", text[lead.end():]).group(0)
+        for word in re.finditer(r"[A-Za-z]+", clause):
+            if word.start() > 60:
+                break
+            if _CONDITION_FORM.fullmatch(word.group(0)) and unknown(word.group(0)):
+                asked.append((word.group(0).lower(), lead.end() + word.start()))
+        if asked:
+            break
+    return list(dict.fromkeys(asked))
+
+
 def conditions_asked(text: str) -> list[tuple[str, int]]:
     """The conditions `text` asks a treatment to be for ("does TMS work for tinnitus?"), each with where it is
     named: a condition (lexicon [[condition]]) right after the `treats_condition` cue, or after words that only

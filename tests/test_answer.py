@@ -467,6 +467,9 @@ def test_a_condition_the_sources_never_name_asked_as_what_a_treatment_is_for_is_
     assert not mixed.declined and "No indexed passage discusses tinnitus." in mixed.notes
     # a condition named as the patient's background is not what is asked
     assert not answerer.ask("my mum has dementia, is ECT used for depression in older people?").notes
+    # one no lexicon entry lists, by a name the sources never use, is declined as well
+    eye = answerer.ask("could TMS be used to help lazy eye / amblyopia in adults, heard something about brain stim for vision")
+    assert eye.declined and "No indexed passage discusses amblyopia." in eye.notes
 
 
 def test_a_condition_named_only_as_a_history_does_not_answer_what_a_treatment_is_for(answerer):

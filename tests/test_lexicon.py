@@ -104,6 +104,20 @@ def test_conditions_asked_are_those_a_treatment_is_asked_to_be_for():
     assert conditions_asked("Will ECT work for me if my tinnitus gets worse?") == []
 
 
+def test_a_condition_no_entry_lists_is_asked_by_a_name_of_its_form_the_sources_never_use():
+    from ipchat.lexicon import unnamed_conditions_asked
+
+    never = {"amblyopia", "psoriasis", "gastritis"}.__contains__  # the words a stand-in index never saw
+    eye = "could TMS be used to help lazy eye / amblyopia in adults"
+    assert unnamed_conditions_asked(eye, never) == [("amblyopia", eye.index("amblyopia"))]
+    assert [n for n, _ in unnamed_conditions_asked("can ECT be used to treat psoriasis", never)] == ["psoriasis"]
+    # a word the sources use, or not of a condition's form, is not one
+    assert unnamed_conditions_asked("does TMS work for depression", lambda word: True) == []
+    assert unnamed_conditions_asked("can ECT be used to treat psoriasis", lambda word: False) == []
+    # the cue must reach it within the clause
+    assert unnamed_conditions_asked("does TMS help? my dad has gastritis", never) == []
+
+
 def test_an_alias_the_sources_never_use_gets_the_treatments_name():
     known = {"ketamine", "electroconvulsive", "therapy"}.__contains__
     assert expand_lay("what kind of drug is special k", known) == "what kind of drug is special k (ketamine)"
