@@ -1098,6 +1098,28 @@ def test_a_means_question_said_to_be_for_the_writer_is_a_crisis() -> None:
 
 
 @pytest.mark.parametrize(("history", "message", "level"), [
+    (["my neuro said TN gets called the suicide disease and to tell her if i ever feel that way"],
+     "im fine rn but what should i actually do if it happens at 3am during a flare", "concern"),
+    # the same question after talk of nothing risky, or turning to something else, is not
+    (["my neuro said TN flares get worse in winter"],
+     "im fine rn but what should i actually do if it happens at 3am during a flare", "none"),
+    (["my neuro said TN gets called the suicide disease and to tell her if i ever feel that way"],
+     "different thing, what should i do if it happens that my TMS appointment gets cancelled", "none"),
+])
+def test_asking_what_to_do_if_it_comes_after_talk_of_suicidal_feelings_is_the_writers_own_what_if(
+        history, message, level) -> None:
+    assert assess(message, history=history).level == level
+
+
+def test_a_sign_told_of_you_is_the_writers_when_they_say_the_question_is_theirs() -> None:
+    question = "is TMS any good if youve already got the rope sorted in the barn"
+    assert assess(question).level == "none"  # anyone's
+    claimed = assess(question + ". asking for me not a mate")
+    assert claimed.level == "crisis" and "context.means_acquired" in claimed.rule_ids, claimed.rule_ids
+    assert assess("is TMS any good for people like me. asking for me not a mate").level != "crisis"  # no sign told
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
     (["for my psych 101 paper: does ECT actually reduce suicide rates? need stats and sources"],
      "also is the effect different for adolescents vs adults", "clinical"),
     (["our fish plant wellness committee is making a poster on suicide warning signs"],

@@ -758,6 +758,40 @@ def test_risk_in_the_writers_voice_heard_earlier_must_pass_the_stricter_threshol
     assert strict.level == "crisis"
 
 
+def test_risk_heard_earlier_in_words_the_writer_says_are_theirs_needs_only_the_loose_threshold() -> None:
+    earlier = "started keeping a list of the ones that sounded painless"
+    nxt = "whats the usual wait for an ECT consult"
+    assert assess(nxt, history=[earlier]).level == "none"
+    loose = _HearsStrictly("crisis", "none")
+    assert assess(nxt, history=[earlier], backstop=loose, history_vectors=[np.ones(4)]).level == "none"
+    owned = assess(nxt, history=[earlier + ". for me not for work"], backstop=loose, history_vectors=[np.ones(4)])
+    assert owned.level == "crisis", owned.rule_ids
+
+
+def test_a_means_question_asked_of_anyone_is_the_writers_beside_their_own_sentence_heard_as_a_crisis() -> None:
+    question = "been reading up on how much insulin it takes"
+    assert assess(question).level == "concern"  # a means question asked of anyone
+    message = "just want the pain to stop, all of it, for good. " + question
+    assert len(bs.sentence_spans(message)) == 2
+
+    class _HearsFirstSentence(_Hears):
+        def judge(self, vector, several=True) -> bs.Verdict:
+            return bs.Verdict("crisis" if float(np.min(vector)) == 1.0 else "none", (), 0.9, 0.1)
+
+    # The message is near a crisis as a whole; alone, only the sentence in which the rules read nothing is.
+    own = assess(message, backstop=_HearsFirstSentence("crisis"), vector=np.ones(4),
+                 sentence_vectors=[np.ones(4), np.zeros(4)])
+    assert own.level == "crisis", own.rule_ids
+    # Heard only in the means question's own sentence, it stays the concern the rules read.
+    asked = assess(message, backstop=_HearsFirstSentence("crisis"), vector=np.ones(4),
+                   sentence_vectors=[np.zeros(4), np.ones(4)])
+    assert asked.level == "concern", asked.rule_ids
+    # So does a denial beside it: what the rules read as denied is not raised.
+    denied = "im not going to kill myself. " + question
+    assert assess(denied, backstop=_HearsFirstSentence("crisis"), vector=np.ones(4),
+                  sentence_vectors=[np.ones(4), np.zeros(4)]).level != "crisis"
+
+
 def test_someone_elses_risk_heard_earlier_keeps_the_next_message_a_concern_at_the_loose_threshold() -> None:
     earlier = "My boyfriend said after Friday I won't have to worry about him anymore"
     nxt = "how long does TMS take to work?"

@@ -479,8 +479,10 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     if not in_voice:
         return replace(reading, semantic_other=True) if other else reading
     # Risk in the writer's own voice makes the next messages a crisis: it must be heard at the stricter
-    # threshold of earlier messages (`for_history`); someone else's, which keeps them a concern, need not.
-    strict = getattr(backstop, "for_history", backstop)
+    # threshold of earlier messages (`for_history`); someone else's, which keeps them a concern, need not. Nor
+    # need words the writer says are theirs, or no joke ("started keeping a list of the ones that sounded
+    # painless. for me not for work"): they already say what the stricter threshold asks for.
+    strict = backstop if reading.for_me or reading.not_a_joke else getattr(backstop, "for_history", backstop)
     level = verdict.level if strict is backstop else _judge(strict, reading, message, vector, sentences).level
     if level == "none":
         return replace(reading, semantic_other=True) if other else reading
@@ -590,6 +592,22 @@ def _crisis_in_own_words(text: str, sentence_vectors, judged: int | None, backst
         if vector is None or not speaks_of_self(text[start:end]) or asks_whom_to_tell(text[start:end]):
             continue  # "im just a porter, who do i tell??" after what a patient said asks how to help them
         if n == judged or backstop.judge(vector, several=False).level == "crisis":
+            return True
+    return False
+
+
+def _crisis_beside_question(text: str, sentence_vectors, backstop: Backstop) -> bool:
+    """Whether a sentence of `text` in which the rules read nothing, in the writer's voice and naming no one else nor
+    any means, is heard alone as a crisis ("just want the pain to stop, all of it, for good."): the writer's state,
+    not more of the means ("theres a massive bottle behind the bar and idk if i should lock it up")."""
+    for n, (start, end) in enumerate(sentence_spans(text)):
+        vector = sentence_vectors[n] if n < len(sentence_vectors) else None
+        sentence = text[start:end]
+        reading = read_message(sentence)
+        if vector is None or reading.level != "none" or reading.means_named or not in_writers_voice(sentence, sentence) \
+                or names_someone_else(sentence):
+            continue
+        if backstop.judge(vector, several=False).level == "crisis":
             return True
     return False
 
@@ -837,6 +855,14 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # Saying the topic is not about the writer ("just reading up, not about me") keeps it a topic.
     # So does one a message before that, when the message between goes on with it ("are ketamine clinics safe for
     # people at high suicide risk" ... "mate in the van reckons they shouldnt give it to them" ... "who's right").
+    # The writer asks what to do if it comes to them, after talk of suicidal feelings or risk ("my neuro said TN gets
+    # called the suicide disease and to tell her if i ever feel that way" ... "im fine rn but what should i actually do
+    # if it happens at 3am"): their own "what if I ever", a concern.
+    if RANK[level] < RANK["concern"] and reading.if_it_comes and not (reading.new_subject or reading.closes) and any(
+            "topic.suicide_or_self_harm" in r.rule_ids or any(f.level in RISK_LEVELS for f in r.findings)
+            for r in earlier[-FOLLOW_UP:]):
+        level = "concern"
+        rule_ids += ["context.own_if_back", "concern.hypothetical_self"]
     if level == "none" and _topic_in_view(earlier) and not (
             reading.new_subject or (reading.closes and not reading.reframed) or reading.acknowledges):
         level = "clinical"
@@ -876,9 +902,14 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             # raised at all ("not suicidal or anything lol just nosey" ... "is TMS used for people who are tho?"):
             # after it, what the backstop hears steps down one level.
             raised = "none"
-        if raised == "crisis" and any(not f.decision.startswith("crisis.") for f in reading.findings):
+        if raised == "crisis" and any(not f.decision.startswith("crisis.") for f in reading.findings) and not (
+                all(f.decision == "concern.generic_means" for f in reading.findings if not f.decision.startswith("crisis."))
+                and _crisis_beside_question(text, sentence_vectors, backstop)):
             # The rules read the risk words and judged them past, denied, hypothetical or someone else's
-            # ("No, I'm not going to hurt myself"): near in meaning is not the same meaning.
+            # ("No, I'm not going to hurt myself"): near in meaning is not the same meaning. A means question asked
+            # of anyone is the writer's beside a sentence of their own heard as a crisis, as it is beside
+            # hopelessness the rules read (`read_message`): "just want the pain to stop, all of it, for good. ...
+            # been reading up on how much insulin it takes".
             raised = "concern"
         if raised == "crisis":
             spans = sentence_spans(text) if verdict.sentence >= 0 else []

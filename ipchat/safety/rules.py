@@ -1505,6 +1505,7 @@ class _Scan:
     implicit_signs: list[tuple[str, tuple[int, int]]] = field(default_factory=list)  # subjectless signs, by place
     third_sentences: set[int] = field(default_factory=set)  # sentences with a finding about someone else
     own_denial: bool = False  # a denial in the writer's own clause ("..., i dont want to die at all")
+    you_signs: list[tuple[str, tuple[int, int]]] = field(default_factory=list)  # signs told of "you", by place
 
 
 def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
@@ -1571,6 +1572,10 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                                 scan.signs.append(rule.rule_id)
                                 if decision_id == "crisis.implicit_first_person":
                                     scan.implicit_signs.append((rule.rule_id, place))
+                        elif decision_id == "clinical.generic_you" and not reported:
+                            # "is TMS any good if youve already got the rope sorted": anyone's, unless the writer
+                            # says the question is theirs (read_message).
+                            scan.you_signs.append((rule.rule_id, (number, max(sentence.find(where), 0) + match.start())))
                         elif found in RISK_LEVELS:  # someone else's sign, or one in their quoted words
                             scan.other_signs.append(rule.rule_id)
                             if rule.item == "cssrs.preparation":
@@ -1623,6 +1628,7 @@ class Reading:
     semantic_risk: bool = False  # the backstop heard the writer's own risk in it (set by assess, for history)
     semantic_other: bool = False  # the backstop heard risk in it, told of someone else (set by assess, for history)
     for_me: bool = False  # says an earlier question about someone else, or a hypothetical, was about them (cue.for_me)
+    if_it_comes: bool = False  # asks what to do if what was just spoken of comes to the writer (cue.own_if_back)
     not_a_joke: bool = False  # says an earlier joke was not (only) a joke (cue.not_a_joke)
     retracts: bool = False  # takes earlier words back as not meant, a joke or not literally (cue.retracts); also safe_now
     denies_now: bool = False  # says they do not feel it at present, and no more (cue.denies_now)
@@ -1763,6 +1769,12 @@ def _read_message(text: str, context: bool) -> Reading:
     if for_me:
         # "if someone wanted to ... which floor would do the job. ok not hypothetical, asking for me"
         _claim_for_me(scan, _FOR_ME_DECISIONS)
+        # ... and a sign told of "you" is the writer's: "is TMS any good if youve already got the rope sorted in the
+        # barn. asking for me not a mate".
+        for rule_id, place in scan.you_signs:
+            if rule_id not in scan.signs:
+                scan.signs.append(rule_id)
+                scan.sign_places.add(place)
         if scan.level == "clinical" and not scan.findings and "topic.suicide_or_self_harm" in scan.fired:
             # "anyone know if the life insurance pays out if its suicide. asking for me": suicide named as a
             # topic, and the writer says the question is theirs.
@@ -1883,6 +1895,7 @@ def _read_message(text: str, context: bool) -> Reading:
                    or retracts or denies_own
                    or reframed or reattributed,
                    for_me=for_me, reattributed=reattributed,
+                   if_it_comes=bool(R.cues["own_if_back"].search(norm)),
                    not_a_joke=not_a_joke, retracts=retracts,
                    denies_now=bool(R.cues["denies_now"].search(norm)),
                    new_subject=bool(R.cues["new_subject"].search(norm) or R.cues["new_subject"].search(folded)),
