@@ -1111,6 +1111,12 @@ def test_asking_what_to_do_if_it_comes_after_talk_of_suicidal_feelings_is_the_wr
     assert assess(message, history=history).level == level
 
 
+def test_one_of_a_kind_with_a_condition_in_a_question_about_what_teams_do_is_anyone() -> None:
+    question = "how do ECT teams weigh cardiac risk in a pt with stable angina when theyre acutely suicidal"
+    assert assess(question).level == "clinical"
+    assert assess(question.replace("a pt", "my dad").replace("theyre", "hes")).level == "concern"
+
+
 def test_a_sign_told_of_you_is_the_writers_when_they_say_the_question_is_theirs() -> None:
     question = "is TMS any good if youve already got the rope sorted in the barn"
     assert assess(question).level == "none"  # anyone's

@@ -824,6 +824,16 @@ def test_fragments_heard_together_are_a_crisis_only_at_the_stricter_threshold() 
     assert assess("for me i mean, the travel letter", history, backstop=strict, **vectors).level == "crisis"
 
 
+def test_an_idiom_the_writer_says_is_not_meant_as_one_is_heard_as_said() -> None:
+    idiom = "everyone keeps telling me to hang in there. funny."
+    spans = [np.ones(4)] * 3
+    stepped = assess(idiom + " does TMS help", vector=np.ones(4), backstop=_Hears("crisis"), sentence_vectors=spans)
+    assert stepped.level == "concern"  # the idiom's nearness, one step less
+    meant = assess(idiom + " thats pretty much the plan, just not how they mean it", vector=np.ones(4),
+                   backstop=_Hears("crisis"), sentence_vectors=spans)
+    assert meant.level == "crisis", meant.rule_ids
+
+
 def test_an_idiom_in_a_foreign_message_is_read_through_its_gloss() -> None:
     text = "Mi jefe me va a matar si falto otra vez. ¿Cuánto dura normalmente la primera consulta para ketamina?"
     assert "idiom" not in " ".join(assess(text).rule_ids)  # the Spanish rules read no idiom

@@ -384,7 +384,9 @@ def _judge(backstop: Backstop, reading: Reading, text: str, vector, sentence_vec
     (`languages.without_risk_words`: the bundled model is English, and its sense of "Je suis interne en
     psychiatrie" is noise)."""
     lang = language_of(text) if reading.level == "none" else None
-    if not (_idiom_only(reading) or (lang is not None and _idiom_only(read_message(gloss(text, lang) or "")))):
+    # ... unless the writer says the idiom is not meant as one ("everyone keeps telling me to hang in there. thats
+    # pretty much the plan, just not how they mean it"): then its sentences are heard as said.
+    if reading.not_a_joke or not (_idiom_only(reading) or (lang is not None and _idiom_only(read_message(gloss(text, lang) or "")))):
         verdict = backstop.judge_message(vector, sentence_vectors)
     else:
         spans = sentence_spans(text)

@@ -557,6 +557,11 @@ _GENERIC_ONE_THEY = re.compile(r"(?:(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(
                                r"family member|member of the public|customer|caller|mourner)|\b(?:someone|somebody|anyone|anybody))"
                                r"\s+(?:who\s+|that\s+)?"
                                r"(?:says|said|tells (?:you|us|staff|the \w+)|reports|admits|discloses|mentions)\s+(?:that\s+)?$")
+# ... or told of as one of a kind with some condition, in such a question: "how do ECT teams weigh cardiac risk in a pt
+# with stable angina when theyre acutely suicidal".
+_GENERIC_ONE_WITH = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:a|an|any)\s+(?:\w+\s+)?"
+                               r"(?:patient|client|person|pt|service user|adult|teenager|teen|child|man|woman)\s+"
+                               r"(?:with|w/|w|who has|who have|on)\s+(?:[\w-]+\s+){1,4}?(?:when|if|while|once|and|who|but)\s+$")
 _GENERIC_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bthese )(?<!\bthose )"
                            r"\b(?:people|patients|pts|clients|folks|individuals|someone|somebody|anyone|anybody)\b"
                            r"(?:\s+\w+){0,6}?\s+(?:if|when|who|that|because|since|unless|once)\s+$")
@@ -1317,7 +1322,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             _INDEFINITE.match(clause[sub_start:sub_end]) or _INDEFINITE_BEFORE.search(clause[:sub_start])
             or _ROLE_NAMED.search(clause[:sub_end]))
             or (clause[sub_start:sub_end] == "they" and (_GENERIC_THEY.search(clause[:sub_start]) or (
-                cues["generic_question"].search(sentence) and _GENERIC_ONE_THEY.search(clause[:sub_start]))))):
+                cues["generic_question"].search(sentence) and (_GENERIC_ONE_THEY.search(clause[:sub_start])
+                                                                 or _GENERIC_ONE_WITH.search(clause[:sub_start])))))):
         return ("clinical", "clinical.generic_person")  # "signs that a teenager might be thinking about ..."
     if person == "third" and cues["fiction"].search(message or sentence):
         return ("clinical", "clinical.fictional")  # "writing a short story where a student considers ending her life"
