@@ -470,6 +470,9 @@ def test_a_condition_the_sources_never_name_asked_as_what_a_treatment_is_for_is_
     # one no lexicon entry lists, by a name the sources never use, is declined as well
     eye = answerer.ask("could TMS be used to help lazy eye / amblyopia in adults, heard something about brain stim for vision")
     assert eye.declined and "No indexed passage discusses amblyopia." in eye.notes
+    # "help" takes the condition as its object too
+    nerve = answerer.ask("diabetic pt w painful neuropathy in feet, would ketamine infusions help the nerve pain too?")
+    assert nerve.declined and "No indexed passage discusses chronic pain." in nerve.notes
 
 
 def test_a_condition_named_only_as_a_history_does_not_answer_what_a_treatment_is_for(answerer):
