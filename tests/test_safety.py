@@ -1105,6 +1105,8 @@ def test_a_means_question_said_to_be_for_the_writer_is_a_crisis() -> None:
      "im fine rn but what should i actually do if it happens at 3am during a flare", "none"),
     (["my neuro said TN gets called the suicide disease and to tell her if i ever feel that way"],
      "different thing, what should i do if it happens that my TMS appointment gets cancelled", "none"),
+    # ... and after a question on the topic that says nothing of the writer, it is the topic's follow-up
+    (["does ketamine reduce suicidal thoughts?"], "what should I do if it happens during the infusion?", "clinical"),
 ])
 def test_asking_what_to_do_if_it_comes_after_talk_of_suicidal_feelings_is_the_writers_own_what_if(
         history, message, level) -> None:
@@ -1115,6 +1117,9 @@ def test_one_of_a_kind_with_a_condition_in_a_question_about_what_teams_do_is_any
     question = "how do ECT teams weigh cardiac risk in a pt with stable angina when theyre acutely suicidal"
     assert assess(question).level == "clinical"
     assert assess(question.replace("a pt", "my dad").replace("theyre", "hes")).level == "concern"
+    # one on the writer's own ward is someone
+    ward = "how do we weigh up ECT for a pt on my ward when they are planning to hang themselves after discharge"
+    assert assess(ward).level == "concern"
 
 
 def test_a_sign_told_of_you_is_the_writers_when_they_say_the_question_is_theirs() -> None:

@@ -860,9 +860,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     # The writer asks what to do if it comes to them, after talk of suicidal feelings or risk ("my neuro said TN gets
     # called the suicide disease and to tell her if i ever feel that way" ... "im fine rn but what should i actually do
     # if it happens at 3am"): their own "what if I ever", a concern.
+    # The earlier talk must speak of the writer ("if i ever feel that way"), not only of a topic ("does ketamine reduce
+    # suicidal thoughts?" ... "what should I do if it happens during the infusion?").
     if RANK[level] < RANK["concern"] and reading.if_it_comes and not (reading.new_subject or reading.closes) and any(
-            "topic.suicide_or_self_harm" in r.rule_ids or any(f.level in RISK_LEVELS for f in r.findings)
-            for r in earlier[-FOLLOW_UP:]):
+            ("topic.suicide_or_self_harm" in r.rule_ids or any(f.level in RISK_LEVELS for f in r.findings))
+            and speaks_of_self(message) for r, message in zip(earlier[-FOLLOW_UP:], window[-FOLLOW_UP:])):
         level = "concern"
         rule_ids += ["context.own_if_back", "concern.hypothetical_self"]
     if level == "none" and _topic_in_view(earlier) and not (

@@ -561,7 +561,7 @@ _GENERIC_ONE_THEY = re.compile(r"(?:(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(
 # with stable angina when theyre acutely suicidal".
 _GENERIC_ONE_WITH = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:a|an|any)\s+(?:\w+\s+)?"
                                r"(?:patient|client|person|pt|service user|adult|teenager|teen|child|man|woman)\s+"
-                               r"(?:with|w/|w|who has|who have|on)\s+(?:[\w-]+\s+){1,4}?(?:when|if|while|once|and|who|but)\s+$")
+                               r"(?:with|w/|w|who has|who have)\s+(?:[\w-]+\s+){1,4}?(?:when|if|while|once|and|who|but)\s+$")
 _GENERIC_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bthese )(?<!\bthose )"
                            r"\b(?:people|patients|pts|clients|folks|individuals|someone|somebody|anyone|anybody)\b"
                            r"(?:\s+\w+){0,6}?\s+(?:if|when|who|that|because|since|unless|once)\s+$")
