@@ -598,9 +598,15 @@ _ASKED_FOR_GAP = re.compile(r"(?:\s*\b(?:chronic|severe|bad|mild|persistent|long
                             r"suffering|from|or|and|also|both|even)\b)*\s*", re.I)
 
 
-# A word with the form of a medical condition's name: "amblyopia", "glaucoma", "psoriasis", "neuropathy".
-_CONDITION_FORM = re.compile(r"[a-z]{3,}(?:itis|itus|osis|omas?|opathy|pathy|algia|aemia|emia|opia|plegia|iasis|trophy|"
+# A word with the form of a medical condition's name: "amblyopia", "glaucoma", "psoriasis", "neuropathy"; not the
+# everyday words of the same form ("diagnosis", "nostalgia", "empathy").
+_CONDITION_FORM = re.compile(r"(?!(?:diagnos|prognos|hypnos|osmos|symbios|metamorphos|apotheos|academi|nostalgi|empath|"
+                             r"sympath|telepath|utopi|dystopi|diplom|arom|stom)\w*$)"
+                             r"[a-z]{3,}(?:itis|itus|osis|omas?|opathy|pathy|algia|aemia|emia|opia|plegia|iasis|trophy|"
                              r"oedema|edema|rrhoea|rrhea|plasia|penia|uria|ectasis|ectasia|spasm|lepsy)", re.I)
+# What may stand between the lead and the condition besides `_ASKED_FOR_GAP`'s words: the condition's other names
+# (words the sources never use, as "lazy eye" in "help lazy eye / amblyopia") and the marks joining them.
+_NAME_JOIN = re.compile(r"[/,&]|or|and|aka|ie|eg|like", re.I)
 
 
 _HELPS = re.compile(r"\bhelp(?:s|ed|ing)?\b", re.I)
@@ -615,13 +621,23 @@ def unnamed_conditions_asked(text: str, unknown: Callable[[str], bool]) -> list[
     # "help" takes the condition as its object too ("help lazy eye / amblyopia"), here where only a word of a
     # condition's form counts.
     leads = sorted([*cue("treats_condition").finditer(text), *_HELPS.finditer(text)], key=lambda m: m.start())
+    listed = [c.pattern for c in load_lexicon().conditions]
     for lead in leads:
         clause = re.match(r"[^,.;:?!()]*", text[lead.end():]).group(0)
         for word in re.finditer(r"[A-Za-z]+", clause):
             if word.start() > 60:
                 break
-            if _CONDITION_FORM.fullmatch(word.group(0)) and unknown(word.group(0)):
-                asked.append((word.group(0).lower(), lead.end() + word.start()))
+            name = word.group(0)
+            if not _CONDITION_FORM.fullmatch(name) or not unknown(name) or any(p.search(name) for p in listed):
+                continue  # a lexicon condition is read by `conditions_asked`, with its own rule for what may stand before it
+            # Only words saying whose or how bad, or the condition's other names, stand between: "how do you manage
+            # post-ECT headaches in someone with psoriasis" asks about the headaches.
+            pieces = [piece for piece in re.findall(r"[A-Za-z]+|[/,&]", clause[:word.start()])
+                      if not _ASKED_FOR_GAP.fullmatch(piece)]
+            # ... or another name of up to three words given just before it ("lazy eye / amblyopia").
+            another = len(pieces) <= 4 and bool(pieces) and pieces[-1].lower() in ("/", "or", "aka", "ie")
+            if another or all(_NAME_JOIN.fullmatch(piece) or unknown(piece) for piece in pieces):
+                asked.append((name.lower(), lead.end() + word.start()))
         if asked:
             break
     return list(dict.fromkeys(asked))

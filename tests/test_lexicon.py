@@ -116,6 +116,9 @@ def test_a_condition_no_entry_lists_is_asked_by_a_name_of_its_form_the_sources_n
     assert unnamed_conditions_asked("can ECT be used to treat psoriasis", lambda word: False) == []
     # the cue must reach it within the clause
     assert unnamed_conditions_asked("does TMS help? my dad has gastritis", never) == []
+    # only words saying whose or how bad, or its other names, stand before it; everyday words of the form are not one
+    assert unnamed_conditions_asked("how do you manage post-ECT headaches in someone with psoriasis", never) == []
+    assert unnamed_conditions_asked("would ECT help his prognosis", lambda word: True) == []
 
 
 def test_an_alias_the_sources_never_use_gets_the_treatments_name():
