@@ -615,8 +615,8 @@ _HELPS = re.compile(r"\bhelp(?:s|ed|ing)?\b", re.I)
 def unnamed_conditions_asked(text: str, unknown: Callable[[str], bool]) -> list[tuple[str, int]]:
     """Conditions no lexicon entry names that `text` asks a treatment to be for ("could TMS be used to help lazy eye /
     amblyopia"), each with where it is named: a word of a condition's form (`_CONDITION_FORM`) that `unknown` (the
-    index has never seen it) says is not in the sources, within the words after the `treats_condition` cue up to the
-    clause's end."""
+    index has never seen it) says is not in the sources, within the words after the `treats_condition` cue or "help"
+    up to the clause's end, with only words saying whose or how bad, or its other names, before it."""
     asked = []
     # "help" takes the condition as its object too ("help lazy eye / amblyopia"), here where only a word of a
     # condition's form counts.
@@ -628,8 +628,9 @@ def unnamed_conditions_asked(text: str, unknown: Callable[[str], bool]) -> list[
             if word.start() > 60:
                 break
             name = word.group(0)
+            # A lexicon condition is read by `conditions_asked`, with its own rule for what may stand before it.
             if not _CONDITION_FORM.fullmatch(name) or not unknown(name) or any(p.search(name) for p in listed):
-                continue  # a lexicon condition is read by `conditions_asked`, with its own rule for what may stand before it
+                continue
             # Only words saying whose or how bad, or the condition's other names, stand between: "how do you manage
             # post-ECT headaches in someone with psoriasis" asks about the headaches.
             pieces = [piece for piece in re.findall(r"[A-Za-z]+|[/,&]", clause[:word.start()])

@@ -386,7 +386,8 @@ def _judge(backstop: Backstop, reading: Reading, text: str, vector, sentence_vec
     lang = language_of(text) if reading.level == "none" else None
     # ... unless the writer says the idiom is not meant as one ("everyone keeps telling me to hang in there. thats
     # pretty much the plan, just not how they mean it"): then its sentences are heard as said.
-    if reading.not_a_joke or not (_idiom_only(reading) or (lang is not None and _idiom_only(read_message(gloss(text, lang) or "")))):
+    idiom_only = _idiom_only(reading) or (lang is not None and _idiom_only(read_message(gloss(text, lang) or "")))
+    if reading.not_a_joke or not idiom_only:
         verdict = backstop.judge_message(vector, sentence_vectors)
     else:
         spans = sentence_spans(text)
@@ -606,8 +607,8 @@ def _crisis_beside_question(text: str, sentence_vectors, backstop: Backstop) -> 
         vector = sentence_vectors[n] if n < len(sentence_vectors) else None
         sentence = text[start:end]
         reading = read_message(sentence)
-        if vector is None or reading.level != "none" or reading.means_named or not in_writers_voice(sentence, sentence) \
-                or names_someone_else(sentence):
+        if vector is None or reading.level != "none" or reading.means_named \
+                or not in_writers_voice(sentence, sentence) or names_someone_else(sentence):
             continue
         if backstop.judge(vector, several=False).level == "crisis":
             return True
@@ -906,8 +907,9 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             # raised at all ("not suicidal or anything lol just nosey" ... "is TMS used for people who are tho?"):
             # after it, what the backstop hears steps down one level.
             raised = "none"
-        if raised == "crisis" and any(not f.decision.startswith("crisis.") for f in reading.findings) and not (
-                all(f.decision == "concern.generic_means" for f in reading.findings if not f.decision.startswith("crisis."))
+        unclaimed = [f for f in reading.findings if not f.decision.startswith("crisis.")]
+        if raised == "crisis" and unclaimed and not (
+                all(f.decision == "concern.generic_means" for f in unclaimed)
                 and _crisis_beside_question(text, sentence_vectors, backstop)):
             # The rules read the risk words and judged them past, denied, hypothetical or someone else's
             # ("No, I'm not going to hurt myself"): near in meaning is not the same meaning. A means question asked

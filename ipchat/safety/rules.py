@@ -561,7 +561,8 @@ _GENERIC_ONE_THEY = re.compile(r"(?:(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(
 # with stable angina when theyre acutely suicidal".
 _GENERIC_ONE_WITH = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )\b(?:a|an|any)\s+(?:\w+\s+)?"
                                r"(?:patient|client|person|pt|service user|adult|teenager|teen|child|man|woman)\s+"
-                               r"(?:with|w/|w|who has|who have)\s+(?:[\w-]+\s+){1,4}?(?:when|if|while|once|and|who|but)\s+$")
+                               r"(?:with|w/|w|who has|who have)\s+(?:[\w-]+\s+){1,4}?"
+                               r"(?:when|if|while|once|and|who|but)\s+$")
 _GENERIC_THEY = re.compile(r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bthese )(?<!\bthose )"
                            r"\b(?:people|patients|pts|clients|folks|individuals|someone|somebody|anyone|anybody)\b"
                            r"(?:\s+\w+){0,6}?\s+(?:if|when|who|that|because|since|unless|once)\s+$")
@@ -1581,7 +1582,8 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
                         elif decision_id == "clinical.generic_you" and not reported:
                             # "is TMS any good if youve already got the rope sorted": anyone's, unless the writer
                             # says the question is theirs (read_message).
-                            scan.you_signs.append((rule.rule_id, (number, max(sentence.find(where), 0) + match.start())))
+                            place = (number, max(sentence.find(where), 0) + match.start())
+                            scan.you_signs.append((rule.rule_id, place))
                         elif found in RISK_LEVELS:  # someone else's sign, or one in their quoted words
                             scan.other_signs.append(rule.rule_id)
                             if rule.item == "cssrs.preparation":
