@@ -398,9 +398,7 @@ class Answerer:
         # sentence names the condition. Asked beside a condition the sources do name, it is a note.
         # ... and so is a condition no lexicon entry lists, by a name the sources never use ("could TMS be used to help
         # lazy eye / amblyopia in adults").
-        asked_for = conditions_asked(query)
-        asked_for += [(name, position) for name, position in unnamed_conditions_asked(query, self._unknown_word)
-                      if not any(position == p for _n, p in asked_for)]
+        asked_for = conditions_asked(query) + unnamed_conditions_asked(query, self._unknown_word)
         pooled = [self._sentence(c) for c in candidates] if asked_for else []
         named = {name for sentence in pooled for name in conditions_treated(sentence)}
         unnamed = [(name, position) for name, position in asked_for if name not in named]

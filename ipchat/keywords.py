@@ -116,10 +116,15 @@ def _content_stems(text: str) -> list[str]:
     return _stemmer().stemWords(words) if words else []
 
 
+def _unseen(stem: str, vocabulary: Mapping[str, int], spelling: SpellingMap | None) -> bool:
+    """Whether the index has never seen `stem`, nor any word one spelling slip away."""
+    return stem not in vocabulary and not (spelling and spelling.candidates(stem))
+
+
 def is_unknown_word(word: str, vocabulary: Mapping[str, int], spelling: SpellingMap | None) -> bool:
     """Whether the index has never seen `word` (by its stem), nor any word one spelling slip away."""
     stems = _content_stems(word)
-    return bool(stems) and all(s not in vocabulary and not (spelling and spelling.candidates(s)) for s in stems)
+    return bool(stems) and all(_unseen(s, vocabulary, spelling) for s in stems)
 
 
 def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMap | None,
@@ -139,6 +144,5 @@ def unknown_share(text: str, vocabulary: Mapping[str, int], spelling: SpellingMa
     # background is what it asks.
     counted = (asked is not None and _content_stems(asked)) or stems
     also = set(_content_stems(" ".join(known)))
-    unknown = [s for s in counted
-               if s not in vocabulary and s not in also and not (spelling and spelling.candidates(s))]
+    unknown = [s for s in counted if s not in also and _unseen(s, vocabulary, spelling)]
     return len(unknown) / len(stems)

@@ -609,20 +609,14 @@ _CONDITION_FORM = re.compile(r"(?!(?:diagnos|prognos|hypnos|osmos|symbios|metamo
 _NAME_JOIN = re.compile(r"[/,&]|or|and|aka|ie|eg|like", re.I)
 
 
-_HELPS = re.compile(r"\bhelp(?:s|ed|ing)?\b", re.I)
-
-
 def unnamed_conditions_asked(text: str, unknown: Callable[[str], bool]) -> list[tuple[str, int]]:
     """Conditions no lexicon entry names that `text` asks a treatment to be for ("could TMS be used to help lazy eye /
     amblyopia"), each with where it is named: a word of a condition's form (`_CONDITION_FORM`) that `unknown` (the
-    index has never seen it) says is not in the sources, within the words after the `treats_condition` cue or "help"
-    up to the clause's end, with only words saying whose or how bad, or its other names, before it."""
+    index has never seen it) says is not in the sources, within the words after the `treats_condition` cue (which
+    "help" leads too) up to the clause's end, with only words saying whose or how bad, or its other names, before it."""
     asked = []
-    # "help" takes the condition as its object too ("help lazy eye / amblyopia"), here where only a word of a
-    # condition's form counts.
-    leads = sorted([*cue("treats_condition").finditer(text), *_HELPS.finditer(text)], key=lambda m: m.start())
     listed = [c.pattern for c in load_lexicon().conditions]
-    for lead in leads:
+    for lead in cue("treats_condition").finditer(text):
         clause = re.match(r"[^,.;:?!()]*", text[lead.end():]).group(0)
         for word in re.finditer(r"[A-Za-z]+", clause):
             if word.start() > 60:

@@ -590,25 +590,30 @@ def _crisis_in_own_words(text: str, sentence_vectors, judged: int | None, backst
     heard as a crisis ("she'll figure it out. after friday nobody will need to drive me anywhere again":
     the first sentence is hers, the second the writer's). `judged` is the sentence the crisis verdict came
     from (-1: the whole message; None: each sentence is heard afresh)."""
-    for n, (start, end) in enumerate(sentence_spans(text)):
-        vector = sentence_vectors[n] if n < len(sentence_vectors) else None
-        if vector is None or not speaks_of_self(text[start:end]) or asks_whom_to_tell(text[start:end]):
+    for n, sentence, vector in _sentences_heard(text, sentence_vectors):
+        if not speaks_of_self(sentence) or asks_whom_to_tell(sentence):
             continue  # "im just a porter, who do i tell??" after what a patient said asks how to help them
         if n == judged or backstop.judge(vector, several=False).level == "crisis":
             return True
     return False
 
 
+def _sentences_heard(text: str, sentence_vectors):
+    """(n, sentence, vector) for each sentence of `text` with a vector (`sentence_vectors` follows sentence_spans)."""
+    for n, (start, end) in enumerate(sentence_spans(text)):
+        vector = sentence_vectors[n] if n < len(sentence_vectors) else None
+        if vector is not None:
+            yield n, text[start:end], vector
+
+
 def _crisis_beside_question(text: str, sentence_vectors, backstop: Backstop) -> bool:
     """Whether a sentence of `text` in which the rules read nothing, in the writer's voice and naming no one else nor
     any means, is heard alone as a crisis ("just want the pain to stop, all of it, for good."): the writer's state,
     not more of the means ("theres a massive bottle behind the bar and idk if i should lock it up")."""
-    for n, (start, end) in enumerate(sentence_spans(text)):
-        vector = sentence_vectors[n] if n < len(sentence_vectors) else None
-        sentence = text[start:end]
+    for _n, sentence, vector in _sentences_heard(text, sentence_vectors):
         reading = read_message(sentence)
-        if vector is None or reading.level != "none" or reading.means_named \
-                or not in_writers_voice(sentence, sentence) or names_someone_else(sentence):
+        if reading.level != "none" or reading.means_named or not in_writers_voice(sentence, sentence) \
+                or names_someone_else(sentence):
             continue
         if backstop.judge(vector, several=False).level == "crisis":
             return True
