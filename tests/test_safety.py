@@ -2143,3 +2143,26 @@ def test_ends_set_on_a_condition_generic_questions_claimed_and_overdoses_asked_a
 ])
 def test_this_rounds_readings_keep_to_what_they_mean(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # A sharp thing named with where it comes from, then used on the writer's body.
+    (["whats the usual course length for tms, 20 or 30 sessions?"],
+     "sorry also. used the scalpel from the bindery on my thigh again about an hour ago, still bleeding a bit", "crisis"),
+    # Drinking a whole container, asked whether it would be quick, is a method asked about.
+    ([], "quick q: if i drank the whole bottle of the solvent i use for french polish would it be quick", "crisis"),
+    ([], "if i drank a whole bottle of water before the ect would it be quick to wear off", "none"),
+    # Self-harm dated to the writer's student days and not done for years is their past.
+    ([], "back when i was a student i cut myself a lot. havent in 15 yrs. do i need to mention the scars for TMS?",
+     "concern"),
+    # Life "no longer worth living" is hopelessness now, not a past.
+    ([], "life is no longer worth living", "crisis"),
+    # Patients' low mood told by a clinician is theirs: a clinical question after it stays clinical.
+    (["respiratory physio here", "we see a lot of post-pleurisy pts who end up really depressed"],
+     "in general is ECT anaesthesia safe for them when its being considered for severe suicidality", "clinical"),
+    # The writer asks what they would do if their own state reached risk: their own "what if".
+    ([], "what would i actually do if the depression after TMS gets to the suicidal point? who do i ring", "concern"),
+    ([], "what do i do if the ketamine makes the suicide risk worse for my patients", "clinical"),
+])
+def test_risk_is_read_from_how_the_message_puts_it_together(history, message, level) -> None:
+    assert assess(message, history=history).level == level

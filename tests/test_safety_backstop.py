@@ -954,3 +954,72 @@ def test_the_writers_own_body_or_mind_wanted_dead_is_no_idiom(safety_embedder) -
     message = "the only thing i want dead is my body"
     backstop = bs.backstop_for(safety_embedder)
     assert assess(message, backstop=backstop, **embed_turn(safety_embedder.embed, message)).level == "crisis"
+
+
+class _CertainOf:
+    """A backstop whose head is beyond doubt of a crisis in a vector of ones only, and hears nothing else."""
+
+    history_risk_p = 0.995
+
+    def certain_crisis(self, vector) -> bool:
+        return float(np.min(vector)) == 1.0
+
+    def judge_message(self, vector, sentence_vectors=(), several=None) -> bs.Verdict:
+        return bs.Verdict("none", (), 0.1, 0.9)
+
+
+def test_risk_words_read_as_a_topic_are_the_writers_when_the_head_is_beyond_doubt_of_a_crisis() -> None:
+    message = ("my wife doesnt know ive cancelled the ketamine. the suicide clause on my life insurance ran out "
+               "last month, so the timing finally works for her")
+    assert assess(message).level == "clinical"  # the rules read a topic
+    assert assess(message, backstop=_CertainOf(), vector=np.zeros(4)).level == "clinical"
+    certain = assess(message, backstop=_CertainOf(), vector=np.ones(4))
+    assert certain.level == "crisis" and "crisis.beyond_topic" in certain.rule_ids, certain.rule_ids
+    # Not someone else's, nor what the writer says is not theirs.
+    for other in ("my patient says the suicide clause on his life insurance ran out, so the timing works now",
+                  "not about me at all, how do suicide clauses in life insurance work"):
+        assert assess(other, backstop=_CertainOf(), vector=np.ones(4)).level != "crisis", other
+
+
+class _HearsSentencesOfOnes(_Hears):
+    """A backstop that hears the message as a crisis and, alone, only sentences whose vector is ones."""
+
+    def judge(self, vector, several=True) -> bs.Verdict:
+        return bs.Verdict("crisis" if float(np.min(vector)) == 1.0 else "none", (), 0.9, 0.1)
+
+
+def test_an_act_told_with_the_writer_left_out_is_the_writers_in_a_message_that_names_no_one_else() -> None:
+    message = ("the one thing i was ever good at is gone. bought a shotgun tuesday. what does a ketamine infusion "
+               "feel like, just curious")
+    assert len(bs.sentence_spans(message)) == 3 and assess(message).level == "none"
+    sentences = [np.zeros(4), np.ones(4), np.zeros(4)]
+    heard = assess(message, backstop=_HearsSentencesOfOnes("crisis"), vector=np.zeros(4), sentence_vectors=sentences)
+    assert heard.level == "crisis", heard.rule_ids
+    # Heard in no sentence alone, "just curious" leaves it a concern; and in a message naming someone else the act
+    # may be theirs.
+    alone = assess(message, backstop=_HearsSentencesOfOnes("crisis"), vector=np.zeros(4), sentence_vectors=[np.zeros(4)] * 3)
+    assert alone.level == "concern", alone.rule_ids
+    theirs = message.replace("the one thing i was ever good at is gone", "my brother lost his job")
+    assert assess(theirs, backstop=_HearsSentencesOfOnes("crisis"), vector=np.zeros(4),
+                  sentence_vectors=sentences).level == "concern"
+
+
+def test_a_crisis_heard_only_in_sentences_dated_to_the_writers_past_is_a_past_told() -> None:
+    message = ("my wife found me in the shop last yr with the cord round the beam. i didnt go through with it. "
+               "were looking at maintenance ECT, how often do ppl usually need it")
+    assert len(bs.sentence_spans(message)) == 3 and assess(message).level == "none"
+    past = assess(message, backstop=_HearsSentencesOfOnes("crisis"), vector=np.zeros(4),
+                  sentence_vectors=[np.ones(4), np.zeros(4), np.zeros(4)])
+    assert past.level == "concern", past.rule_ids
+    # Heard in a sentence with no date too, it is a crisis now.
+    now = assess(message, backstop=_HearsSentencesOfOnes("crisis"), vector=np.zeros(4),
+                 sentence_vectors=[np.ones(4), np.ones(4), np.zeros(4)])
+    assert now.level == "crisis", now.rule_ids
+    # So is a message whose whole is heard as a crisis but no sentence alone.
+    whole = assess(message, backstop=_HearsSentencesOfOnes("crisis"), vector=np.zeros(4),
+                   sentence_vectors=[np.zeros(4)] * 3)
+    assert whole.level == "crisis", whole.rule_ids
+    # A date in a sentence that tells something as now dates something else.
+    kept = "I kept back some ampoules from a patient who died last month and they're in my bag. can I get ketamine?"
+    assert assess(kept, backstop=_HearsSentencesOfOnes("crisis"), vector=np.zeros(4),
+                  sentence_vectors=[np.ones(4), np.zeros(4)]).level == "crisis"

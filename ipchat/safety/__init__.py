@@ -124,8 +124,8 @@ from .languages import without_risk_words
 from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
 from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, asks_whom_to_tell, in_writers_voice, load_rules, measured_before,
-                    names_someone_else, put_to_writer, read_message, speaks_of_self, tells_of_someone_else,
-                    told_as_recent)
+                    names_someone_else, put_to_writer, read_message, speaks_of_self, speaks_without_subject,
+                    tells_of_someone_else, told_as_now, told_as_recent)
 
 __all__ = [
     "LEVELS",
@@ -591,11 +591,38 @@ def _crisis_in_own_words(text: str, sentence_vectors, judged: int | None, backst
     the first sentence is hers, the second the writer's). `judged` is the sentence the crisis verdict came
     from (-1: the whole message; None: each sentence is heard afresh)."""
     for n, sentence, vector in _sentences_heard(text, sentence_vectors):
-        if not speaks_of_self(sentence) or asks_whom_to_tell(sentence):
+        # ... or tells of an act with the writer left out, in a message that names no one else ("the one thing i was
+        # ever good at is gone. bought a shotgun tuesday.")
+        own = speaks_of_self(sentence) or (speaks_without_subject(sentence) and not names_someone_else(text))
+        if not own or asks_whom_to_tell(sentence):
             continue  # "im just a porter, who do i tell??" after what a patient said asks how to help them
         if n == judged or backstop.judge(vector, several=False).level == "crisis":
             return True
     return False
+
+
+def _topic_only(reading: Reading) -> bool:
+    """Whether the rules read risk words as a clinical topic and as nothing else: no denial, no one else's risk, no
+    words taken back."""
+    return reading.level == "clinical" and all(f.decision == "clinical.topic" for f in reading.findings) and not (
+        reading.safe_now or reading.denies_now or reading.reframed or reading.reattributed or reading.retracts)
+
+
+def _told_of_self(text: str) -> bool:
+    """Whether a sentence of `text` speaks of the writer (`speaks_of_self`): "the suicide clause on my life insurance
+    ran out last month", though the message opens with someone else ("my wife doesnt know ...")."""
+    spans = sentence_spans(text)
+    return any(speaks_of_self(text[start:end]) for start, end in spans) if spans else speaks_of_self(text)
+
+
+def _heard_only_in_past(text: str, sentence_vectors, judged: int, backstop: Backstop) -> bool:
+    """Whether the sentences of `text` heard alone as a crisis (and the one the verdict came from, `judged`) are all
+    dated to a time long past and tell nothing as now (`told_as_recent`, `told_as_now`: "a patient who died last
+    month ... they are in my bag" dates the death): at least one such sentence, none without a date."""
+    heard = [sentence for n, sentence, vector in _sentences_heard(text, sentence_vectors)
+             if n == judged or backstop.judge(vector, several=False).level == "crisis"]
+    return bool(heard) and all(read_message(sentence).long_ago and not (told_as_recent(sentence) or told_as_now(sentence))
+                               for sentence in heard)
 
 
 def _sentences_heard(text: str, sentence_vectors):
@@ -892,7 +919,14 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             rule_ids += ["context.follow_up", f"{carried}.follow_up"]
     semantic = vector is not None and backstop is not None
     # A message the rules read as a clinical topic or a denial is not raised: there the backstop's
-    # sense of meaning ("suicidal thoughts", "overdose") is what the rules already weighed.
+    # sense of meaning ("suicidal thoughts", "overdose") is what the rules already weighed ...
+    # ... unless the risk words were read as a topic and nothing else, in a message told in the writer's voice that
+    # the head hears as a crisis beyond doubt ("the suicide clause on my life insurance ran out last month ... so the
+    # timing finally works for her"): what the message does with the topic is the writer's.
+    if semantic and level == "clinical" and _topic_only(reading) and _told_of_self(text) \
+            and backstop.certain_crisis(vector):
+        level = "crisis"
+        rule_ids += ["semantic.head", "crisis.beyond_topic"]
     if semantic and reading.level != "clinical":
         verdict = _judge(backstop, reading, text, vector, sentence_vectors)
         if verdict.level != "none" and reading.signs and level != "crisis" and in_writers_voice(text, text):
@@ -912,6 +946,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             # raised at all ("not suicidal or anything lol just nosey" ... "is TMS used for people who are tho?"):
             # after it, what the backstop hears steps down one level.
             raised = "none"
+        if raised == "crisis" and reading.long_ago and not (reading.findings or reading.signs) \
+                and _heard_only_in_past(text, sentence_vectors, verdict.sentence, backstop):
+            # Every sentence heard as a crisis is dated to the writer's past ("my wife found me in the shop last yr
+            # with the cord round the beam. i didnt go through with it and im not there now ..."): a past, told.
+            raised = "concern"
         unclaimed = [f for f in reading.findings if not f.decision.startswith("crisis.")]
         if raised == "crisis" and unclaimed and not (
                 all(f.decision == "concern.generic_means" for f in unclaimed)

@@ -174,6 +174,11 @@ class Backstop:
         return {"risk_min": self.risk_min, "margin": self.margin, "agree": self.agree, "head_margin": self.head_margin,
                 "history_risk_p": self.history_risk_p, "head_min": self.head_min}
 
+    def certain_crisis(self, vector: np.ndarray) -> bool:
+        """Whether the head hears a crisis in `vector` at `history_risk_p`, the line it must clear where what it
+        hears weighs more than a message's own verdict (an earlier message; a risk word the rules read as a topic)."""
+        return self.head is not None and float(self.head.probs(vector)[2]) >= self.history_risk_p
+
     @property
     def for_history(self) -> "Backstop":
         """This backstop as it hears an earlier message: its head at `history_risk_p`."""

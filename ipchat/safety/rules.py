@@ -966,6 +966,23 @@ def _taken_as_mine(cues: dict[str, re.Pattern], sentence: str, clause: str, matc
     return bool(cues["topic_mine"].search(rest[: ends[1] if len(ends) > 1 else len(rest)]))
 
 
+_IF_CLAUSE_OPEN = re.compile(r"\b(?:if|when|once|in case|should)\s+(?P<rest>[^.?!,;]*)$")
+
+
+def _asked_if_it_comes(cues: dict, sentence: str, clause: str, match: re.Match) -> bool:
+    """Whether the risk words `match` names stand in a condition on the writer's own state ("if the depression gets
+    to the suicidal point", "if my mood ever turns suicidal") in a sentence that asks what the writer would do then
+    (cue.asks_own_if: "what would i actually do", "who do i ring"). Not a condition on someone else or on people
+    in general ("what do i do if the ketamine makes the suicide risk worse for my patients")."""
+    at = sentence.find(clause)
+    before = sentence[: at + match.start()] if at >= 0 else clause[: match.start()]
+    opened = _IF_CLAUSE_OPEN.search(before)
+    if not (opened and cues["asks_own_if"].search(sentence)):
+        return False
+    condition = opened.group("rest") + re.split(r"[.?!,;]", clause[match.start():], maxsplit=1)[0]
+    return not (cues["third_person"].search(condition) or load_rules().group.search(condition))
+
+
 def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             sentence: str, message: str = "") -> tuple[str, str] | None:
     """(level, decision id) for one match, or None when the match does not count. `message` is the
@@ -995,6 +1012,10 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
             # "does ketamine make suicidal thoughts worse at first? asking cos mine are pretty loud rn": the topic
             # named, then taken up as the writer's own.
             return ("crisis", "crisis.first_person")
+        if owner is None and _asked_if_it_comes(cues, sentence, clause, match):
+            # "what would i actually do if the depression after TMS gets to the suicidal point?": the writer's own
+            # "what if", not a topic.
+            return ("concern", "concern.hypothetical_self")
         if owner is None:
             return ("clinical", "clinical.topic")
         owner_text = owner.group(0)
@@ -1383,6 +1404,19 @@ def _about_writer(R: Rules, sentence: str) -> bool:
     return bool(first is not None and first.group("first"))
 
 
+_GROUP_WHO = r"\s+(?:who|that)\s+(?:[\w']+\s+){0,4}$"
+
+
+_ME_TOO = re.compile(r"[\s,]*(?:[\w']+\s+){0,3}?(?:like me|like myself|including me|me included|myself included|as i am|as i do)\b")
+
+
+def _said_of_group(R: Rules, before: str, after: str = "") -> bool:
+    """Whether the words just `before` a cue make it part of a relative clause about people in general ("we see a
+    lot of pts who end up really depressed"): their hopelessness, not the writer's, unless the words `after` it
+    count the writer among them ("people who feel hopeless like me")."""
+    return bool(re.search(r"\b(?:" + R.group.pattern + ")" + _GROUP_WHO, before)) and not _ME_TOO.match(after)
+
+
 _SOME_OF = re.compile(r"(?:one|some|two|a few|several|a couple) of (?=(?:my|our|his|her|their|the)\s)")
 
 
@@ -1415,6 +1449,12 @@ def tells_of_someone_else(message: str, in_voice: bool | None = None) -> bool:
     if not (in_writers_voice(message, message) if in_voice is None else in_voice):
         return True
     return bool(R.cues["third_person"].search(whole)) and not R.cues["first_person_any"].search(whole)
+
+
+def told_as_now(sentence: str) -> bool:
+    """Whether `sentence` says something of the writer in the present tense (cue.told_as_now: "i think about doing it
+    the same way", "they are in my bag"): a time long past named in it dates something else."""
+    return bool(load_rules().cues["told_as_now"].search(normalise(sentence, correct=False)))
 
 
 def told_as_recent(message: str) -> bool:
@@ -1450,6 +1490,20 @@ def put_to_writer(text: str) -> bool:
     cue = load_rules().cues["asked_if"]
     norm = normalise(text, correct=False)
     return any(cue.search(norm, 0, m.end()) for m in _IF_WHETHER.finditer(norm))
+
+
+# A sentence that opens with its verb in the past, the writer left out ("bought a shotgun tuesday", "wrote the letters
+# last night"); not "need", "bleed".
+_VERB_FIRST = re.compile(r"^\W*(?:(?:just|finally|already|also|and|then|so|anyway|today|yesterday|tonight)\s+)*"
+                         r"(?:[a-z]+(?<!e)ed|bought|got|took|wrote|made|found|sold|gave|left|put|kept|sent|hid|paid|went|"
+                         r"told|drove|rang|brought|dug|held|hung|built|ran|cut|set|bound)\b")
+
+
+def speaks_without_subject(sentence: str) -> bool:
+    """Whether `sentence` tells of an act with the writer left out ("bought a shotgun tuesday."): it opens with its
+    verb in the past, names no one and asks nothing. Whose act it is depends on whom the message names."""
+    norm = normalise(sentence, correct=False)
+    return bool(_VERB_FIRST.match(norm)) and "?" not in norm and not load_rules().cues["third_person"].search(norm)
 
 
 def speaks_of_self(sentence: str) -> bool:
@@ -1526,6 +1580,12 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
         sentence = _neutralise_idioms(R, sentence, scan.fired, sentences[max(0, number - 1):number + 2])
         if R.cues["topic"].search(sentence):
             topic = True
+            if any(_asked_if_it_comes(R.cues, sentence, sentence, m) for m in R.cues["topic"].finditer(sentence)):
+                # "what would i actually do if the depression after TMS gets to the suicidal point?"
+                scan.fired.extend(("topic.own_if", "concern.hypothetical_self", "cssrs.active_thoughts"))
+                scan.findings.append(Finding("topic.own_if", "cssrs.active_thoughts", "concern",
+                                             "concern.hypothetical_self"))
+                scan.level = max(scan.level, "concern", key=RANK.__getitem__)
         # Read with the sentence before, for what refers back to it ("hope is a skill. I've run out of it").
         joined = f"{last} {sentence}" if last else sentence
         start = len(joined) - len(sentence)
@@ -1533,6 +1593,7 @@ def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
         quoted = [(m.start() + start, m.end() + start) for m in R.cues["farewell"].finditer(sentence)] if reported else []
         distressed = any(m.end() > start and not any(a < m.end() and m.start() < b for a, b in quoted)
                          and _about_writer(R, _clause_at(sentence, max(0, m.start() - start)))
+                         and not _said_of_group(R, joined[:m.start()], joined[m.end():])
                          for m in R.cues["distress"].finditer(joined)) and _about_writer(R, sentence)
         found_before = len(scan.findings)
         last = sentence
