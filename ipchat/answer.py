@@ -26,7 +26,8 @@ from .errors import InputError
 from .index import passage_text
 from .keywords import is_unknown_word, keyword_tokens, query_token_ids, unknown_share
 from .lexicon import (aspects_asked, broader_class, conditions_asked, conditions_named, conditions_treated, cue, is_medication,
-                      lay_phrases, lay_sources_added, topic_of, unnamed_conditions_asked, without_courtesy_lead,
+                      lay_phrases, lay_sources_added, topic_of, unnamed_conditions_asked, unnamed_effects_asked,
+                      without_courtesy_lead,
                       without_known_part, without_speaker_aside, without_speaker_role)
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
@@ -61,6 +62,9 @@ _CONNECTIVE = re.compile(r"(?:in contrast|by contrast|on the other hand|converse
 _DIFFERENCE_ASKED = re.compile(r"\b(?:vs|versus|difference|differences|diff|diffs|differ|differs|compared? (?:to|with)|"
                                r"contrast|distinguish)\b", re.I)
 _CHAIN_WORDS = 3  # one of the first words of its opening must be one of the last words of the kept sentence
+# A sentence whose subject only refers back ("It also helps providers avoid ineffective treatments ..."): quoted
+# first, the sentence just before it, which says what "it" is, is kept beside it within CHAIN_MARGIN.
+_ALSO_OF_BEFORE = re.compile(r"(?:it|this|that|they|these|those)\s+(?:also|too|further|in turn)\b", re.I)
 # A question asking for a figure ("how many sessions", "how long", "what percentage") is answered by a
 # sentence that states one of that kind (coverage.expected_types): such sentences get this bonus
 # (eval/answers.py: 0.2 over 0.1 raised the follow-ups' first citation and lowered no set's figure).
@@ -414,6 +418,17 @@ class Answerer:
             if cautioned:
                 notes.append(f"The indexed sources name {_join(cautioned)} only as a history or a caution, "
                              "not as something a treatment is for.")
+        # "does ketamine raise intraocular pressure?": what is asked is whether a treatment does something to what the
+        # sources never name. Asked in a later clause, the background or an aside, it is a note.
+        # An aspect asked already has its note ("can ketamine cause bladder problems": bladder or urinary problems).
+        # A lay word for the sources' own ("eyesight" for vision) is known.
+        lay_words = {w.lower() for phrase in lay_phrases(query, self.retriever.knows_word) for w in re.findall(r"[A-Za-z]+", phrase)}
+        effects = unnamed_effects_asked(query, lambda word: word.lower() not in lay_words and self._unknown_word(word)) \
+            if not aspects_asked(query) else []
+        if effects:
+            decline = decline or any(not (_in_later_clause(query, position) or _in_background(query, position)
+                                          or _in_aside(query, position)) for _n, position in effects)
+            notes.append(f"No indexed passage discusses {_join([name for name, _p in effects])}.")
         conditions = conditions_named(query)
         listed_kinds = expected_types(query[listing[0]:listing[1]]) if listing else None
         for i, kind in enumerate(expected_types(query)):
@@ -605,7 +620,8 @@ class Answerer:
                         and any(self._beside(c, candidate) for c, _, _ in chosen))
                     or (below <= PART_MARGIN and differs and _CONNECTIVE.match(self._sentence(candidate))
                         and self._continues(chosen[0][0], candidate))
-                    or (below <= PART_MARGIN and advice and len(chosen) == 1 and self._step(chosen[0][0], candidate) == 1))):
+                    or (below <= PART_MARGIN and advice and len(chosen) == 1 and self._step(chosen[0][0], candidate) == 1)
+                    or (below <= CHAIN_MARGIN and len(chosen) == 1 and self._referent(chosen[0][0], candidate)))):
                 continue
             doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
             start, end = list_block(candidate.hit.chunk, doc_text, candidate.start, candidate.end)
@@ -633,6 +649,11 @@ class Answerer:
         if (kept.start, kept.end) not in spans or (candidate.start, candidate.end) not in spans:
             return None
         return spans.index((candidate.start, candidate.end)) - spans.index((kept.start, kept.end))
+
+    def _referent(self, kept: Candidate, candidate: Candidate) -> bool:
+        """True when `kept` opens by referring back (`_ALSO_OF_BEFORE`: "It also helps ...") and `candidate` is the
+        sentence just before it in its passage, which says what it refers to."""
+        return self._step(kept, candidate) == -1 and bool(_ALSO_OF_BEFORE.match(self._sentence(kept)))
 
     def _beside(self, kept: Candidate, candidate: Candidate) -> bool:
         """True when `candidate` is the sentence just before or just after `kept` in its passage."""

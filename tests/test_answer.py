@@ -475,6 +475,21 @@ def test_a_condition_the_sources_never_name_asked_as_what_a_treatment_is_for_is_
     assert nerve.declined and "No indexed passage discusses chronic pain." in nerve.notes
 
 
+def test_what_a_treatment_is_asked_to_do_to_something_the_sources_never_name_is_declined(answerer):
+    eye = answerer.ask("ophtho nurse here, does ketamine raise intraocular pressure? worried about my glaucoma pt")
+    assert eye.declined and "No indexed passage discusses intraocular pressure." in eye.notes
+    # a harm the sources list is answered
+    pressure = answerer.ask("does ketamine raise blood pressure")
+    assert not pressure.declined and "High blood pressure" in pressure.citations[0].quote
+
+
+def test_a_sentence_that_only_refers_back_is_quoted_with_the_one_it_refers_to(answerer):
+    reply = answerer.ask("whats the point of 'evidence based practice' in this context, what does it help providers do")
+    quotes = [c.quote for c in reply.citations]
+    assert quotes[0].startswith("It also helps providers"), quotes
+    assert quotes[1].startswith("Evidence-based practices allow clinicians"), quotes
+
+
 def test_a_condition_named_only_as_a_history_does_not_answer_what_a_treatment_is_for(answerer):
     reply = answerer.ask("can ketamine infusions be used to treat alcohol use disorder")
     assert reply.declined and reply.hits
