@@ -2163,6 +2163,19 @@ def test_this_rounds_readings_keep_to_what_they_mean(history, message, level) ->
     # The writer asks what they would do if their own state reached risk: their own "what if".
     ([], "what would i actually do if the depression after TMS gets to the suicidal point? who do i ring", "concern"),
     ([], "what do i do if the ketamine makes the suicide risk worse for my patients", "clinical"),
+    # A negation before "when i ..." does not reach the clause it opens.
+    ([], "dont see the point of next weeks tms appt when i wont be here for it", "crisis"),
+    ([], "i do not want to die when i am at work", "clinical"),
+    # An attempt told with its means, long ago, is the writer's past.
+    ([], "Two years ago I tried to end it with rope from the works. I'm doing ok now, properly ok. Will they hold the "
+         "attempt against me?", "concern"),
+    # A life refused as it is: the writer's own, or someone else's told.
+    ([], "if this is the rest of my life i dont want it", "crisis"),
+    ([], "wife has PMR, she said to me 'if this is the rest of my life i dont want it'. should i be worried", "concern"),
+    ([], "if this is the rest of my life i dont want it to be wasted", "none"),
+    # Someone's words reported after what they did, however long the telling.
+    ([], "one of the lads at the rope works has been giving his tools away saying stuff like wont need these where im "
+         "going. do i say something", "concern"),
 ])
 def test_risk_is_read_from_how_the_message_puts_it_together(history, message, level) -> None:
     assert assess(message, history=history).level == level

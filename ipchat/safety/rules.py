@@ -579,7 +579,10 @@ _LIST_TAIL = re.compile(r"\s*(?:or|nor|and)\s+$")
 _RESULT = re.compile(r"\bso\b(?!\s+(?:much|many|long|bad|badly|often|far)\b)"
                      # ... and so is a reason: "i do not see the point of the course because i will be dead by then";
                      # not one denied itself ("not because i want to die").
-                     r"|(?<!\bnot )(?<!\bjust )(?<!\bonly )\bbecause\b")
+                     r"|(?<!\bnot )(?<!\bjust )(?<!\bonly )\bbecause\b"
+                     # ... and so is a time or reason the writer gives of themselves: "dont see the point of next weeks
+                     # tms appt when i wont be here for it".
+                     r"|(?<!\bnot )(?<!\bjust )(?<!\bonly )\b(?:when|as|since|cos|coz|cause|cuz)\b(?=\s+(?:i\b|$))")
 _NEGATED_LIST = re.compile(r"\b(?:no|not|never|without|nor)\b[^,.;!?]*\b(?:or|nor)\s+$")
 # A fictional character the sentence is about ("the main character has ECT after a suicide attempt").
 _FICTION_SUBJECT = re.compile(r"\b(?:the|a|this|that)\s+(?:main\s+|lead\s+|central\s+)?(?:character|protagonist|hero|heroine|narrator|villain)\b")
