@@ -478,6 +478,10 @@ def test_a_condition_the_sources_never_name_asked_as_what_a_treatment_is_for_is_
 def test_what_a_treatment_is_asked_to_do_to_something_the_sources_never_name_is_declined(answerer):
     eye = answerer.ask("ophtho nurse here, does ketamine raise intraocular pressure? worried about my glaucoma pt")
     assert eye.declined and "No indexed passage discusses intraocular pressure." in eye.notes
+    # ... and so is a medical history named before asking whether a treatment is safe, or a comparison with a drug the
+    # sources never name
+    assert answerer.ask("pt had a retinal detachment repair last month, is ECT safe or should they wait").declined
+    assert answerer.ask("whats the diff between spravato nasal spray and the IV ketamine, is one better").declined
     # a harm the sources list is answered
     pressure = answerer.ask("does ketamine raise blood pressure")
     assert not pressure.declined and "High blood pressure" in pressure.citations[0].quote
