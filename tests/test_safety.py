@@ -2173,6 +2173,13 @@ def test_this_rounds_readings_keep_to_what_they_mean(history, message, level) ->
     ([], "if this is the rest of my life i dont want it", "crisis"),
     ([], "wife has PMR, she said to me 'if this is the rest of my life i dont want it'. should i be worried", "concern"),
     ([], "if this is the rest of my life i dont want it to be wasted", "none"),
+    # ... nor does a comparison, nor a means that is a treatment, nor what comes up at work, nor a life wanted as it is.
+    ([], "im not nearly as suicidal as i was before the ECT", "clinical"),
+    ([], "the clinic starts the protocol with tms and ends it with ketamine if needed", "none"),
+    ([], "as the nurse on shift, what do i do if suicidal thoughts come up during the infusion?", "clinical"),
+    ([], "this is my life now i dont want it any other way", "none"),
+    # The writer counted among the group is not telling of others.
+    ([], "i'm one of those people who have nothing to live for. gave my guitar to my nephew today.", "crisis"),
     # Someone's words reported after what they did, however long the telling.
     ([], "one of the lads at the rope works has been giving his tools away saying stuff like wont need these where im "
          "going. do i say something", "concern"),

@@ -1004,22 +1004,10 @@ def test_an_act_told_with_the_writer_left_out_is_the_writers_in_a_message_that_n
                   sentence_vectors=sentences).level == "concern"
 
 
-def test_a_crisis_heard_only_in_sentences_dated_to_the_writers_past_is_a_past_told() -> None:
-    message = ("my wife found me in the shop last yr with the cord round the beam. i didnt go through with it. "
-               "were looking at maintenance ECT, how often do ppl usually need it")
-    assert len(bs.sentence_spans(message)) == 3 and assess(message).level == "none"
-    past = assess(message, backstop=_HearsSentencesOfOnes("crisis"), vector=np.zeros(4),
-                  sentence_vectors=[np.ones(4), np.zeros(4), np.zeros(4)])
-    assert past.level == "concern", past.rule_ids
-    # Heard in a sentence with no date too, it is a crisis now.
-    now = assess(message, backstop=_HearsSentencesOfOnes("crisis"), vector=np.zeros(4),
-                 sentence_vectors=[np.ones(4), np.ones(4), np.zeros(4)])
-    assert now.level == "crisis", now.rule_ids
-    # So is a message whose whole is heard as a crisis but no sentence alone.
-    whole = assess(message, backstop=_HearsSentencesOfOnes("crisis"), vector=np.zeros(4),
-                   sentence_vectors=[np.zeros(4)] * 3)
-    assert whole.level == "crisis", whole.rule_ids
-    # A date in a sentence that tells something as now dates something else.
-    kept = "I kept back some ampoules from a patient who died last month and they're in my bag. can I get ketamine?"
-    assert assess(kept, backstop=_HearsSentencesOfOnes("crisis"), vector=np.zeros(4),
-                  sentence_vectors=[np.ones(4), np.zeros(4)]).level == "crisis"
+def test_saying_one_is_not_there_now_keeps_nearness_in_meaning_a_concern() -> None:
+    message = ("my wife found me in the shop last yr with the cord round the beam. i didnt go through with it and im "
+               "not there now. were looking at maintenance ECT, how often do ppl usually need it")
+    assert assess(message).level == "none"
+    assert assess(message, backstop=_Hears("crisis"), vector=np.zeros(4)).level == "concern"
+    present = message.replace("im not there now", "the beam is still there")
+    assert assess(present, backstop=_Hears("crisis"), vector=np.zeros(4)).level == "crisis"

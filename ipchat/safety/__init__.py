@@ -125,7 +125,7 @@ from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
 from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, asks_whom_to_tell, in_writers_voice, load_rules, measured_before,
                     names_someone_else, put_to_writer, read_message, speaks_of_self, speaks_without_subject,
-                    tells_of_someone_else, told_as_now, told_as_recent)
+                    tells_of_someone_else, told_as_recent)
 
 __all__ = [
     "LEVELS",
@@ -615,16 +615,6 @@ def _told_of_self(text: str) -> bool:
     return any(speaks_of_self(text[start:end]) for start, end in spans) if spans else speaks_of_self(text)
 
 
-def _heard_only_in_past(text: str, sentence_vectors, judged: int, backstop: Backstop) -> bool:
-    """Whether the sentences of `text` heard alone as a crisis (and the one the verdict came from, `judged`) are all
-    dated to a time long past and tell nothing as now (`told_as_recent`, `told_as_now`: "a patient who died last
-    month ... they are in my bag" dates the death): at least one such sentence, none without a date."""
-    heard = [sentence for n, sentence, vector in _sentences_heard(text, sentence_vectors)
-             if n == judged or backstop.judge(vector, several=False).level == "crisis"]
-    return bool(heard) and all(read_message(sentence).long_ago and not (told_as_recent(sentence) or told_as_now(sentence))
-                               for sentence in heard)
-
-
 def _sentences_heard(text: str, sentence_vectors):
     """(n, sentence, vector) for each sentence of `text` with a vector (`sentence_vectors` follows sentence_spans)."""
     for n, (start, end) in enumerate(sentence_spans(text)):
@@ -946,11 +936,6 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             # raised at all ("not suicidal or anything lol just nosey" ... "is TMS used for people who are tho?"):
             # after it, what the backstop hears steps down one level.
             raised = "none"
-        if raised == "crisis" and reading.long_ago and not (reading.findings or reading.signs) \
-                and _heard_only_in_past(text, sentence_vectors, verdict.sentence, backstop):
-            # Every sentence heard as a crisis is dated to the writer's past ("my wife found me in the shop last yr
-            # with the cord round the beam. i didnt go through with it and im not there now ..."): a past, told.
-            raised = "concern"
         unclaimed = [f for f in reading.findings if not f.decision.startswith("crisis.")]
         if raised == "crisis" and unclaimed and not (
                 all(f.decision == "concern.generic_means" for f in unclaimed)

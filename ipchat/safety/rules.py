@@ -579,10 +579,10 @@ _LIST_TAIL = re.compile(r"\s*(?:or|nor|and)\s+$")
 _RESULT = re.compile(r"\bso\b(?!\s+(?:much|many|long|bad|badly|often|far)\b)"
                      # ... and so is a reason: "i do not see the point of the course because i will be dead by then";
                      # not one denied itself ("not because i want to die").
-                     r"|(?<!\bnot )(?<!\bjust )(?<!\bonly )\bbecause\b"
-                     # ... and so is a time or reason the writer gives of themselves: "dont see the point of next weeks
-                     # tms appt when i wont be here for it".
-                     r"|(?<!\bnot )(?<!\bjust )(?<!\bonly )\b(?:when|as|since|cos|coz|cause|cuz)\b(?=\s+(?:i\b|$))")
+                     r"|(?<!\bnot )(?<!\bjust )(?<!\bonly )\bbecause\b")
+# ... and so is a time or reason the writer gives of themselves ("dont see the point of next weeks tms appt when i wont be
+# here for it"); not "as" ("im not nearly as suicidal as i was").
+_OWN_REASON = re.compile(r"(?<!\bnot )(?<!\bjust )(?<!\bonly )\b(?:when|since|cos|coz|cause|cuz)\s+(?=i\b)")
 _NEGATED_LIST = re.compile(r"\b(?:no|not|never|without|nor)\b[^,.;!?]*\b(?:or|nor)\s+$")
 # A fictional character the sentence is about ("the main character has ECT after a suicide attempt").
 _FICTION_SUBJECT = re.compile(r"\b(?:the|a|this|that)\s+(?:main\s+|lead\s+|central\s+)?(?:character|protagonist|hero|heroine|narrator|villain)\b")
@@ -969,7 +969,10 @@ def _taken_as_mine(cues: dict[str, re.Pattern], sentence: str, clause: str, matc
     return bool(cues["topic_mine"].search(rest[: ends[1] if len(ends) > 1 else len(rest)]))
 
 
-_IF_CLAUSE_OPEN = re.compile(r"\b(?:if|when|once|in case|should)\s+(?P<rest>[^.?!,;]*)$")
+_IF_CLAUSE_OPEN = re.compile(r"\b(?:if|once|in case)\s+(?P<rest>[^.?!,;]*)$")
+# The writer's own state named as what a condition is on ("if my mood ...", "if the depression ..."), or the writer.
+_OWN_STATE = re.compile(r"^(?:my|the)\s+(?:\w+\s+)?(?:depression|mood|low|lows|dark patch|dark thoughts|head|mental health|"
+                        r"anxiety|illness|episode)\b|\b(?:i|me|my|myself)\b")
 
 
 def _asked_if_it_comes(cues: dict, sentence: str, clause: str, match: re.Match) -> bool:
@@ -983,7 +986,8 @@ def _asked_if_it_comes(cues: dict, sentence: str, clause: str, match: re.Match) 
     if not (opened and cues["asks_own_if"].search(sentence)):
         return False
     condition = opened.group("rest") + re.split(r"[.?!,;]", clause[match.start():], maxsplit=1)[0]
-    return not (cues["third_person"].search(condition) or load_rules().group.search(condition))
+    return bool(_OWN_STATE.search(condition)) and not (cues["third_person"].search(condition)
+                                                       or load_rules().group.search(condition))
 
 
 def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
@@ -1171,6 +1175,8 @@ def _decide(R: Rules, rule: Rule, match: re.Match, clause: str, previous: str,
     # ... nor does a reason after "because".
     for result in _RESULT.finditer(clause, local_start, match.start()):
         local_start = result.end()
+    for reason in _OWN_REASON.finditer(clause, local_start, min(len(clause), match.start() + 2)):
+        local_start = max(local_start, min(reason.end(), match.start()))
     # ... but not a match that opens a time clause of its own: "I don't want anything left behind for anyone
     # to deal with when I'm gone" denies nothing about being gone.
     opens_time_clause = bool(_TIME_CLAUSE.match(match.group(0)))
@@ -1407,7 +1413,9 @@ def _about_writer(R: Rules, sentence: str) -> bool:
     return bool(first is not None and first.group("first"))
 
 
-_GROUP_WHO = r"\s+(?:who|that)\s+(?:[\w']+\s+){0,4}$"
+_GROUP_WHO = r"\s+(?:who|that)\s+(?:(?!(?:i|im|we|me|my)\b)[\w']+\s+){0,4}$"
+# The writer counted among the group: "i'm one of those people who have nothing to live for".
+_ONE_OF_THEM = re.compile(r"\b(?:i am|we are|i was)\s+(?:\w+\s+)?(?:one of|among|amongst|like)\b")
 
 
 _ME_TOO = re.compile(r"[\s,]*(?:[\w']+\s+){0,3}?(?:like me|like myself|including me|me included|myself included|as i am|as i do)\b")
@@ -1417,7 +1425,8 @@ def _said_of_group(R: Rules, before: str, after: str = "") -> bool:
     """Whether the words just `before` a cue make it part of a relative clause about people in general ("we see a
     lot of pts who end up really depressed"): their hopelessness, not the writer's, unless the words `after` it
     count the writer among them ("people who feel hopeless like me")."""
-    return bool(re.search(r"\b(?:" + R.group.pattern + ")" + _GROUP_WHO, before)) and not _ME_TOO.match(after)
+    return bool(re.search(r"\b(?:" + R.group.pattern + ")" + _GROUP_WHO, before)) and not _ME_TOO.match(after) \
+        and not _ONE_OF_THEM.search(before)
 
 
 _SOME_OF = re.compile(r"(?:one|some|two|a few|several|a couple) of (?=(?:my|our|his|her|their|the)\s)")
@@ -1452,12 +1461,6 @@ def tells_of_someone_else(message: str, in_voice: bool | None = None) -> bool:
     if not (in_writers_voice(message, message) if in_voice is None else in_voice):
         return True
     return bool(R.cues["third_person"].search(whole)) and not R.cues["first_person_any"].search(whole)
-
-
-def told_as_now(sentence: str) -> bool:
-    """Whether `sentence` says something of the writer in the present tense (cue.told_as_now: "i think about doing it
-    the same way", "they are in my bag"): a time long past named in it dates something else."""
-    return bool(load_rules().cues["told_as_now"].search(normalise(sentence, correct=False)))
 
 
 def told_as_recent(message: str) -> bool:
