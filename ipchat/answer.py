@@ -8,6 +8,7 @@ the passages are offered as closest material. Generated phrasing (llm.py) is opt
 
 from __future__ import annotations
 
+import difflib
 import functools
 import logging
 import re
@@ -63,7 +64,11 @@ _DIFFERENCE_ASKED = re.compile(r"\b(?:vs|versus|difference|differences|diff|diff
                                r"contrast|distinguish)\b", re.I)
 _CHAIN_WORDS = 3  # one of the first words of its opening must be one of the last words of the kept sentence
 # A sentence whose subject only refers back ("It also helps providers avoid ineffective treatments ..."): quoted
-# first, the sentence just before it, which says what "it" is, is kept beside it within CHAIN_MARGIN.
+# first, the sentence just before it, which says what "it" is, is kept beside it within PART_MARGIN.
+# A thing asked whether a treatment does something to (lexicon.unnamed_effects_asked) is taken for one the sources never
+# name only when its word is this long and not this close to a word they use (difflib ratio): "achy", "memroy" are not.
+_EFFECT_MIN = 6
+_NEAR_CUTOFF = 0.65
 _ALSO_OF_BEFORE = re.compile(r"(?:it|this|that|they|these|those)\s+(?:also|too|further|in turn)\b", re.I)
 # A question asking for a figure ("how many sessions", "how long", "what percentage") is answered by a
 # sentence that states one of that kind (coverage.expected_types): such sentences get this bonus
@@ -423,7 +428,9 @@ class Answerer:
         # An aspect asked already has its note ("can ketamine cause bladder problems": bladder or urinary problems).
         # A lay word for the sources' own ("eyesight" for vision) is known.
         lay_words = {w.lower() for phrase in lay_phrases(query, self.retriever.knows_word) for w in re.findall(r"[A-Za-z]+", phrase)}
-        effects = unnamed_effects_asked(query, lambda word: word.lower() not in lay_words and self._unknown_word(word)) \
+        # A short word, or a misspelling of one the sources use ("memroy"), is not taken for a thing they never name.
+        effects = unnamed_effects_asked(query, lambda word: len(word) >= _EFFECT_MIN and word.lower() not in lay_words
+                                        and self._unknown_word(word) and not self._near_known(word)) \
             if not aspects_asked(query) else []
         if effects:
             decline = decline or any(not (_in_later_clause(query, position) or _in_background(query, position)
@@ -621,7 +628,7 @@ class Answerer:
                     or (below <= PART_MARGIN and differs and _CONNECTIVE.match(self._sentence(candidate))
                         and self._continues(chosen[0][0], candidate))
                     or (below <= PART_MARGIN and advice and len(chosen) == 1 and self._step(chosen[0][0], candidate) == 1)
-                    or (below <= CHAIN_MARGIN and len(chosen) == 1 and self._referent(chosen[0][0], candidate)))):
+                    or (below <= PART_MARGIN and len(chosen) == 1 and self._referent(chosen[0][0], candidate)))):
                 continue
             doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
             start, end = list_block(candidate.hit.chunk, doc_text, candidate.start, candidate.end)
@@ -649,6 +656,11 @@ class Answerer:
         if (kept.start, kept.end) not in spans or (candidate.start, candidate.end) not in spans:
             return None
         return spans.index((candidate.start, candidate.end)) - spans.index((kept.start, kept.end))
+
+    def _near_known(self, word: str) -> bool:
+        """Whether `word`'s stem is close to one the index uses (difflib ratio `_NEAR_CUTOFF`): a misspelling ("memroy")."""
+        stems = keyword_tokens(word)
+        return bool(stems) and bool(difflib.get_close_matches(stems[0], self.index.vocabulary, n=1, cutoff=_NEAR_CUTOFF))
 
     def _referent(self, kept: Candidate, candidate: Candidate) -> bool:
         """True when `kept` opens by referring back (`_ALSO_OF_BEFORE`: "It also helps ...") and `candidate` is the

@@ -639,42 +639,27 @@ def unnamed_conditions_asked(text: str, unknown: Callable[[str], bool]) -> list[
 
 
 # Words that only say whose or which, before what a treatment is asked to do something to ("raise the pt's ...").
-_EFFECT_GAP = re.compile(r"the|a|an|my|your|ur|his|her|their|our|pts?|patients?|people|someone|s|any|some|its|them|"
+_EFFECT_GAP = re.compile(r"the|a|an|my|your|ur|his|her|their|our|pts?|patients?|people|someone|somebody|anyone|anybody|"
+                         r"everyone|everybody|s|any|some|its|them|"
                          r"(?:father|mother|dad|mum|mom|son|daughter|husband|wife|partner|child|kid|brother|sister|"
                          r"client|friend|gran|grandad|grandma|grandpa|nan)s?", re.I)
-# Words that say only that something goes wrong, after what it goes wrong with ("memory problems"): what is asked is
-# the first word, whatever the sources call the trouble.
-_EFFECT_GENERIC = re.compile(r"problems?|issues?|troubles?|effects?|changes?|damage|stuff|things?|symptoms?|people",
-                             re.I)
-
-
 def unnamed_effects_asked(text: str, unknown: Callable[[str], bool]) -> list[tuple[str, int]]:
     """What `text` asks whether a treatment does something to, named by a word `unknown` says the index has never seen
-    ("does ketamine raise intraocular pressure", "can it crack teeth"), each with where it is named: within the first
-    two words after the `causes_effect` cue that do not only say whose (`_EFFECT_GAP`), before any "or", "and" or "/",
-    and not a second word that says only that something goes wrong (`_EFFECT_GENERIC`: "memory problems")."""
+    ("does ketamine raise intraocular pressure", "can it crack teeth"), each with where it is named: the first word
+    after the `causes_effect` cue that does not only say whose (`_EFFECT_GAP`), named with the word after it when that
+    word is not a function word ("intraocular pressure")."""
     asked = []
     for lead in cue("causes_effect").finditer(text):
         clause = re.match(r"[^,.;:?!()/]*", text[lead.end():]).group(0)
-        seen = 0
-        first = None
         for word in re.finditer(r"[A-Za-z]+", clause):
             name = word.group(0)
-            if _EFFECT_GAP.fullmatch(name) and first is None:
+            if _EFFECT_GAP.fullmatch(name):
                 continue
-            if name.lower() in ("or", "and") or seen == 2:
-                break
-            seen += 1
-            first = word.start() if first is None else first
-            if seen == 2 and _EFFECT_GENERIC.fullmatch(name):
-                break
-            if len(name) >= 3 and unknown(name):
-                # Named from its first word, with the words after it that belong to it ("heart rate", "intraocular
-                # pressure").
-                rest = re.match(r"(?:\s+(?!(?:or|and|in|on|at|for|with|during|after|before|if|when)\b)[A-Za-z]+){0,1}",
-                                clause[word.end():]).group(0)
-                asked.append((clause[first:word.end()] + rest, lead.end() + word.start()))  # as written
-                break
+            if unknown(name):
+                rest = re.match(r"(?:\s+(?!(?:or|and|in|on|at|for|with|during|after|before|if|when|the|a|an|same|"
+                                r"too|as|than)\b)[A-Za-z]+)?", clause[word.end():]).group(0)
+                asked.append((name + rest, lead.end() + word.start()))  # as written
+            break
     return list(dict.fromkeys(asked))
 
 

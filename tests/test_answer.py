@@ -478,13 +478,13 @@ def test_a_condition_the_sources_never_name_asked_as_what_a_treatment_is_for_is_
 def test_what_a_treatment_is_asked_to_do_to_something_the_sources_never_name_is_declined(answerer):
     eye = answerer.ask("ophtho nurse here, does ketamine raise intraocular pressure? worried about my glaucoma pt")
     assert eye.declined and "No indexed passage discusses intraocular pressure." in eye.notes
-    # ... and so is a medical history named before asking whether a treatment is safe, or a comparison with a drug the
-    # sources never name
-    assert answerer.ask("pt had a retinal detachment repair last month, is ECT safe or should they wait").declined
+    # ... and so is a comparison with a drug the sources never name
     assert answerer.ask("whats the diff between spravato nasal spray and the IV ketamine, is one better").declined
-    # a harm the sources list is answered
+    # a harm the sources list is answered, and so is one misspelt or in a lay word
     pressure = answerer.ask("does ketamine raise blood pressure")
     assert not pressure.declined and "High blood pressure" in pressure.citations[0].quote
+    for asked in ("can ECT cause memroy loss", "can ECT cause forgetfulness", "can ECT cause confusion afterwards"):
+        assert not answerer.ask(asked).declined, asked
 
 
 def test_a_sentence_that_only_refers_back_is_quoted_with_the_one_it_refers_to(answerer):

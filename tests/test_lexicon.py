@@ -124,18 +124,19 @@ def test_a_condition_no_entry_lists_is_asked_by_a_name_of_its_form_the_sources_n
 def test_what_a_treatment_is_asked_to_do_something_to_is_read_from_its_first_words():
     from ipchat.lexicon import unnamed_effects_asked
 
-    never = {"intraocular", "teeth", "rate", "retina"}.__contains__  # the words a stand-in index never saw
+    never = {"intraocular", "teeth", "rate", "retina", "afterwards"}.__contains__  # words a stand-in index never saw
     eye = "ophtho nurse here, does ketamine raise intraocular pressure? worried"
     assert unnamed_effects_asked(eye, never) == [("intraocular pressure", eye.index("intraocular"))]
     assert [n for n, _ in unnamed_effects_asked("pt asking if it can crack teeth", never)] == ["teeth"]
-    # named from its first word, past words that only say whose
-    assert [n for n, _ in unnamed_effects_asked("does ketamine increase the pts heart rate", never)] == ["heart rate"]
+    # past words that only say whose, named without a function word after it
+    assert [n for n, _ in unnamed_effects_asked("will ECT damage the pts retina too", never)] == ["retina"]
     assert unnamed_effects_asked("worried ketamine will damage her father memory", {"father"}.__contains__) == []
+    # only the first word of what it is done to: "heart rate", "confusion afterwards" name what the sources may say
+    assert unnamed_effects_asked("does ketamine increase the pts heart rate", never) == []
+    assert unnamed_effects_asked("can ECT cause confusion afterwards", never) == []
     # words the sources use, or what is not asked as done by a treatment, are not
     assert unnamed_effects_asked("does ketamine raise blood pressure", never) == []
     assert unnamed_effects_asked("my teeth hurt, how long is a TMS session", never) == []
-    # only the first two words of what it is done to, before any "or"
-    assert unnamed_effects_asked("can ECT damage memory or the retina", never) == []
 
 
 def test_an_alias_the_sources_never_use_gets_the_treatments_name():
