@@ -28,8 +28,7 @@ from .index import passage_text
 from .keywords import is_unknown_word, keyword_tokens, query_token_ids, unknown_share
 from .lexicon import (aspects_asked, broader_class, conditions_asked, conditions_named, conditions_treated, cue, is_medication,
                       lay_phrases, lay_sources_added, topic_of, unnamed_conditions_asked, unnamed_effects_asked,
-                      without_courtesy_lead,
-                      without_known_part, without_speaker_aside, without_speaker_role)
+                      without_courtesy_lead, without_known_part, without_speaker_aside, without_speaker_role)
 from .llm import ChatClient, LLMUnavailable, check_generated
 from .retrieval import MAX_QUERY_CHARS, Retriever
 from .settings import Settings, load_settings
@@ -65,11 +64,12 @@ _DIFFERENCE_ASKED = re.compile(r"\b(?:vs|versus|difference|differences|diff|diff
 _CHAIN_WORDS = 3  # one of the first words of its opening must be one of the last words of the kept sentence
 # A sentence whose subject only refers back ("It also helps providers avoid ineffective treatments ..."): quoted
 # first, the sentence just before it, which says what "it" is, is kept beside it within PART_MARGIN.
-# A thing asked whether a treatment does something to (lexicon.unnamed_effects_asked) is taken for one the sources never
-# name only when its word is this long and not this close to a word they use (difflib ratio): "achy", "memroy" are not.
+_ALSO_OF_BEFORE = re.compile(r"(?:it|this|that|they|these|those)\s+(?:also|too|further|in turn)\b", re.I)
+# A thing asked whether a treatment does something to (lexicon.unnamed_effects_asked) is taken for one the sources
+# never name only when its word is this long and its stem not this close to one they use (difflib ratio): not "achy",
+# not "memroy".
 _EFFECT_MIN = 6
 _NEAR_CUTOFF = 0.65
-_ALSO_OF_BEFORE = re.compile(r"(?:it|this|that|they|these|those)\s+(?:also|too|further|in turn)\b", re.I)
 # A question asking for a figure ("how many sessions", "how long", "what percentage") is answered by a
 # sentence that states one of that kind (coverage.expected_types): such sentences get this bonus
 # (eval/answers.py: 0.2 over 0.1 raised the follow-ups' first citation and lowered no set's figure).
@@ -424,11 +424,11 @@ class Answerer:
                 notes.append(f"The indexed sources name {_join(cautioned)} only as a history or a caution, "
                              "not as something a treatment is for.")
         # "does ketamine raise intraocular pressure?": what is asked is whether a treatment does something to what the
-        # sources never name. Asked in a later clause, the background or an aside, it is a note.
-        # An aspect asked already has its note ("can ketamine cause bladder problems": bladder or urinary problems).
-        # A lay word for the sources' own ("eyesight" for vision) is known.
-        lay_words = {w.lower() for phrase in lay_phrases(query, self.retriever.knows_word) for w in re.findall(r"[A-Za-z]+", phrase)}
-        # A short word, or a misspelling of one the sources use ("memroy"), is not taken for a thing they never name.
+        # sources never name. Asked in a later clause, the background or an aside, it is a note. An aspect asked already
+        # has its note ("can ketamine cause bladder problems": bladder or urinary problems). A lay word for the sources'
+        # own ("eyesight" for vision), a short word and a misspelling of one they use ("memroy") are not such a thing.
+        lay_words = {word.lower() for phrase in lay_phrases(query, self.retriever.knows_word)
+                     for word in re.findall(r"[A-Za-z]+", phrase)}
         effects = unnamed_effects_asked(query, lambda word: len(word) >= _EFFECT_MIN and word.lower() not in lay_words
                                         and self._unknown_word(word) and not self._near_known(word)) \
             if not aspects_asked(query) else []
@@ -627,7 +627,8 @@ class Answerer:
                         and any(self._beside(c, candidate) for c, _, _ in chosen))
                     or (below <= PART_MARGIN and differs and _CONNECTIVE.match(self._sentence(candidate))
                         and self._continues(chosen[0][0], candidate))
-                    or (below <= PART_MARGIN and advice and len(chosen) == 1 and self._step(chosen[0][0], candidate) == 1)
+                    or (below <= PART_MARGIN and advice and len(chosen) == 1
+                        and self._step(chosen[0][0], candidate) == 1)
                     or (below <= PART_MARGIN and len(chosen) == 1 and self._referent(chosen[0][0], candidate)))):
                 continue
             doc_text = self.index.documents[candidate.hit.chunk.doc_id].text
@@ -658,9 +659,11 @@ class Answerer:
         return spans.index((candidate.start, candidate.end)) - spans.index((kept.start, kept.end))
 
     def _near_known(self, word: str) -> bool:
-        """Whether `word`'s stem is close to one the index uses (difflib ratio `_NEAR_CUTOFF`): a misspelling ("memroy")."""
+        """Whether `word`'s stem is close to one the index uses (difflib ratio `_NEAR_CUTOFF`): a misspelling
+        ("memroy")."""
         stems = keyword_tokens(word)
-        return bool(stems) and bool(difflib.get_close_matches(stems[0], self.index.vocabulary, n=1, cutoff=_NEAR_CUTOFF))
+        return bool(stems) and bool(difflib.get_close_matches(stems[0], self.index.vocabulary, n=1,
+                                                              cutoff=_NEAR_CUTOFF))
 
     def _referent(self, kept: Candidate, candidate: Candidate) -> bool:
         """True when `kept` opens by referring back (`_ALSO_OF_BEFORE`: "It also helps ...") and `candidate` is the

@@ -643,6 +643,8 @@ _EFFECT_GAP = re.compile(r"the|a|an|my|your|ur|his|her|their|our|pts?|patients?|
                          r"everyone|everybody|s|any|some|its|them|"
                          r"(?:father|mother|dad|mum|mom|son|daughter|husband|wife|partner|child|kid|brother|sister|"
                          r"client|friend|gran|grandad|grandma|grandpa|nan)s?", re.I)
+
+
 def unnamed_effects_asked(text: str, unknown: Callable[[str], bool]) -> list[tuple[str, int]]:
     """What `text` asks whether a treatment does something to, named by a word `unknown` says the index has never seen
     ("does ketamine raise intraocular pressure", "can it crack teeth"), each with where it is named: the first word

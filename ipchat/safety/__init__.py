@@ -910,9 +910,10 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     semantic = vector is not None and backstop is not None
     # A message the rules read as a clinical topic or a denial is not raised: there the backstop's
     # sense of meaning ("suicidal thoughts", "overdose") is what the rules already weighed ...
-    # ... unless the risk words were read as a topic and nothing else, in a message told in the writer's voice that
-    # the head hears as a crisis beyond doubt ("the suicide clause on my life insurance ran out last month ... so the
-    # timing finally works for her"): what the message does with the topic is the writer's.
+    # ... unless the risk words were read as a topic and nothing else, in a message with a sentence told of the writer,
+    # that the head hears as a crisis beyond doubt ("I consent people for ECT for severe suicidality most weeks and
+    # lately I've been ticking every box on our own risk tool for myself"): what the message does with the topic is
+    # the writer's.
     if semantic and level == "clinical" and _topic_only(reading) and _told_of_self(text) \
             and backstop.certain_crisis(vector):
         level = "crisis"

@@ -580,8 +580,8 @@ _RESULT = re.compile(r"\bso\b(?!\s+(?:much|many|long|bad|badly|often|far)\b)"
                      # ... and so is a reason: "i do not see the point of the course because i will be dead by then";
                      # not one denied itself ("not because i want to die").
                      r"|(?<!\bnot )(?<!\bjust )(?<!\bonly )\bbecause\b")
-# ... and so is a time or reason the writer gives of themselves ("dont see the point of next weeks tms appt when i wont be
-# here for it"); not "as" ("im not nearly as suicidal as i was").
+# ... and so is a time or reason the writer gives of themselves ("dont see the point of next weeks tms appt when i
+# wont be here for it"); not "as" ("im not nearly as suicidal as i was").
 _OWN_REASON = re.compile(r"(?<!\bnot )(?<!\bjust )(?<!\bonly )\b(?:when|since|cos|coz|cause|cuz)\s+(?=i\b)")
 _NEGATED_LIST = re.compile(r"\b(?:no|not|never|without|nor)\b[^,.;!?]*\b(?:or|nor)\s+$")
 # A fictional character the sentence is about ("the main character has ECT after a suicide attempt").
@@ -971,8 +971,8 @@ def _taken_as_mine(cues: dict[str, re.Pattern], sentence: str, clause: str, matc
 
 _IF_CLAUSE_OPEN = re.compile(r"\b(?:if|once|in case)\s+(?P<rest>[^.?!,;]*)$")
 # The writer's own state named as what a condition is on ("if my mood ...", "if the depression ..."), or the writer.
-_OWN_STATE = re.compile(r"^(?:my|the)\s+(?:\w+\s+)?(?:depression|mood|low|lows|dark patch|dark thoughts|head|mental health|"
-                        r"anxiety|illness|episode)\b|\b(?:i|me|my|myself)\b")
+_OWN_STATE = re.compile(r"^(?:my|the)\s+(?:\w+\s+)?(?:depression|mood|low|lows|dark patch|dark thoughts|head|"
+                        r"mental health|anxiety|illness|episode)\b|\b(?:i|me|my|myself)\b")
 
 
 def _asked_if_it_comes(cues: dict, sentence: str, clause: str, match: re.Match) -> bool:
@@ -1418,7 +1418,8 @@ _GROUP_WHO = r"\s+(?:who|that)\s+(?:(?!(?:i|im|we|me|my)\b)[\w']+\s+){0,4}$"
 _ONE_OF_THEM = re.compile(r"\b(?:i am|we are|i was)\s+(?:\w+\s+)?(?:one of|among|amongst|like)\b")
 
 
-_ME_TOO = re.compile(r"[\s,]*(?:[\w']+\s+){0,3}?(?:like me|like myself|including me|me included|myself included|as i am|as i do)\b")
+_ME_TOO = re.compile(r"[\s,]*(?:[\w']+\s+){0,3}?(?:like me|like myself|including me|me included|myself included|"
+                     r"as i am|as i do)\b")
 
 
 def _said_of_group(R: Rules, before: str, after: str = "") -> bool:
@@ -1501,8 +1502,8 @@ def put_to_writer(text: str) -> bool:
 # A sentence that opens with its verb in the past, the writer left out ("bought a shotgun tuesday", "wrote the letters
 # last night"); not "need", "bleed".
 _VERB_FIRST = re.compile(r"^\W*(?:(?:just|finally|already|also|and|then|so|anyway|today|yesterday|tonight)\s+)*"
-                         r"(?:[a-z]+(?<!e)ed|bought|got|took|wrote|made|found|sold|gave|left|put|kept|sent|hid|paid|went|"
-                         r"told|drove|rang|brought|dug|held|hung|built|ran|cut|set|bound)\b")
+                         r"(?:[a-z]+(?<!e)ed|bought|got|took|wrote|made|found|sold|gave|left|put|kept|sent|hid|paid|"
+                         r"went|told|drove|rang|brought|dug|held|hung|built|ran|cut|set|bound)\b")
 
 
 def speaks_without_subject(sentence: str) -> bool:
