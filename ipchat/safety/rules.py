@@ -1426,8 +1426,14 @@ def _said_of_group(R: Rules, before: str, after: str = "") -> bool:
     """Whether the words just `before` a cue make it part of a relative clause about people in general ("we see a
     lot of pts who end up really depressed"): their hopelessness, not the writer's, unless the words `after` it
     count the writer among them ("people who feel hopeless like me")."""
-    return bool(re.search(r"\b(?:" + R.group.pattern + ")" + _GROUP_WHO, before)) and not _ME_TOO.match(after) \
+    return bool(_group_clause(R.group.pattern).search(before)) and not _ME_TOO.match(after) \
         and not _ONE_OF_THEM.search(before)
+
+
+@lru_cache(maxsize=4)
+def _group_clause(group: str) -> re.Pattern:
+    """The group (`Rules.group`) followed by the opening of a relative clause about it (`_GROUP_WHO`), compiled once."""
+    return re.compile(r"\b(?:" + group + ")" + _GROUP_WHO)
 
 
 _SOME_OF = re.compile(r"(?:one|some|two|a few|several|a couple) of (?=(?:my|our|his|her|their|the)\s)")
