@@ -2186,3 +2186,41 @@ def test_this_rounds_readings_keep_to_what_they_mean(history, message, level) ->
 ])
 def test_risk_is_read_from_how_the_message_puts_it_together(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # A deadly outcome asked of a treatment, welcomed in the next breath, is a wish to be dead.
+    ([], "is it true ECT can stop your heart?? bc honestly that would be fine by me. i kind of want that", "crisis"),
+    ([], "can ECT stop your heart? that would be terrifying", "none"),
+    # A question put to "you", owned in a word after it, is the writer's; a reason given for asking is not.
+    ([], "can ketamine clinics tell if youve been planning to kill yourself? bc i have been and i dont want them to stop "
+         "me getting it", "crisis"),
+    ([], "can ketamine clinics tell if youve been planning to kill yourself? asking because i am a nurse", "clinical"),
+    # A sign in one of the five languages with a time ahead after it is a plan; in someone else's telling it is theirs.
+    ([], "Hab mir schon überlegt wie, am Sonntag wenn meine Freundin bei ihren Eltern ist", "crisis"),
+    ([], "Meine Patientin (45) hat mir heute erzählt, dass sie Tabletten gesammelt hat und sich am Wochenende umbringen "
+         "will. EKT vorziehen oder sofort einweisen?", "concern"),
+    # Earlier words typed by someone else on the writer's phone are that person's.
+    (["i want to die"], "sorry thats my daughter, she grabbed my phone. shes 15 and been saying that alot since her "
+                        "sjogrens diagnosis. should i be worried", "concern"),
+    # Preparations told earlier, and hopelessness in French now.
+    (["j'ai écrit une lettre pour ma femme et mis les papiers de l'exploitation en ordre"],
+     "c'est pour après. l'ECT ça sert à quoi de toute façon", "crisis"),
+    # A length of time asked about is no amount of a drug.
+    (["will ketamine mess w my balance the next day"], "is 24 hrs enough before im back teaching kids on the bunny slope",
+     "none"),
+    # Goodbyes said in other words; the how worked out, and a time.
+    ([], "called my old survey crew today just to say thanks for everything, for all the years. they thought it was "
+         "weird. it kinda was goodbye. does tms hurt", "crisis"),
+    ([], "ive already worked out how. sunday when my gf is away", "crisis"),
+    ([], "i figured out how. the parking at the clinic was confusing", "none"),
+    # Both dogs rehomed, and nothing left to do.
+    ([], "rehomed both dogs, sold the plotter, cancelled the arcgis license. nothing left to do really. is the ketamine "
+         "nasal spray any good", "crisis"),
+    # The screener's item on self-harm, asked about as a clinic's handling, is a topic.
+    ([], "phq-9 question 9 on the intake form, how do ketamine clinics handle a positive answer", "clinical"),
+    # Someone else's words that going on is not worth it, in Portuguese, are theirs.
+    ([], "ele disse que não vale a pena continuar e que já sabe como acabar com isso", "concern"),
+])
+def test_outcomes_welcomed_questions_owned_plans_in_other_languages_and_phones_borrowed(history, message, level) -> None:
+    assert assess(message, history=history).level == level

@@ -1011,3 +1011,15 @@ def test_saying_one_is_not_there_now_keeps_nearness_in_meaning_a_concern() -> No
     assert assess(message, backstop=_Hears("crisis"), vector=np.zeros(4)).level == "concern"
     present = message.replace("im not there now", "the beam is still there")
     assert assess(present, backstop=_Hears("crisis"), vector=np.zeros(4)).level == "crisis"
+
+
+def test_an_earlier_message_the_next_says_was_only_partly_a_joke_needs_only_the_loose_threshold() -> None:
+    earlier = "some days i just wanna point the skis off the ridge and not turn"
+    loose = _HearsStrictly("crisis", "none")
+    half = assess("lol jk. mostly. anyway does tms work faster than the meds", history=[earlier], backstop=loose,
+                  history_vectors=[np.ones(4)])
+    assert half.level == "crisis", half.rule_ids
+    # Taken back in full, it must pass the stricter threshold as any earlier message does.
+    whole = assess("lol jk. anyway does tms work faster than the meds", history=[earlier], backstop=loose,
+                   history_vectors=[np.ones(4)])
+    assert whole.level != "crisis", whole.rule_ids

@@ -457,7 +457,7 @@ def _carries_as(reading: Reading) -> str:
     return "concern" if reading.semantic_other or reading.semantic_risk else reading.level
 
 
-def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Reading:
+def _heard(reading: Reading, message: str, vectors, backstop: Backstop, vouched: bool = False) -> Reading:
     """An earlier message's Reading with what the backstop hears in it. Risk in the writer's voice that the
     rules missed ("most days I figure the guys who didn't come home got the better deal") gives context to
     what follows, as a crisis finding would; nearness to concern counts as hopelessness. A message the rules
@@ -467,7 +467,8 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     weeks of his heart pills hidden in the garage": a third person and no "I") counts as both.
     `vectors`: the message's vector, or the pair `embed_history` gives (its vector and its sentences'), or
     None. A sentence heard alone is read in the voice of that sentence ("My brother texted me. He says he
-    has everything ready for tonight." is his).
+    has everything ready for tonight." is his). `vouched`: the message after this one says it was no joke, or
+    only partly one ("some days i just wanna point the skis off the ridge and not turn" ... "lol jk. mostly").
     """
     vector, sentences = vectors if isinstance(vectors, tuple) else (vectors, ())
     if vector is None or reading.level != "none" or reading.safe_now:
@@ -485,7 +486,7 @@ def _heard(reading: Reading, message: str, vectors, backstop: Backstop) -> Readi
     # threshold of earlier messages (`for_history`); someone else's, which keeps them a concern, need not. Nor
     # need words the writer says are theirs, or no joke ("started keeping a list of the ones that sounded
     # painless. for me not for work"): they already say what the stricter threshold asks for.
-    strict = backstop if reading.for_me or reading.not_a_joke else getattr(backstop, "for_history", backstop)
+    strict = backstop if reading.for_me or reading.not_a_joke or vouched else getattr(backstop, "for_history", backstop)
     level = verdict.level if strict is backstop else _judge(strict, reading, message, vector, sentences).level
     if level == "none":
         return replace(reading, semantic_other=True) if other else reading
@@ -751,9 +752,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
     earlier = [read_message(message[-MAX_TEXT_CHARS:]) for message in window]
     if history_vectors and backstop is not None:
         heard: list[Reading] = []
-        for reading, message, vec in zip(earlier, window, tuple(history_vectors)[-len(window):]):
-            heard.append(_theirs_if_following(_heard(reading, message, vec, _in_conversation(backstop)), reading,
-                                              heard[-FOLLOW_UP:]))
+        # Each earlier message is vouched for by the one after it saying it was no joke ("lol jk. mostly").
+        vouched = [r.not_a_joke for r in earlier[1:]] + [read_message(text).not_a_joke]
+        for reading, message, vec, after in zip(earlier, window, tuple(history_vectors)[-len(window):], vouched):
+            heard.append(_theirs_if_following(_heard(reading, message, vec, _in_conversation(backstop), after),
+                                              reading, heard[-FOLLOW_UP:]))
         earlier = heard
     earlier = _revealed(earlier, window)
     reading = read_message(text, context=any(r.gives_context for r in earlier))

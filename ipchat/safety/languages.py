@@ -350,21 +350,25 @@ def _without_fillers(folded: str, languages: dict[str, Language]) -> str:
     return re.sub(r"\s+", " ", pattern.sub("", folded)).strip() if pattern else folded
 
 
-def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bool, bool]:
+def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bool, bool, bool]:
     """The findings in `text` as (rule id, item, level, decision, needs context), whether a
-    language's word for suicide or self-harm names it as a topic, and whether it voices distress."""
+    language's word for suicide or self-harm names it as a topic, whether it voices distress, and whether
+    a sign of the writer's (a phrase that needs context) has a time ahead after it in its sentence ("Hab mir
+    schon überlegt wie, am Sonntag wenn meine Freundin weg ist"): a plan, as the English cue.plan reads."""
     phrases, languages, _ = load_phrases()
     folded = fold(text)
     found: list[tuple[str, str, str, str, bool]] = []
     if english_letters(text) and not _may_be_foreign(folded):
-        return found, False, False  # nothing here reads as one of the five languages
+        return found, False, False, False  # nothing here reads as one of the five languages
     said = _SENTENCE.split(folded)
     folded = _without_fillers(folded, languages)
     always, by_head = _phrase_index()
     sentences = _SENTENCE.split(folded)
     if len(said) != len(sentences):
         said = [None] * len(sentences)
+    planned = False
     for sentence, as_said in zip(sentences, said):
+        first, timed = len(found), []
         # Only the phrases whose word beginnings the sentence has, in file order.
         found_at = set(always)
         for head in word_heads(sentence):
@@ -372,8 +376,16 @@ def read_languages(text: str) -> tuple[list[tuple[str, str, str, str, bool]], bo
         for position in sorted(found_at):
             phrase = phrases[position]
             for match in phrase.pattern.finditer(sentence):
-                level, decision = _decide(phrase, languages[phrase.lang], sentence, match, as_said)
+                language = languages[phrase.lang]
+                level, decision = _decide(phrase, language, sentence, match, as_said)
                 found.append((phrase.rule_id, phrase.item, level, decision, phrase.needs_context))
+                if phrase.needs_context and level == "crisis" and language.upcoming is not None \
+                        and language.upcoming.search(sentence, match.end()):
+                    timed.append(len(found) - 1)
+        # ... a time ahead in a sentence that tells someone else's risk ("Meine Patientin hat mir erzählt, dass sie
+        # Tabletten gesammelt hat und sich am Wochenende umbringen will") is theirs.
+        planned = planned or (bool(timed) and not any(
+            entry[3] == "concern.third_person" for entry in found[first:]))
     topic = any(language.topic.search(folded) for language in languages.values())
     distress = any(language.distress is not None and language.distress.search(folded) for language in languages.values())
-    return found, topic, distress
+    return found, topic, distress, planned

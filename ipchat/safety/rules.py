@@ -1580,6 +1580,7 @@ class _Scan:
     third_sentences: set[int] = field(default_factory=set)  # sentences with a finding about someone else
     own_denial: bool = False  # a denial in the writer's own clause ("..., i dont want to die at all")
     you_signs: list[tuple[str, tuple[int, int]]] = field(default_factory=list)  # signs told of "you", by place
+    foreign_plan: bool = False  # a sign in one of the five languages with a time ahead after it (read_languages)
 
 
 def _scan(R: Rules, text: str, scan: _Scan, reported: bool) -> None:
@@ -1754,8 +1755,9 @@ def _scan_languages(R: Rules, text: str, scan: _Scan) -> None:
     was read in the message ("me quiero morir de vergüenza"), they read it with its idioms blanked out."""
     if any(rule_id.startswith("idiom.") for rule_id in scan.fired):
         text = _neutralise_idioms(R, normalise(text, correct=False), [])
-    found, topic, distress = read_languages(text)
+    found, topic, distress, planned = read_languages(text)
     scan.distress = scan.distress or distress
+    scan.foreign_plan = scan.foreign_plan or planned
     # Someone in a story ("estoy escribiendo un cuento donde la protagonista quiere morir") is a topic, as in English.
     fictional = R.cues["fiction"].search(normalise(text, correct=False))
     for rule_id, item, level, decision, needs_context in found:
@@ -1886,6 +1888,12 @@ def _read_message(text: str, context: bool) -> Reading:
         scan.findings.append(Finding("ideation.not_safe", "cssrs.active_thoughts", "crisis", "crisis.first_person"))
         scan.fired.extend(("ideation.not_safe", "crisis.first_person", "cssrs.active_thoughts"))
         scan.level = "crisis"
+    if RANK[scan.level] < RANK["crisis"] and R.cues["welcomed_outcome"].search(norm):
+        # "is it true ECT can stop your heart?? bc honestly that would be fine by me": a deadly outcome welcomed in the
+        # next breath, across the sentence break, is a wish to be dead.
+        scan.findings.append(Finding("ideation.accepting_death", "cssrs.wish_dead", "crisis", "crisis.first_person"))
+        scan.fired.extend(("ideation.accepting_death", "crisis.first_person", "cssrs.wish_dead"))
+        scan.level = "crisis"
     self_risk = any(f.decision.startswith(_SELF_DECISIONS) for f in scan.findings)
     if not self_risk:
         # A sign with no subject of its own, in a sentence about someone else, is theirs: "he'd made a
@@ -1918,7 +1926,7 @@ def _read_message(text: str, context: bool) -> Reading:
     # a second sign, or earlier context.
     # ... but not the time of something else in a question the writer says is not about them ("how much
     # antifreeze would kill an adult? not me, it was on the news tonight").
-    planned = bool(signs) and bool(R.cues["plan"].search(norm)) and not (
+    planned = bool(signs) and (bool(R.cues["plan"].search(norm)) or scan.foreign_plan) and not (
         R.cues["generic_target"].search(norm) and not self_risk)
     # Two signs in different words (one may be of the past: "a tin from years back"), or one kept from everyone
     # ("results day is my last day. told nobody").
