@@ -407,6 +407,14 @@ class Answerer:
         # sentence names the condition. Asked beside a condition the sources do name, it is a note.
         # ... and so is a condition no lexicon entry lists, by a name the sources never use ("could TMS be used to help
         # lazy eye / amblyopia in adults").
+        # "does having ect raise the chance of developing epilepsy later on": a condition asked as what a treatment brings
+        # about, that no pooled sentence names at all, is not covered.
+        caused = [(name, position) for name, position in conditions_asked(query, "causes_condition")
+                  if not any(name in conditions_named(self._sentence(c)) for c in candidates)]
+        if caused:
+            decline = decline or any(not (_in_later_clause(query, position) or _in_background(query, position)
+                                          or _in_aside(query, position)) for _n, position in caused)
+            notes.append(f"No indexed passage discusses {_join([name for name, _p in caused])}.")
         asked_for = conditions_asked(query) + unnamed_conditions_asked(query, self._unknown_word)
         pooled = [self._sentence(c) for c in candidates] if asked_for else []
         named = {name for sentence in pooled for name in conditions_treated(sentence)}

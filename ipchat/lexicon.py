@@ -665,12 +665,13 @@ def unnamed_effects_asked(text: str, unknown: Callable[[str], bool]) -> list[tup
     return list(dict.fromkeys(asked))
 
 
-def conditions_asked(text: str) -> list[tuple[str, int]]:
+def conditions_asked(text: str, lead: str = "treats_condition") -> list[tuple[str, int]]:
     """The conditions `text` asks a treatment to be for ("does TMS work for tinnitus?"), each with where it is
     named: a condition (lexicon [[condition]]) right after the `treats_condition` cue, or after words that only
-    say whose or how bad it is (`_ASKED_FOR_GAP`)."""
+    say whose or how bad it is (`_ASKED_FOR_GAP`). With `lead` "causes_condition": the conditions it asks a
+    treatment to bring about ("does having ect raise the chance of developing epilepsy later on")."""
     conditions = load_lexicon().conditions
-    ends = [m.end() for m in cue("treats_condition").finditer(text)]
+    ends = [m.end() for m in cue(lead).finditer(text)]
     asked = []
     for condition in conditions:
         for match in condition.pattern.finditer(text):

@@ -341,6 +341,13 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
     ("is ECT safe for someone who already has dementia? will it make their dementia worse", "contraindications"),
     # the observations nurses make, asked as what and how often
     ("what obs should nurses do during a ketamine infusion, like how often bp and sats", "monitoring"),
+    # breastfeeding in a mother's own words, and genetic testing by its names
+    ("mom getting ect under general anesthesia - does she need to pump and dump after each session or can she nurse "
+     "right away", "breastfeeding"),
+    ("can pharmacogenomic testing (cyp2d6/cyp2c19) predict which pts will fail antidepressants and need tms? GC here",
+     "genetic testing"),
+    # a condition the sources never name, asked as what a treatment brings about
+    ("does having ect raise the chance of developing epilepsy later on", "epilepsy"),
 ])
 def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
     reply = answerer.ask(question)
@@ -780,3 +787,12 @@ def test_questions_typed_without_apostrophes_and_in_lay_words_are_answered(answe
     # ... but not in a question that names nothing the sources cover.
     assert answerer.ask("my eczema cream does nothing, what else is there").abstained
     assert answerer.ask("nothing helps my insomnia, is melatonin safe to take long term").abstained
+
+
+def test_who_asks_told_at_length_before_the_question_is_not_what_is_asked(answerer):
+    reply = answerer.ask("as a lactation consultant im not a psych provider but i see these moms a lot, who's supposed to "
+                         "be involved in their care per the guide")
+    assert not reply.abstained and not reply.notes
+    assert any("collaborative approach" in c.quote for c in reply.citations)
+    # a condition the sources name, asked as what a treatment brings about, is answered
+    assert not answerer.ask("can ECT cause memory loss").declined
