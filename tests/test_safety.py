@@ -2224,3 +2224,44 @@ def test_risk_is_read_from_how_the_message_puts_it_together(history, message, le
 ])
 def test_outcomes_welcomed_questions_owned_plans_in_other_languages_and_phones_borrowed(history, message, level) -> None:
     assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # Means readied and told as now are not undone by laughing them off; a story's are.
+    (["got all my pills counted out on the workbench rn"], "lol jk jk im fine. what does a ketamine infusion feel like",
+     "crisis"),
+    (["I'm writing a novel. My character says 'I've counted out the pills, tonight's the night.' Is that realistic for "
+      "someone about to start ECT?"],
+     "To reassure you since it reads badly out of context: that's fiction, I'm not having thoughts like that at all, I'm "
+     "fine and at the library with my co-author. How would her psychiatrist choose between ECT and ketamine?",
+     "clinical"),
+    # A thing that "dies" is no one.
+    (["how much does a course of ECT cost out of pocket in the us"], "my bank account is gonna die lol", "none"),
+    # Earlier words said to be what someone keeps saying are theirs.
+    (["i want to die lol"], "sorry that came out wrong, thats what my coworker keeps saying every day at the fab shop "
+                            "and im worried about him. does ketamine help guys like that", "concern"),
+    # Someone else's risk said to have been about people in general is a topic.
+    (["how do i get them to stop thinking about killing themselves"],
+     "sorry, should of said, i mean patients in general. writing a training module for our EMS crew on ketamine and "
+     "suicidal callers", "clinical"),
+    # A death told just before gives a sign its context: someone else's a concern, the writer's own a crisis.
+    (["my crew chief lost his son in may"], "today on the job site he said hes been thinkin about joining him. what do "
+                                           "i even say to that", "concern"),
+    (["my wife died last year"], "ive been thinking about joining her", "crisis"),
+    (["my wife and i moved last year"], "ive been thinking about joining her", "none"),
+    # The end left unsaid and dwelt on; means at work that would do it, that no one questions; thanks said to people
+    # with the reason known only to the writer.
+    ([], "haha at this rate the macular degeneration gets my eyes and i'll take care of the rest myself 🙃 not even "
+         "joking tbh ive thought about it every night this week", "crisis"),
+    ([], "i have stuff in my lab that would do it quietly and nobody questions a perfumer having it. anyway how long is "
+         "a typical tms course", "crisis"),
+    ([], "rang my brother and my old mentor from grasse today just to say thank you for everything. they didnt get why. "
+         "i did. does insurance cover ect for over 70s anyway", "crisis"),
+    ([], "ive thought about it every night, tms or ketamine, still cant decide", "none"),
+    # Going before being a burden, said of a husband in French.
+    ([], "mon mari a la DMLA et depuis quelques semaines il parle de 'partir avant d'être un fardeau'. est ce que la "
+         "stimulation magnétique pourrait l'aider? j'ai peur", "concern"),
+])
+def test_acts_not_laughed_off_things_that_die_words_given_back_deaths_told_before_and_ends_left_unsaid(
+        history, message, level) -> None:
+    assert assess(message, history=history).level == level

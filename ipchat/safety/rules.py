@@ -1475,6 +1475,11 @@ def told_as_recent(message: str) -> bool:
     return bool(load_rules().cues["recent"].search(normalise(message, correct=False)))
 
 
+def told_as_fiction(message: str) -> bool:
+    """Whether `message` tells of a story, a character or a script (cue.fiction: "my character says ...")."""
+    return bool(load_rules().cues["fiction"].search(normalise(message, correct=False)))
+
+
 def measured_before(message: str, earlier: Sequence[str]) -> bool:
     """Whether `message` refers back to a size or weight (cue.measure_referred: "someone that size") that the
     writer gave of themselves in one of the `earlier` messages (cue.own_measure: "im about 58kg")."""
@@ -1722,6 +1727,8 @@ class Reading:
     long_ago: bool = False  # names a time long past (cue.distant): "years ago", "in 2019", "when I was 16"
     reattributed: bool = False  # says earlier words were someone else's, a person they know (cue.reattributed)
     acknowledges: bool = False  # opens by acknowledging an answer ("thanks. ...", cue.acknowledged)
+    generalises: bool = False  # says words about someone were about people in general (cue.generalised)
+    loss_told: bool = False  # names a death: the writer's own loss or someone else's (cue.bereaved, cue.bereaved_other)
     closes: bool = False  # thanks for an answer, the person spoken of is well again (cue.closing), or earlier words were a film's or an exam's (cue.reframed)
 
     @property
@@ -1819,7 +1826,8 @@ def _date_booked(R: Rules, norm: str) -> bool:
 
 def read_message(text: str, context: bool = False) -> Reading:
     """The rules' Reading of one message. `context` is True when earlier messages give context
-    (Reading.gives_context): then a sign in this one is a crisis.
+    (Reading.gives_context, or a death told just before): then a sign in this one is a crisis, and someone
+    else's a concern.
 
     A conversation's earlier messages are read again at every turn: the last readings are kept (a
     Reading is immutable, and the rules are loaded once per process)."""
@@ -1948,8 +1956,11 @@ def _read_message(text: str, context: bool) -> Reading:
         scan.fired.append(item)
         scan.level = "crisis"
     # About someone else ("my dad bought a gun"), a sign with distress or another sign is a concern.
+    # ... or after a death told earlier in the conversation (`context`: "my crew chief lost his son in may" ... "he
+    # said hes been thinkin about joining him").
     if scan.other_signs and RANK[scan.level] < RANK["concern"] and (
             scan.distress or bereaved or len(scan.other_signs) > 1 or scan.findings or signs or scan.other_means
+            or context
             or R.cues["bereaved_other"].search(norm)
             or R.cues["reporter"].search(norm) or R.cues["disclosed"].search(norm)):
         for sign in dict.fromkeys(scan.other_signs):
@@ -1984,7 +1995,8 @@ def _read_message(text: str, context: bool) -> Reading:
                    safe_now=(bool(R.cues["safe_now"].search(norm)) and not not_a_joke and not R.cues["hushed"].search(norm))
                    or retracts or denies_own
                    or reframed or reattributed,
-                   for_me=for_me, reattributed=reattributed,
+                   for_me=for_me, reattributed=reattributed, generalises=bool(R.cues["generalised"].search(norm)),
+                   loss_told=bereaved or bool(R.cues["bereaved_other"].search(norm)),
                    if_it_comes=bool(R.cues["own_if_back"].search(norm)),
                    not_a_joke=not_a_joke, retracts=retracts,
                    denies_now=bool(R.cues["denies_now"].search(norm)),
