@@ -348,6 +348,11 @@ def test_reworded_questions_are_answered_from_the_right_sentence(answerer, quest
      "genetic testing"),
     # a condition the sources never name, asked as what a treatment brings about
     ("does having ect raise the chance of developing epilepsy later on", "epilepsy"),
+    # what may be done how soon after a session, and how long a session lasts or how often
+    ("music therapist - how soon after an ect session can my client safely join group drumming? is same day ok",
+     "activities after a session"),
+    ("how long is each tms appt and how many days a week do they go? tryin to schedule art sessions around it",
+     "session length or schedule"),
 ])
 def test_declines_what_the_sources_never_discuss_and_offers_closest_material(answerer, question, aspect):
     reply = answerer.ask(question)
@@ -796,3 +801,17 @@ def test_who_asks_told_at_length_before_the_question_is_not_what_is_asked(answer
     assert any("collaborative approach" in c.quote for c in reply.citations)
     # a condition the sources name, asked as what a treatment brings about, is answered
     assert not answerer.ask("can ECT cause memory loss").declined
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    # the kinds of treatment, asked as "buckets"
+    ("broad q - what are the main buckets of mental health tx out there? trying to give a client the big picture of her "
+     "options",
+     "the expansive umbrella of mental health treatment"),
+    # the brain side of things, and "stim" for stimulated
+    ("for the drs doing these procedures what do they need to know about the brain side of things, like what r they "
+     "looking at before they stim someone", "neural circuits associated with different mental health disorders"),
+])
+def test_lay_words_find_the_passage_first(answerer, question, quoted):
+    reply = answerer.ask(question)
+    assert reply.citations and quoted in reply.citations[0].quote
