@@ -2247,8 +2247,10 @@ def test_outcomes_welcomed_questions_owned_plans_in_other_languages_and_phones_b
     # A death told just before gives a sign its context: someone else's a concern, the writer's own a crisis.
     (["my crew chief lost his son in may"], "today on the job site he said hes been thinkin about joining him. what do "
                                            "i even say to that", "concern"),
-    (["my wife died last year"], "ive been thinking about joining her", "crisis"),
     (["my wife and i moved last year"], "ive been thinking about joining her", "none"),
+    # ... but the writer's own loss told before makes no later question a sign of theirs.
+    (["my husband died in may and my gp suggested ketamine for the depression"], "how many sessions would be enough",
+     "none"),
     # The end left unsaid and dwelt on; means at work that would do it, that no one questions; thanks said to people
     # with the reason known only to the writer.
     ([], "haha at this rate the macular degeneration gets my eyes and i'll take care of the rest myself 🙃 not even "
@@ -2264,4 +2266,36 @@ def test_outcomes_welcomed_questions_owned_plans_in_other_languages_and_phones_b
 ])
 def test_acts_not_laughed_off_things_that_die_words_given_back_deaths_told_before_and_ends_left_unsaid(
         history, message, level) -> None:
+    assert assess(message, history=history).level == level
+
+
+@pytest.mark.parametrize(("history", "message", "level"), [
+    # Words given back only in a correction, and a phone borrowed only to type.
+    (["i want to die"], "thats what my dad kept saying before he killed himself", "crisis"),
+    (["i am going to kill myself tonight, ive got the pills ready"],
+     "the police came. it was my husband, he got my phone and read this chat", "crisis"),
+    # A clinician's reason for asking about patients is not the writer's own.
+    ([], "what should i say when a patient tells me they want to die? asking because i do, i work on an inpatient ward",
+     "clinical"),
+    # Welcome news, a relief for someone else, a guitar given with its reason told: none of them a crisis.
+    ([], "my mum asked can ECT stop your heart? that would be welcome news if the answer is no", "none"),
+    ([], "gave my guitar to my nephew, he did not understand why i did that, i just never play it", "none"),
+    # Money gone and the writer's own words after it.
+    ([], "gambled my savings i am going to die", "crisis"),
+    # One person's risk is not made general by "in general".
+    (["my 15 year old daughter told me she wants to kill herself"], "is ketamine used for teens? i mean in general",
+     "concern"),
+    # Means told again as something else, not laughed off.
+    (["got all my pills counted out on the workbench rn"], "i mean my weekly meds in the dosette box, im fine, sorry to "
+                                                           "alarm", "clinical"),
+    # A how, a where or a when worked out for a treatment's logistics, animals rehomed for a move, thanks to a care team.
+    ([], "was confused about the booking system but i figured out how. first session is on sunday", "none"),
+    ([], "Ich habe mir genau überlegt wann, am Montag fange ich mit der Ketamin-Therapie an", "none"),
+    ([], "rehoming the cats tomorrow, we are moving to australia", "none"),
+    ([], "rang my old tms nurse today just to say thanks for everything, starting my maintenance sessions next week",
+     "none"),
+    # A treatment asked about in French, then a number of sessions.
+    (["La rTMS, à quoi ça sert de toute façon ?"], "combien de séances faut-il", "none"),
+])
+def test_this_rounds_readings_keep_to_what_they_mean_once_reviewed(history, message, level) -> None:
     assert assess(message, history=history).level == level

@@ -125,7 +125,7 @@ from .normalise import normalise
 from .resources import _resolve_region, concern_message, crisis_message, message_for, regions, resources_footer
 from .rules import (LEVELS, RANK, RISK_LEVELS, Reading, asks_whom_to_tell, in_writers_voice, load_rules, measured_before,
                     names_someone_else, put_to_writer, read_message, speaks_of_self, speaks_without_subject,
-                    tells_of_someone_else, told_as_fiction, told_as_recent)
+                    called_a_joke, speaks_of_people_only, tells_of_someone_else, told_as_fiction, told_as_recent)
 
 __all__ = [
     "LEVELS",
@@ -434,12 +434,13 @@ def _attempt_not_undone(reading: Reading, before: Sequence[Reading], told: Seque
         for r, message in zip(before, told) if not r.long_ago for f in r.findings)
 
 
-def _preparation_not_undone(reading: Reading, before: Sequence[Reading], told: Sequence[str]) -> bool:
-    """Whether `reading` laughs off, or says the writer is fine after, means readied and told as now just before it
-    ("got all my pills counted out on the workbench rn" ... "lol jk jk im fine"): an act done is not undone by
-    saying it was a joke, as words are. Said to be someone else's, a film's, or of the past, or told in a story ("My
-    character says 'I've counted out the pills, tonight's the night.'"), it is."""
-    return reading.safe_now and not (reading.reframed or reading.reattributed or reading.long_ago) and any(
+def _preparation_not_undone(reading: Reading, text: str, before: Sequence[Reading], told: Sequence[str]) -> bool:
+    """Whether `reading` (of `text`) laughs off means readied and told as now just before it ("got all my pills
+    counted out on the workbench rn" ... "lol jk jk im fine"): an act done is not undone by calling it a joke, as
+    words are. Said to be someone else's, a film's, of the past, or something else ("i mean my weekly meds in the
+    dosette box"), or told in a story ("My character says 'I've counted out the pills, tonight's the night.'"), it is."""
+    return reading.safe_now and called_a_joke(text) and not (
+        reading.reframed or reading.reattributed or reading.long_ago or told_as_fiction(text)) and any(
         f.item == "cssrs.preparation" and f.level == "crisis" and told_as_recent(message)
         for r, message in zip(before, told) if not (r.long_ago or told_as_fiction(message)) for f in r.findings)
 
@@ -769,11 +770,11 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
                                               reading, heard[-FOLLOW_UP:]))
         earlier = heard
     earlier = _revealed(earlier, window)
-    # A death told a message or two before gives a sign now its context, as one told beside it does.
-    reading = read_message(text, context=any(r.gives_context for r in earlier)
-                           or any(r.loss_told for r in earlier[-FOLLOW_UP:]))
+    # Someone else's loss told a message or two before gives their sign now its context (a concern).
+    reading = read_message(text, context=any(r.gives_context for r in earlier),
+                           others_context=any(r.loss_told for r in earlier[-FOLLOW_UP:]))
     if _attempt_not_undone(reading, earlier[-FOLLOW_UP:], window[-FOLLOW_UP:]) or _preparation_not_undone(
-            reading, earlier[-FOLLOW_UP:], window[-FOLLOW_UP:]):
+            reading, text, earlier[-FOLLOW_UP:], window[-FOLLOW_UP:]):
         reading = replace(reading, safe_now=False, retracts=False)
     level, rule_ids = reading.level, list(reading.rule_ids)
     # After a sign earlier on ("I bought a rope"), risk or hopelessness now makes it a crisis, and so does a sign now
@@ -910,10 +911,15 @@ def assess(text: str, history: Sequence[str] = (), region: str | None = None, *,
             reading.new_subject or (reading.closes and not reading.reframed) or reading.acknowledges):
         level = "clinical"
         rule_ids += ["context.topic_carried", "clinical.follow_up"]
-    # Someone else's words said to have been about people in general ("how do i get them to stop thinking about
-    # killing themselves" ... "sorry, should of said, i mean patients in general") are a topic, not a person's risk.
-    if others and reading.generalises and not own_past:
+    # Words about people said to have been about people in general ("how do i get them to stop thinking about killing
+    # themselves" ... "sorry, should of said, i mean patients in general") are a topic, not a person's risk: clinical.
+    # Not one person's ("my daughter told me she wants to kill herself" ... "is ketamine used for teens? i mean in
+    # general").
+    if others and reading.generalises and not own_past and all(
+            speaks_of_people_only(message) for r, message in zip(in_view, window[-len(in_view):]) if r.findings):
         others = False
+        if level == "none":
+            level, rule_ids = "clinical", rule_ids + ["context.generalised", "clinical.follow_up"]
     if (reading.refers_back or (others and not reading.safe_now) or own_past) and earlier and RANK[level] < RANK["concern"] and not denied \
             and not (reading.safe_now and only_questions):
         # ... only what was said since the writer said the words were not theirs ("that's the song on the radio"

@@ -412,7 +412,9 @@ CHECKS = {"took_pills": _took_pills, "quantity": _quantity, "group_subject": _gr
           # march"), not a wish for company at an appointment.
           "bereaved": _sentence_cue("bereaved"),
           # "been hoping one wont stop" is a bleed let run only where the sentence names bleeding.
-          "bleeding_named": _sentence_cue("bleeding_named")}
+          "bleeding_named": _sentence_cue("bleeding_named"),
+          # "the spravato clinic moved but ive figured out where": a how or a where worked out for a treatment's logistics.
+          "not_logistics": _sentence_cue("logistics", present=False)}
 
 
 def _rule(entry: Entry, cues: dict[str, re.Pattern], pills: re.Pattern) -> Rule:
@@ -1475,6 +1477,23 @@ def told_as_recent(message: str) -> bool:
     return bool(load_rules().cues["recent"].search(normalise(message, correct=False)))
 
 
+_ONE_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers|himself|herself|my|our)\b")
+
+
+def speaks_of_people_only(message: str) -> bool:
+    """Whether `message` tells of people in the plural and of no one person ("how do i get them to stop thinking about
+    killing themselves"; not "my daughter told me she wants to die")."""
+    norm = normalise(message, correct=False)
+    return bool(re.search(r"\b(?:they|them|themselves|people|patients|pts|clients|callers)\b", norm)) \
+        and not _ONE_PERSON.search(norm)
+
+
+def called_a_joke(message: str) -> bool:
+    """Whether `message` calls what came before a joke and says no more of it (cue.called_a_joke: "lol jk jk im fine"),
+    not a telling of what it was ("i mean my weekly meds in the dosette box")."""
+    return bool(load_rules().cues["called_a_joke"].search(normalise(message, correct=False)))
+
+
 def told_as_fiction(message: str) -> bool:
     """Whether `message` tells of a story, a character or a script (cue.fiction: "my character says ...")."""
     return bool(load_rules().cues["fiction"].search(normalise(message, correct=False)))
@@ -1728,7 +1747,7 @@ class Reading:
     reattributed: bool = False  # says earlier words were someone else's, a person they know (cue.reattributed)
     acknowledges: bool = False  # opens by acknowledging an answer ("thanks. ...", cue.acknowledged)
     generalises: bool = False  # says words about someone were about people in general (cue.generalised)
-    loss_told: bool = False  # names a death: the writer's own loss or someone else's (cue.bereaved, cue.bereaved_other)
+    loss_told: bool = False  # names someone else's death (cue.bereaved_other: "my crew chief lost his son in may")
     closes: bool = False  # thanks for an answer, the person spoken of is well again (cue.closing), or earlier words were a film's or an exam's (cue.reframed)
 
     @property
@@ -1824,18 +1843,18 @@ def _date_booked(R: Rules, norm: str) -> bool:
     return True
 
 
-def read_message(text: str, context: bool = False) -> Reading:
+def read_message(text: str, context: bool = False, others_context: bool = False) -> Reading:
     """The rules' Reading of one message. `context` is True when earlier messages give context
-    (Reading.gives_context, or a death told just before): then a sign in this one is a crisis, and someone
-    else's a concern.
+    (Reading.gives_context): then a sign in this one is a crisis. `others_context` is True when a message just
+    before told someone else's loss (Reading.loss_told): then someone else's sign in this one is a concern.
 
     A conversation's earlier messages are read again at every turn: the last readings are kept (a
     Reading is immutable, and the rules are loaded once per process)."""
-    return _read_message(text, bool(context))
+    return _read_message(text, bool(context), bool(others_context))
 
 
 @lru_cache(maxsize=1024)
-def _read_message(text: str, context: bool) -> Reading:
+def _read_message(text: str, context: bool, others_context: bool = False) -> Reading:
     R = load_rules()
     scan = _Scan()
     # Misspelt English risk words are corrected only in English: "suizidal" is German, not a typo.
@@ -1873,6 +1892,10 @@ def _read_message(text: str, context: bool) -> Reading:
             scan.findings.append(Finding("topic.for_me", "cssrs.active_thoughts", "crisis", "crisis.for_me"))
             scan.fired.extend(("topic.for_me", "crisis.for_me", "cssrs.active_thoughts"))
             scan.level = "crisis"
+    if not for_me and R.cues["owned_after"].search(norm):
+        # "can ketamine clinics tell if youve been planning to kill yourself? bc i have been": a question put to "you",
+        # owned in a word after it, is the writer's (not one about a patient: "... asking because i do").
+        _claim_for_me(scan, {"clinical.generic_you"})
     booked = "context.date_picked" in scan.signs and _date_booked(R, norm)
     # A sign of the writer's own: not the means question itself, nor a date that is a booking.
     own_sign = any(R.item_of.get(sign) != "means.seeking"
@@ -1956,11 +1979,11 @@ def _read_message(text: str, context: bool) -> Reading:
         scan.fired.append(item)
         scan.level = "crisis"
     # About someone else ("my dad bought a gun"), a sign with distress or another sign is a concern.
-    # ... or after a death told earlier in the conversation (`context`: "my crew chief lost his son in may" ... "he
-    # said hes been thinkin about joining him").
+    # ... or after their loss told just before (`others_context`: "my crew chief lost his son in may" ... "he said hes
+    # been thinkin about joining him").
     if scan.other_signs and RANK[scan.level] < RANK["concern"] and (
             scan.distress or bereaved or len(scan.other_signs) > 1 or scan.findings or signs or scan.other_means
-            or context
+            or others_context
             or R.cues["bereaved_other"].search(norm)
             or R.cues["reporter"].search(norm) or R.cues["disclosed"].search(norm)):
         for sign in dict.fromkeys(scan.other_signs):
@@ -1996,7 +2019,7 @@ def _read_message(text: str, context: bool) -> Reading:
                    or retracts or denies_own
                    or reframed or reattributed,
                    for_me=for_me, reattributed=reattributed, generalises=bool(R.cues["generalised"].search(norm)),
-                   loss_told=bereaved or bool(R.cues["bereaved_other"].search(norm)),
+                   loss_told=bool(R.cues["bereaved_other"].search(norm)),
                    if_it_comes=bool(R.cues["own_if_back"].search(norm)),
                    not_a_joke=not_a_joke, retracts=retracts,
                    denies_now=bool(R.cues["denies_now"].search(norm)),
