@@ -407,22 +407,13 @@ class Answerer:
         # sentence names the condition. Asked beside a condition the sources do name, it is a note.
         # ... and so is a condition no lexicon entry lists, by a name the sources never use ("could TMS be used to help
         # lazy eye / amblyopia in adults").
-        # "does having ect raise the chance of developing epilepsy later on": a condition asked as what a treatment brings
-        # about, that no pooled sentence names at all, is not covered.
-        caused = [(name, position) for name, position in conditions_asked(query, "causes_condition")
-                  if not any(name in conditions_named(self._sentence(c)) for c in candidates)]
-        if caused:
-            decline = decline or any(not (_in_later_clause(query, position) or _in_background(query, position)
-                                          or _in_aside(query, position)) for _n, position in caused)
-            notes.append(f"No indexed passage discusses {_join([name for name, _p in caused])}.")
         asked_for = conditions_asked(query) + unnamed_conditions_asked(query, self._unknown_word)
         pooled = [self._sentence(c) for c in candidates] if asked_for else []
         named = {name for sentence in pooled for name in conditions_treated(sentence)}
         unnamed = [(name, position) for name, position in asked_for if name not in named]
         if unnamed:
             decline = decline or len(unnamed) == len(asked_for) and any(
-                not (_in_later_clause(query, position) or _in_background(query, position) or _in_aside(query, position))
-                for _n, position in unnamed)
+                _asked_in_main(query, position) for _n, position in unnamed)
             mentioned = {name for sentence in pooled for name in conditions_named(sentence)}
             absent = [name for name, _p in unnamed if name not in mentioned]
             cautioned = [name for name, _p in unnamed if name in mentioned]
@@ -440,9 +431,13 @@ class Answerer:
         effects = unnamed_effects_asked(query, lambda word: len(word) >= _EFFECT_MIN and word.lower() not in lay_words
                                         and self._unknown_word(word) and not self._near_known(word)) \
             if not aspects_asked(query) else []
+        # ... and so is a condition from the lexicon asked as what a treatment brings about ("does having ect raise the
+        # chance of developing epilepsy later on") that no pooled sentence names, unless noted already.
+        noted = {n.lower() for n, _p in asked_for + effects}
+        effects += [(name, position) for name, position in conditions_asked(query, "causes_condition")
+                    if name.lower() not in noted and not any(name in conditions_named(self._sentence(c)) for c in candidates)]
         if effects:
-            decline = decline or any(not (_in_later_clause(query, position) or _in_background(query, position)
-                                          or _in_aside(query, position)) for _n, position in effects)
+            decline = decline or any(_asked_in_main(query, position) for _n, position in effects)
             notes.append(f"No indexed passage discusses {_join([name for name, _p in effects])}.")
         conditions = conditions_named(query)
         listed_kinds = expected_types(query[listing[0]:listing[1]]) if listing else None
@@ -1006,6 +1001,11 @@ def _listing_clause(question: str) -> tuple[int, int] | None:
     if not keyword_tokens(question[start:match.start()] + " " + question[match.end():end]):
         return None
     return start, end
+
+
+def _asked_in_main(query: str, position: int) -> bool:
+    """Whether what `query` names at `position` is what it asks: not in a later clause, the background or an aside."""
+    return not (_in_later_clause(query, position) or _in_background(query, position) or _in_aside(query, position))
 
 
 def _in_later_clause(question: str, position: int) -> bool:

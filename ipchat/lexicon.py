@@ -531,9 +531,14 @@ def _lead(name: str, question: str) -> re.Match | None:
 
 def without_speaker_role(question: str) -> str:
     """`question` without the words that say who asks ("addictions nurse - list the potential s/e ...":
-    cue.speaker_role), unless they name a treatment ("ECT nurse here - ..."), which is then what is asked about."""
+    cue.speaker_role), unless they name a treatment ("ECT nurse here - ..."), which is then what is asked about, or an
+    aspect that is not the role itself ("as a nurse working with pregnant women, is ketamine safe" asks of pregnancy;
+    "as a lactation consultant ..." names a role)."""
     match = _lead("speaker_role", question)
     if match is None or _names_a_treatment(match.group(0)):
+        return question
+    role = match.group(0)
+    if any(not cue("role_after").match(role, m.end()) for aspect in aspects_asked(role) for m in aspect.asked.finditer(role)):
         return question
     return question[match.end():]
 

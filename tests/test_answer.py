@@ -815,3 +815,17 @@ def test_who_asks_told_at_length_before_the_question_is_not_what_is_asked(answer
 def test_lay_words_find_the_passage_first(answerer, question, quoted):
     reply = answerer.ask(question)
     assert reply.citations and quoted in reply.citations[0].quote
+
+
+def test_what_the_new_aspects_and_roles_leave_alone(answerer):
+    # a role told with what is asked inside it keeps it
+    pregnant = answerer.ask("as a nurse working with pregnant women, is ketamine safe")
+    assert pregnant.declined and "No indexed passage discusses pregnancy for ketamine." in pregnant.notes
+    # nursing a patient is no breastfeeding, and when a treatment starts to help is no activity after a session
+    assert not any("breastfeeding" in note for note in answerer.ask("should i nurse him in a side room after ect").notes)
+    better = answerer.ask("how soon after my first infusion should i start to feel better")
+    assert not any("activities" in note for note in better.notes)
+    assert not any("schedule" in note for note in answerer.ask("how long does the treatment last").notes)
+    # a condition asked both as what a treatment is for and what it brings about is noted once
+    both = answerer.ask("does tms work for depression and can it cause epilepsy")
+    assert both.notes.count("No indexed passage discusses epilepsy.") == 1
