@@ -799,6 +799,10 @@ def test_who_asks_told_at_length_before_the_question_is_not_what_is_asked(answer
                          "be involved in their care per the guide")
     assert not reply.abstained and not reply.notes
     assert any("collaborative approach" in c.quote for c in reply.citations)
+    # a role told with no words of the writer's own about it stays part of the question
+    team = answerer.ask("As a social worker on a care team, does the guide say anything about who should be working "
+                        "together when treating these patients?")
+    assert team.citations and "collaborative approach" in team.citations[0].quote
     # a condition the sources name, asked as what a treatment brings about, is answered
     assert not answerer.ask("can ECT cause memory loss").declined
 
