@@ -1472,31 +1472,36 @@ def tells_of_someone_else(message: str, in_voice: bool | None = None) -> bool:
     return bool(R.cues["third_person"].search(whole)) and not R.cues["first_person_any"].search(whole)
 
 
+def _message_has(cue: str, message: str) -> bool:
+    """Whether the lexicon's cue `cue` is found in `message`, normalised as the rules read it (no spelling fixes)."""
+    return bool(load_rules().cues[cue].search(normalise(message, correct=False)))
+
+
 def told_as_recent(message: str) -> bool:
     """Whether `message` names a time that places what it tells now (cue.recent: "an hour ago", "just took")."""
-    return bool(load_rules().cues["recent"].search(normalise(message, correct=False)))
+    return _message_has("recent", message)
 
 
 _ONE_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers|himself|herself|my|our)\b")
+_PEOPLE = re.compile(r"\b(?:they|them|themselves|people|patients|pts|clients|callers)\b")
 
 
 def speaks_of_people_only(message: str) -> bool:
     """Whether `message` tells of people in the plural and of no one person ("how do i get them to stop thinking about
     killing themselves"; not "my daughter told me she wants to die")."""
     norm = normalise(message, correct=False)
-    return bool(re.search(r"\b(?:they|them|themselves|people|patients|pts|clients|callers)\b", norm)) \
-        and not _ONE_PERSON.search(norm)
+    return bool(_PEOPLE.search(norm)) and not _ONE_PERSON.search(norm)
 
 
 def called_a_joke(message: str) -> bool:
     """Whether `message` calls what came before a joke and says no more of it (cue.called_a_joke: "lol jk jk im fine"),
     not a telling of what it was ("i mean my weekly meds in the dosette box")."""
-    return bool(load_rules().cues["called_a_joke"].search(normalise(message, correct=False)))
+    return _message_has("called_a_joke", message)
 
 
 def told_as_fiction(message: str) -> bool:
     """Whether `message` tells of a story, a character or a script (cue.fiction: "my character says ...")."""
-    return bool(load_rules().cues["fiction"].search(normalise(message, correct=False)))
+    return _message_has("fiction", message)
 
 
 def measured_before(message: str, earlier: Sequence[str]) -> bool:
